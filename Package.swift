@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "stockpipe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stockpipe", targets: ["StockpipeCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // Byte-level JSON reading and writing, tuned for the feed's small messages.
+        .target(name: "StockpipeJSON", swiftSettings: strict),
+        // Records, reason codes, trade identity and the wire formats of the topics.
+        .target(name: "StockpipeModel", dependencies: ["StockpipeJSON"], swiftSettings: strict),
+        // The log interface and its embedded SQLite backend.
+        .target(
+            name: "StockpipeLog",
+            dependencies: [
+                "StockpipeModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        // The store interface and its embedded SQLite backend.
+        .target(
+            name: "StockpipeStore",
+            dependencies: [
+                "StockpipeModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        // Where records come from: the simulator and NDJSON replay.
+        .target(name: "StockpipeSources", dependencies: ["StockpipeModel"], swiftSettings: strict),
+        // Ingest, validate and load as services, plus configuration.
+        .target(
+            name: "StockpipePipeline",
+            dependencies: [
+                "StockpipeModel", "StockpipeLog", "StockpipeStore", "StockpipeSources",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "StockpipeCLI",
+            dependencies: [
+                "StockpipePipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        // Release-build throughput of each stage: `swift run -c release stockpipe-bench`.
+        .executableTarget(
+            name: "StockpipeBench",
+            dependencies: ["StockpipePipeline"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "StockpipeTests",
+            dependencies: ["StockpipePipeline"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,167 @@
+/// A forward-only reader over the bytes of one JSON document.
+///
+/// It never builds a tree: callers walk objects member by member and read the values they
+/// care about, skipping the rest. This is what lets validation run at millions of trades per
+/// second. Beyond RFC 8259 it accepts the tokens `NaN`, `Infinity` and `-Infinity`, which
+/// some feeds emit, so that validation can report them as `non_finite` instead of `malformed`.
+///
+/// ```swift
+/// try bytes.withUnsafeBytes { buffer in
+///     var reader = JSONReader(buffer)
+///     try reader.forEachMember { key, reader in
+///         if key == "p" { price = try reader.readNumber() } else { try reader.skipValue() }
+///     }
+/// }
+/// ```
+public struct JSONReader {
+    public let bytes: UnsafeRawBufferPointer
+    public var index: Int
+
+    public init(_ bytes: UnsafeRawBufferPointer, index: Int = 0) {
+        self.bytes = bytes
+        self.index = index
+    }
+
+    /// The kind of the next value, after skipping whitespace; `nil` at the end of input.
+    public mutating func peekKind() -> JSONValueKind? {
+        skipWhitespace()
+        guard index < bytes.count else { return nil }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "N"), UInt8(ascii: "I"): return .number
+        default: return .invalid
+        }
+    }
+
+    @inline(__always)
+    public mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// True when only whitespace remains.
+    public mutating func isAtEnd() -> Bool {
+        skipWhitespace()
+        return index >= bytes.count
+    }
+
+    @inline(__always)
+    mutating func expect(_ byte: UInt8) throws(JSONError) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == byte else { throw JSONError(offset: index) }
+        index += 1
+    }
+
+    @inline(__always)
+    mutating func consumeIf(_ byte: UInt8) -> Bool {
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == byte {
+            index += 1
+            return true
+        }
+        return false
+    }
+
+    /// Calls `body` for each member of the object at the reader's position. `body` must consume
+    /// the member's value (read it or skip it).
+    public mutating func forEachMember(
+        _ body: (JSONKey, inout JSONReader) throws -> Void
+    ) throws {
+        try expect(UInt8(ascii: "{"))
+        if consumeIf(UInt8(ascii: "}")) { return }
+        repeat {
+            skipWhitespace()
+            let key = try readKey()
+            try expect(UInt8(ascii: ":"))
+            try body(key, &self)
+        } while consumeIf(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"))
+    }
+
+    /// Calls `body` for each element of the array at the reader's position; `body` must consume it.
+    public mutating func forEachElement(_ body: (inout JSONReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        if consumeIf(UInt8(ascii: "]")) { return }
+        repeat {
+            try body(&self)
+        } while consumeIf(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "]"))
+    }
+
+    /// Reads `null` if it is next, returning whether it was there.
+    public mutating func consumeNull() -> Bool {
+        skipWhitespace()
+        guard index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "n") else { return false }
+        guard bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == UInt8(ascii: "l"),
+              bytes[index + 3] == UInt8(ascii: "l") else { return false }
+        index += 4
+        return true
+    }
+
+    public mutating func readBool() throws(JSONError) -> Bool {
+        skipWhitespace()
+        if matchLiteral("true") { return true }
+        if matchLiteral("false") { return false }
+        throw JSONError(offset: index)
+    }
+
+    mutating func matchLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let start = literal.utf8Start
+        for offset in 0..<count where bytes[index + offset] != start[offset] { return false }
+        index += count
+        return true
+    }
+
+    /// Skips one value of any kind, checking that it is well formed; returns its byte range.
+    @discardableResult
+    public mutating func skipValue() throws(JSONError) -> Range<Int> {
+        skipWhitespace()
+        let start = index
+        guard let kind = peekKind() else { throw JSONError(offset: index) }
+        switch kind {
+        case .object:
+            index += 1
+            if !consumeIf(UInt8(ascii: "}")) {
+                repeat {
+                    skipWhitespace()
+                    _ = try readKey()
+                    try expect(UInt8(ascii: ":"))
+                    try skipValue()
+                } while consumeIf(UInt8(ascii: ","))
+                try expect(UInt8(ascii: "}"))
+            }
+        case .array:
+            index += 1
+            if !consumeIf(UInt8(ascii: "]")) {
+                repeat { try skipValue() } while consumeIf(UInt8(ascii: ","))
+                try expect(UInt8(ascii: "]"))
+            }
+        case .string: try skipString()
+        case .number: _ = try readNumber()
+        case .bool: _ = try readBool()
+        case .null: if !consumeNull() { throw JSONError(offset: index) }
+        case .invalid: throw JSONError(offset: index)
+        }
+        return start..<index
+    }
+}
+
+public enum JSONValueKind: Sendable, Equatable {
+    case object, array, string, number, bool, null, invalid
+}
+
+/// A malformed document; `offset` is the byte where reading stopped.
+public struct JSONError: Error, Sendable, Equatable {
+    public var offset: Int
+    public init(offset: Int) { self.offset = offset }
+}

@@ -1,0 +1,115 @@
+/// Appends JSON text to a byte buffer. Numbers are written in their shortest round-trip form,
+/// and integral values without a fraction (`150`, not `150.0`).
+///
+/// ```swift
+/// var writer = JSONWriter()
+/// writer.objectStart(); writer.key("p"); writer.number(187.51); writer.objectEnd()
+/// // writer.bytes == Array(#"{"p":187.51}"#.utf8)
+/// ```
+public struct JSONWriter: Sendable {
+    public var bytes: [UInt8]
+    private var needsComma = false
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    @inline(__always) private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+    }
+
+    public mutating func objectStart() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
+    public mutating func objectEnd() { bytes.append(UInt8(ascii: "}")); needsComma = true }
+    public mutating func arrayStart() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
+    public mutating func arrayEnd() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+
+    public mutating func key(_ key: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        needsComma = false
+    }
+
+    public mutating func key(_ key: String) {
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    public mutating func null() { separate(); bytes.append(contentsOf: [110, 117, 108, 108]) }
+    public mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: Array((value ? "true" : "false").utf8)) }
+
+    public mutating func integer(_ value: Int64) {
+        separate()
+        appendInteger(value)
+    }
+
+    /// Writes a finite number; a non-finite one is written as `null` since JSON cannot carry it.
+    public mutating func number(_ value: Double) {
+        separate()
+        guard value.isFinite else {
+            bytes.append(contentsOf: [110, 117, 108, 108])
+            return
+        }
+        if value == value.rounded(.towardZero), abs(value) < 1e15 {
+            appendInteger(Int64(value))
+        } else {
+            bytes.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    private mutating func appendInteger(_ value: Int64) {
+        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var magnitude = value.magnitude
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            while magnitude > 0 {
+                digits[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            for position in stride(from: count - 1, through: 0, by: -1) { bytes.append(digits[position]) }
+        }
+    }
+
+    public mutating func string(_ value: String) {
+        separate()
+        var value = value
+        value.withUTF8 { appendEscaped($0) }
+    }
+
+    /// Writes bytes as a JSON string; invalid UTF-8 is replaced so the output stays valid JSON.
+    public mutating func string(bytes raw: [UInt8]) {
+        string(String(decoding: raw, as: UTF8.self))
+    }
+
+    /// Inserts an already-encoded JSON value as is.
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20:
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

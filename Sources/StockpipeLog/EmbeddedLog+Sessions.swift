@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import StockpipeModel
+import Synchronization
+
+/// One member of a consumer group on the embedded log. The group's lease makes it the only one.
+final class EmbeddedConsumer: LogConsumer {
+    let log: EmbeddedLog
+    let group: String
+    let topic: String
+    let lease: Lease
+    let resumedState: [UInt8]?
+    private let position: Mutex<Int64>
+
+    init(log: EmbeddedLog, group: String, topic: String, lease: Lease, position: Int64, state: [UInt8]?) {
+        self.log = log
+        self.group = group
+        self.topic = topic
+        self.lease = lease
+        self.resumedState = state
+        self.position = Mutex(position)
+    }
+
+    func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let from = position.withLock { $0 }
+            let (records, start) = try await log.read(topic: topic, from: from, limit: maxRecords)
+            if start > from {
+                FileHandle.standardError.write(Data(
+                    "stockpipe: group \(group) skipped \(start - from) records of \(topic) removed by retention before it read them\n".utf8))
+            }
+            if let last = records.last {
+                position.withLock { $0 = last.offset + 1 }
+                return records
+            }
+            if clock.now >= deadline || Task.isCancelled { return [] }
+            try? await Task.sleep(for: min(log.configuration.idlePoll, deadline - clock.now))
+        }
+    }
+
+    func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: [UInt8]?) async throws {
+        let now = Clock.nowMilliseconds()
+        let (group, topic) = (self.group, self.topic)
+        try await log.commit(records, lease: lease) { db in
+            if let last {
+                try db.execute(sql: """
+                    INSERT INTO group_positions (group_name, topic, partition, next_offset, committed_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET next_offset = excluded.next_offset, committed_at = excluded.committed_at
+                    """, arguments: [group, topic, last.partition, last.offset + 1, now])
+            }
+            if let state {
+                try db.execute(sql: """
+                    INSERT INTO group_state (group_name, state) VALUES (?, ?)
+                    ON CONFLICT DO UPDATE SET state = excluded.state
+                    """, arguments: [group, Data(state)])
+            }
+        }
+    }
+
+    func lag() async throws -> Int64 {
+        let end = try await log.endOffset(topic: topic)
+        return end - position.withLock { $0 }
+    }
+
+    func close() async {
+        await log.leases.release(lease)
+    }
+}
+
+/// Exclusive access to one source on the embedded log.
+final class EmbeddedSourceSession: SourceSession {
+    let log: EmbeddedLog
+    let name: String
+    let lease: Lease
+    let checkpoint: SourceCheckpoint?
+
+    init(log: EmbeddedLog, name: String, lease: Lease, checkpoint: SourceCheckpoint?) {
+        self.log = log
+        self.name = name
+        self.lease = lease
+        self.checkpoint = checkpoint
+    }
+
+    func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
+        let now = Clock.nowMilliseconds()
+        let name = self.name
+        try await log.commit(records, lease: lease) { db in
+            try db.execute(sql: """
+                INSERT INTO source_checkpoints (name, position, state, committed_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET position = excluded.position, state = excluded.state,
+                    committed_at = excluded.committed_at
+                """, arguments: [name, checkpoint.position, Data(checkpoint.state), now])
+        }
+    }
+
+    func close() async {
+        await log.leases.release(lease)
+    }
+}

@@ -1,0 +1,92 @@
+import StockpipeModel
+
+/// The log between the stages: durable topics, consumer groups and committed positions.
+///
+/// Stages only see this protocol, so the embedded SQLite log and Kafka are interchangeable.
+/// The contract every backend keeps: a stage publishes its outputs and its input position
+/// together through ``LogConsumer/commit(publishing:through:state:)`` (or a source session's
+/// ``SourceSession/commit(publishing:checkpoint:)``), and the position is recorded only after the
+/// outputs are durable. The embedded log does both in one transaction, so nothing is published twice.
+public protocol Log: Sendable {
+    /// Joins `group` on `topic`, resuming after the group's last committed position.
+    func consumer(group: String, topic: String) async throws -> any LogConsumer
+    /// Takes the source named `name` (one ingest at a time per source) and returns its checkpoint.
+    func source(name: String) async throws -> any SourceSession
+    /// Counts per topic and lag per consumer group.
+    func status() async throws -> LogStatus
+    /// Removes records older than each topic's retention; returns how many went.
+    func enforceRetention(now: Int64) async throws -> Int
+    func close() async throws
+}
+
+/// One member of a consumer group, reading one topic.
+public protocol LogConsumer: Sendable {
+    /// The stage state committed with the group's last position (see ``commit(publishing:through:state:)``).
+    var resumedState: [UInt8]? { get }
+    /// Waits up to `timeout` for records after the last one returned; an empty array on timeout.
+    func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord]
+    /// Publishes `records`, then marks everything up to and including `last` as consumed, with
+    /// `state` saved alongside so that a restarted stage resumes exactly where it stopped.
+    func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: [UInt8]?) async throws
+    /// Records not yet consumed by this group.
+    func lag() async throws -> Int64
+    func close() async
+}
+
+/// Exclusive access to one source (a replay file, the simulator, a feed) with its checkpoint.
+public protocol SourceSession: Sendable {
+    var checkpoint: SourceCheckpoint? { get }
+    func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws
+    func close() async
+}
+
+/// How far a source has been read, and counters that explain it (pings ignored and so on).
+public struct SourceCheckpoint: Sendable, Equatable {
+    /// Source-specific: a byte offset in a file, a message number for the simulator.
+    public var position: Int64
+    /// Counters kept with the position, as JSON text.
+    public var state: [UInt8]
+
+    public init(position: Int64, state: [UInt8]) {
+        self.position = position
+        self.state = state
+    }
+}
+
+public struct LogStatus: Sendable {
+    public struct TopicStatus: Sendable {
+        public var name: String
+        /// Every record ever appended (offsets are never reused).
+        public var appended: Int64
+        /// Records still held (the rest went through retention).
+        public var retained: Int64
+    }
+
+    public struct GroupStatus: Sendable {
+        public var group: String
+        public var topic: String
+        public var position: Int64
+        public var lag: Int64
+    }
+
+    public struct SourceStatus: Sendable {
+        public var name: String
+        public var checkpoint: SourceCheckpoint
+    }
+
+    public var topics: [TopicStatus]
+    public var groups: [GroupStatus]
+    public var sources: [SourceStatus]
+}
+
+public enum LogError: Error, CustomStringConvertible {
+    case leaseLost(String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .leaseLost(let name): "another process took over \(name); this one stops so it does not publish twice"
+        case .corrupt(let detail): "the log is damaged: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// Why a record was quarantined. The raw values are stable, documented codes.
+public enum ReasonCode: String, CaseIterable, Sendable, Codable, Comparable {
+    case malformed
+    case missingField = "missing_field"
+    case nullField = "null_field"
+    case wrongType = "wrong_type"
+    case nonFinite = "non_finite"
+    case nonPositivePrice = "non_positive_price"
+    case negativeVolume = "negative_volume"
+    case invalidSymbol = "invalid_symbol"
+    case symbolNotAllowed = "symbol_not_allowed"
+    case timestampInFuture = "timestamp_in_future"
+    case timestampTooOld = "timestamp_too_old"
+    case duplicate
+    case priceJump = "price_jump"
+    case quoteInconsistent = "quote_inconsistent"
+    case noData = "no_data"
+
+    /// The codes that can apply to a trade (the rest concern quotes).
+    public static let tradeReasons: [ReasonCode] = allCases.filter { $0 != .quoteInconsistent && $0 != .noData }
+
+    public static func < (lhs: ReasonCode, rhs: ReasonCode) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// A set of reasons in their documented order; cheap to build in the validation hot path.
+public struct Reasons: Sendable, Equatable {
+    public private(set) var bits: UInt32 = 0
+
+    public init() {}
+    public init(_ codes: [ReasonCode]) { codes.forEach { insert($0) } }
+
+    public var isEmpty: Bool { bits == 0 }
+
+    public mutating func insert(_ code: ReasonCode) {
+        bits |= 1 << UInt32(ReasonCode.allCases.firstIndex(of: code)!)
+    }
+
+    public func contains(_ code: ReasonCode) -> Bool {
+        bits & (1 << UInt32(ReasonCode.allCases.firstIndex(of: code)!)) != 0
+    }
+
+    public var codes: [ReasonCode] {
+        ReasonCode.allCases.enumerated().compactMap { bits & (1 << UInt32($0.offset)) != 0 ? $0.element : nil }
+    }
+}

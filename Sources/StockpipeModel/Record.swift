@@ -1,0 +1,100 @@
+/// The topics between the stages.
+public enum Topic {
+    public static let staging = "staging"
+    public static let stockData = "stock_data"
+    public static let badStockData = "bad_stock_data"
+    public static let all = [staging, stockData, badStockData]
+}
+
+/// Header names carried on records. Kafka keeps them as record headers; the embedded log too.
+public enum Header {
+    /// What a staging record holds: `trade`, or `raw` for a message that could not be split.
+    public static let kind = "kind"
+    /// Where the record entered the pipeline, e.g. `replay:/data/f.ndjson:12#3` (line 12, element 3).
+    public static let source = "source"
+    /// The trade's occurrence among identical trades in its message.
+    public static let occurrence = "occurrence"
+    /// For a record cut short at the size limit: the size of the whole original, in bytes.
+    public static let originalSize = "original-size"
+    /// On `bad_stock_data`: the reason codes, comma-separated.
+    public static let reasons = "reasons"
+}
+
+public struct RecordHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension Array where Element == RecordHeader {
+    public subscript(header name: String) -> String? {
+        first { $0.name == name }?.value
+    }
+}
+
+/// A record to append to a topic.
+public struct OutgoingRecord: Sendable {
+    public var topic: String
+    public var key: String
+    public var value: [UInt8]
+    public var headers: [RecordHeader]
+    /// Unix milliseconds; for staging, the time the record was received from the source.
+    public var timestamp: Int64
+
+    public init(topic: String, key: String, value: [UInt8], headers: [RecordHeader], timestamp: Int64) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestamp = timestamp
+    }
+}
+
+/// A record read from a topic, with its position.
+public struct ConsumedRecord: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: String
+    public var value: [UInt8]
+    public var headers: [RecordHeader]
+    public var timestamp: Int64
+
+    public init(topic: String, partition: Int32, offset: Int64, key: String, value: [UInt8],
+                headers: [RecordHeader], timestamp: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestamp = timestamp
+    }
+
+    public var origin: Origin {
+        Origin(topic: topic, partition: partition, offset: offset, source: headers[header: Header.source] ?? "",
+               originalSize: headers[header: Header.originalSize].flatMap { Int($0) })
+    }
+}
+
+/// Where a quarantined record came from.
+public struct Origin: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var source: String
+    /// Set when the payload was cut at the size limit: the size of the original.
+    public var originalSize: Int?
+
+    public init(topic: String, partition: Int32, offset: Int64, source: String, originalSize: Int? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.source = source
+        self.originalSize = originalSize
+    }
+}

@@ -1,0 +1,59 @@
+/// A 128-bit hash that is the same on every machine and every run (unlike `Hasher`), so it can
+/// name records durably. Not cryptographic: it only has to keep accidental collisions negligible.
+public struct StableHasher {
+    private var high: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private var low: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private var length: UInt64 = 0
+
+    public init() {}
+
+    @inline(__always)
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var x = value
+        x ^= x >> 33
+        x &*= 0xFF51_AFD7_ED55_8CCD
+        x ^= x >> 33
+        x &*= 0xC4CE_B9FE_1A85_EC53
+        x ^= x >> 33
+        return x
+    }
+
+    public mutating func combine(_ word: UInt64) {
+        length &+= 8
+        high = StableHasher.mix(high ^ word) &+ 0x2545_F491_4F6C_DD1D
+        low = StableHasher.mix(low &+ word &* 0x9E37_79B9_7F4A_7C15) ^ high
+    }
+
+    public mutating func combine<Bytes: Sequence>(bytes: Bytes) where Bytes.Element == UInt8 {
+        var word: UInt64 = 0
+        var shift: UInt64 = 0
+        var count: UInt64 = 0
+        for byte in bytes {
+            word |= UInt64(byte) << shift
+            shift += 8
+            count += 1
+            if shift == 64 {
+                combine(word)
+                word = 0
+                shift = 0
+            }
+        }
+        combine(word ^ (count << 56))
+    }
+
+    public mutating func combine(_ string: String) {
+        var string = string
+        string.withUTF8 { combine(bytes: $0) }
+    }
+
+    public func finalize() -> (high: UInt64, low: UInt64) {
+        (StableHasher.mix(high ^ length), StableHasher.mix(low &+ high))
+    }
+
+    /// A 64-bit digest of one string, for compact keys.
+    public static func hash64(_ string: String) -> Int64 {
+        var hasher = StableHasher()
+        hasher.combine(string)
+        return Int64(bitPattern: hasher.finalize().low)
+    }
+}

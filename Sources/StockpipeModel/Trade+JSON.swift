@@ -1,0 +1,56 @@
+import StockpipeJSON
+
+extension Trade {
+    /// The `stock_data` form: `{"symbol","price","volume","timestamp","conditions","id"}`.
+    public func json() -> [UInt8] {
+        var writer = JSONWriter(capacity: 160)
+        writeJSON(to: &writer, includeID: true)
+        return writer.bytes
+    }
+
+    /// Writes the trade; `stockpipe query trades --json` leaves out the id.
+    public func writeJSON(to writer: inout JSONWriter, includeID: Bool) {
+        writer.objectStart()
+        writer.key("symbol"); writer.string(symbol)
+        writer.key("price"); writer.number(price)
+        writer.key("volume"); writer.number(volume)
+        writer.key("timestamp"); writer.integer(timestamp)
+        writer.key("conditions")
+        writer.arrayStart()
+        for condition in conditions { writer.string(condition) }
+        writer.arrayEnd()
+        if includeID {
+            writer.key("id"); writer.string(id.description)
+        }
+        writer.objectEnd()
+    }
+
+    /// Reads the `stock_data` form.
+    public init(json bytes: [UInt8]) throws {
+        var symbol: String?, price: Double?, volume: Double?, timestamp: Int64?, id: TradeID?
+        var conditions: [String] = []
+        try bytes.withUnsafeBytes { buffer in
+            var reader = JSONReader(buffer)
+            try reader.forEachMember { key, reader in
+                if key == "symbol" { symbol = try reader.readString() }
+                else if key == "price" { price = try reader.readNumber().double }
+                else if key == "volume" { volume = try reader.readNumber().double }
+                else if key == "timestamp" { timestamp = try reader.readNumber().integer }
+                else if key == "conditions" { try reader.forEachElement { conditions.append(try $0.readString()) } }
+                else if key == "id" { id = TradeID(hex: try reader.readString()) }
+                else { try reader.skipValue() }
+            }
+        }
+        guard let symbol, let price, let volume, let timestamp, let id else {
+            throw ModelError.invalidRecord("stock_data record lacks a field: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+        }
+        self.init(symbol: symbol, price: price, volume: volume, timestamp: timestamp, conditions: conditions, id: id)
+    }
+}
+
+public enum ModelError: Error, CustomStringConvertible {
+    case invalidRecord(String)
+    public var description: String {
+        switch self { case .invalidRecord(let detail): detail }
+    }
+}
