@@ -71,6 +71,9 @@ extension Origin {
         writer.key("partition"); writer.integer(Int64(partition))
         writer.key("offset"); writer.integer(offset)
         writer.key("source"); writer.string(source)
+        if occurrence != 0 {
+            writer.key("occurrence"); writer.integer(Int64(occurrence))
+        }
         if let originalSize {
             writer.key("originalSize"); writer.integer(Int64(originalSize))
             writer.key("truncated"); writer.bool(true)
@@ -89,15 +92,18 @@ extension Origin {
         var partition: Int32 = 0
         var offset: Int64 = 0
         var originalSize: Int?
+        var occurrence = 0
         try reader.forEachMember { key, reader in
             if key == "topic" { topic = try reader.readString() }
             else if key == "partition" { partition = Int32(truncatingIfNeeded: try reader.readNumber().integer ?? 0) }
             else if key == "offset" { offset = try reader.readNumber().integer ?? 0 }
             else if key == "source" { source = try reader.readString() }
+            else if key == "occurrence" { occurrence = Int(try reader.readNumber().integer ?? 0) }
             else if key == "originalSize" { originalSize = (try reader.readNumber().integer).map { Int($0) } }
             else { try reader.skipValue() }
         }
-        self.init(topic: topic, partition: partition, offset: offset, source: source, originalSize: originalSize)
+        self.init(topic: topic, partition: partition, offset: offset, source: source, occurrence: occurrence,
+                  originalSize: originalSize)
     }
 
     public init(json: String) throws {

@@ -30,6 +30,7 @@ public struct Reasons: Sendable, Equatable {
 
     public init() {}
     public init(_ codes: [ReasonCode]) { codes.forEach { insert($0) } }
+    public init(bits: UInt32) { self.bits = bits }
 
     public var isEmpty: Bool { bits == 0 }
 

@@ -77,6 +77,7 @@ public struct ConsumedRecord: Sendable {
 
     public var origin: Origin {
         Origin(topic: topic, partition: partition, offset: offset, source: headers[header: Header.source] ?? "",
+               occurrence: headers[header: Header.occurrence].flatMap { Int($0) } ?? 0,
                originalSize: headers[header: Header.originalSize].flatMap { Int($0) })
     }
 }
@@ -87,14 +88,17 @@ public struct Origin: Sendable, Equatable {
     public var partition: Int32
     public var offset: Int64
     public var source: String
+    /// The trade's occurrence among identical trades of its message (part of its identity).
+    public var occurrence: Int
     /// Set when the payload was cut at the size limit: the size of the original.
     public var originalSize: Int?
 
-    public init(topic: String, partition: Int32, offset: Int64, source: String, originalSize: Int? = nil) {
+    public init(topic: String, partition: Int32, offset: Int64, source: String, occurrence: Int = 0, originalSize: Int? = nil) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.source = source
+        self.occurrence = occurrence
         self.originalSize = originalSize
     }
 }

@@ -54,3 +54,21 @@ public enum ModelError: Error, CustomStringConvertible {
         switch self { case .invalidRecord(let detail): detail }
     }
 }
+
+extension Trade {
+    /// The trade in Finnhub's own form (`{"s","p","t","v","c"}`), as a payload that can be staged again.
+    public func finnhubJSON() -> [UInt8] {
+        var writer = JSONWriter(capacity: 96)
+        writer.objectStart()
+        writer.key("s"); writer.string(symbol)
+        writer.key("p"); writer.number(price)
+        writer.key("t"); writer.integer(timestamp)
+        writer.key("v"); writer.number(volume)
+        writer.key("c")
+        writer.arrayStart()
+        for condition in conditions { writer.string(condition) }
+        writer.arrayEnd()
+        writer.objectEnd()
+        return writer.bytes
+    }
+}

@@ -1,0 +1,113 @@
+import StockpipeJSON
+
+/// An OHLCV candle. Open and close are the prices of the first and last trades by
+/// (timestamp, identity), so a candle does not depend on the order trades arrived in.
+public struct Candle: Sendable, Equatable {
+    public var symbol: String
+    /// Interval length in milliseconds (60 000 for 1m).
+    public var interval: Int64
+    /// Unix milliseconds, a multiple of `interval`.
+    public var start: Int64
+    public var open: Double
+    public var high: Double
+    public var low: Double
+    public var close: Double
+    /// Sum of volumes in units of 10⁻⁹: integers, so the sum is exact whatever the arrival order.
+    public var volumeUnits: Int128
+    /// Sum of price × volume in units of 10⁻¹⁸, exact for the same reason.
+    public var notionalUnits: Int128
+    public var trades: Int64
+
+    public init(symbol: String, interval: Int64, start: Int64, open: Double, high: Double, low: Double, close: Double,
+                volumeUnits: Int128, notionalUnits: Int128, trades: Int64) {
+        self.symbol = symbol
+        self.interval = interval
+        self.start = start
+        self.open = open
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volumeUnits = volumeUnits
+        self.notionalUnits = notionalUnits
+        self.trades = trades
+    }
+
+    public var volume: Double { Double(volumeUnits) / FixedPoint.scale }
+
+    /// Volume-weighted average price; nil when the volume is zero (as for many FX prints).
+    public var vwap: Double? {
+        volumeUnits > 0 ? Double(notionalUnits) / Double(volumeUnits) / FixedPoint.scale : nil
+    }
+
+    public static let oneMinute: Int64 = 60_000
+
+    /// Interval names accepted by `--interval`, in milliseconds.
+    public static let intervals: [String: Int64] = [
+        "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000,
+    ]
+
+    public static func intervalName(_ milliseconds: Int64) -> String {
+        intervals.first { $0.value == milliseconds }?.key ?? "\(milliseconds / 1000)s"
+    }
+
+    /// Rolls 1-minute candles (sorted by start) up to a longer interval.
+    public static func rollUp(_ candles: [Candle], to interval: Int64) -> [Candle] {
+        guard interval > oneMinute else { return candles }
+        var result: [Candle] = []
+        for candle in candles {
+            let start = candle.start - ((candle.start % interval) + interval) % interval
+            if var last = result.last, last.symbol == candle.symbol, last.start == start {
+                last.high = max(last.high, candle.high)
+                last.low = min(last.low, candle.low)
+                last.close = candle.close
+                last.volumeUnits += candle.volumeUnits
+                last.notionalUnits += candle.notionalUnits
+                last.trades += candle.trades
+                result[result.count - 1] = last
+            } else {
+                var rolled = candle
+                rolled.interval = interval
+                rolled.start = start
+                result.append(rolled)
+            }
+        }
+        return result
+    }
+
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.objectStart()
+        writer.key("symbol"); writer.string(symbol)
+        writer.key("interval"); writer.string(Candle.intervalName(interval))
+        writer.key("start"); writer.integer(start)
+        writer.key("open"); writer.number(open)
+        writer.key("high"); writer.number(high)
+        writer.key("low"); writer.number(low)
+        writer.key("close"); writer.number(close)
+        writer.key("volume"); writer.number(volume)
+        writer.key("vwap")
+        if let vwap { writer.number(vwap) } else { writer.null() }
+        writer.key("trades"); writer.integer(trades)
+        writer.objectEnd()
+    }
+}
+
+/// Prices and volumes as integers of 10⁻⁹, so that sums do not depend on the order of addition.
+public enum FixedPoint {
+    public static let scale = 1e9
+
+    public static func units(_ value: Double) -> Int128 {
+        Int128((value * scale).rounded())
+    }
+
+    /// 16 big-endian bytes, for storage.
+    public static func bytes(_ value: Int128) -> [UInt8] {
+        let bits = UInt128(bitPattern: value)
+        return (0..<16).map { UInt8(truncatingIfNeeded: bits >> (120 - 8 * $0)) }
+    }
+
+    public static func value(_ bytes: [UInt8]) -> Int128 {
+        var bits: UInt128 = 0
+        for byte in bytes.prefix(16) { bits = bits << 8 | UInt128(byte) }
+        return Int128(bitPattern: bits)
+    }
+}

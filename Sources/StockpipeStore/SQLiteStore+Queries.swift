@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import StockpipeModel
+
+extension SQLiteStore {
+    public func trades(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Trade] {
+        try await pool.read { db in
+            let upper = to ?? Int64.max
+            let rows: [Row]
+            if let from {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT symbol, ts, id, price, volume, conditions FROM trades
+                    WHERE symbol = ? AND ts >= ? AND ts <= ? ORDER BY ts, id LIMIT ?
+                    """, arguments: [symbol, from, upper, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT symbol, ts, id, price, volume, conditions FROM trades
+                    WHERE symbol = ? AND ts <= ? ORDER BY ts DESC, id DESC LIMIT ?
+                    """, arguments: [symbol, upper, limit]).reversed()
+            }
+            return rows.map { row in
+                Trade(symbol: row["symbol"], price: row["price"], volume: row["volume"], timestamp: row["ts"],
+                      conditions: Self.conditions(fromText: row["conditions"]),
+                      id: TradeID(bytes: [UInt8](row["id"] as Data)) ?? TradeID(high: 0, low: 0))
+            }
+        }
+    }
+
+    public func candles(symbol: String, from: Int64?, to: Int64?) async throws -> [Candle] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT start, open, high, low, close, volume, notional, trades FROM candles_1m
+                WHERE symbol = ? AND start >= ? AND start <= ? ORDER BY start
+                """, arguments: [symbol, from ?? Int64.min, to ?? Int64.max]).map { row in
+                    Candle(symbol: symbol, interval: Candle.oneMinute, start: row["start"],
+                           open: row["open"], high: row["high"], low: row["low"], close: row["close"],
+                           volumeUnits: FixedPoint.value([UInt8](row["volume"] as Data)),
+                           notionalUnits: FixedPoint.value([UInt8](row["notional"] as Data)),
+                           trades: row["trades"])
+                }
+        }
+    }
+
+    public func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord] {
+        let mask = Int64(reason.map { Reasons([$0]).bits } ?? UInt32.max)
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT reason_bits, payload, origin, quarantined_at FROM quarantine
+                WHERE reason_bits & ? != 0 ORDER BY quarantined_at DESC, source LIMIT ?
+                """, arguments: [mask, limit]).map { row in
+                    QuarantineRecord(
+                        reasons: Reasons(bits: UInt32(truncatingIfNeeded: row["reason_bits"] as Int64)).codes,
+                        payload: [UInt8](row["payload"] as Data),
+                        origin: try Origin(json: row["origin"]),
+                        quarantinedAt: row["quarantined_at"])
+                }
+        }
+    }
+
+    public func counts() async throws -> StoreCounts {
+        try await pool.read { db in
+            let trades = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'trades'") ?? 0
+            let candles = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM candles_1m") ?? 0
+            let symbols = try Int64.fetchOne(db, sql: "SELECT COUNT(DISTINCT symbol) FROM candles_1m") ?? 0
+            var byReason: [ReasonCode: Int64] = [:]
+            var quarantined: Int64 = 0
+            for row in try Row.fetchAll(db, sql: "SELECT reason_bits, COUNT(*) AS n FROM quarantine GROUP BY reason_bits") {
+                let count: Int64 = row["n"]
+                quarantined += count
+                for code in Reasons(bits: UInt32(truncatingIfNeeded: row["reason_bits"] as Int64)).codes {
+                    byReason[code, default: 0] += count
+                }
+            }
+            return StoreCounts(trades: trades, candles: candles, symbols: symbols, quarantined: quarantined,
+                               quarantineByReason: byReason)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import StockpipeJSON
+import StockpipeModel
+
+/// The embedded store: `store.sqlite` in the data directory.
+///
+/// Trades are keyed by (symbol, timestamp, identity), which also serves time-range queries.
+/// Candles are updated in the same transaction as the trades, from the trades that were new, so
+/// a redelivered batch changes nothing and arrival order does not matter.
+public final class SQLiteStore: Store {
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        var options = GRDB.Configuration()
+        options.busyMode = .timeout(30)
+        // FULL: the load stage commits its log position right after this store's commit, so the
+        // store must be on disk first even if the machine (not just the process) goes down.
+        options.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        pool = try DatabasePool(path: path, configuration: options)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE trades (
+                    symbol TEXT NOT NULL, ts INTEGER NOT NULL, id BLOB NOT NULL,
+                    price REAL NOT NULL, volume REAL NOT NULL, conditions TEXT NOT NULL,
+                    source_hash INTEGER NOT NULL,
+                    PRIMARY KEY (symbol, ts, id)) WITHOUT ROWID;
+                CREATE TABLE candles_1m (
+                    symbol TEXT NOT NULL, start INTEGER NOT NULL,
+                    open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+                    volume BLOB NOT NULL, notional BLOB NOT NULL, trades INTEGER NOT NULL,
+                    first_ts INTEGER NOT NULL, first_id BLOB NOT NULL, last_ts INTEGER NOT NULL, last_id BLOB NOT NULL,
+                    PRIMARY KEY (symbol, start)) WITHOUT ROWID;
+                CREATE TABLE quarantine (
+                    source TEXT PRIMARY KEY, reason_bits INTEGER NOT NULL, payload BLOB NOT NULL,
+                    origin TEXT NOT NULL, quarantined_at INTEGER NOT NULL);
+                CREATE INDEX quarantine_by_time ON quarantine (quarantined_at);
+                CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                INSERT INTO counters VALUES ('trades', 0);
+                """)
+        }
+        return migrator
+    }
+
+    public func write(_ batch: StoreBatch) async throws -> StoreWriteResult {
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        return try await pool.write { db in
+            var result = StoreWriteResult()
+            var candles = CandleAccumulator()
+            var quarantine = batch.quarantine
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO trades (symbol, ts, id, price, volume, conditions, source_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """)
+            let existing = try db.cachedStatement(sql: "SELECT source_hash FROM trades WHERE symbol = ? AND ts = ? AND id = ?")
+            let leaveQuarantine = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE source = ?")
+            for incoming in batch.trades {
+                let trade = incoming.trade
+                let id = Data(trade.id.bytes)
+                let sourceHash = StableHasher.hash64(incoming.origin.quarantineKey)
+                try insert.execute(arguments: [trade.symbol, trade.timestamp, id, trade.price, trade.volume,
+                                               Self.conditionsText(trade.conditions), sourceHash])
+                if db.changesCount == 1 {
+                    result.inserted += 1
+                    candles.add(trade)
+                    if incoming.redriven { try leaveQuarantine.execute(arguments: [incoming.origin.quarantineKey]) }
+                } else if try Int64.fetchOne(existing, arguments: [trade.symbol, trade.timestamp, id]) == sourceHash {
+                    result.redelivered += 1
+                } else {
+                    result.duplicates += 1
+                    quarantine.append(QuarantineRecord(reasons: [.duplicate], payload: trade.finnhubJSON(),
+                                                       origin: incoming.origin, quarantinedAt: now))
+                }
+            }
+            try candles.merge(into: db)
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO quarantine (source, reason_bits, payload, origin, quarantined_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (source) DO UPDATE SET reason_bits = excluded.reason_bits, payload = excluded.payload,
+                    origin = excluded.origin, quarantined_at = excluded.quarantined_at
+                """)
+            for record in quarantine {
+                try upsert.execute(arguments: [record.origin.quarantineKey, Int64(Reasons(record.reasons).bits),
+                                               Data(record.payload), record.origin.json, record.quarantinedAt])
+            }
+            result.quarantined = quarantine.count
+            try db.execute(sql: "UPDATE counters SET value = value + ? WHERE name = 'trades'", arguments: [result.inserted])
+            return result
+        }
+    }
+
+    static func conditionsText(_ conditions: [String]) -> String {
+        var writer = JSONWriter(capacity: 16)
+        writer.arrayStart()
+        for condition in conditions { writer.string(condition) }
+        writer.arrayEnd()
+        return writer.string
+    }
+
+    static func conditions(fromText text: String) -> [String] {
+        var bytes = Array(text.utf8)
+        var conditions: [String] = []
+        bytes.withUnsafeMutableBytes { buffer in
+            var reader = JSONReader(UnsafeRawBufferPointer(buffer))
+            try? reader.forEachElement { conditions.append(try $0.readString()) }
+        }
+        return conditions
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+}
+
+extension Origin {
+    /// What identifies a quarantined record: its source, or its log position when it has none
+    /// (a record produced into `staging` by another tool).
+    public var quarantineKey: String {
+        source.isEmpty ? "\(topic)/\(partition)/\(offset)" : source
+    }
+}

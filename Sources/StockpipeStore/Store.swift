@@ -1,0 +1,72 @@
+import StockpipeModel
+
+/// Where validated trades, their candles and the quarantine end up.
+///
+/// Writes are idempotent: a trade is keyed by its identity and a quarantined record by its source,
+/// so the load stage may deliver a batch again after a crash without changing the result.
+public protocol Store: Sendable {
+    /// Writes one batch in one transaction and keeps the 1-minute candles in step with the trades.
+    /// A trade whose identity is already stored from another source is quarantined as `duplicate`.
+    func write(_ batch: StoreBatch) async throws -> StoreWriteResult
+    /// Trades of `symbol` in [from, to]; with no `from`, the latest `limit` trades. Oldest first.
+    func trades(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Trade]
+    /// 1-minute candles of `symbol` in [from, to], oldest first.
+    func candles(symbol: String, from: Int64?, to: Int64?) async throws -> [Candle]
+    /// Quarantined records, newest first, optionally only those with `reason`.
+    func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord]
+    func counts() async throws -> StoreCounts
+    func close() async throws
+}
+
+/// A validated trade with where it came from.
+public struct IncomingTrade: Sendable {
+    public var trade: Trade
+    public var origin: Origin
+    /// Set for a record sent through the pipeline again by `quarantine replay`: once stored, it
+    /// leaves the quarantine.
+    public var redriven: Bool
+
+    public init(trade: Trade, origin: Origin, redriven: Bool = false) {
+        self.trade = trade
+        self.origin = origin
+        self.redriven = redriven
+    }
+}
+
+public struct StoreBatch: Sendable {
+    public var trades: [IncomingTrade]
+    public var quarantine: [QuarantineRecord]
+
+    public init(trades: [IncomingTrade] = [], quarantine: [QuarantineRecord] = []) {
+        self.trades = trades
+        self.quarantine = quarantine
+    }
+}
+
+public struct StoreWriteResult: Sendable, Equatable {
+    /// Trades stored for the first time.
+    public var inserted = 0
+    /// Trades that were already stored from the same source: a redelivery, nothing to do.
+    public var redelivered = 0
+    /// Trades already stored from another source, now quarantined as `duplicate`.
+    public var duplicates = 0
+    public var quarantined = 0
+
+    public init() {}
+}
+
+public struct StoreCounts: Sendable, Equatable {
+    public var trades: Int64
+    public var candles: Int64
+    public var symbols: Int64
+    public var quarantined: Int64
+    public var quarantineByReason: [ReasonCode: Int64]
+
+    public init(trades: Int64, candles: Int64, symbols: Int64, quarantined: Int64, quarantineByReason: [ReasonCode: Int64]) {
+        self.trades = trades
+        self.candles = candles
+        self.symbols = symbols
+        self.quarantined = quarantined
+        self.quarantineByReason = quarantineByReason
+    }
+}
