@@ -72,7 +72,7 @@ public final class EmbeddedLog: Log {
     }
 
     public func consumer(group: String, topic: String) async throws -> any LogConsumer {
-        let lease = try await leases.acquire("group \(group)")
+        let lease = try await leases.acquire("group \(group) on \(topic)")
         let (position, state) = try await pool.read { db in
             let position = try Int64.fetchOne(db, sql: """
                 SELECT next_offset FROM group_positions WHERE group_name = ? AND topic = ? AND partition = 0

@@ -16,6 +16,8 @@ public enum Header {
     public static let occurrence = "occurrence"
     /// For a record cut short at the size limit: the size of the whole original, in bytes.
     public static let originalSize = "original-size"
+    /// Set on a record sent through the pipeline again by `quarantine replay`.
+    public static let redriven = "redriven"
     /// On `bad_stock_data`: the reason codes, comma-separated.
     public static let reasons = "reasons"
 }

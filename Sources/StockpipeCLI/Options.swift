@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import StockpipePipeline
+
+/// Where the settings come from and where the data lives; every command has these.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("YAML configuration file.", valueName: "F"))
+    var config: String?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Data directory (default ./stockpipe-data).", valueName: "D"))
+    var dataDirectory: String?
+
+    /// Defaults, then file, then environment, then `adjust` (the flags).
+    func settings(_ adjust: (inout Settings) throws -> Void = { _ in }) throws -> Settings {
+        var settings = try Settings.load(configPath: config, environment: ProcessInfo.processInfo.environment)
+        if let dataDirectory { settings.dataDirectory = dataDirectory }
+        try adjust(&settings)
+        try settings.validate()
+        return settings
+    }
+}
+
+/// The options of the commands that run stages.
+struct StageOptions: ParsableArguments {
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Where records come from: simulator, replay or finnhub.", valueName: "S"))
+    var source: String?
+
+    @Option(help: ArgumentHelp("NDJSON file of Finnhub messages, for --source replay.", valueName: "F"))
+    var file: String?
+
+    @Option(help: ArgumentHelp("Comma-separated symbols: simulated, and allowed by validation (* allows any).", valueName: "A,B"))
+    var symbols: String?
+
+    @Option(help: ArgumentHelp("Simulator trades per second.", valueName: "N"))
+    var rate: Double?
+
+    @Option(help: ArgumentHelp("Stop the source after N records.", valueName: "N"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Simulator seed.", valueName: "N"))
+    var seed: UInt64?
+
+    @Option(name: .customLong("bad-fraction"), help: ArgumentHelp("Share of simulated records with a defect (0...1).", valueName: "X"))
+    var badFraction: Double?
+
+    @Flag(help: "Process everything there is (the source to its end, then every topic until no lag is left), then exit.")
+    var drain = false
+
+    @Option(help: ArgumentHelp("Dashboard port.", valueName: "P"))
+    var port: Int?
+
+    @Flag(name: .customLong("no-dashboard"), help: "Do not serve the dashboard.")
+    var noDashboard = false
+
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("Records a stage handles at a time.", valueName: "N"))
+    var batchSize: Int?
+
+    @Option(name: .customLong("max-age"), help: ArgumentHelp("Oldest trade accepted, e.g. 7d.", valueName: "DURATION"))
+    var maxAge: String?
+
+    @Option(name: .customLong("max-future-skew"), help: ArgumentHelp("How far ahead of receipt a trade may be stamped, e.g. 60s.", valueName: "DURATION"))
+    var maxFutureSkew: String?
+
+    @Option(name: .customLong("price-jump-percent"), help: ArgumentHelp("Largest move from the last accepted price, in percent.", valueName: "N"))
+    var priceJumpPercent: Double?
+
+    func settings() throws -> Settings {
+        try common.settings { settings in
+            let flags: [(String, String?)] = [
+                ("source", source), ("file", file), ("symbols", symbols), ("rate", rate.map { String($0) }),
+                ("limit", limit.map { String($0) }), ("seed", seed.map { String($0) }),
+                ("bad-fraction", badFraction.map { String($0) }), ("port", port.map { String($0) }),
+                ("batch-size", batchSize.map { String($0) }), ("validation.max-age", maxAge),
+                ("validation.max-future-skew", maxFutureSkew),
+                ("validation.price-jump-percent", priceJumpPercent.map { String($0) }),
+            ]
+            for case let (key, value?) in flags {
+                try settings.apply(flag: key, value: value)
+            }
+            if noDashboard { settings.dashboard = false }
+            if let file = settings.file {
+                settings.file = URL(fileURLWithPath: file).standardizedFileURL.path
+                if source == nil && settings.source == .simulator { settings.source = .replay }
+            }
+        }
+    }
+}

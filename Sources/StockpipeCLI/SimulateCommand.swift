@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import StockpipeJSON
+import StockpipeModel
+import StockpipePipeline
+import StockpipeSources
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Write simulated Finnhub WebSocket messages to an NDJSON file, for replay.",
+        discussion: "The same options give the same file. Trades end at --start plus the span the rate implies; by "
+            + "default they end now. Prints what was injected, by the reason validation will give.")
+
+    @Option(help: ArgumentHelp("Output file.", valueName: "F")) var out: String
+    @Option(help: ArgumentHelp("Records to write (trades, and malformed lines).", valueName: "N")) var count: Int
+    @Option(help: ArgumentHelp("Comma-separated symbols.", valueName: "A,B")) var symbols: String?
+    @Option(help: ArgumentHelp("Seed.", valueName: "N")) var seed: UInt64 = 1
+    @Option(name: .customLong("bad-fraction"), help: ArgumentHelp("Share of records with a defect (0...1).", valueName: "X"))
+    var badFraction = 0.0
+    @Option(help: ArgumentHelp("Trades per second of simulated time.", valueName: "N")) var rate = 1_000.0
+    @Option(help: ArgumentHelp("Time of the first trade: Unix ms, ISO 8601 or a date.", valueName: "T")) var start: String?
+    @Flag(help: "Print the summary as JSON on stdout.") var json = false
+
+    func run() async throws {
+        guard count > 0 else { throw UserError("--count must be above 0") }
+        guard (0...1).contains(badFraction) else { throw UserError("--bad-fraction must be between 0 and 1") }
+        guard rate > 0 else { throw UserError("--rate must be above 0") }
+        let symbolList = symbols.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            ?? Simulator.defaultSymbols
+        guard !symbolList.isEmpty else { throw UserError("--symbols is empty") }
+        let span = Int64(Double(count) / rate * 1000)
+        let first = try parseTime(start, flag: "--start") ?? Int64(Date().timeIntervalSince1970 * 1000) - span - 1_000
+        var simulator = Simulator(.init(symbols: symbolList, seed: seed, rate: rate, start: first, badFraction: badFraction))
+        guard let file = fopen(out, "w") else {
+            throw UserError("cannot write \(out): \(String(cString: strerror(errno))); check the directory exists and is writable")
+        }
+        var lines = 0
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        while simulator.records < count {
+            for line in simulator.nextWindow(maxRecords: count - simulator.records) {
+                buffer += line.bytes
+                buffer.append(0x0A)
+                lines += 1
+            }
+            if buffer.count > 1 << 20 || simulator.records >= count {
+                guard fwrite(buffer, 1, buffer.count, file) == buffer.count else {
+                    fclose(file)
+                    throw UserError("writing \(out) failed: \(String(cString: strerror(errno)))")
+                }
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        guard fclose(file) == 0 else { throw UserError("writing \(out) failed: \(String(cString: strerror(errno)))") }
+        let injected = simulator.injected
+        if json {
+            var writer = JSONWriter()
+            writer.objectStart()
+            writer.key("file"); writer.string(out)
+            writer.key("records"); writer.integer(Int64(simulator.records))
+            writer.key("lines"); writer.integer(Int64(lines))
+            writer.key("injected")
+            writer.objectStart()
+            for reason in ReasonCode.allCases where injected[reason] != nil {
+                writer.key(reason.rawValue); writer.integer(Int64(injected[reason]!))
+            }
+            writer.objectEnd()
+            writer.objectEnd()
+            print(writer.string)
+        } else {
+            let total = injected.values.reduce(0, +)
+            print("wrote \(StatusReport.grouped(Int64(simulator.records))) records in \(StatusReport.grouped(Int64(lines))) lines to \(out)")
+            if total > 0 {
+                print("injected \(total) defects: " + ReasonCode.allCases.compactMap { reason in
+                    injected[reason].map { "\(reason.rawValue) \($0)" } }.joined(separator: ", "))
+            }
+        }
+    }
+}

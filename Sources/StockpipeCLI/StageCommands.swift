@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StockpipePipeline
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the whole pipeline in this process (ingest, validate, load).",
+        discussion: "With no options: the simulator, the embedded log and store in ./stockpipe-data, until Ctrl-C.")
+
+    @OptionGroup var options: StageOptions
+
+    func run() async throws {
+        try await runStages(PipelineRunner.Stage.allCases, options: options)
+    }
+}
+
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Run only the ingest stage: source → staging.")
+    @OptionGroup var options: StageOptions
+    func run() async throws { try await runStages([.ingest], options: options) }
+}
+
+struct ValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Run only the validate stage: staging → stock_data | bad_stock_data.")
+    @OptionGroup var options: StageOptions
+    func run() async throws { try await runStages([.validate], options: options) }
+}
+
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load", abstract: "Run only the load stage: stock_data and bad_stock_data → store.")
+    @OptionGroup var options: StageOptions
+    func run() async throws { try await runStages([.load], options: options) }
+}
+
+/// Runs the stages, telling the user what is happening, and a summary at the end.
+func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions) async throws {
+    let settings = try options.settings()
+    let logger = Logger(label: "stockpipe")
+    let runner = PipelineRunner(settings: settings, stages: stages, drain: options.drain, showProgress: true, logger: logger)
+    if stages.contains(.ingest) { _ = try runner.makeSource() }  // report a bad source before creating anything
+    let backends = try Backends.open(settings, create: true)
+    say(describe(settings, stages: stages, drain: options.drain, dataDirectory: backends.dataDirectory))
+    let started = ContinuousClock.now
+    do {
+        try await runner.run(backends)
+    } catch {
+        await backends.close()
+        throw error
+    }
+    let elapsed = ContinuousClock.now - started
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let report = try await StatusReport.collect(backends)
+    await backends.close()
+    let metrics = runner.metrics
+    let staged = metrics.value(.staged)
+    var summary = String(format: "stopped after %.1f s", seconds)
+    if stages.contains(.ingest) {
+        summary += ": staged \(StatusReport.grouped(Int64(staged)))"
+            + (seconds > 0 ? " (\(StatusReport.grouped(Int64(Double(staged) / seconds)))/s)" : "")
+    }
+    summary += " · stored \(StatusReport.grouped(Int64(metrics.value(.stored))))"
+        + " · quarantined \(StatusReport.grouped(Int64(metrics.value(.quarantineLoaded))))"
+    say(summary)
+    say("store: \(StatusReport.grouped(report.store.trades)) trades, \(StatusReport.grouped(report.store.quarantined)) quarantined, "
+        + "pending \(StatusReport.grouped(report.pending)) · counts \(report.balanced ? "reconcile" : "do NOT reconcile") "
+        + "(stockpipe status)")
+}
+
+func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool, dataDirectory: String) -> String {
+    var parts: [String] = []
+    let what = stages.count == PipelineRunner.Stage.allCases.count ? "the pipeline" : "the \(stages.map(\.rawValue).joined(separator: ", ")) stage"
+    parts.append("running \(what) on the embedded log and store in \(dataDirectory)")
+    if stages.contains(.ingest) {
+        switch settings.source {
+        case .replay: parts.append("source: replay of \(settings.file ?? "")")
+        case .simulator:
+            let symbols = settings.allowsAnySymbol ? "12" : String(settings.symbols.count)
+            parts.append("source: simulator (\(symbols) symbols, \(Int(settings.rate)) trades/s, "
+                         + "\(settings.badFraction * 100)% defective, seed \(settings.seed)"
+                         + (settings.limit.map { ", \($0) records" } ?? "") + ")")
+        case .finnhub: parts.append("source: Finnhub")
+        }
+    }
+    if stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard {
+        parts.append("no dashboard in this version: watch with `stockpipe status`")
+    }
+    parts.append(drain ? "exits when drained" : "Ctrl-C stops")
+    return parts.joined(separator: "; ")
+}
+
+func say(_ line: String) {
+    FileHandle.standardError.write(Data("stockpipe: \(line)\n".utf8))
+}

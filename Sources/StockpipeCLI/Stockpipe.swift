@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StockpipePipeline
+
+@main
+struct Stockpipe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stockpipe",
+        abstract: "A real-time stock market data pipeline: source → staging → validate → stock_data | bad_stock_data → store.",
+        discussion: "Settings come from defaults, then the YAML file (--config, $STOCKPIPE_CONFIG or ./stockpipe.yaml), "
+            + "then STOCKPIPE_* environment variables, then flags; later wins.",
+        version: "0.1.0",
+        subcommands: [RunCommand.self, IngestCommand.self, ValidateCommand.self, LoadCommand.self, StatusCommand.self,
+                      QueryCommand.self, QuarantineCommand.self, SimulateCommand.self],
+        defaultSubcommand: RunCommand.self)
+
+    /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit.
+    static func main() async {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["STOCKPIPE_LOG_LEVEL"] ?? "") ?? .info
+            return handler
+        }
+        let code: Int32
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            code = 0
+        } catch let error as UserError {
+            printError(error.description)
+            code = 2
+        } catch let error as ExitCode {
+            code = error.rawValue
+        } catch {
+            let exit = exitCode(for: error)
+            if exit == .success {
+                print(fullMessage(for: error))
+                code = 0
+            } else if String(describing: type(of: error)).contains("CommandError") || error is ValidationError {
+                printError(message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments",
+                           hint: "see `stockpipe help` for the commands and their options")
+                code = exit.rawValue
+            } else {
+                printError(String(describing: error))
+                code = 1
+            }
+        }
+        Foundation.exit(code)
+    }
+
+    static func printError(_ message: String, hint: String? = nil) {
+        let line = "stockpipe: error: \(message)" + (hint.map { " (\($0))" } ?? "") + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Yams
+
+extension Settings {
+    /// Builds settings from defaults, then the YAML file, then `STOCKPIPE_*` environment variables.
+    /// Command-line flags are applied by the caller afterwards, so they win.
+    ///
+    /// The file is `configPath`, else `$STOCKPIPE_CONFIG`, else `./stockpipe.yaml` if it exists.
+    public static func load(configPath: String?, environment: [String: String]) throws -> Settings {
+        var settings = Settings()
+        let explicit = configPath ?? environment["STOCKPIPE_CONFIG"]
+        let path = explicit ?? (FileManager.default.fileExists(atPath: "stockpipe.yaml") ? "stockpipe.yaml" : nil)
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw UserError("cannot read configuration file \(path); check the path given to --config")
+            }
+            let document: Any?
+            do {
+                document = try Yams.load(yaml: text)
+            } catch {
+                throw UserError("configuration file \(path) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+            }
+            guard let values = document as? [String: Any] else {
+                if document == nil { return settings }
+                throw UserError("configuration file \(path) must be a mapping of settings, like `source: replay`")
+            }
+            for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+                try settings.apply(key: key, value: value, origin: "\(path)")
+            }
+        }
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("STOCKPIPE_") && name != "STOCKPIPE_CONFIG" {
+            guard let key = Settings.environmentKeys[name] else { continue }
+            try settings.apply(key: key, value: value, origin: "environment variable \(name)")
+        }
+        return settings
+    }
+
+    /// Every setting by its file key; nested keys are written `validation.max-age`.
+    static let keys = [
+        "data-dir", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "port", "dashboard",
+        "batch-size", "validation.max-future-skew", "validation.max-age", "validation.price-jump-percent",
+        "validation.price-jump-window", "validation.symbol-pattern", "retention.staging", "retention.stock_data",
+        "retention.bad_stock_data",
+    ]
+
+    /// `STOCKPIPE_DATA_DIR` → `data-dir`, `STOCKPIPE_VALIDATION_MAX_AGE` → `validation.max-age`, ...
+    static let environmentKeys: [String: String] = Dictionary(uniqueKeysWithValues: keys.map { key in
+        ("STOCKPIPE_" + key.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: ".", with: "_"), key)
+    })
+
+    /// Applies a command-line flag, named as in the configuration file.
+    public mutating func apply(flag key: String, value: String) throws {
+        try apply(key: key, value: value, origin: "--\(key.split(separator: ".").last ?? "")")
+    }
+
+    mutating func apply(key: String, value: Any, origin: String) throws {
+        if let nested = value as? [String: Any], ["validation", "retention"].contains(key) {
+            for (inner, innerValue) in nested.sorted(by: { $0.key < $1.key }) {
+                try apply(key: "\(key).\(inner)", value: innerValue, origin: origin)
+            }
+            return
+        }
+        let text = Self.text(of: value)
+        func fail(_ expected: String) -> UserError {
+            let subject = origin.hasPrefix("--") ? origin : "\(key) in \(origin)"
+            return UserError("\(subject) must be \(expected), not \(text.isEmpty ? "empty" : "'\(text)'")")
+        }
+        switch key {
+        case "data-dir": dataDirectory = text
+        case "source":
+            guard let kind = SourceKind(rawValue: text) else { throw fail("one of simulator, replay, finnhub") }
+            source = kind
+        case "file": file = text
+        case "symbols":
+            let list = (value as? [Any])?.map(Self.text(of:)) ?? text.split(separator: ",").map(String.init)
+            symbols = list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case "rate": guard let number = Double(text) else { throw fail("a number of trades per second") }; rate = number
+        case "limit": guard let number = Int(text), number >= 0 else { throw fail("a whole number of records") }; limit = number
+        case "seed": guard let number = UInt64(text) else { throw fail("a whole number") }; seed = number
+        case "bad-fraction": guard let number = Double(text) else { throw fail("a fraction like 0.05") }; badFraction = number
+        case "port": guard let number = Int(text) else { throw fail("a port number") }; port = number
+        case "dashboard": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; dashboard = flag
+        case "batch-size": guard let number = Int(text) else { throw fail("a whole number") }; batchSize = number
+        case "validation.max-future-skew": validation.maxFutureSkew = try Self.duration(text) ?? { throw fail("a duration like 60s") }()
+        case "validation.max-age": validation.maxAge = try Self.duration(text) ?? { throw fail("a duration like 7d") }()
+        case "validation.price-jump-window": validation.priceJumpWindow = try Self.duration(text) ?? { throw fail("a duration like 15m") }()
+        case "validation.price-jump-percent":
+            guard let number = Double(text), number > 0 else { throw fail("a percentage above 0, like 20") }
+            validation.priceJumpFraction = number / 100
+        case "validation.symbol-pattern": validation.symbolPattern = text
+        case "retention.staging", "retention.stock_data", "retention.bad_stock_data":
+            retention[String(key.dropFirst("retention.".count))] = try Self.duration(text) ?? { throw fail("a duration like 3d") }()
+        default:
+            throw UserError("unknown setting '\(key)' in \(origin); known settings: \(Self.keys.joined(separator: ", "))")
+        }
+    }
+
+    static func text(of value: Any) -> String {
+        switch value {
+        case let string as String: string
+        case let number as Int: String(number)
+        case let number as Double: String(number)
+        case let flag as Bool: String(flag)
+        default: String(describing: value)
+        }
+    }
+
+    /// `500ms`, `60s`, `15m`, `3h`, `7d`, or a bare number of seconds; in milliseconds.
+    public static func duration(_ text: String) -> Int64? {
+        let units: [(String, Double)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
+            if let number = Double(trimmed.dropLast(suffix.count)), number >= 0 { return Int64(number * scale) }
+        }
+        if let seconds = Double(trimmed), seconds >= 0 { return Int64(seconds * 1_000) }
+        return nil
+    }
+}

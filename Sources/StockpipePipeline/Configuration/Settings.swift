@@ -1,0 +1,69 @@
+import StockpipeModel
+import StockpipeSources
+
+/// Everything a stockpipe process can be told, after defaults, the configuration file, the
+/// environment and the command line have been applied, in that order (later wins).
+public struct Settings: Sendable {
+    public enum SourceKind: String, Sendable, CaseIterable {
+        case simulator, replay, finnhub
+    }
+
+    public var dataDirectory = "./stockpipe-data"
+    public var source: SourceKind = .simulator
+    public var file: String?
+    /// The symbols to simulate or subscribe to; also the allow-list of validation. `["*"]` allows any.
+    public var symbols: [String] = Simulator.defaultSymbols
+    /// Simulator trades per second.
+    public var rate: Double = 1_000
+    /// Stop the source after this many records.
+    public var limit: Int?
+    public var seed: UInt64 = 1
+    /// Share of simulated records that carry a defect.
+    public var badFraction: Double = 0.01
+    public var port = 8080
+    public var dashboard = true
+    public var validation = ValidationRules()
+    /// Per topic, in milliseconds.
+    public var retention: [String: Int64] = [
+        Topic.staging: 3 * 86_400_000, Topic.stockData: 3 * 86_400_000, Topic.badStockData: 30 * 86_400_000,
+    ]
+    /// Records a stage takes from the log at a time.
+    public var batchSize = 4_096
+
+    public init() {}
+
+    public var allowsAnySymbol: Bool { symbols == ["*"] }
+
+    /// The rules with the allow-list filled in from `symbols`.
+    public var effectiveValidation: ValidationRules {
+        var rules = validation
+        rules.allowedSymbols = allowsAnySymbol ? nil : Set(symbols)
+        return rules
+    }
+
+    /// Checks what cannot be checked one setting at a time.
+    public func validate() throws {
+        if source == .replay, file == nil {
+            throw UserError("--source replay needs --file F (an NDJSON file of Finnhub messages)")
+        }
+        if source == .finnhub {
+            throw UserError("the Finnhub source is not available in this version; use --source simulator or --source replay --file F")
+        }
+        if symbols.isEmpty { throw UserError("symbols is empty; give at least one symbol, or * to allow any") }
+        if rate <= 0 { throw UserError("rate must be above 0 trades per second") }
+        if !(0...1).contains(badFraction) { throw UserError("bad-fraction must be between 0 and 1") }
+        if !(1...65535).contains(port) { throw UserError("port must be between 1 and 65535") }
+        if batchSize < 1 || batchSize > 100_000 { throw UserError("batch-size must be between 1 and 100000") }
+        do {
+            _ = try Regex(validation.symbolPattern)
+        } catch {
+            throw UserError("validation symbol-pattern is not a valid regular expression: \(validation.symbolPattern)")
+        }
+    }
+}
+
+/// A mistake the user can fix; printed as one line, without a stack trace.
+public struct UserError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StockpipeLog
+import StockpipeSources
+
+/// Runs stages of the pipeline in this process as one service group: all of them for
+/// `stockpipe run`, one for `stockpipe ingest|validate|load`. SIGINT and SIGTERM stop it gracefully:
+/// each stage finishes and commits its current batch.
+public struct PipelineRunner {
+    public enum Stage: String, Sendable, CaseIterable {
+        case ingest, validate, load
+    }
+
+    public let settings: Settings
+    public let stages: [Stage]
+    public let drain: Bool
+    public let showProgress: Bool
+    public let logger: Logger
+    public let metrics = PipelineMetrics()
+
+    public init(settings: Settings, stages: [Stage], drain: Bool, showProgress: Bool, logger: Logger) {
+        self.settings = settings
+        self.stages = stages
+        self.drain = drain
+        self.showProgress = showProgress
+        self.logger = logger
+    }
+
+    /// The source the settings describe. With `--drain` the simulator needs a limit and runs unpaced.
+    public func makeSource() throws -> any FeedSource {
+        switch settings.source {
+        case .replay:
+            return try ReplaySource(path: settings.file ?? "")
+        case .simulator:
+            if drain && settings.limit == nil {
+                throw UserError("--drain with the simulator needs --limit N, or it would never finish")
+            }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let paced = !drain
+            let span = settings.limit.map { Int64(Double($0) / settings.rate * 1000) } ?? 0
+            let configuration = Simulator.Configuration(
+                symbols: settings.allowsAnySymbol ? Simulator.defaultSymbols : settings.symbols, seed: settings.seed,
+                rate: settings.rate, start: paced ? now : now - span - 1_000, badFraction: settings.badFraction,
+                allowListActive: !settings.allowsAnySymbol)
+            return SimulatorSource(configuration: configuration, limit: settings.limit, paced: paced)
+        case .finnhub:
+            throw UserError("the Finnhub source is not available in this version")
+        }
+    }
+
+    /// Runs until drained (with `drain`) or until a signal; returns when every stage has stopped.
+    public func run(_ backends: Backends) async throws {
+        let upstreamDone: [DrainCoordinator.Stage] = stages.contains(.ingest) ? [] : stages.contains(.validate) ? [.ingest] : [.ingest, .validate]
+        let coordinator = drain ? DrainCoordinator(upstreamAlreadyDone: upstreamDone) : nil
+        let last = stages.last
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        func add(_ service: any Service, stage: Stage?) {
+            let endsRun = drain && stage != nil && stage == last
+            services.append(.init(service: service,
+                                  successTerminationBehavior: endsRun ? .gracefullyShutdownGroup : .ignore,
+                                  failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        if stages.contains(.ingest) {
+            add(IngestStage(source: try makeSource(), log: backends.log, drain: coordinator, metrics: metrics, logger: logger),
+                stage: .ingest)
+        }
+        if stages.contains(.validate) {
+            add(ValidateStage(log: backends.log, rules: settings.effectiveValidation, batchSize: settings.batchSize,
+                              drain: coordinator, metrics: metrics), stage: .validate)
+        }
+        if stages.contains(.load) {
+            add(LoadStage(log: backends.log, store: backends.store, batchSize: settings.batchSize, drain: coordinator,
+                          metrics: metrics), stage: .load)
+            add(RetentionService(log: backends.log), stage: nil)
+        }
+        if showProgress { add(ProgressReporter(metrics: metrics), stage: nil) }
+        var quiet = logger
+        quiet.logLevel = .warning
+        let group = ServiceGroup(configuration: .init(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: quiet))
+        try await group.run()
+    }
+}

@@ -1,0 +1,35 @@
+import StockpipeLog
+import StockpipeModel
+
+/// Sends quarantined records through validation again, for instance after a rule change.
+///
+/// Each keeps its original source, so identity and duplicate detection still see the same record;
+/// one that now passes is stored and leaves the quarantine, one that fails again is updated in place.
+public enum QuarantineReplay {
+    /// Stages the quarantined records (all, or those with `reason`) again; returns how many.
+    public static func restage(_ backends: Backends, reason: ReasonCode?) async throws -> Int {
+        let records = try await backends.store.quarantine(reason: reason, limit: .max)
+        guard !records.isEmpty else { return 0 }
+        let session = try await backends.log.source(name: StatusReport.redriveSource)
+        var counters = IngestCounters(json: session.checkpoint?.state)
+        let staged = records.map { record in
+            var headers = [
+                RecordHeader(Header.kind, record.reasons == [.malformed] ? "raw" : "trade"),
+                RecordHeader(Header.source, record.origin.source),
+                RecordHeader(Header.redriven, "1"),
+            ]
+            if record.origin.occurrence > 0 { headers.append(RecordHeader(Header.occurrence, String(record.origin.occurrence))) }
+            if let size = record.origin.originalSize { headers.append(RecordHeader(Header.originalSize, String(size))) }
+            let symbol = (try? FinnhubTrade.parse(record.payload))?.symbol ?? ""
+            // Validated against the time it was first received (quarantine follows receipt within moments).
+            return OutgoingRecord(topic: Topic.staging, key: symbol, value: record.payload, headers: headers,
+                                  timestamp: record.quarantinedAt)
+        }
+        counters.messages += staged.count
+        counters.trades += staged.count
+        let position = (session.checkpoint?.position ?? 0) + Int64(staged.count)
+        try await session.commit(publishing: staged, checkpoint: SourceCheckpoint(position: position, state: counters.json()))
+        await session.close()
+        return staged.count
+    }
+}

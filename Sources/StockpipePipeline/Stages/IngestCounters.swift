@@ -1,0 +1,36 @@
+import Foundation
+
+/// What ingest has seen of a source, kept with its checkpoint so that `status` can account for
+/// every message, including the ones deliberately not staged.
+public struct IngestCounters: Codable, Sendable, Equatable {
+    public var messages = 0
+    /// Trade elements staged.
+    public var trades = 0
+    /// Messages staged whole to be quarantined as `malformed`.
+    public var malformed = 0
+    /// Keep-alives, ignored.
+    public var pings = 0
+    /// `{"type":"error"}` messages, reported and not stored.
+    public var errors = 0
+    /// Trade messages with no trades.
+    public var empty = 0
+
+    public init() {}
+
+    public init(json: [UInt8]?) {
+        self = json.flatMap { try? JSONDecoder().decode(IngestCounters.self, from: Data($0)) } ?? IngestCounters()
+    }
+
+    public func json() -> [UInt8] {
+        (try? [UInt8](JSONEncoder().encode(self))) ?? []
+    }
+
+    /// Records this source put on `staging`.
+    public var staged: Int { trades + malformed }
+}
+
+enum Clock {
+    static func nowMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}

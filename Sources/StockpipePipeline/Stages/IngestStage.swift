@@ -1,0 +1,91 @@
+import Logging
+import ServiceLifecycle
+import StockpipeLog
+import StockpipeModel
+import StockpipeSources
+
+/// Reads a source and stages one record per trade (key = symbol, raw JSON kept). A message that
+/// is not JSON or not a known message is staged whole, to be quarantined as `malformed`; pings are
+/// counted and ignored; feed errors are reported to the operator.
+public struct IngestStage: Service {
+    let source: any FeedSource
+    let log: any Log
+    let drain: DrainCoordinator?
+    let metrics: PipelineMetrics
+    let logger: Logger
+
+    public init(source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger) {
+        self.source = source
+        self.log = log
+        self.drain = drain
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let session = try await log.source(name: source.name)
+        var reader = try source.open(at: session.checkpoint?.position)
+        var counters = IngestCounters(json: session.checkpoint?.state)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            guard let messages = try await reader.next(maxMessages: 1_024) else {
+                if drain != nil { break }
+                try? await Task.sleep(for: .milliseconds(250))
+                continue
+            }
+            if messages.isEmpty { continue }
+            let records = stage(messages, counters: &counters)
+            try await session.commit(publishing: records,
+                                     checkpoint: SourceCheckpoint(position: reader.position, state: counters.json()))
+            metrics.add(.staged, records.count)
+        }
+        await session.close()
+        drain?.markFinished(.ingest)
+    }
+
+    func stage(_ messages: [FeedMessageText], counters: inout IngestCounters) -> [OutgoingRecord] {
+        let now = Clock.nowMilliseconds()
+        var records: [OutgoingRecord] = []
+        records.reserveCapacity(messages.count * 8)
+        for message in messages {
+            counters.messages += 1
+            let origin = "\(source.name):\(message.label)"
+            let kind: FeedMessage = message.originalSize != nil
+                ? .malformed : message.bytes.withUnsafeBytes { FeedMessage.classify($0) }
+            switch kind {
+            case .trades(let ranges):
+                if ranges.isEmpty { counters.empty += 1 }
+                records += tradeRecords(message.bytes, ranges: ranges, origin: origin, now: now)
+                counters.trades += ranges.count
+            case .ping:
+                counters.pings += 1
+                metrics.add(.ignored, 1)
+            case .error(let text):
+                counters.errors += 1
+                metrics.add(.ignored, 1)
+                logger.warning("the feed reported an error", metadata: ["message": "\(text.prefix(500))", "source": "\(source.name)"])
+            case .malformed:
+                counters.malformed += 1
+                var headers = [RecordHeader(Header.kind, "raw"), RecordHeader(Header.source, origin)]
+                if let size = message.originalSize { headers.append(RecordHeader(Header.originalSize, String(size))) }
+                records.append(OutgoingRecord(topic: Topic.staging, key: "", value: message.bytes, headers: headers, timestamp: now))
+            }
+        }
+        return records
+    }
+
+    /// One record per element; identical elements get increasing occurrence numbers.
+    private func tradeRecords(_ bytes: [UInt8], ranges: [Range<Int>], origin: String, now: Int64) -> [OutgoingRecord] {
+        var seen: [TradeID: Int] = [:]
+        return ranges.enumerated().map { index, range in
+            let value = Array(bytes[range])
+            let parsed = try? FinnhubTrade.parse(value)
+            var headers = [RecordHeader(Header.kind, "trade"), RecordHeader(Header.source, "\(origin)#\(index)")]
+            if let content = parsed?.identity(occurrence: 0) {
+                let occurrence = seen[content, default: 0]
+                seen[content] = occurrence + 1
+                if occurrence > 0 { headers.append(RecordHeader(Header.occurrence, String(occurrence))) }
+            }
+            return OutgoingRecord(topic: Topic.staging, key: parsed?.symbol ?? "", value: value, headers: headers, timestamp: now)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Logging
+import ServiceLifecycle
+import StockpipeLog
+import StockpipeModel
+import StockpipeStore
+
+/// Consumes `stock_data` and `bad_stock_data` into the store. Each batch is written to the store
+/// (durably, idempotently) before its position is committed, so a crash between the two only
+/// makes the store see the batch again, which changes nothing.
+public struct LoadStage: Service {
+    public static let group = "load"
+
+    let log: any Log
+    let store: any Store
+    let batchSize: Int
+    let drain: DrainCoordinator?
+    let metrics: PipelineMetrics
+
+    public init(log: any Log, store: any Store, batchSize: Int, drain: DrainCoordinator?, metrics: PipelineMetrics) {
+        self.log = log
+        self.store = store
+        self.batchSize = batchSize
+        self.drain = drain
+        self.metrics = metrics
+    }
+
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.consume(Topic.stockData) }
+            group.addTask { try await self.consume(Topic.badStockData) }
+            try await group.waitForAll()
+        }
+        drain?.markFinished(.load)
+    }
+
+    private func consume(_ topic: String) async throws {
+        let consumer = try await log.consumer(group: Self.group, topic: topic)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
+            if records.isEmpty {
+                if let drain, drain.isFinished(.validate), try await consumer.lag() == 0 { break }
+                continue
+            }
+            let batch = topic == Topic.stockData ? tradeBatch(records) : quarantineBatch(records)
+            let result = try await store.write(batch)
+            try await consumer.commit(publishing: [], through: records.last, state: nil)
+            metrics.add(.stored, result.inserted)
+            metrics.add(.duplicates, result.duplicates)
+            metrics.add(.quarantineLoaded, result.quarantined)
+        }
+        await consumer.close()
+    }
+
+    /// A record that cannot be read is quarantined as `malformed` rather than stopping the stage.
+    func tradeBatch(_ records: [ConsumedRecord]) -> StoreBatch {
+        var batch = StoreBatch()
+        batch.trades.reserveCapacity(records.count)
+        for record in records {
+            if let trade = try? Trade(json: record.value) {
+                batch.trades.append(IncomingTrade(trade: trade, origin: record.origin,
+                                                  redriven: record.headers[header: Header.redriven] != nil))
+            } else {
+                batch.quarantine.append(unreadable(record))
+            }
+        }
+        return batch
+    }
+
+    func quarantineBatch(_ records: [ConsumedRecord]) -> StoreBatch {
+        StoreBatch(quarantine: records.map { (try? QuarantineRecord(json: $0.value)) ?? unreadable($0) })
+    }
+
+    private func unreadable(_ record: ConsumedRecord) -> QuarantineRecord {
+        QuarantineRecord(reasons: [.malformed], payload: record.value, origin: record.origin,
+                         quarantinedAt: Clock.nowMilliseconds())
+    }
+}

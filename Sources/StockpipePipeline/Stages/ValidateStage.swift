@@ -1,0 +1,73 @@
+import Logging
+import ServiceLifecycle
+import StockpipeLog
+import StockpipeModel
+
+/// Consumes `staging` and routes each record to `stock_data` (normalised) or `bad_stock_data`
+/// (original payload, reasons, origin). Outputs, position and the validator's price references are
+/// committed together.
+public struct ValidateStage: Service {
+    public static let group = "validate"
+
+    let log: any Log
+    let rules: ValidationRules
+    let batchSize: Int
+    let drain: DrainCoordinator?
+    let metrics: PipelineMetrics
+
+    public init(log: any Log, rules: ValidationRules, batchSize: Int, drain: DrainCoordinator?, metrics: PipelineMetrics) {
+        self.log = log
+        self.rules = rules
+        self.batchSize = batchSize
+        self.drain = drain
+        self.metrics = metrics
+    }
+
+    public func run() async throws {
+        let consumer = try await log.consumer(group: Self.group, topic: Topic.staging)
+        var validator = try Validator(rules: rules, state: consumer.resumedState)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
+            if records.isEmpty {
+                if let drain, drain.isFinished(.ingest), try await consumer.lag() == 0 { break }
+                continue
+            }
+            var outputs: [OutgoingRecord] = []
+            outputs.reserveCapacity(records.count)
+            var rejected = 0
+            let now = Clock.nowMilliseconds()
+            for record in records {
+                let output = route(record, validator: &validator, now: now)
+                if output.topic == Topic.badStockData { rejected += 1 }
+                outputs.append(output)
+            }
+            try await consumer.commit(publishing: outputs, through: records.last, state: validator.encodedState())
+            metrics.add(.validated, records.count - rejected)
+            metrics.add(.rejected, rejected)
+        }
+        await consumer.close()
+        drain?.markFinished(.validate)
+    }
+
+    /// The one output of one staged record.
+    func route(_ record: ConsumedRecord, validator: inout Validator, now: Int64) -> OutgoingRecord {
+        let reasons: [ReasonCode]
+        if record.headers[header: Header.kind] == "raw" {
+            reasons = [.malformed]
+        } else {
+            let occurrence = record.headers[header: Header.occurrence].flatMap { Int($0) } ?? 0
+            switch validator.validate(tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp) {
+            case .valid(let trade):
+                return OutgoingRecord(topic: Topic.stockData, key: trade.symbol, value: trade.json(),
+                                      headers: record.headers, timestamp: record.timestamp)
+            case .invalid(let codes):
+                reasons = codes
+            }
+        }
+        let quarantined = QuarantineRecord(reasons: reasons, payload: record.value, origin: record.origin, quarantinedAt: now)
+        var headers = record.headers
+        headers.append(RecordHeader(Header.reasons, reasons.map(\.rawValue).joined(separator: ",")))
+        return OutgoingRecord(topic: Topic.badStockData, key: record.key, value: quarantined.json(),
+                              headers: headers, timestamp: record.timestamp)
+    }
+}

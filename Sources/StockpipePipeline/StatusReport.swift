@@ -1,0 +1,157 @@
+import StockpipeJSON
+import StockpipeLog
+import StockpipeModel
+import StockpipeStore
+
+/// What `stockpipe status` shows: counts per source, topic, stage and store, and whether they
+/// reconcile: every staged record is stored, quarantined, or still on its way.
+public struct StatusReport: Sendable {
+    public struct Stage: Sendable {
+        public var name: String
+        public var topic: String
+        public var position: Int64
+        public var lag: Int64
+    }
+
+    public var dataDirectory: String
+    public var sources: [(name: String, counters: IngestCounters)]
+    public var topics: [LogStatus.TopicStatus]
+    public var stages: [Stage]
+    public var store: StoreCounts
+
+    public static let redriveSource = "quarantine-replay"
+
+    public static func collect(_ backends: Backends) async throws -> StatusReport {
+        let log = try await backends.log.status()
+        let store = try await backends.store.counts()
+        let consumers = [(ValidateStage.group, Topic.staging, "validate"), (LoadStage.group, Topic.stockData, "load"),
+                         (LoadStage.group, Topic.badStockData, "load-quarantine")]
+        let stages = consumers.map { group, topic, name in
+            let appended = log.topics.first { $0.name == topic }?.appended ?? 0
+            let found = log.groups.first { $0.group == group && $0.topic == topic }
+            return Stage(name: name, topic: topic, position: found?.position ?? 0, lag: found?.lag ?? appended)
+        }
+        return StatusReport(dataDirectory: backends.dataDirectory,
+                            sources: log.sources.map { ($0.name, IngestCounters(json: $0.checkpoint.state)) },
+                            topics: log.topics, stages: stages, store: store)
+    }
+
+    public var staged: Int64 { topics.first { $0.name == Topic.staging }?.appended ?? 0 }
+    public var redriven: Int64 { Int64(sources.first { $0.name == Self.redriveSource }?.counters.trades ?? 0) }
+    public var pending: Int64 { stages.reduce(0) { $0 + $1.lag } }
+    /// Every staged record (less those staged again from the quarantine) is accounted for.
+    public var balanced: Bool { staged - redriven == store.trades + store.quarantined + pending }
+
+    public func json() -> String {
+        var writer = JSONWriter(capacity: 2048)
+        writer.objectStart()
+        writer.key("dataDirectory"); writer.string(dataDirectory)
+        writer.key("sources")
+        writer.arrayStart()
+        for source in sources {
+            writer.objectStart()
+            writer.key("name"); writer.string(source.name)
+            writer.key("messages"); writer.integer(Int64(source.counters.messages))
+            writer.key("trades"); writer.integer(Int64(source.counters.trades))
+            writer.key("malformed"); writer.integer(Int64(source.counters.malformed))
+            writer.key("pings"); writer.integer(Int64(source.counters.pings))
+            writer.key("errors"); writer.integer(Int64(source.counters.errors))
+            writer.key("emptyMessages"); writer.integer(Int64(source.counters.empty))
+            writer.objectEnd()
+        }
+        writer.arrayEnd()
+        writer.key("topics")
+        writer.objectStart()
+        for topic in topics {
+            writer.key(topic.name)
+            writer.objectStart()
+            writer.key("appended"); writer.integer(topic.appended)
+            writer.key("retained"); writer.integer(topic.retained)
+            writer.objectEnd()
+        }
+        writer.objectEnd()
+        writer.key("stages")
+        writer.objectStart()
+        for stage in stages {
+            writer.key(stage.name)
+            writer.objectStart()
+            writer.key("topic"); writer.string(stage.topic)
+            writer.key("position"); writer.integer(stage.position)
+            writer.key("lag"); writer.integer(stage.lag)
+            writer.objectEnd()
+        }
+        writer.objectEnd()
+        writer.key("store")
+        writer.objectStart()
+        writer.key("trades"); writer.integer(store.trades)
+        writer.key("candles"); writer.integer(store.candles)
+        writer.key("symbols"); writer.integer(store.symbols)
+        writer.key("quarantined"); writer.integer(store.quarantined)
+        writer.objectEnd()
+        writer.key("quarantine")
+        writer.objectStart()
+        for reason in ReasonCode.allCases {
+            writer.key(reason.rawValue); writer.integer(store.quarantineByReason[reason] ?? 0)
+        }
+        writer.objectEnd()
+        writer.key("reconciliation")
+        writer.objectStart()
+        writer.key("staged"); writer.integer(staged)
+        writer.key("redriven"); writer.integer(redriven)
+        writer.key("stored"); writer.integer(store.trades)
+        writer.key("quarantined"); writer.integer(store.quarantined)
+        writer.key("pending"); writer.integer(pending)
+        writer.key("balanced"); writer.bool(balanced)
+        writer.objectEnd()
+        writer.objectEnd()
+        return writer.string
+    }
+
+    public func text() -> String {
+        var lines = ["data directory  \(dataDirectory)", ""]
+        for source in sources {
+            let c = source.counters
+            lines.append("source  \(source.name)")
+            lines.append("        \(n(c.messages)) messages: \(n(c.trades)) trades staged, \(n(c.malformed)) malformed staged, "
+                         + "\(n(c.pings)) pings ignored, \(n(c.errors)) feed errors, \(n(c.empty)) empty")
+        }
+        lines.append("")
+        lines.append("topic            appended     retained")
+        for topic in topics {
+            lines.append(pad(topic.name, 16) + pad(n(topic.appended), 13, left: true) + pad(n(topic.retained), 13, left: true))
+        }
+        lines.append("")
+        lines.append("stage            topic            position          lag")
+        for stage in stages {
+            lines.append(pad(stage.name, 16) + " " + pad(stage.topic, 16) + pad(n(stage.position), 9, left: true)
+                         + pad(n(stage.lag), 13, left: true))
+        }
+        lines.append("")
+        lines.append("store  \(n(store.trades)) trades, \(n(store.candles)) 1-minute candles, \(n(store.symbols)) symbols, "
+                     + "\(n(store.quarantined)) quarantined")
+        let reasons = ReasonCode.allCases.compactMap { code in store.quarantineByReason[code].map { "\(code.rawValue) \(n($0))" } }
+        if !reasons.isEmpty { lines.append("quarantine  " + reasons.joined(separator: ", ")) }
+        lines.append("")
+        let verdict = balanced ? "balanced" : "NOT balanced"
+        lines.append("reconciliation  staged \(n(staged))" + (redriven > 0 ? " − re-driven \(n(redriven))" : "")
+                     + " = stored \(n(store.trades)) + quarantined \(n(store.quarantined)) + pending \(n(pending))  → \(verdict)")
+        return lines.joined(separator: "\n")
+    }
+
+    private func n<T: BinaryInteger>(_ value: T) -> String { Self.grouped(Int64(value)) }
+
+    public static func grouped(_ value: Int64) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(character)
+        }
+        return (value < 0 ? "-" : "") + out
+    }
+
+    private func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+        let padding = String(repeating: " ", count: max(0, width - text.count))
+        return left ? padding + text : text + padding
+    }
+}

@@ -1,0 +1,19 @@
+/// The thresholds of validation, from configuration.
+public struct ValidationRules: Sendable, Equatable {
+    /// How far past the time of receipt a trade may be stamped (clock skew), in milliseconds.
+    public var maxFutureSkew: Int64 = 60_000
+    /// How old a trade may be when received, in milliseconds.
+    public var maxAge: Int64 = 7 * 86_400_000
+    /// A price further than this fraction from the symbol's last accepted price is a `price_jump`.
+    public var priceJumpFraction: Double = 0.20
+    /// The last accepted price counts as a reference only if it is at most this old, in milliseconds.
+    public var priceJumpWindow: Int64 = 15 * 60_000
+    /// Accepts Finnhub's forms: `AAPL`, `BRK.B`, `BINANCE:BTCUSDT`, `OANDA:EUR_USD`, `IC MARKETS:1`.
+    public var symbolPattern = ValidationRules.defaultSymbolPattern
+    /// When set, symbols outside it are `symbol_not_allowed`.
+    public var allowedSymbols: Set<String>?
+
+    public static let defaultSymbolPattern = #"^([A-Z][A-Z0-9 _.\-]{0,19}:)?[A-Z0-9][A-Z0-9._/=^\-]{0,29}$"#
+
+    public init() {}
+}
