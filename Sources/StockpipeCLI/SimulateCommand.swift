@@ -63,7 +63,7 @@ struct SimulateCommand: AsyncParsableCommand {
             writer.key("injected")
             writer.objectStart()
             for reason in ReasonCode.allCases where injected[reason] != nil {
-                writer.key(reason.rawValue); writer.integer(Int64(injected[reason]!))
+                writer.key(dynamic: reason.rawValue); writer.integer(Int64(injected[reason]!))
             }
             writer.objectEnd()
             writer.objectEnd()

@@ -26,6 +26,12 @@ extension JSONReader {
         return JSONKey(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), hasEscapes: escaped)
     }
 
+    /// The raw bytes of a string value without escapes resolved; for ASCII tokens such as ids.
+    public mutating func readStringBytes() throws(JSONError) -> UnsafeRawBufferPointer {
+        let (range, _) = try scanString()
+        return UnsafeRawBufferPointer(rebasing: bytes[range])
+    }
+
     /// Reads a string value, resolving escapes. Invalid UTF-8 is replaced, not rejected.
     public mutating func readString() throws(JSONError) -> String {
         let (range, escaped) = try scanString()

@@ -35,7 +35,8 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
-    public mutating func key(_ key: String) {
+    /// A key that is not a literal (literals go through the cheaper `key(_: StaticString)`).
+    public mutating func key(dynamic key: String) {
         string(key)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
@@ -95,9 +96,29 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: json)
     }
 
+    /// 32 lowercase hex digits of a 128-bit value, quoted.
+    public mutating func hexString(high: UInt64, low: UInt64) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        for word in [high, low] {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                bytes.append(JSONWriter.hexDigits[Int((word >> UInt64(shift)) & 0xF)])
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        // Most strings need no escaping: copy them in one go.
+        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        let hex = JSONWriter.hexDigits
         for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])

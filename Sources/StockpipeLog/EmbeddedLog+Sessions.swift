@@ -10,7 +10,8 @@ final class EmbeddedConsumer: LogConsumer {
     let topic: String
     let lease: Lease
     let resumedState: [UInt8]?
-    private let position: Mutex<Int64>
+    /// The next offset to hand out, and records read ahead of it (the rest of a batch).
+    private let cursor: Mutex<(position: Int64, readAhead: [ConsumedRecord])>
 
     init(log: EmbeddedLog, group: String, topic: String, lease: Lease, position: Int64, state: [UInt8]?) {
         self.log = log
@@ -18,22 +19,29 @@ final class EmbeddedConsumer: LogConsumer {
         self.topic = topic
         self.lease = lease
         self.resumedState = state
-        self.position = Mutex(position)
+        self.cursor = Mutex((position, []))
     }
 
     func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {
-            let from = position.withLock { $0 }
+            let buffered = cursor.withLock { cursor -> [ConsumedRecord] in
+                let taken = Array(cursor.readAhead.prefix(maxRecords))
+                cursor.readAhead.removeFirst(taken.count)
+                if let last = taken.last { cursor.position = last.offset + 1 }
+                return taken
+            }
+            if !buffered.isEmpty { return buffered }
+            let from = cursor.withLock { $0.position }
             let (records, start) = try await log.read(topic: topic, from: from, limit: maxRecords)
             if start > from {
                 FileHandle.standardError.write(Data(
                     "stockpipe: group \(group) skipped \(start - from) records of \(topic) removed by retention before it read them\n".utf8))
             }
-            if let last = records.last {
-                position.withLock { $0 = last.offset + 1 }
-                return records
+            if !records.isEmpty {
+                cursor.withLock { $0.readAhead = records }
+                continue
             }
             if clock.now >= deadline || Task.isCancelled { return [] }
             try? await Task.sleep(for: min(log.configuration.idlePoll, deadline - clock.now))
@@ -62,7 +70,7 @@ final class EmbeddedConsumer: LogConsumer {
 
     func lag() async throws -> Int64 {
         let end = try await log.endOffset(topic: topic)
-        return end - position.withLock { $0 }
+        return end - cursor.withLock { $0.position }
     }
 
     func close() async {

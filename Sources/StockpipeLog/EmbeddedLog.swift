@@ -96,7 +96,13 @@ public final class EmbeddedLog: Log {
     func commit(_ records: [OutgoingRecord], lease: Lease, progress: @escaping @Sendable (Database) throws -> Void) async throws {
         var byTopic: [String: [OutgoingRecord]] = [:]
         for record in records { byTopic[record.topic, default: []].append(record) }
-        let encoded = byTopic.map { (topic: $0.key, count: $0.value.count, blob: Data(RecordBatch.encode($0.value[...]))) }
+        // Bounded batches keep a consumer's reads (and its memory) small whatever a producer sends.
+        let encoded = byTopic.sorted { $0.key < $1.key }.flatMap { topic, records in
+            stride(from: 0, to: records.count, by: RecordBatch.maxRecords).map { start in
+                let chunk = records[start..<min(start + RecordBatch.maxRecords, records.count)]
+                return (topic: topic, count: chunk.count, blob: Data(RecordBatch.encode(chunk)))
+            }
+        }
         let now = Clock.nowMilliseconds()
         try await pool.write { db in
             try self.leases.verify(lease, in: db, now: now)
@@ -116,7 +122,8 @@ public final class EmbeddedLog: Log {
         }
     }
 
-    /// Reads up to `limit` records of `topic` from `offset` on.
+    /// Reads records of `topic` from `offset` on, whole batches at a time, stopping at the first
+    /// batch boundary after `limit` records.
     func read(topic: String, from offset: Int64, limit: Int) async throws -> (records: [ConsumedRecord], start: Int64) {
         try await pool.read { db in
             let start = try Int64.fetchOne(db, sql: "SELECT start_offset FROM partitions WHERE topic = ? AND partition = 0",
@@ -131,7 +138,7 @@ public final class EmbeddedLog: Log {
                 let payload: Data = row["payload"]
                 records += try RecordBatch.decode(
                     [UInt8](payload), topic: topic, partition: 0, baseOffset: row["base_offset"],
-                    firstOffset: from + Int64(records.count), limit: limit - records.count)
+                    firstOffset: from + Int64(records.count), limit: .max)
             }
             return (records, start)
         }

@@ -7,6 +7,7 @@ import StockpipeModel
 /// length-prefixed with a LEB128 varint, and the timestamp as a zigzag varint.
 enum RecordBatch {
     static let version: UInt8 = 1
+    static let maxRecords = 4_096
 
     static func encode(_ records: ArraySlice<OutgoingRecord>) -> [UInt8] {
         var out: [UInt8] = [version]

@@ -19,6 +19,10 @@ public enum ReasonCode: String, CaseIterable, Sendable, Codable, Comparable {
     /// The codes that can apply to a trade (the rest concern quotes).
     public static let tradeReasons: [ReasonCode] = allCases.filter { $0 != .quoteInconsistent && $0 != .noData }
 
+    /// This code's bit in ``Reasons``: its position in the documented order.
+    var bit: UInt32 { 1 << UInt32(ReasonCode.bitIndex[self]!) }
+    private static let bitIndex = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+
     public static func < (lhs: ReasonCode, rhs: ReasonCode) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
@@ -35,11 +39,11 @@ public struct Reasons: Sendable, Equatable {
     public var isEmpty: Bool { bits == 0 }
 
     public mutating func insert(_ code: ReasonCode) {
-        bits |= 1 << UInt32(ReasonCode.allCases.firstIndex(of: code)!)
+        bits |= code.bit
     }
 
     public func contains(_ code: ReasonCode) -> Bool {
-        bits & (1 << UInt32(ReasonCode.allCases.firstIndex(of: code)!)) != 0
+        bits & code.bit != 0
     }
 
     public var codes: [ReasonCode] {

@@ -20,7 +20,7 @@ extension Trade {
         for condition in conditions { writer.string(condition) }
         writer.arrayEnd()
         if includeID {
-            writer.key("id"); writer.string(id.description)
+            writer.key("id"); writer.hexString(high: id.high, low: id.low)
         }
         writer.objectEnd()
     }
@@ -37,7 +37,7 @@ extension Trade {
                 else if key == "volume" { volume = try reader.readNumber().double }
                 else if key == "timestamp" { timestamp = try reader.readNumber().integer }
                 else if key == "conditions" { try reader.forEachElement { conditions.append(try $0.readString()) } }
-                else if key == "id" { id = TradeID(hex: try reader.readString()) }
+                else if key == "id" { id = TradeID(hexBytes: try reader.readStringBytes()) }
                 else { try reader.skipValue() }
             }
         }

@@ -1,5 +1,6 @@
 import StockpipeJSON
 
+
 /// A trade's identity: a 128-bit digest of its content and its occurrence among identical trades of
 /// one message. The same message delivered twice yields the same identities; two identical trades
 /// in one message yield two.
@@ -26,16 +27,33 @@ public struct TradeID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// 32 lowercase hex digits.
     public var description: String {
-        let digits = String(high, radix: 16) 
-        let lowDigits = String(low, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-            + String(repeating: "0", count: 16 - lowDigits.count) + lowDigits
+        var writer = JSONWriter(capacity: 34)
+        writer.hexString(high: high, low: low)
+        return String(decoding: writer.bytes.dropFirst().dropLast(), as: UTF8.self)
     }
 
     public init?(hex: String) {
-        guard hex.utf8.count == 32, let high = UInt64(hex.prefix(16), radix: 16),
-              let low = UInt64(hex.suffix(16), radix: 16) else { return nil }
-        self.init(high: high, low: low)
+        var hex = hex
+        guard let id = hex.withUTF8({ TradeID(hexBytes: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = id
+    }
+
+    /// Parses 32 hex digits.
+    public init?(hexBytes bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 32 else { return nil }
+        var words: (UInt64, UInt64) = (0, 0)
+        for index in 0..<32 {
+            let byte = bytes[index]
+            let digit: UInt64
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(byte &- UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt64(byte &- UInt8(ascii: "a") &+ 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt64(byte &- UInt8(ascii: "A") &+ 10)
+            default: return nil
+            }
+            if index < 16 { words.0 = words.0 << 4 | digit } else { words.1 = words.1 << 4 | digit }
+        }
+        self.init(high: words.0, low: words.1)
     }
 
     /// Big-endian bytes, so that byte order equals numeric order.

@@ -63,7 +63,7 @@ public struct StatusReport: Sendable {
         writer.key("topics")
         writer.objectStart()
         for topic in topics {
-            writer.key(topic.name)
+            writer.key(dynamic: topic.name)
             writer.objectStart()
             writer.key("appended"); writer.integer(topic.appended)
             writer.key("retained"); writer.integer(topic.retained)
@@ -73,7 +73,7 @@ public struct StatusReport: Sendable {
         writer.key("stages")
         writer.objectStart()
         for stage in stages {
-            writer.key(stage.name)
+            writer.key(dynamic: stage.name)
             writer.objectStart()
             writer.key("topic"); writer.string(stage.topic)
             writer.key("position"); writer.integer(stage.position)
@@ -91,7 +91,7 @@ public struct StatusReport: Sendable {
         writer.key("quarantine")
         writer.objectStart()
         for reason in ReasonCode.allCases {
-            writer.key(reason.rawValue); writer.integer(store.quarantineByReason[reason] ?? 0)
+            writer.key(dynamic: reason.rawValue); writer.integer(store.quarantineByReason[reason] ?? 0)
         }
         writer.objectEnd()
         writer.key("reconciliation")

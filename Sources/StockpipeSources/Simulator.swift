@@ -213,7 +213,8 @@ public struct Simulator {
             conditions.forEach { writer.string($0) }
             writer.arrayEnd()
         }
-        for (name, field) in [("p", price), ("s", symbol), ("t", time), ("v", volume)] {
+        let fields: [(StaticString, Field)] = [("p", price), ("s", symbol), ("t", time), ("v", volume)]
+        for (name, field) in fields {
             switch field {
             case .absent: continue
             case .string(let value): writer.key(name); writer.string(value)

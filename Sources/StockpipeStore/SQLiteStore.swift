@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import StockpipeJSON
 import StockpipeModel
 
@@ -53,23 +54,27 @@ public final class SQLiteStore: Store {
             var result = StoreWriteResult()
             var candles = CandleAccumulator()
             var quarantine = batch.quarantine
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO trades (symbol, ts, id, price, volume, conditions, source_hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                """)
+            let insert = try TradeInsert(db)
             let existing = try db.cachedStatement(sql: "SELECT source_hash FROM trades WHERE symbol = ? AND ts = ? AND id = ?")
             let leaveQuarantine = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE source = ?")
-            for incoming in batch.trades {
+            // In key order the B-tree inserts touch neighbouring pages; ties keep arrival order,
+            // so the first of two same-identity trades in a batch stays the original.
+            let ordered = batch.trades.indices.sorted { left, right in
+                let (a, b) = (batch.trades[left].trade, batch.trades[right].trade)
+                if a.symbol != b.symbol { return a.symbol < b.symbol }
+                if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
+                if a.id != b.id { return a.id < b.id }
+                return left < right
+            }
+            for index in ordered {
+                let incoming = batch.trades[index]
                 let trade = incoming.trade
-                let id = Data(trade.id.bytes)
                 let sourceHash = StableHasher.hash64(incoming.origin.quarantineKey)
-                try insert.execute(arguments: [trade.symbol, trade.timestamp, id, trade.price, trade.volume,
-                                               Self.conditionsText(trade.conditions), sourceHash])
-                if db.changesCount == 1 {
+                if try insert.run(trade, sourceHash: sourceHash) {
                     result.inserted += 1
                     candles.add(trade)
                     if incoming.redriven { try leaveQuarantine.execute(arguments: [incoming.origin.quarantineKey]) }
-                } else if try Int64.fetchOne(existing, arguments: [trade.symbol, trade.timestamp, id]) == sourceHash {
+                } else if try Int64.fetchOne(existing, arguments: [trade.symbol, trade.timestamp, Data(trade.id.bytes)]) == sourceHash {
                     result.redelivered += 1
                 } else {
                     result.duplicates += 1
@@ -121,5 +126,42 @@ extension Origin {
     /// (a record produced into `staging` by another tool).
     public var quarantineKey: String {
         source.isEmpty ? "\(topic)/\(partition)/\(offset)" : source
+    }
+}
+
+/// The hot insert of the load stage, bound through the SQLite C API: GRDB's argument arrays cost
+/// more than the insert itself at a million rows.
+struct TradeInsert {
+    private let statement: Statement
+    private let db: Database
+
+    init(_ db: Database) throws {
+        self.db = db
+        statement = try db.cachedStatement(sql: """
+            INSERT INTO trades (symbol, ts, id, price, volume, conditions, source_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """)
+    }
+
+    /// Inserts the trade unless its key exists; returns whether it was inserted.
+    func run(_ trade: Trade, sourceHash: Int64) throws -> Bool {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        var symbol = trade.symbol
+        var conditions = trade.conditions.isEmpty ? "[]" : SQLiteStore.conditionsText(trade.conditions)
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        symbol.withUTF8 { _ = sqlite3_bind_text(handle, 1, $0.baseAddress, Int32($0.count), transient) }
+        sqlite3_bind_int64(handle, 2, trade.timestamp)
+        var id = (trade.id.high.bigEndian, trade.id.low.bigEndian)
+        withUnsafeBytes(of: &id) { _ = sqlite3_bind_blob(handle, 3, $0.baseAddress, 16, transient) }
+        sqlite3_bind_double(handle, 4, trade.price)
+        sqlite3_bind_double(handle, 5, trade.volume)
+        conditions.withUTF8 { _ = sqlite3_bind_text(handle, 6, $0.baseAddress, Int32($0.count), transient) }
+        sqlite3_bind_int64(handle, 7, sourceHash)
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        return sqlite3_changes(db.sqliteConnection) == 1
     }
 }

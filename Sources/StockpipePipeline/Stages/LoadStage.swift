@@ -35,19 +35,25 @@ public struct LoadStage: Service {
 
     private func consume(_ topic: String) async throws {
         let consumer = try await log.consumer(group: Self.group, topic: topic)
+        var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
             if records.isEmpty {
+                try await writes.finish()
                 if let drain, drain.isFinished(.validate), try await consumer.lag() == 0 { break }
                 continue
             }
             let batch = topic == Topic.stockData ? tradeBatch(records) : quarantineBatch(records)
-            let result = try await store.write(batch)
-            try await consumer.commit(publishing: [], through: records.last, state: nil)
-            metrics.add(.stored, result.inserted)
-            metrics.add(.duplicates, result.duplicates)
-            metrics.add(.quarantineLoaded, result.quarantined)
+            let (store, metrics, last) = (store, metrics, records.last)
+            try await writes.submit {
+                let result = try await store.write(batch)
+                try await consumer.commit(publishing: [], through: last, state: nil)
+                metrics.add(.stored, result.inserted)
+                metrics.add(.duplicates, result.duplicates)
+                metrics.add(.quarantineLoaded, result.quarantined)
+            }
         }
+        try await writes.finish()
         await consumer.close()
     }
 

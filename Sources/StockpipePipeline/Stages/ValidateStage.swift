@@ -26,9 +26,11 @@ public struct ValidateStage: Service {
     public func run() async throws {
         let consumer = try await log.consumer(group: Self.group, topic: Topic.staging)
         var validator = try Validator(rules: rules, state: consumer.resumedState)
+        var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
             if records.isEmpty {
+                try await writes.finish()
                 if let drain, drain.isFinished(.ingest), try await consumer.lag() == 0 { break }
                 continue
             }
@@ -41,10 +43,14 @@ public struct ValidateStage: Service {
                 if output.topic == Topic.badStockData { rejected += 1 }
                 outputs.append(output)
             }
-            try await consumer.commit(publishing: outputs, through: records.last, state: validator.encodedState())
-            metrics.add(.validated, records.count - rejected)
-            metrics.add(.rejected, rejected)
+            let (last, state, metrics) = (records.last, validator.encodedState(), metrics)
+            try await writes.submit { [outputs, rejected] in
+                try await consumer.commit(publishing: outputs, through: last, state: state)
+                metrics.add(.validated, outputs.count - rejected)
+                metrics.add(.rejected, rejected)
+            }
         }
+        try await writes.finish()
         await consumer.close()
         drain?.markFinished(.validate)
     }

@@ -76,7 +76,7 @@ public struct Validator {
         var writer = JSONWriter(capacity: 64 * references.count + 2)
         writer.objectStart()
         for (symbol, reference) in references.sorted(by: { $0.key < $1.key }) {
-            writer.key(symbol)
+            writer.key(dynamic: symbol)
             writer.arrayStart()
             writer.number(reference.price)
             writer.integer(reference.timestamp)
