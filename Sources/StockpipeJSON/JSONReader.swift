@@ -16,6 +16,7 @@
 public struct JSONReader {
     public let bytes: UnsafeRawBufferPointer
     public var index: Int
+    @usableFromInline var atFirstMember = false
 
     public init(_ bytes: UnsafeRawBufferPointer, index: Int = 0) {
         self.bytes = bytes
@@ -86,6 +87,57 @@ public struct JSONReader {
         try expect(UInt8(ascii: "}"))
     }
 
+    /// Closure-free object walking for hot paths: call `beginObject()`, then `nextKey()` until it
+    /// returns nil, consuming each value in between.
+    public mutating func beginObject() throws(JSONError) {
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        atFirstMember = true
+    }
+
+    /// The next key of the object being walked, or nil after its closing brace.
+    public mutating func nextKey() throws(JSONError) -> JSONKey? {
+        skipWhitespace()
+        guard index < bytes.count else { throw JSONError(offset: index) }
+        if bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            atFirstMember = false  // the enclosing container, if any, has had a value now
+            return nil
+        }
+        if !atFirstMember {
+            guard bytes[index] == UInt8(ascii: ",") else { throw JSONError(offset: index) }
+            index += 1
+            skipWhitespace()
+        }
+        atFirstMember = false
+        let key = try readKey()
+        try expect(UInt8(ascii: ":"))
+        return key
+    }
+
+    /// Closure-free array walking: `beginArray()`, then `hasNextElement()` before each element.
+    public mutating func beginArray() throws(JSONError) {
+        try expect(UInt8(ascii: "["))
+        atFirstMember = true
+    }
+
+    /// Whether another element follows (positioned at it), or false after the closing bracket.
+    public mutating func hasNextElement() throws(JSONError) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw JSONError(offset: index) }
+        if bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            atFirstMember = false  // the enclosing container, if any, has had a value now
+            return false
+        }
+        if !atFirstMember {
+            guard bytes[index] == UInt8(ascii: ",") else { throw JSONError(offset: index) }
+            index += 1
+        }
+        atFirstMember = false
+        return true
+    }
+
     /// Calls `body` for each element of the array at the reader's position; `body` must consume it.
     public mutating func forEachElement(_ body: (inout JSONReader) throws -> Void) throws {
         try expect(UInt8(ascii: "["))
@@ -122,6 +174,35 @@ public struct JSONReader {
         return true
     }
 
+    /// Skips a number, checking its grammar but not converting it.
+    mutating func skipNumber() throws(JSONError) {
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        if matchLiteral("Infinity") || matchLiteral("NaN") { return }
+        let integerStart = index
+        skipDigits()
+        guard index > integerStart, !(index - integerStart > 1 && bytes[integerStart] == UInt8(ascii: "0")) else {
+            throw JSONError(offset: integerStart)
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let fractionStart = index
+            skipDigits()
+            guard index > fractionStart else { throw JSONError(offset: index) }
+        }
+        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+            let exponentStart = index
+            skipDigits()
+            guard index > exponentStart else { throw JSONError(offset: index) }
+        }
+    }
+
+    @inline(__always)
+    mutating func skipDigits() {
+        while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 { index += 1 }
+    }
+
     /// Skips one value of any kind, checking that it is well formed; returns its byte range.
     @discardableResult
     public mutating func skipValue() throws(JSONError) -> Range<Int> {
@@ -147,7 +228,7 @@ public struct JSONReader {
                 try expect(UInt8(ascii: "]"))
             }
         case .string: try skipString()
-        case .number: _ = try readNumber()
+        case .number: try skipNumber()
         case .bool: _ = try readBool()
         case .null: if !consumeNull() { throw JSONError(offset: index) }
         case .invalid: throw JSONError(offset: index)

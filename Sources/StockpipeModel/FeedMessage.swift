@@ -19,14 +19,16 @@ public enum FeedMessage {
         var items: [Range<Int>]?
         var dataWasNotArray = false
         do {
-            try reader.forEachMember { key, reader in
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
                 if key == "type" {
                     type = reader.peekKind() == .string ? try reader.readString() : nil
                     if type == nil { try reader.skipValue() }
                 } else if key == "data" {
                     if reader.peekKind() == .array {
                         var ranges: [Range<Int>] = []
-                        try reader.forEachElement { reader in
+                        try reader.beginArray()
+                        while try reader.hasNextElement() {
                             reader.skipWhitespace()
                             ranges.append(try reader.skipValue())
                         }

@@ -34,24 +34,28 @@ public struct FinnhubTrade: Sendable {
             return trade
         }
         var seen: UInt8 = 0
-        try reader.forEachMember { key, reader in
-                if key == "s" {
-                    seen |= 1
-                    trade.symbol = trade.readString(&reader)
-                } else if key == "p" {
-                    seen |= 2
-                    trade.price = try trade.readNumber(&reader)
-                } else if key == "t" {
-                    seen |= 4
-                    trade.timestamp = try trade.readTimestamp(&reader)
-                } else if key == "v" {
-                    seen |= 8
-                    trade.volume = try trade.readNumber(&reader)
-                } else if key == "c" {
-                    trade.conditions = try trade.readConditions(&reader)
-                } else {
-                    try reader.skipValue()
-                }
+        try reader.beginObject()
+        while let key = try reader.nextKey() {
+            // Single-letter keys: compare the byte, not the string.
+            let letter = key.bytes.count == 1 && !key.hasEscapes ? key.bytes[0] : 0
+            switch letter {
+            case UInt8(ascii: "s"):
+                seen |= 1
+                trade.symbol = trade.readString(&reader)
+            case UInt8(ascii: "p"):
+                seen |= 2
+                trade.price = try trade.readNumber(&reader)
+            case UInt8(ascii: "t"):
+                seen |= 4
+                trade.timestamp = try trade.readTimestamp(&reader)
+            case UInt8(ascii: "v"):
+                seen |= 8
+                trade.volume = try trade.readNumber(&reader)
+            case UInt8(ascii: "c"):
+                trade.conditions = try trade.readConditions(&reader)
+            default:
+                try reader.skipValue()
+            }
         }
         if seen != 0b1111 { trade.problems.insert(.missingField) }
         return trade
@@ -102,16 +106,17 @@ public struct FinnhubTrade: Sendable {
         case .array:
             var conditions: [String] = []
             var badElement = false
-            try reader.forEachElement { reader in
-                    switch reader.peekKind() {
-                    case .string: conditions.append(try reader.readString())
-                    case .number:
-                        let number = try reader.readNumber()
-                        if let integer = number.integer { conditions.append(String(integer)) } else { badElement = true }
-                    default:
-                        try reader.skipValue()
-                        badElement = true
-                    }
+            try reader.beginArray()
+            while try reader.hasNextElement() {
+                switch reader.peekKind() {
+                case .string: conditions.append(try reader.readString())
+                case .number:
+                    let number = try reader.readNumber()
+                    if let integer = number.integer { conditions.append(String(integer)) } else { badElement = true }
+                default:
+                    try reader.skipValue()
+                    badElement = true
+                }
             }
             if badElement { problems.insert(.wrongType) }
             return conditions
@@ -120,6 +125,25 @@ public struct FinnhubTrade: Sendable {
             problems.insert(.wrongType)
             return []
         }
+    }
+
+    /// Just the symbol of a trade object, without reading the rest; nil when absent or not a string.
+    public static func symbol(in bytes: UnsafeRawBufferPointer) -> String? {
+        var reader = JSONReader(bytes)
+        var symbol: String?
+        do {
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key.bytes.count == 1, key.bytes[0] == UInt8(ascii: "s"), reader.peekKind() == .string {
+                    symbol = try reader.readString()
+                } else {
+                    try reader.skipValue()
+                }
+            }
+        } catch {
+            return nil
+        }
+        return symbol
     }
 
     /// The identity this trade would have at the given occurrence, when its fields are usable.

@@ -50,10 +50,23 @@ public struct StableHasher {
         (StableHasher.mix(high ^ length), StableHasher.mix(low &+ high))
     }
 
+    /// A 64-bit digest of raw bytes, reading them eight at a time.
+    public static func hash64(bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hasher = StableHasher()
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            hasher.combine(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        var tail: UInt64 = UInt64(bytes.count) << 56
+        for index in offset..<bytes.count { tail |= UInt64(bytes[index]) << (8 * UInt64(index - offset)) }
+        hasher.combine(tail)
+        return hasher.finalize().low
+    }
+
     /// A 64-bit digest of one string, for compact keys.
     public static func hash64(_ string: String) -> Int64 {
-        var hasher = StableHasher()
-        hasher.combine(string)
-        return Int64(bitPattern: hasher.finalize().low)
+        var string = string
+        return Int64(bitPattern: string.withUTF8 { hash64(bytes: UnsafeRawBufferPointer($0)) })
     }
 }

@@ -31,12 +31,16 @@ extension Trade {
         var conditions: [String] = []
         try bytes.withUnsafeBytes { buffer in
             var reader = JSONReader(buffer)
-            try reader.forEachMember { key, reader in
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
                 if key == "symbol" { symbol = try reader.readString() }
                 else if key == "price" { price = try reader.readNumber().double }
                 else if key == "volume" { volume = try reader.readNumber().double }
                 else if key == "timestamp" { timestamp = try reader.readNumber().integer }
-                else if key == "conditions" { try reader.forEachElement { conditions.append(try $0.readString()) } }
+                else if key == "conditions" {
+                    try reader.beginArray()
+                    while try reader.hasNextElement() { conditions.append(try reader.readString()) }
+                }
                 else if key == "id" { id = TradeID(hexBytes: try reader.readStringBytes()) }
                 else { try reader.skipValue() }
             }

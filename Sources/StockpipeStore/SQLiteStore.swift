@@ -17,7 +17,9 @@ public final class SQLiteStore: Store {
         options.busyMode = .timeout(30)
         // FULL: the load stage commits its log position right after this store's commit, so the
         // store must be on disk first even if the machine (not just the process) goes down.
-        options.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        options.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768")
+        }
         pool = try DatabasePool(path: path, configuration: options)
         try Self.migrator.migrate(pool)
     }

@@ -13,6 +13,9 @@ public struct IngestStage: Service {
     let drain: DrainCoordinator?
     let metrics: PipelineMetrics
     let logger: Logger
+    /// Finnhub messages hold a few trades, simulated and recorded ones up to a few hundred; this
+    /// keeps a batch near a few thousand records either way.
+    let messagesPerBatch = 32
 
     public init(source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger) {
         self.source = source
@@ -26,18 +29,22 @@ public struct IngestStage: Service {
         let session = try await log.source(name: source.name)
         var reader = try source.open(at: session.checkpoint?.position)
         var counters = IngestCounters(json: session.checkpoint?.state)
+        var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            guard let messages = try await reader.next(maxMessages: 1_024) else {
+            guard let messages = try await reader.next(maxMessages: messagesPerBatch) else {
                 if drain != nil { break }
                 try? await Task.sleep(for: .milliseconds(250))
                 continue
             }
             if messages.isEmpty { continue }
             let records = stage(messages, counters: &counters)
-            try await session.commit(publishing: records,
-                                     checkpoint: SourceCheckpoint(position: reader.position, state: counters.json()))
-            metrics.add(.staged, records.count)
+            let (checkpoint, metrics) = (SourceCheckpoint(position: reader.position, state: counters.json()), metrics)
+            try await writes.submit {
+                try await session.commit(publishing: records, checkpoint: checkpoint)
+                metrics.add(.staged, records.count)
+            }
         }
+        try await writes.finish()
         await session.close()
         drain?.markFinished(.ingest)
     }
@@ -73,19 +80,24 @@ public struct IngestStage: Service {
         return records
     }
 
-    /// One record per element; identical elements get increasing occurrence numbers.
+    /// One record per element. Elements with the same JSON text in one message get increasing
+    /// occurrence numbers, which keep them distinct trades. (Elements are told apart by a 64-bit
+    /// digest: should two different ones collide, only their occurrence numbers differ, and their
+    /// identities differ anyway by content.)
     private func tradeRecords(_ bytes: [UInt8], ranges: [Range<Int>], origin: String, now: Int64) -> [OutgoingRecord] {
-        var seen: [TradeID: Int] = [:]
+        var seen: [UInt64: Int] = [:]
+        let prefix = origin + "#"
         return ranges.enumerated().map { index, range in
             let value = Array(bytes[range])
-            let parsed = try? FinnhubTrade.parse(value)
-            var headers = [RecordHeader(Header.kind, "trade"), RecordHeader(Header.source, "\(origin)#\(index)")]
-            if let content = parsed?.identity(occurrence: 0) {
-                let occurrence = seen[content, default: 0]
-                seen[content] = occurrence + 1
+            let symbol = value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) }
+            var headers = [RecordHeader(Header.kind, "trade"), RecordHeader(Header.source, prefix + String(index))]
+            if ranges.count > 1 {
+                let digest = value.withUnsafeBytes { StableHasher.hash64(bytes: $0) }
+                let occurrence = seen[digest, default: 0]
+                seen[digest] = occurrence + 1
                 if occurrence > 0 { headers.append(RecordHeader(Header.occurrence, String(occurrence))) }
             }
-            return OutgoingRecord(topic: Topic.staging, key: parsed?.symbol ?? "", value: value, headers: headers, timestamp: now)
+            return OutgoingRecord(topic: Topic.staging, key: symbol ?? "", value: value, headers: headers, timestamp: now)
         }
     }
 }
