@@ -69,7 +69,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "StockpipeTests",
-            dependencies: ["StockpipePipeline"],
+            // The CLI tests run the built `stockpipe` binary, so the tests depend on it.
+            dependencies: ["StockpipePipeline", "StockpipeCLI"],
             swiftSettings: strict),
     ]
 )

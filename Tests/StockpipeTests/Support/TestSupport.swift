@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import StockpipeModel
+import StockpipePipeline
+import StockpipeSources
+import Testing
+
+/// A fresh directory under the system's temporary directory, removed when the test ends.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "stockpipe-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func write(_ name: String, lines: [String]) throws -> String {
+        let target = file(name)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: target, atomically: true, encoding: .utf8)
+        return target
+    }
+}
+
+/// Settings for a replay of `file` into `dataDirectory`, with any symbol allowed unless given.
+func replaySettings(file: String, dataDirectory: String, symbols: [String] = ["*"]) -> Settings {
+    var settings = Settings()
+    settings.source = .replay
+    settings.file = file
+    settings.dataDirectory = dataDirectory
+    settings.symbols = symbols
+    settings.dashboard = false
+    return settings
+}
+
+/// Runs the whole pipeline in this process until drained, then returns the status report.
+@discardableResult
+func drain(_ settings: Settings) async throws -> StatusReport {
+    let backends = try Backends.open(settings, create: true)
+    let runner = PipelineRunner(settings: settings, stages: PipelineRunner.Stage.allCases, drain: true,
+                                showProgress: false, logger: Logger(label: "test"))
+    try await runner.run(backends)
+    let report = try await StatusReport.collect(backends)
+    await backends.close()
+    return report
+}
+
+/// Opens the data directory for reading.
+func withBackends<T>(_ dataDirectory: String, _ body: (Backends) async throws -> T) async throws -> T {
+    var settings = Settings()
+    settings.dataDirectory = dataDirectory
+    let backends = try Backends.open(settings, create: false)
+    let result = try await body(backends)
+    await backends.close()
+    return result
+}
+
+/// A Finnhub trade message line.
+func tradeMessage(_ trades: [String]) -> String {
+    #"{"data":["# + trades.joined(separator: ",") + #"],"type":"trade"}"#
+}
+
+/// A raw trade object stamped `offsetMilliseconds` from now.
+func trade(_ symbol: String = "AAPL", price: String = "187.5", volume: String = "100", offsetMilliseconds: Int64 = 0,
+           conditions: String = #"["1"]"#) -> String {
+    let time = Int64(Date().timeIntervalSince1970 * 1000) + offsetMilliseconds
+    return #"{"s":"\#(symbol)","p":\#(price),"t":\#(time),"v":\#(volume),"c":\#(conditions)}"#
+}
+
+/// The `stockpipe` binary built next to the test bundle.
+var stockpipeBinary: String {
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [directory.appendingPathComponent("stockpipe").path,
+                      directory.deletingLastPathComponent().appendingPathComponent("stockpipe").path]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+}
+
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Starts the binary with `arguments` in `directory`; output goes to files, so nothing can block.
+func startStockpipe(_ arguments: [String], in directory: String? = nil,
+                    environment: [String: String] = [:]) throws -> (Process, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: stockpipeBinary)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STOCKPIPE_") }
+    env.merge(environment) { $1 }
+    process.environment = env
+    let base = NSTemporaryDirectory() + "stockpipe-run-" + UUID().uuidString
+    let (stdoutPath, stderrPath) = (base + ".out", base + ".err")
+    _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+    process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+    process.standardError = FileHandle(forWritingAtPath: stderrPath)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return (process, stdoutPath, stderrPath)
+}
+
+/// Runs the binary to completion.
+func runStockpipe(_ arguments: [String], in directory: String? = nil,
+                  environment: [String: String] = [:]) throws -> ProcessResult {
+    let (process, stdoutPath, stderrPath) = try startStockpipe(arguments, in: directory, environment: environment)
+    process.waitUntilExit()
+    defer {
+        try? FileManager.default.removeItem(atPath: stdoutPath)
+        try? FileManager.default.removeItem(atPath: stderrPath)
+    }
+    return ProcessResult(status: process.terminationStatus,
+                         stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
+}
+
+/// Parses JSON text with Foundation, an implementation independent of ours.
+func parseJSON(_ text: String) throws -> Any {
+    try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+}
