@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stockpipe", targets: ["StockpipeCLI"]),
+        .executable(name: "stockpipe-bench", targets: ["StockpipeBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -7,7 +7,7 @@ import StockpipeSources
 /// Runs stages of the pipeline in this process as one service group: all of them for
 /// `stockpipe run`, one for `stockpipe ingest|validate|load`. SIGINT and SIGTERM stop it gracefully:
 /// each stage finishes and commits its current batch.
-public struct PipelineRunner {
+public struct PipelineRunner: Sendable {
     public enum Stage: String, Sendable, CaseIterable {
         case ingest, validate, load
     }
