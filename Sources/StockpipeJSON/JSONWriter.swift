@@ -59,9 +59,39 @@ public struct JSONWriter: Sendable {
         }
         if value == value.rounded(.towardZero), abs(value) < 1e15 {
             appendInteger(Int64(value))
-        } else {
+        } else if !appendShortDecimal(value) {
             bytes.append(contentsOf: value.description.utf8)
         }
+    }
+
+    private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9]
+
+    /// Prices and volumes have few decimals: find the fewest that give back exactly this double
+    /// (so the text round-trips) and print them as integer and fraction, without a String.
+    private mutating func appendShortDecimal(_ value: Double) -> Bool {
+        let magnitude = abs(value)
+        guard magnitude < 1e9, magnitude >= 1e-6 else { return false }
+        for decimals in 1...9 {
+            let scale = JSONWriter.powersOfTen[decimals]
+            let scaled = (magnitude * scale).rounded()
+            guard scaled < 9e15 else { return false }
+            if scaled / scale == magnitude {
+                let units = Int64(scaled)
+                let divisor = Int64(scale)
+                if value < 0 { bytes.append(UInt8(ascii: "-")) }
+                appendInteger(units / divisor)
+                bytes.append(UInt8(ascii: "."))
+                var fraction = units % divisor
+                let start = bytes.count
+                bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: decimals))
+                for position in stride(from: start + decimals - 1, through: start, by: -1) {
+                    bytes[position] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                    fraction /= 10
+                }
+                return true
+            }
+        }
+        return false
     }
 
     private mutating func appendInteger(_ value: Int64) {

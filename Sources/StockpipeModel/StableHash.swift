@@ -43,7 +43,19 @@ public struct StableHasher {
 
     public mutating func combine(_ string: String) {
         var string = string
-        string.withUTF8 { combine(bytes: $0) }
+        string.withUTF8 { combine(raw: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Mixes in bytes eight at a time, then their length.
+    public mutating func combine(raw bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            combine(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        var tail: UInt64 = UInt64(bytes.count) << 56
+        for index in offset..<bytes.count { tail |= UInt64(bytes[index]) << (8 * UInt64(index - offset)) }
+        combine(tail)
     }
 
     public func finalize() -> (high: UInt64, low: UInt64) {
@@ -53,14 +65,7 @@ public struct StableHasher {
     /// A 64-bit digest of raw bytes, reading them eight at a time.
     public static func hash64(bytes: UnsafeRawBufferPointer) -> UInt64 {
         var hasher = StableHasher()
-        var offset = 0
-        while offset + 8 <= bytes.count {
-            hasher.combine(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            offset += 8
-        }
-        var tail: UInt64 = UInt64(bytes.count) << 56
-        for index in offset..<bytes.count { tail |= UInt64(bytes[index]) << (8 * UInt64(index - offset)) }
-        hasher.combine(tail)
+        hasher.combine(raw: bytes)
         return hasher.finalize().low
     }
 

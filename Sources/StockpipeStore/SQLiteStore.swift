@@ -100,12 +100,19 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Conditions as a JSON array, readable by any SQLite client.
     static func conditionsText(_ conditions: [String]) -> String {
-        var writer = JSONWriter(capacity: 16)
-        writer.arrayStart()
-        for condition in conditions { writer.string(condition) }
-        writer.arrayEnd()
-        return writer.string
+        switch conditions.count {
+        case 0: return "[]"
+        case 1 where conditions[0].utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }):
+            return "[\"" + conditions[0] + "\"]"
+        default:
+            var writer = JSONWriter(capacity: 16)
+            writer.arrayStart()
+            for condition in conditions { writer.string(condition) }
+            writer.arrayEnd()
+            return writer.string
+        }
     }
 
     static func conditions(fromText text: String) -> [String] {
@@ -150,7 +157,7 @@ struct TradeInsert {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
         var symbol = trade.symbol
-        var conditions = trade.conditions.isEmpty ? "[]" : SQLiteStore.conditionsText(trade.conditions)
+        var conditions = SQLiteStore.conditionsText(trade.conditions)
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         symbol.withUTF8 { _ = sqlite3_bind_text(handle, 1, $0.baseAddress, Int32($0.count), transient) }
         sqlite3_bind_int64(handle, 2, trade.timestamp)

@@ -15,8 +15,19 @@ public struct Validator {
 
     public let rules: ValidationRules
     private let symbolRegex: Regex<AnyRegexOutput>
-    private var symbolVerdicts: [String: Bool] = [:]
-    public private(set) var references: [String: Reference] = [:]
+    /// What is known of each symbol seen, so that one lookup per trade answers every symbol rule.
+    private var symbols: [String: SymbolFacts] = [:]
+
+    private struct SymbolFacts {
+        var wellFormed: Bool
+        var allowed: Bool
+        var reference: Reference?
+    }
+
+    /// The last accepted price of each symbol: the validator's state.
+    public var references: [String: Reference] {
+        symbols.compactMapValues(\.reference)
+    }
 
     public struct Reference: Sendable, Equatable {
         public var price: Double
@@ -26,7 +37,13 @@ public struct Validator {
     public init(rules: ValidationRules, state: [UInt8]? = nil) throws {
         self.rules = rules
         symbolRegex = try Regex(rules.symbolPattern)
-        if let state { references = Self.decodeReferences(state) }
+        if let state {
+            for (symbol, reference) in Self.decodeReferences(state) {
+                var facts = self.facts(for: symbol)
+                facts.reference = reference
+                symbols[symbol] = facts
+            }
+        }
     }
 
     /// Validates the raw Finnhub trade object in `bytes`, received at `receivedAt` (Unix ms).
@@ -35,10 +52,13 @@ public struct Validator {
         var reasons = trade.problems
         if let price = trade.price, price <= 0 { reasons.insert(.nonPositivePrice) }
         if let volume = trade.volume, volume < 0 { reasons.insert(.negativeVolume) }
+        var facts: SymbolFacts?
         if let symbol = trade.symbol {
-            if !isWellFormed(symbol) {
+            let known = lookup(symbol)
+            facts = known
+            if !known.wellFormed {
                 reasons.insert(.invalidSymbol)
-            } else if let allowed = rules.allowedSymbols, !allowed.contains(symbol) {
+            } else if !known.allowed {
                 reasons.insert(.symbolNotAllowed)
             }
         }
@@ -50,12 +70,13 @@ public struct Validator {
               let timestamp = trade.timestamp else {
             return .invalid(reasons.isEmpty ? [.malformed] : reasons.codes)
         }
-        if let reference = references[symbol], abs(timestamp - reference.timestamp) <= rules.priceJumpWindow,
+        let reference = facts?.reference
+        if let reference, abs(timestamp - reference.timestamp) <= rules.priceJumpWindow,
            abs(price / reference.price - 1) > rules.priceJumpFraction {
             return .invalid([.priceJump])
         }
-        if timestamp >= references[symbol]?.timestamp ?? .min {
-            references[symbol] = Reference(price: price, timestamp: timestamp)
+        if timestamp >= reference?.timestamp ?? .min {
+            symbols[symbol]?.reference = Reference(price: price, timestamp: timestamp)
         }
         let id = TradeID(symbol: symbol, price: price, volume: volume, timestamp: timestamp,
                          conditions: trade.conditions, occurrence: occurrence)
@@ -63,12 +84,20 @@ public struct Validator {
                             conditions: trade.conditions, id: id))
     }
 
-    private mutating func isWellFormed(_ symbol: String) -> Bool {
-        if let verdict = symbolVerdicts[symbol] { return verdict }
-        let verdict = (try? symbolRegex.wholeMatch(in: symbol)) != nil
-        if symbolVerdicts.count > 100_000 { symbolVerdicts.removeAll(keepingCapacity: true) }
-        symbolVerdicts[symbol] = verdict
-        return verdict
+    /// Symbols remembered at most; a feed of endless junk symbols must not grow memory without bound.
+    static let maxSymbols = 100_000
+
+    /// The facts of `symbol`, remembered (up to ``maxSymbols``) so the pattern runs once per symbol.
+    private mutating func lookup(_ symbol: String) -> SymbolFacts {
+        if let known = symbols[symbol] { return known }
+        let facts = self.facts(for: symbol)
+        if symbols.count < Self.maxSymbols { symbols[symbol] = facts }
+        return facts
+    }
+
+    private func facts(for symbol: String) -> SymbolFacts {
+        let wellFormed = (try? symbolRegex.wholeMatch(in: symbol)) != nil
+        return SymbolFacts(wellFormed: wellFormed, allowed: rules.allowedSymbols?.contains(symbol) ?? true, reference: nil)
     }
 
     /// The references as JSON: `{"AAPL":[189.5,1732480000123],...}`.
