@@ -40,6 +40,9 @@ var rules = ValidationRules()
 rules.allowedSymbols = Set(Simulator.defaultSymbols)
 var validator = try Validator(rules: rules)
 var bytesOut = 0
+let rounds = ProcessInfo.processInfo.environment["STOCKPIPE_BENCH_ONLY"] == "validate" ? 5 : 1
+for _ in 0..<rounds {
+validator = try Validator(rules: rules)
 await measure("validate (parse, check, serialise)", records: tradeObjects.count) {
     for object in tradeObjects {
         switch validator.validate(tradeJSON: object, occurrence: 0, receivedAt: now) {
@@ -48,6 +51,10 @@ await measure("validate (parse, check, serialise)", records: tradeObjects.count)
         }
     }
 }
+}
+
+// STOCKPIPE_BENCH_ONLY=validate stops here, for profiling the validator alone.
+if ProcessInfo.processInfo.environment["STOCKPIPE_BENCH_ONLY"] == "validate" { exit(0) }
 
 // Each stage alone over the embedded log and store, then all three together.
 var settings = Settings()

@@ -11,10 +11,36 @@ public struct JSONNumber: Sendable, Equatable {
     public var integer: Int64?
 }
 
-private let exactPowersOfTen: [Double] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-]
+/// 10^exponent for 0...22, all exact in a double. A switch, not a global array, so that the hot
+/// path pays no lazy-initialisation check.
+@inline(__always)
+func exactPowerOfTen(_ exponent: Int) -> Double {
+    switch exponent {
+    case 0: 1e0
+    case 1: 1e1
+    case 2: 1e2
+    case 3: 1e3
+    case 4: 1e4
+    case 5: 1e5
+    case 6: 1e6
+    case 7: 1e7
+    case 8: 1e8
+    case 9: 1e9
+    case 10: 1e10
+    case 11: 1e11
+    case 12: 1e12
+    case 13: 1e13
+    case 14: 1e14
+    case 15: 1e15
+    case 16: 1e16
+    case 17: 1e17
+    case 18: 1e18
+    case 19: 1e19
+    case 20: 1e20
+    case 21: 1e21
+    default: 1e22
+    }
+}
 
 extension JSONReader {
     /// Reads a number. `NaN`, `Infinity` and `-Infinity` are accepted and return non-finite values.
@@ -26,10 +52,12 @@ extension JSONReader {
             negative = true
             index += 1
         }
-        if matchLiteral("Infinity") {
-            return JSONNumber(double: negative ? -.infinity : .infinity, integer: nil)
+        if index < bytes.count, bytes[index] &- UInt8(ascii: "0") >= 10 {
+            if matchLiteral("Infinity") {
+                return JSONNumber(double: negative ? -.infinity : .infinity, integer: nil)
+            }
+            if !negative, matchLiteral("NaN") { return JSONNumber(double: .nan, integer: nil) }
         }
-        if !negative, matchLiteral("NaN") { return JSONNumber(double: .nan, integer: nil) }
 
         var mantissa: UInt64 = 0
         var significantDigits = 0
@@ -79,8 +107,8 @@ extension JSONReader {
             // Both operands are exact, so one IEEE operation gives the correctly rounded result.
             let magnitude = Double(mantissa)
             value = decimalExponent < 0
-                ? magnitude / exactPowersOfTen[-decimalExponent]
-                : magnitude * exactPowersOfTen[decimalExponent]
+                ? magnitude / exactPowerOfTen(-decimalExponent)
+                : magnitude * exactPowerOfTen(decimalExponent)
         } else {
             value = parseWithLibc(start: negative ? start + 1 : start, end: index)
         }

@@ -28,10 +28,11 @@ public struct JSONWriter: Sendable {
     public mutating func arrayEnd() { bytes.append(UInt8(ascii: "]")); needsComma = true }
 
     public mutating func key(_ key: StaticString) {
-        separate()
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -64,7 +65,6 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9]
 
     /// Prices and volumes have few decimals: find the fewest that give back exactly this double
     /// (so the text round-trips) and print them as integer and fraction, without a String.
@@ -72,7 +72,7 @@ public struct JSONWriter: Sendable {
         let magnitude = abs(value)
         guard magnitude < 1e9, magnitude >= 1e-6 else { return false }
         for decimals in 1...9 {
-            let scale = JSONWriter.powersOfTen[decimals]
+            let scale = exactPowerOfTen(decimals)
             let scaled = (magnitude * scale).rounded()
             guard scaled < 9e15 else { return false }
             if scaled / scale == magnitude {
@@ -95,17 +95,19 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func appendInteger(_ value: Int64) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
         var magnitude = value.magnitude
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var count = 0
-            while magnitude > 0 {
-                digits[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21) { digits in
+            var start = 21
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
-                count += 1
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "-")
             }
-            for position in stride(from: count - 1, through: 0, by: -1) { bytes.append(digits[position]) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 
@@ -129,16 +131,22 @@ public struct JSONWriter: Sendable {
     /// 32 lowercase hex digits of a 128-bit value, quoted.
     public mutating func hexString(high: UInt64, low: UInt64) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        for word in [high, low] {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                bytes.append(JSONWriter.hexDigits[Int((word >> UInt64(shift)) & 0xF)])
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 34) { digits in
+            digits[0] = UInt8(ascii: "\"")
+            for position in 0..<16 {
+                digits[1 + position] = JSONWriter.hexDigit(high >> UInt64(60 - 4 * position))
+                digits[17 + position] = JSONWriter.hexDigit(low >> UInt64(60 - 4 * position))
             }
+            digits[33] = UInt8(ascii: "\"")
+            bytes.append(contentsOf: UnsafeBufferPointer(digits))
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    @inline(__always)
+    static func hexDigit(_ value: UInt64) -> UInt8 {
+        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+        return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
 
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
@@ -148,7 +156,6 @@ public struct JSONWriter: Sendable {
             bytes.append(UInt8(ascii: "\""))
             return
         }
-        let hex = JSONWriter.hexDigits
         for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
@@ -157,7 +164,8 @@ public struct JSONWriter: Sendable {
             case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
             case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
             case 0..<0x20:
-                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, JSONWriter.hexDigit(UInt64(byte >> 4)),
+                                          JSONWriter.hexDigit(UInt64(byte))])
             default: bytes.append(byte)
             }
         }

@@ -3,23 +3,45 @@ import StockpipeModel
 /// The embedded log stores records in batches, one SQLite row per batch, as Kafka does on disk:
 /// per-record SQLite rows would cost more than the whole rest of the pipeline.
 ///
-/// Layout: a version byte, then per record: key, value, header count, (name, value) pairs, each
-/// length-prefixed with a LEB128 varint, and the timestamp as a zigzag varint.
+/// Layout: a version byte, then per record: key and value (LEB128 length + bytes), the header
+/// count, the headers, and the timestamp as a zigzag varint. Headers are stored against the same
+/// header of the previous record: a name repeats as a single 0 byte, and a value as the length of
+/// the prefix it shares plus the rest (`replay:/data/f.ndjson:@1234#7` after `...#6` costs 3 bytes).
+/// Decoding reuses the previous record's name strings.
 enum RecordBatch {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
     static let maxRecords = 4_096
 
     static func encode(_ records: ArraySlice<OutgoingRecord>) -> [UInt8] {
         var out: [UInt8] = [version]
         out.reserveCapacity(records.reduce(1) { $0 + $1.value.count + $1.key.utf8.count + 64 })
+        var previous: [RecordHeader] = []
         for record in records {
-            appendBytes(record.key.utf8, to: &out)
-            appendBytes(record.value, to: &out)
+            appendString(record.key, to: &out)
+            appendVarint(UInt64(record.value.count), to: &out)
+            out.append(contentsOf: record.value)
             appendVarint(UInt64(record.headers.count), to: &out)
-            for header in record.headers {
-                appendBytes(header.name.utf8, to: &out)
-                appendBytes(header.value.utf8, to: &out)
+            for (index, header) in record.headers.enumerated() {
+                let before = index < previous.count ? previous[index] : nil
+                if let before, before.name == header.name {
+                    out.append(0)
+                } else {
+                    var name = header.name
+                    name.withUTF8 { bytes in
+                        appendVarint(UInt64(bytes.count) + 1, to: &out)
+                        out.append(contentsOf: bytes)
+                    }
+                }
+                var value = header.value
+                var previousValue = before?.value ?? ""
+                value.withUTF8 { bytes in
+                    let shared = previousValue.withUTF8 { sharedPrefix($0, bytes) }
+                    appendVarint(UInt64(shared), to: &out)
+                    appendVarint(UInt64(bytes.count - shared), to: &out)
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[shared...]))
+                }
             }
+            previous = record.headers
             appendVarint(UInt64(bitPattern: (record.timestamp << 1) ^ (record.timestamp >> 63)), to: &out)
         }
         return out
@@ -34,25 +56,53 @@ enum RecordBatch {
             var cursor = 1
             var offset = baseOffset
             var records: [ConsumedRecord] = []
+            var previous: [RecordHeader] = []
             while cursor < buffer.count, records.count < limit {
                 let key = try readBytes(buffer, &cursor)
                 let value = try readBytes(buffer, &cursor)
                 let headerCount = Int(try readVarint(buffer, &cursor))
+                var headers: [RecordHeader] = []
+                headers.reserveCapacity(headerCount)
+                for index in 0..<headerCount {
+                    let before = index < previous.count ? previous[index] : nil
+                    let nameLength = Int(try readVarint(buffer, &cursor))
+                    let name: String
+                    if nameLength == 0 {
+                        guard let before else { throw LogError.corrupt("header refers to a missing previous header") }
+                        name = before.name
+                    } else {
+                        guard nameLength - 1 <= buffer.count - cursor else { throw LogError.corrupt("truncated record batch") }
+                        name = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[cursor..<(cursor + nameLength - 1)]),
+                                      as: UTF8.self)
+                        cursor += nameLength - 1
+                    }
+                    let shared = Int(try readVarint(buffer, &cursor))
+                    let rest = try readBytes(buffer, &cursor)
+                    let value: String
+                    if shared == 0 {
+                        value = String(decoding: rest, as: UTF8.self)
+                    } else {
+                        guard var earlier = before?.value, shared <= earlier.utf8.count else {
+                            throw LogError.corrupt("bad header prefix")
+                        }
+                        value = earlier.withUTF8 { prefix in
+                            String(unsafeUninitializedCapacity: shared + rest.count) { target in
+                                _ = target.initialize(from: prefix[..<shared])
+                                _ = UnsafeMutableBufferPointer(rebasing: target[shared...])
+                                    .initialize(from: rest.bindMemory(to: UInt8.self))
+                                return shared + rest.count
+                            }
+                        }
+                    }
+                    headers.append(RecordHeader(name, value))
+                }
+                previous = headers
+                let zigzag = try readVarint(buffer, &cursor)
+                let timestamp = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
                 if offset < firstOffset {
-                    for _ in 0..<(headerCount * 2) { _ = try readBytes(buffer, &cursor) }
-                    _ = try readVarint(buffer, &cursor)
                     offset += 1
                     continue
                 }
-                var headers: [RecordHeader] = []
-                headers.reserveCapacity(headerCount)
-                for _ in 0..<headerCount {
-                    let name = try readBytes(buffer, &cursor)
-                    let value = try readBytes(buffer, &cursor)
-                    headers.append(RecordHeader(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
-                }
-                let zigzag = try readVarint(buffer, &cursor)
-                let timestamp = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
                 records.append(ConsumedRecord(
                     topic: topic, partition: partition, offset: offset,
                     key: String(decoding: key, as: UTF8.self), value: Array(value),
@@ -63,6 +113,21 @@ enum RecordBatch {
         }
     }
 
+    private static func sharedPrefix(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Int {
+        let limit = min(left.count, right.count)
+        var count = 0
+        while count < limit, left[count] == right[count] { count += 1 }
+        return count
+    }
+
+    private static func appendString(_ string: String, to out: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { bytes in
+            appendVarint(UInt64(bytes.count), to: &out)
+            out.append(contentsOf: bytes)
+        }
+    }
+
     private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
         var value = value
         while value >= 0x80 {
@@ -70,11 +135,6 @@ enum RecordBatch {
             value >>= 7
         }
         out.append(UInt8(value))
-    }
-
-    private static func appendBytes<Bytes: Collection>(_ bytes: Bytes, to out: inout [UInt8]) where Bytes.Element == UInt8 {
-        appendVarint(UInt64(bytes.count), to: &out)
-        out.append(contentsOf: bytes)
     }
 
     private static func readVarint(_ buffer: UnsafeRawBufferPointer, _ cursor: inout Int) throws -> UInt64 {
