@@ -37,7 +37,8 @@ public struct LoadStage: Service {
         let consumer = try await log.consumer(group: Self.group, topic: topic)
         var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
+            // Store transactions are synced to disk, so fewer, larger ones go much faster.
+            let records = try await consumer.poll(maxRecords: batchSize * 4, timeout: .milliseconds(200))
             if records.isEmpty {
                 try await writes.finish()
                 if let drain, drain.isFinished(.validate), try await consumer.lag() == 0 { break }
