@@ -61,13 +61,18 @@ public struct PipelineRunner: Sendable {
                                   successTerminationBehavior: endsRun ? .gracefullyShutdownGroup : .ignore,
                                   failureTerminationBehavior: .gracefullyShutdownGroup))
         }
+        // With the next stage in this process, a stage waits for it rather than racing ahead.
+        let pacedIngest = stages.contains(.validate)
+            ? Backpressure(metrics: metrics, gap: .staging, limit: settings.batchSize * 8) : nil
+        let pacedValidate = stages.contains(.load)
+            ? Backpressure(metrics: metrics, gap: .validated, limit: settings.batchSize * 16) : nil
         if stages.contains(.ingest) {
-            add(IngestStage(source: try makeSource(), log: backends.log, drain: coordinator, metrics: metrics, logger: logger),
-                stage: .ingest)
+            add(IngestStage(source: try makeSource(), log: backends.log, drain: coordinator, metrics: metrics, logger: logger,
+                            backpressure: pacedIngest), stage: .ingest)
         }
         if stages.contains(.validate) {
             add(ValidateStage(log: backends.log, rules: settings.effectiveValidation, batchSize: settings.batchSize,
-                              drain: coordinator, metrics: metrics), stage: .validate)
+                              drain: coordinator, metrics: metrics, backpressure: pacedValidate), stage: .validate)
         }
         if stages.contains(.load) {
             add(LoadStage(log: backends.log, store: backends.store, batchSize: settings.batchSize, drain: coordinator,

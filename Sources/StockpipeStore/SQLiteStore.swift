@@ -59,29 +59,27 @@ public final class SQLiteStore: Store {
             let insert = try TradeInsert(db)
             let existing = try db.cachedStatement(sql: "SELECT source_hash FROM trades WHERE symbol = ? AND ts = ? AND id = ?")
             let leaveQuarantine = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE source = ?")
-            // In key order the B-tree inserts touch neighbouring pages; ties keep arrival order,
-            // so the first of two same-identity trades in a batch stays the original.
-            let ordered = batch.trades.indices.sorted { left, right in
-                let (a, b) = (batch.trades[left].trade, batch.trades[right].trade)
-                if a.symbol != b.symbol { return a.symbol < b.symbol }
-                if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
-                if a.id != b.id { return a.id < b.id }
-                return left < right
-            }
-            for index in ordered {
-                let incoming = batch.trades[index]
-                let trade = incoming.trade
-                let sourceHash = StableHasher.hash64(incoming.origin.quarantineKey)
-                if try insert.run(trade, sourceHash: sourceHash) {
-                    result.inserted += 1
-                    candles.add(trade)
-                    if incoming.redriven { try leaveQuarantine.execute(arguments: [incoming.origin.quarantineKey]) }
-                } else if try Int64.fetchOne(existing, arguments: [trade.symbol, trade.timestamp, Data(trade.id.bytes)]) == sourceHash {
-                    result.redelivered += 1
-                } else {
-                    result.duplicates += 1
-                    quarantine.append(QuarantineRecord(reasons: [.duplicate], payload: trade.finnhubJSON(),
-                                                       origin: incoming.origin, quarantinedAt: now))
+            // In key order the B-tree inserts touch neighbouring pages (see ``StoreBatch/sortedForInsert()``).
+            let ordered = batch.isSortedForInsert ? Array(batch.trades.indices) : batch.insertOrder()
+            try batch.trades.withUnsafeBufferPointer { trades in
+                for index in ordered {
+                    let sourceHash = StableHasher.hash64(trades[index].origin.quarantineKey)
+                    if try insert.run(trades[index].trade, sourceHash: sourceHash) {
+                        result.inserted += 1
+                        candles.add(trades[index].trade)
+                        if trades[index].redriven {
+                            try leaveQuarantine.execute(arguments: [trades[index].origin.quarantineKey])
+                        }
+                        continue
+                    }
+                    let trade = trades[index].trade
+                    if try Int64.fetchOne(existing, arguments: [trade.symbol, trade.timestamp, Data(trade.id.bytes)]) == sourceHash {
+                        result.redelivered += 1
+                    } else {
+                        result.duplicates += 1
+                        quarantine.append(QuarantineRecord(reasons: [.duplicate], payload: trade.finnhubJSON(),
+                                                           origin: trades[index].origin, quarantinedAt: now))
+                    }
                 }
             }
             try candles.merge(into: db)

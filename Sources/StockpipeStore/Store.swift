@@ -70,3 +70,37 @@ public struct StoreCounts: Sendable, Equatable {
         self.quarantineByReason = quarantineByReason
     }
 }
+
+extension StoreBatch {
+    /// The trades in key order (symbol, time, identity), ties in arrival order so that the first of
+    /// two same-identity trades stays the original. Sorting before the write takes the work off the
+    /// store's single writer.
+    public func sortedForInsert() -> StoreBatch {
+        var sorted = self
+        sorted.trades = insertOrder().map { trades[$0] }
+        return sorted
+    }
+
+    func insertOrder() -> [Int] {
+        trades.withUnsafeBufferPointer { trades in
+            trades.indices.sorted { left, right in
+                Self.precedes(trades[left].trade, trades[right].trade) ?? (left < right)
+            }
+        }
+    }
+
+    var isSortedForInsert: Bool {
+        trades.withUnsafeBufferPointer { trades in
+            trades.indices.dropFirst().allSatisfy { Self.precedes(trades[$0 - 1].trade, trades[$0].trade) ?? true }
+        }
+    }
+
+    /// Key order; nil for equal keys.
+    @inline(__always)
+    static func precedes(_ a: borrowing Trade, _ b: borrowing Trade) -> Bool? {
+        if a.symbol != b.symbol { return a.symbol < b.symbol }
+        if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
+        if a.id != b.id { return a.id < b.id }
+        return nil
+    }
+}

@@ -13,11 +13,14 @@ public struct IngestStage: Service {
     let drain: DrainCoordinator?
     let metrics: PipelineMetrics
     let logger: Logger
+    let backpressure: Backpressure?
     /// Finnhub messages hold a few trades, simulated and recorded ones up to a few hundred; this
     /// keeps a batch near a few thousand records either way.
     let messagesPerBatch = 32
 
-    public init(source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger) {
+    public init(source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger,
+                backpressure: Backpressure? = nil) {
+        self.backpressure = backpressure
         self.source = source
         self.log = log
         self.drain = drain
@@ -31,6 +34,7 @@ public struct IngestStage: Service {
         var counters = IngestCounters(json: session.checkpoint?.state)
         var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await backpressure?.wait()
             guard let messages = try await reader.next(maxMessages: messagesPerBatch) else {
                 if drain != nil { break }
                 try? await Task.sleep(for: .milliseconds(250))

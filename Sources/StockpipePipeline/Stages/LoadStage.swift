@@ -44,14 +44,15 @@ public struct LoadStage: Service {
                 if let drain, drain.isFinished(.validate), try await consumer.lag() == 0 { break }
                 continue
             }
-            let batch = topic == Topic.stockData ? tradeBatch(records) : quarantineBatch(records)
-            let (store, metrics, last) = (store, metrics, records.last)
+            let batch = topic == Topic.stockData ? tradeBatch(records).sortedForInsert() : quarantineBatch(records)
+            let (store, metrics, last, consumed) = (store, metrics, records.last, records.count)
             try await writes.submit {
                 let result = try await store.write(batch)
                 try await consumer.commit(publishing: [], through: last, state: nil)
                 metrics.add(.stored, result.inserted)
                 metrics.add(.duplicates, result.duplicates)
                 metrics.add(.quarantineLoaded, result.quarantined)
+                metrics.add(.loaded, consumed)
             }
         }
         try await writes.finish()

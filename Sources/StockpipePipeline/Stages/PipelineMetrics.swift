@@ -18,6 +18,8 @@ public final class PipelineMetrics: Sendable {
         case duplicates
         /// Quarantine records written by load.
         case quarantineLoaded
+        /// Records load has taken from `stock_data` and `bad_stock_data`.
+        case loaded
     }
 
     private let counts = Mutex<[Counter: Int]>([:])
@@ -30,6 +32,41 @@ public final class PipelineMetrics: Sendable {
 
     public func value(_ counter: Counter) -> Int {
         counts.withLock { $0[counter, default: 0] }
+    }
+}
+
+/// Holds a stage back while the stage after it, in the same process, is far behind: on two cores
+/// a stage that races ahead only takes CPU from the ones that decide when the run ends.
+public struct Backpressure: Sendable {
+    public enum Gap: Sendable {
+        /// Staged but not yet validated.
+        case staging
+        /// Validated but not yet loaded.
+        case validated
+    }
+
+    let metrics: PipelineMetrics
+    let gap: Gap
+    let limit: Int
+
+    public init(metrics: PipelineMetrics, gap: Gap, limit: Int) {
+        self.metrics = metrics
+        self.gap = gap
+        self.limit = limit
+    }
+
+    var backlog: Int {
+        switch gap {
+        case .staging: metrics.value(.staged) - metrics.value(.validated) - metrics.value(.rejected)
+        case .validated: metrics.value(.validated) + metrics.value(.rejected) - metrics.value(.loaded)
+        }
+    }
+
+    /// Waits while the backlog is over the limit (or until the task is cancelled or shut down).
+    func wait() async {
+        while backlog > limit && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
 

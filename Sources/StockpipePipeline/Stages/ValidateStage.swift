@@ -14,8 +14,11 @@ public struct ValidateStage: Service {
     let batchSize: Int
     let drain: DrainCoordinator?
     let metrics: PipelineMetrics
+    let backpressure: Backpressure?
 
-    public init(log: any Log, rules: ValidationRules, batchSize: Int, drain: DrainCoordinator?, metrics: PipelineMetrics) {
+    public init(log: any Log, rules: ValidationRules, batchSize: Int, drain: DrainCoordinator?, metrics: PipelineMetrics,
+                backpressure: Backpressure? = nil) {
+        self.backpressure = backpressure
         self.log = log
         self.rules = rules
         self.batchSize = batchSize
@@ -28,6 +31,7 @@ public struct ValidateStage: Service {
         var validator = try Validator(rules: rules, state: consumer.resumedState)
         var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await backpressure?.wait()
             let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
             if records.isEmpty {
                 try await writes.finish()
