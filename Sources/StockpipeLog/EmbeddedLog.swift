@@ -94,13 +94,15 @@ public final class EmbeddedLog: Log {
 
     /// Appends the records and runs `progress` in one transaction, if `lease` is still ours.
     func commit(_ records: [OutgoingRecord], lease: Lease, progress: @escaping @Sendable (Database) throws -> Void) async throws {
-        var byTopic: [String: [OutgoingRecord]] = [:]
-        for record in records { byTopic[record.topic, default: []].append(record) }
+        var byTopic: [String: [Int]] = [:]
+        for index in records.indices { byTopic[records[index].topic, default: []].append(index) }
         // Bounded batches keep a consumer's reads (and its memory) small whatever a producer sends.
-        let encoded = byTopic.sorted { $0.key < $1.key }.flatMap { topic, records in
-            stride(from: 0, to: records.count, by: RecordBatch.maxRecords).map { start in
-                let chunk = records[start..<min(start + RecordBatch.maxRecords, records.count)]
-                return (topic: topic, count: chunk.count, blob: Data(RecordBatch.encode(chunk)))
+        let encoded = records.withUnsafeBufferPointer { buffer in
+            byTopic.sorted { $0.key < $1.key }.flatMap { topic, indices in
+                stride(from: 0, to: indices.count, by: RecordBatch.maxRecords).map { start in
+                    let chunk = indices[start..<min(start + RecordBatch.maxRecords, indices.count)]
+                    return (topic: topic, count: chunk.count, blob: RecordBatch.encode(buffer, indices: chunk))
+                }
             }
         }
         let now = Clock.nowMilliseconds()

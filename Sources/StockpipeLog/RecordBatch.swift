@@ -1,3 +1,4 @@
+import Foundation
 import StockpipeModel
 
 /// The embedded log stores records in batches, one SQLite row per batch, as Kafka does on disk:
@@ -12,39 +13,43 @@ enum RecordBatch {
     static let version: UInt8 = 2
     static let maxRecords = 4_096
 
-    static func encode(_ records: ArraySlice<OutgoingRecord>) -> [UInt8] {
-        var out: [UInt8] = [version]
-        out.reserveCapacity(records.reduce(1) { $0 + $1.value.count + $1.key.utf8.count + 64 })
-        var previous: [RecordHeader] = []
-        for record in records {
-            appendString(record.key, to: &out)
-            appendVarint(UInt64(record.value.count), to: &out)
-            out.append(contentsOf: record.value)
-            appendVarint(UInt64(record.headers.count), to: &out)
-            for (index, header) in record.headers.enumerated() {
-                let before = index < previous.count ? previous[index] : nil
+    /// Encodes `records[indices]` as one batch.
+    static func encode(_ records: UnsafeBufferPointer<OutgoingRecord>, indices: ArraySlice<Int>) -> Data {
+        var out = ByteBuffer(capacity: indices.reduce(1) { $0 + records[$1].value.count + 96 })
+        out.put(version)
+        var previous: Int?
+        for position in indices {
+            let record = records[position]
+            out.putString(record.key)
+            out.putVarint(UInt64(record.value.count))
+            record.value.withUnsafeBufferPointer { out.put($0) }
+            out.putVarint(UInt64(record.headers.count))
+            let earlier = previous.map { records[$0].headers } ?? []
+            for index in record.headers.indices {
+                let header = record.headers[index]
+                let before = index < earlier.count ? earlier[index] : nil
                 if let before, before.name == header.name {
-                    out.append(0)
+                    out.put(0)
                 } else {
                     var name = header.name
                     name.withUTF8 { bytes in
-                        appendVarint(UInt64(bytes.count) + 1, to: &out)
-                        out.append(contentsOf: bytes)
+                        out.putVarint(UInt64(bytes.count) + 1)
+                        out.put(bytes)
                     }
                 }
                 var value = header.value
                 var previousValue = before?.value ?? ""
                 value.withUTF8 { bytes in
                     let shared = previousValue.withUTF8 { sharedPrefix($0, bytes) }
-                    appendVarint(UInt64(shared), to: &out)
-                    appendVarint(UInt64(bytes.count - shared), to: &out)
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[shared...]))
+                    out.putVarint(UInt64(shared))
+                    out.putVarint(UInt64(bytes.count - shared))
+                    out.put(UnsafeBufferPointer(rebasing: bytes[shared...]))
                 }
             }
-            previous = record.headers
-            appendVarint(UInt64(bitPattern: (record.timestamp << 1) ^ (record.timestamp >> 63)), to: &out)
+            previous = position
+            out.putVarint(UInt64(bitPattern: (record.timestamp << 1) ^ (record.timestamp >> 63)))
         }
-        return out
+        return out.data
     }
 
     /// Decodes the records of one batch, skipping those before `firstOffset`.
@@ -120,23 +125,6 @@ enum RecordBatch {
         return count
     }
 
-    private static func appendString(_ string: String, to out: inout [UInt8]) {
-        var string = string
-        string.withUTF8 { bytes in
-            appendVarint(UInt64(bytes.count), to: &out)
-            out.append(contentsOf: bytes)
-        }
-    }
-
-    private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        out.append(UInt8(value))
-    }
-
     private static func readVarint(_ buffer: UnsafeRawBufferPointer, _ cursor: inout Int) throws -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
@@ -155,5 +143,67 @@ enum RecordBatch {
         guard count <= buffer.count - cursor else { throw LogError.corrupt("truncated record batch") }
         defer { cursor += count }
         return UnsafeRawBufferPointer(rebasing: buffer[cursor..<(cursor + count)])
+    }
+}
+
+/// A growable byte buffer that owns raw memory, for building batches without per-byte array costs.
+struct ByteBuffer: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count: Int
+
+    init(capacity initialCapacity: Int) {
+        let size = max(initialCapacity, 64)
+        storage = .allocate(capacity: size)
+        capacity = size
+        count = 0
+    }
+
+    deinit { storage.deallocate() }
+
+    var data: Data { Data(bytes: storage, count: count) }
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let newCapacity = max(count + extra, capacity * 2)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        larger.update(from: storage, count: count)
+        storage.deallocate()
+        storage = larger
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        if let base = bytes.baseAddress { (storage + count).update(from: base, count: bytes.count) }
+        count += bytes.count
+    }
+
+    mutating func putVarint(_ value: UInt64) {
+        reserve(10)
+        var value = value
+        while value >= 0x80 {
+            storage[count] = UInt8(truncatingIfNeeded: value) | 0x80
+            count += 1
+            value >>= 7
+        }
+        storage[count] = UInt8(value)
+        count += 1
+    }
+
+    mutating func putString(_ string: String) {
+        var string = string
+        string.withUTF8 { bytes in
+            putVarint(UInt64(bytes.count))
+            put(bytes)
+        }
     }
 }

@@ -63,12 +63,14 @@ public struct LoadStage: Service {
     func tradeBatch(_ records: [ConsumedRecord]) -> StoreBatch {
         var batch = StoreBatch()
         batch.trades.reserveCapacity(records.count)
-        for record in records {
-            if let trade = try? Trade(json: record.value) {
-                batch.trades.append(IncomingTrade(trade: trade, origin: record.origin,
-                                                  redriven: record.headers[header: Header.redriven] != nil))
-            } else {
-                batch.quarantine.append(unreadable(record))
+        records.withUnsafeBufferPointer { records in
+            for index in records.indices {
+                if let trade = try? Trade(json: records[index].value) {
+                    batch.trades.append(IncomingTrade(trade: trade, origin: records[index].origin,
+                                                      redriven: records[index].headers[header: Header.redriven] != nil))
+                } else {
+                    batch.quarantine.append(unreadable(records[index]))
+                }
             }
         }
         return batch

@@ -42,10 +42,12 @@ public struct ValidateStage: Service {
             outputs.reserveCapacity(records.count)
             var rejected = 0
             let now = Clock.nowMilliseconds()
-            for record in records {
-                let output = route(record, validator: &validator, now: now)
-                if output.topic == Topic.badStockData { rejected += 1 }
-                outputs.append(output)
+            records.withUnsafeBufferPointer { records in
+                for index in records.indices {
+                    let output = route(records[index], validator: &validator, now: now)
+                    if output.topic == Topic.badStockData { rejected += 1 }
+                    outputs.append(output)
+                }
             }
             let (last, state, metrics) = (records.last, validator.encodedState(), metrics)
             try await writes.submit { [outputs, rejected] in
