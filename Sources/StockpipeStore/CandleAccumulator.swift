@@ -4,13 +4,13 @@ import StockpipeModel
 
 /// Folds the new trades of one write into per-minute partial candles, then merges each into its
 /// stored candle. Open and close go to the earliest and latest trade by (timestamp, identity).
-struct CandleAccumulator {
-    struct Key: Hashable {
+struct CandleAccumulator: Sendable {
+    struct Key: Hashable, Sendable {
         var symbol: String
         var start: Int64
     }
 
-    struct Partial {
+    struct Partial: Sendable {
         var open: Double, high: Double, low: Double, close: Double
         var volume: Int128, notional: Int128, trades: Int64
         var first: (ts: Int64, id: TradeID)

@@ -54,7 +54,8 @@ public final class SQLiteStore: Store {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         return try await pool.write { db in
             var result = StoreWriteResult()
-            var candles = CandleAccumulator()
+            var insertedAll = true
+            var inserted: [Int] = []
             var quarantine = batch.quarantine
             let insert = try TradeInsert(db)
             let existing = try db.cachedStatement(sql: "SELECT source_hash FROM trades WHERE symbol = ? AND ts = ? AND id = ?")
@@ -63,15 +64,16 @@ public final class SQLiteStore: Store {
             let ordered = batch.isSortedForInsert ? Array(batch.trades.indices) : batch.insertOrder()
             try batch.trades.withUnsafeBufferPointer { trades in
                 for index in ordered {
-                    let sourceHash = StableHasher.hash64(trades[index].origin.quarantineKey)
-                    if try insert.run(trades[index].trade, sourceHash: sourceHash) {
+                    let sourceHash = trades[index].sourceHash
+                    if try insert.run(trades[index]) {
                         result.inserted += 1
-                        candles.add(trades[index].trade)
+                        inserted.append(index)
                         if trades[index].redriven {
                             try leaveQuarantine.execute(arguments: [trades[index].origin.quarantineKey])
                         }
                         continue
                     }
+                    insertedAll = false
                     let trade = trades[index].trade
                     if try Int64.fetchOne(existing, arguments: [trade.symbol, trade.timestamp, Data(trade.id.bytes)]) == sourceHash {
                         result.redelivered += 1
@@ -81,6 +83,13 @@ public final class SQLiteStore: Store {
                                                            origin: trades[index].origin, quarantinedAt: now))
                     }
                 }
+            }
+            // Candles count only the trades that were new; usually that is all of them.
+            var candles = CandleAccumulator()
+            if insertedAll, batch.isSortedForInsert, let prepared = batch.candles {
+                candles = prepared
+            } else {
+                for index in inserted { candles.add(batch.trades[index].trade) }
             }
             try candles.merge(into: db)
             let upsert = try db.cachedStatement(sql: """
@@ -151,11 +160,12 @@ struct TradeInsert {
     }
 
     /// Inserts the trade unless its key exists; returns whether it was inserted.
-    func run(_ trade: Trade, sourceHash: Int64) throws -> Bool {
+    func run(_ incoming: IncomingTrade) throws -> Bool {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
+        let trade = incoming.trade
         var symbol = trade.symbol
-        var conditions = SQLiteStore.conditionsText(trade.conditions)
+        var conditions = incoming.conditionsText
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         symbol.withUTF8 { _ = sqlite3_bind_text(handle, 1, $0.baseAddress, Int32($0.count), transient) }
         sqlite3_bind_int64(handle, 2, trade.timestamp)
@@ -164,7 +174,7 @@ struct TradeInsert {
         sqlite3_bind_double(handle, 4, trade.price)
         sqlite3_bind_double(handle, 5, trade.volume)
         conditions.withUTF8 { _ = sqlite3_bind_text(handle, 6, $0.baseAddress, Int32($0.count), transient) }
-        sqlite3_bind_int64(handle, 7, sourceHash)
+        sqlite3_bind_int64(handle, 7, incoming.sourceHash)
         let code = sqlite3_step(handle)
         guard code == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))

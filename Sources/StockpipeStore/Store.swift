@@ -26,16 +26,25 @@ public struct IncomingTrade: Sendable {
     /// leaves the quarantine.
     public var redriven: Bool
 
+    /// Digest of the source, stored to tell a redelivery (same source) from a duplicate.
+    let sourceHash: Int64
+    /// The conditions as stored.
+    let conditionsText: String
+
     public init(trade: Trade, origin: Origin, redriven: Bool = false) {
         self.trade = trade
         self.origin = origin
         self.redriven = redriven
+        sourceHash = StableHasher.hash64(origin.quarantineKey)
+        conditionsText = SQLiteStore.conditionsText(trade.conditions)
     }
 }
 
 public struct StoreBatch: Sendable {
     public var trades: [IncomingTrade]
     public var quarantine: [QuarantineRecord]
+    /// Candles of all `trades`, folded by ``preparedForInsert()`` off the store's writer.
+    var candles: CandleAccumulator?
 
     public init(trades: [IncomingTrade] = [], quarantine: [QuarantineRecord] = []) {
         self.trades = trades
@@ -73,12 +82,15 @@ public struct StoreCounts: Sendable, Equatable {
 
 extension StoreBatch {
     /// The trades in key order (symbol, time, identity), ties in arrival order so that the first of
-    /// two same-identity trades stays the original. Sorting before the write takes the work off the
-    /// store's single writer.
-    public func sortedForInsert() -> StoreBatch {
-        var sorted = self
-        sorted.trades = insertOrder().map { trades[$0] }
-        return sorted
+    /// two same-identity trades stays the original, with their candles folded. Doing this before the
+    /// write takes the work off the store's single writer.
+    public func preparedForInsert() -> StoreBatch {
+        var prepared = self
+        prepared.trades = insertOrder().map { trades[$0] }
+        var candles = CandleAccumulator()
+        for index in prepared.trades.indices { candles.add(prepared.trades[index].trade) }
+        prepared.candles = candles
+        return prepared
     }
 
     func insertOrder() -> [Int] {

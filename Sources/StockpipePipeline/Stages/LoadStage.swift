@@ -44,7 +44,7 @@ public struct LoadStage: Service {
                 if let drain, drain.isFinished(.validate), try await consumer.lag() == 0 { break }
                 continue
             }
-            let batch = topic == Topic.stockData ? tradeBatch(records).sortedForInsert() : quarantineBatch(records)
+            let batch = topic == Topic.stockData ? tradeBatch(records).preparedForInsert() : quarantineBatch(records)
             let (store, metrics, last, consumed) = (store, metrics, records.last, records.count)
             try await writes.submit {
                 let result = try await store.write(batch)
