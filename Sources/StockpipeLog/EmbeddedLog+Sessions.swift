@@ -33,6 +33,7 @@ final class EmbeddedConsumer: LogConsumer {
                 return taken
             }
             if !buffered.isEmpty { return buffered }
+            let generation = log.appended.generation(of: topic)
             let from = cursor.withLock { $0.position }
             let (records, start) = try await log.read(topic: topic, from: from, limit: maxRecords)
             if start > from {
@@ -44,7 +45,7 @@ final class EmbeddedConsumer: LogConsumer {
                 continue
             }
             if clock.now >= deadline || Task.isCancelled { return [] }
-            try? await Task.sleep(for: min(log.configuration.idlePoll, deadline - clock.now))
+            await log.appended.wait(for: topic, after: generation, timeout: min(log.configuration.idlePoll, deadline - clock.now))
         }
     }
 

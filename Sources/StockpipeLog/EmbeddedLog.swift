@@ -26,6 +26,7 @@ public final class EmbeddedLog: Log {
     let pool: DatabasePool
     let configuration: Configuration
     let leases: LeaseManager
+    let appended = AppendSignal()
 
     public init(_ configuration: Configuration) throws {
         var options = GRDB.Configuration()
@@ -122,6 +123,7 @@ public final class EmbeddedLog: Log {
             }
             try progress(db)
         }
+        appended.notify(encoded.map(\.topic))
     }
 
     /// Reads records of `topic` from `offset` on, whole batches at a time, stopping at the first

@@ -28,7 +28,7 @@ public struct Settings: Sendable {
         Topic.staging: 3 * 86_400_000, Topic.stockData: 3 * 86_400_000, Topic.badStockData: 30 * 86_400_000,
     ]
     /// Records a stage takes from the log at a time.
-    public var batchSize = 4_096
+    public var batchSize = 8_192
 
     public init() {}
 
