@@ -53,8 +53,10 @@ public struct Validator {
         if let price = trade.price, price <= 0 { reasons.insert(.nonPositivePrice) }
         if let volume = trade.volume, volume < 0 { reasons.insert(.negativeVolume) }
         var facts: SymbolFacts?
+        var slot: Dictionary<String, SymbolFacts>.Index?
         if let symbol = trade.symbol {
-            let known = lookup(symbol)
+            slot = lookup(symbol)
+            let known = slot.map { symbols.values[$0] } ?? self.facts(for: symbol)
             facts = known
             if !known.wellFormed {
                 reasons.insert(.invalidSymbol)
@@ -76,7 +78,7 @@ public struct Validator {
             return .invalid([.priceJump])
         }
         if timestamp >= reference?.timestamp ?? .min {
-            symbols[symbol]?.reference = Reference(price: price, timestamp: timestamp)
+            if let slot { symbols.values[slot].reference = Reference(price: price, timestamp: timestamp) }
         }
         let id = TradeID(symbol: symbol, price: price, volume: volume, timestamp: timestamp,
                          conditions: trade.conditions, occurrence: occurrence)
@@ -88,11 +90,13 @@ public struct Validator {
     static let maxSymbols = 100_000
 
     /// The facts of `symbol`, remembered (up to ``maxSymbols``) so the pattern runs once per symbol.
-    private mutating func lookup(_ symbol: String) -> SymbolFacts {
-        if let known = symbols[symbol] { return known }
-        let facts = self.facts(for: symbol)
-        if symbols.count < Self.maxSymbols { symbols[symbol] = facts }
-        return facts
+    /// Where the facts of `symbol` are kept, adding them (up to ``maxSymbols``) so that the pattern
+    /// runs once per symbol; nil when the table is full and the symbol new.
+    private mutating func lookup(_ symbol: String) -> Dictionary<String, SymbolFacts>.Index? {
+        if let slot = symbols.index(forKey: symbol) { return slot }
+        guard symbols.count < Self.maxSymbols else { return nil }
+        symbols[symbol] = facts(for: symbol)
+        return symbols.index(forKey: symbol)
     }
 
     private func facts(for symbol: String) -> SymbolFacts {
