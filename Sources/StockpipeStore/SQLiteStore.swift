@@ -60,8 +60,8 @@ public final class SQLiteStore: Store {
             let insert = try TradeInsert(db)
             let existing = try db.cachedStatement(sql: "SELECT source_hash FROM trades WHERE symbol = ? AND ts = ? AND id = ?")
             let leaveQuarantine = try db.cachedStatement(sql: "DELETE FROM quarantine WHERE source = ?")
-            // In key order the B-tree inserts touch neighbouring pages (see ``StoreBatch/sortedForInsert()``).
-            let ordered = batch.isSortedForInsert ? Array(batch.trades.indices) : batch.insertOrder()
+            // In key order the B-tree inserts touch neighbouring pages (see ``StoreBatch/preparedForInsert()``).
+            let ordered = batch.order ?? batch.insertOrder()
             try batch.trades.withUnsafeBufferPointer { trades in
                 for index in ordered {
                     let sourceHash = trades[index].sourceHash
@@ -86,7 +86,7 @@ public final class SQLiteStore: Store {
             }
             // Candles count only the trades that were new; usually that is all of them.
             var candles = CandleAccumulator()
-            if insertedAll, batch.isSortedForInsert, let prepared = batch.candles {
+            if insertedAll, let prepared = batch.candles {
                 candles = prepared
             } else {
                 for index in inserted { candles.add(batch.trades[index].trade) }

@@ -43,7 +43,9 @@ public struct IncomingTrade: Sendable {
 public struct StoreBatch: Sendable {
     public var trades: [IncomingTrade]
     public var quarantine: [QuarantineRecord]
-    /// Candles of all `trades`, folded by ``preparedForInsert()`` off the store's writer.
+    /// Set by ``preparedForInsert()``, off the store's writer: the insert order, and the candles of
+    /// all `trades`.
+    var order: [Int]?
     var candles: CandleAccumulator?
 
     public init(trades: [IncomingTrade] = [], quarantine: [QuarantineRecord] = []) {
@@ -86,9 +88,11 @@ extension StoreBatch {
     /// write takes the work off the store's single writer.
     public func preparedForInsert() -> StoreBatch {
         var prepared = self
-        prepared.trades = insertOrder().map { trades[$0] }
+        prepared.order = insertOrder()
         var candles = CandleAccumulator()
-        for index in prepared.trades.indices { candles.add(prepared.trades[index].trade) }
+        trades.withUnsafeBufferPointer { trades in
+            for index in trades.indices { candles.add(trades[index].trade) }
+        }
         prepared.candles = candles
         return prepared
     }
@@ -98,12 +102,6 @@ extension StoreBatch {
             trades.indices.sorted { left, right in
                 Self.precedes(trades[left].trade, trades[right].trade) ?? (left < right)
             }
-        }
-    }
-
-    var isSortedForInsert: Bool {
-        trades.withUnsafeBufferPointer { trades in
-            trades.indices.dropFirst().allSatisfy { Self.precedes(trades[$0 - 1].trade, trades[$0].trade) ?? true }
         }
     }
 
