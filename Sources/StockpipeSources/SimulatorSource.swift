@@ -18,10 +18,19 @@ public struct SimulatorSource: FeedSource {
     public var name: String { "simulator:seed=\(configuration.seed)" }
 
     public func open(at position: Int64?) throws -> any FeedReader {
+        let position = position ?? 0
+        if paced {
+            // A live market goes on from now: a resumed run continues the window count (so sources
+            // stay unique) with a fresh seed, rather than replaying the past in a burst.
+            var resumed = configuration
+            resumed.seed = configuration.seed &+ UInt64(position)
+            resumed.start = Int64(Date().timeIntervalSince1970 * 1000)
+            return SimulatorReader(simulator: Simulator(resumed), source: self, position: position, start: resumed.start)
+        }
         var simulator = Simulator(configuration)
         // Regenerating what was already read puts the random state where it was.
-        for _ in 0..<(position ?? 0) { _ = simulator.nextWindow(maxRecords: remaining(simulator)) }
-        return SimulatorReader(simulator: simulator, source: self, position: position ?? 0)
+        for _ in 0..<position { _ = simulator.nextWindow(maxRecords: remaining(simulator)) }
+        return SimulatorReader(simulator: simulator, source: self, position: position, start: configuration.start)
     }
 
     func remaining(_ simulator: Simulator) -> Int {
@@ -33,11 +42,16 @@ struct SimulatorReader: FeedReader {
     var simulator: Simulator
     let source: SimulatorSource
     private(set) var position: Int64
+    /// The position and wall time this reader started at, for pacing.
+    private let firstPosition: Int64
+    private let start: Int64
 
-    init(simulator: Simulator, source: SimulatorSource, position: Int64) {
+    init(simulator: Simulator, source: SimulatorSource, position: Int64, start: Int64) {
         self.simulator = simulator
         self.source = source
         self.position = position
+        firstPosition = position
+        self.start = start
     }
 
     mutating func next(maxMessages: Int) async throws -> [FeedMessageText]? {
@@ -46,7 +60,7 @@ struct SimulatorReader: FeedReader {
             let remaining = source.remaining(simulator)
             if remaining == 0 { return messages.isEmpty ? nil : messages }
             if source.paced {
-                let due = source.configuration.start + (position + 1) * Simulator.windowMilliseconds
+                let due = start + (position - firstPosition + 1) * Simulator.windowMilliseconds
                 let wait = due - Int64(Date().timeIntervalSince1970 * 1000)
                 if wait > 0 {
                     if !messages.isEmpty { return messages }
