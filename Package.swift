@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "StockpipePipeline",
             dependencies: [
-                "StockpipeModel", "StockpipeLog", "StockpipeStore", "StockpipeSources",
+                "StockpipeJSON", "StockpipeModel", "StockpipeLog", "StockpipeStore", "StockpipeSources",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),

@@ -27,6 +27,12 @@ public struct JSONWriter: ~Copyable {
 
     deinit { storage.deallocate() }
 
+    /// Starts over, keeping the buffer.
+    public mutating func reset() {
+        count = 0
+        needsComma = false
+    }
+
     /// A copy of what was written.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
 

@@ -4,6 +4,12 @@ extension Trade {
     /// The `stock_data` form: `{"symbol","price","volume","timestamp","conditions","id"}`.
     public func json() -> [UInt8] {
         var writer = JSONWriter(capacity: 160)
+        return json(using: &writer)
+    }
+
+    /// The `stock_data` form, written with a writer kept across calls (it is reset first).
+    public func json(using writer: inout JSONWriter) -> [UInt8] {
+        writer.reset()
         writeJSON(to: &writer, includeID: true)
         return writer.bytes
     }

@@ -97,20 +97,30 @@ extension StoreBatch {
         return prepared
     }
 
+    /// Trades grouped by symbol (in order of first appearance), then by time and identity; ties in
+    /// arrival order. Sorting integers, not strings, keeps this cheap.
     func insertOrder() -> [Int] {
-        trades.withUnsafeBufferPointer { trades in
-            trades.indices.sorted { left, right in
-                Self.precedes(trades[left].trade, trades[right].trade) ?? (left < right)
+        struct Key: Comparable {
+            var symbol: Int, timestamp: Int64, high: UInt64, low: UInt64, index: Int
+            static func < (a: Key, b: Key) -> Bool {
+                (a.symbol, a.timestamp, a.high, a.low, a.index) < (b.symbol, b.timestamp, b.high, b.low, b.index)
             }
         }
-    }
-
-    /// Key order; nil for equal keys.
-    @inline(__always)
-    static func precedes(_ a: borrowing Trade, _ b: borrowing Trade) -> Bool? {
-        if a.symbol != b.symbol { return a.symbol < b.symbol }
-        if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
-        if a.id != b.id { return a.id < b.id }
-        return nil
+        var ranks: [String: Int] = [:]
+        var keys: [Key] = []
+        keys.reserveCapacity(trades.count)
+        trades.withUnsafeBufferPointer { trades in
+            for index in trades.indices {
+                let trade = trades[index].trade
+                let rank = ranks[trade.symbol] ?? {
+                    let next = ranks.count
+                    ranks[trade.symbol] = next
+                    return next
+                }()
+                keys.append(Key(symbol: rank, timestamp: trade.timestamp, high: trade.id.high, low: trade.id.low, index: index))
+            }
+        }
+        keys.sort()
+        return keys.map(\.index)
     }
 }

@@ -31,10 +31,8 @@ struct SourceTests {
     @Test func aResumedLiveSimulatorGoesOnFromNow() async throws {
         let source = SimulatorSource(configuration: .init(seed: 1, rate: 1_000, start: 0), limit: nil, paced: true)
         var reader = try source.open(at: 600)  // a run that had read a minute of windows
-        let started = ContinuousClock.now
         var messages: [FeedMessageText] = []
         while messages.isEmpty { messages = try await reader.next(maxMessages: 8) ?? [] }
-        #expect(ContinuousClock.now - started < .seconds(2))
         #expect(reader.position > 600)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let trade = try #require(messages.compactMap { message -> FinnhubTrade? in

@@ -1,4 +1,5 @@
 import Logging
+import StockpipeJSON
 import ServiceLifecycle
 import StockpipeLog
 import StockpipeModel
@@ -30,6 +31,7 @@ public struct ValidateStage: Service {
         let consumer = try await log.consumer(group: Self.group, topic: Topic.staging)
         var validator = try Validator(rules: rules, state: consumer.resumedState)
         var writes = CommitPipeline()
+        var writer = JSONWriter(capacity: 256)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await backpressure?.wait()
             let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
@@ -44,7 +46,7 @@ public struct ValidateStage: Service {
             let now = Clock.nowMilliseconds()
             records.withUnsafeBufferPointer { records in
                 for index in records.indices {
-                    let output = route(records[index], validator: &validator, now: now)
+                    let output = route(records[index], validator: &validator, writer: &writer, now: now)
                     if output.topic == Topic.badStockData { rejected += 1 }
                     outputs.append(output)
                 }
@@ -62,7 +64,7 @@ public struct ValidateStage: Service {
     }
 
     /// The one output of one staged record.
-    func route(_ record: ConsumedRecord, validator: inout Validator, now: Int64) -> OutgoingRecord {
+    func route(_ record: ConsumedRecord, validator: inout Validator, writer: inout JSONWriter, now: Int64) -> OutgoingRecord {
         let reasons: [ReasonCode]
         if record.headers[header: Header.kind] == "raw" {
             reasons = [.malformed]
@@ -70,7 +72,7 @@ public struct ValidateStage: Service {
             let occurrence = record.headers[header: Header.occurrence].flatMap { Int($0) } ?? 0
             switch validator.validate(tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp) {
             case .valid(let trade):
-                return OutgoingRecord(topic: Topic.stockData, key: trade.symbol, value: trade.json(),
+                return OutgoingRecord(topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
                                       headers: record.headers, timestamp: record.timestamp)
             case .invalid(let codes):
                 reasons = codes
