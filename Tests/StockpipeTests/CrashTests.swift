@@ -16,12 +16,12 @@ struct CrashTests {
         let started = ContinuousClock.now
         let reference = try runStockpipe(replay + ["--data-dir", directory.file("reference")])
         #expect(reference.status == 0, "stderr: \(reference.stderr)")
-        // Kills spread over at most three quarters of an uninterrupted run, so they land mid-run.
+        // Kills spread over at most half of an uninterrupted run, so they land mid-run.
         let runMilliseconds = Int((ContinuousClock.now - started).components.seconds * 1_000)
 
         var delays: [Int] = []
         for _ in 0..<5 {
-            let delay = Int.random(in: (runMilliseconds * 3 / 100)...(runMilliseconds * 15 / 100))
+            let delay = Int.random(in: (runMilliseconds * 2 / 100)...(runMilliseconds * 10 / 100))
             delays.append(delay)
             let (process, _, _) = try startStockpipe(replay + ["--data-dir", directory.file("crashed")])
             try await Task.sleep(for: .milliseconds(delay))
