@@ -51,16 +51,30 @@ struct CandleAccumulator: Sendable {
         }
     }
 
-    private(set) var partials: [Key: Partial] = [:]
+    private var partials: [Key: Partial] = [:]
+    /// The candle being folded: trades in key order come in runs of one symbol and minute, which
+    /// are folded here and reach the dictionary once per run.
+    private var current: (key: Key, partial: Partial)?
 
     mutating func add(_ trade: Trade) {
         let start = trade.timestamp - ((trade.timestamp % Candle.oneMinute) + Candle.oneMinute) % Candle.oneMinute
-        let key = Key(symbol: trade.symbol, start: start)
         let partial = Partial(trade)
+        if current?.key.start == start, current?.key.symbol == trade.symbol {
+            current!.partial.add(partial)
+            return
+        }
+        flush()
+        current = (Key(symbol: trade.symbol, start: start), partial)
+    }
+
+    private mutating func flush() {
+        guard let (key, partial) = current else { return }
+        current = nil
         if partials[key] == nil { partials[key] = partial } else { partials[key]!.add(partial) }
     }
 
-    func merge(into db: Database) throws {
+    mutating func merge(into db: Database) throws {
+        flush()
         let select = try db.cachedStatement(sql: """
             SELECT open, high, low, close, volume, notional, trades, first_ts, first_id, last_ts, last_id
             FROM candles_1m WHERE symbol = ? AND start = ?

@@ -88,10 +88,11 @@ extension StoreBatch {
     /// write takes the work off the store's single writer.
     public func preparedForInsert() -> StoreBatch {
         var prepared = self
-        prepared.order = insertOrder()
+        let order = insertOrder()
+        prepared.order = order
         var candles = CandleAccumulator()
         trades.withUnsafeBufferPointer { trades in
-            for index in trades.indices { candles.add(trades[index].trade) }
+            for index in order { candles.add(trades[index].trade) }
         }
         prepared.candles = candles
         return prepared
