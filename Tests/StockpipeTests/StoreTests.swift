@@ -53,8 +53,10 @@ struct StoreTests {
         trades.append(incoming("AAPL", price: 150, volume: 1, at: 1_732_480_000_000, occurrence: 1, source: "m:@1#1"))
         var deliveries = trades.shuffled(using: &random)
         deliveries += trades.shuffled(using: &random).prefix(700)  // redelivered
-        for start in stride(from: 0, to: deliveries.count, by: 257) {
-            _ = try await store.write(StoreBatch(trades: Array(deliveries[start..<min(start + 257, deliveries.count)])))
+        for (number, start) in stride(from: 0, to: deliveries.count, by: 257).enumerated() {
+            let batch = StoreBatch(trades: Array(deliveries[start..<min(start + 257, deliveries.count)]))
+            // As the load stage sends them (prepared off the writer), and as any caller might.
+            _ = try await store.write(number.isMultiple(of: 2) ? batch.preparedForInsert() : batch)
         }
         for symbol in symbols {
             let stored = try await store.candles(symbol: symbol, from: nil, to: nil)
