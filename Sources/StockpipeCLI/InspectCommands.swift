@@ -41,11 +41,7 @@ struct QueryCommand: AsyncParsableCommand {
             let trades = try await backends.store.trades(symbol: symbol, from: from, to: to, limit: limit)
             await backends.close()
             if json {
-                var writer = JSONWriter(capacity: trades.count * 100 + 2)
-                writer.arrayStart()
-                for trade in trades { trade.writeJSON(to: &writer, includeID: false) }
-                writer.arrayEnd()
-                print(writer.string)
+                printJSONArray(trades) { $1.writeJSON(to: &$0, includeID: false) }
                 return
             }
             if trades.isEmpty { print("no trades for \(symbol)"); return }
@@ -79,11 +75,7 @@ struct QueryCommand: AsyncParsableCommand {
             let candles = Candle.rollUp(try await backends.store.candles(symbol: symbol, from: from, to: to), to: length)
             await backends.close()
             if json {
-                var writer = JSONWriter(capacity: candles.count * 200 + 2)
-                writer.arrayStart()
-                for candle in candles { candle.writeJSON(to: &writer) }
-                writer.arrayEnd()
-                print(writer.string)
+                printJSONArray(candles) { $1.writeJSON(to: &$0) }
                 return
             }
             if candles.isEmpty { print("no candles for \(symbol)"); return }
@@ -116,11 +108,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             let records = try await backends.store.quarantine(reason: code, limit: limit)
             await backends.close()
             if json {
-                var writer = JSONWriter(capacity: records.count * 300 + 2)
-                writer.arrayStart()
-                for record in records { record.writeJSON(to: &writer) }
-                writer.arrayEnd()
-                print(writer.string)
+                printJSONArray(records) { $1.writeJSON(to: &$0) }
                 return
             }
             if records.isEmpty { print("the quarantine is empty" + (code.map { " for \($0.rawValue)" } ?? "")); return }
@@ -148,6 +136,15 @@ struct QuarantineCommand: AsyncParsableCommand {
                   + "or run `stockpipe validate --drain` then `stockpipe load --drain`")
         }
     }
+}
+
+/// Prints `items` as one JSON array on stdout, each written by `write`.
+func printJSONArray<Item>(_ items: [Item], _ write: (inout JSONWriter, Item) -> Void) {
+    var writer = JSONWriter(capacity: items.count * 200 + 2)
+    writer.arrayStart()
+    for item in items { write(&writer, item) }
+    writer.arrayEnd()
+    print(writer.string)
 }
 
 func parseReason(_ text: String?) throws -> ReasonCode? {
