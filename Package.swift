@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "StockpipeLog",
             dependencies: [
-                "StockpipeJSON", "StockpipeModel",
+                "StockpipeModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

@@ -11,30 +11,65 @@
 /// // writer.bytes == Array(#"{"p":187.51}"#.utf8)
 /// ```
 public struct JSONWriter: ~Copyable {
-    private var buffer: ByteBuffer
-    private var needsComma = false
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Bytes written so far.
+    public private(set) var count: Int
+    private var needsComma: Bool
 
-    public init(capacity: Int = 256) {
-        buffer = ByteBuffer(capacity: capacity)
+    public init(capacity initialCapacity: Int = 256) {
+        let size = max(initialCapacity, 16)
+        storage = .allocate(capacity: size)
+        capacity = size
+        count = 0
+        needsComma = false
     }
 
-    /// Bytes written so far.
-    public var count: Int { buffer.count }
+    deinit { storage.deallocate() }
 
     /// Starts over, keeping the buffer.
     public mutating func reset() {
-        buffer.reset()
+        count = 0
         needsComma = false
     }
 
     /// A copy of what was written.
-    public var bytes: [UInt8] { buffer.bytes }
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
 
-    public var string: String { buffer.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+    public var string: String { String(decoding: UnsafeBufferPointer(start: storage, count: count), as: UTF8.self) }
 
-    @inline(__always) private mutating func put(_ byte: UInt8) { buffer.put(byte) }
-    @inline(__always) private mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) { buffer.put(bytes) }
-    @inline(__always) private mutating func put(_ literal: StaticString) { buffer.put(literal) }
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(count + extra) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        larger.update(from: storage, count: count)
+        storage.deallocate()
+        storage = larger
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func put(_ buffer: UnsafeBufferPointer<UInt8>) {
+        reserve(buffer.count)
+        if let base = buffer.baseAddress { (storage + count).update(from: base, count: buffer.count) }
+        count += buffer.count
+    }
+
+    @inline(__always)
+    private mutating func put(_ literal: StaticString) {
+        put(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
 
     @inline(__always) private mutating func separate() {
         if needsComma { put(UInt8(ascii: ",")) }
@@ -48,7 +83,7 @@ public struct JSONWriter: ~Copyable {
 
     /// A literal key, e.g. `writer.key("price")`.
     public mutating func key(_ key: StaticString) {
-        buffer.reserve(key.utf8CodeUnitCount + 4)
+        reserve(key.utf8CodeUnitCount + 4)
         if needsComma { put(UInt8(ascii: ",")) }
         put(UInt8(ascii: "\""))
         put(key)
@@ -101,15 +136,14 @@ public struct JSONWriter: ~Copyable {
                 let divisor = Int64(scale)
                 if value < 0 { put(UInt8(ascii: "-")) }
                 appendInteger(units / divisor)
-                buffer.put(upTo: decimals + 1) { target in
-                    target[0] = UInt8(ascii: ".")
-                    var fraction = units % divisor
-                    for position in stride(from: decimals, through: 1, by: -1) {
-                        target[position] = UInt8(ascii: "0") + UInt8(fraction % 10)
-                        fraction /= 10
-                    }
-                    return decimals + 1
+                reserve(decimals + 1)
+                storage[count] = UInt8(ascii: ".")
+                var fraction = units % divisor
+                for position in stride(from: decimals, through: 1, by: -1) {
+                    storage[count + position] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                    fraction /= 10
                 }
+                count += decimals + 1
                 return true
             }
         }
@@ -117,22 +151,23 @@ public struct JSONWriter: ~Copyable {
     }
 
     private mutating func appendInteger(_ value: Int64) {
-        buffer.put(upTo: 20) { target in
-            var magnitude = value.magnitude
-            var digits = 0
-            var probe = magnitude
-            repeat {
-                digits += 1
-                probe /= 10
-            } while probe > 0
-            let sign = value < 0 ? 1 : 0
-            if sign == 1 { target[0] = UInt8(ascii: "-") }
-            for position in stride(from: sign + digits - 1, through: sign, by: -1) {
-                target[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            }
-            return sign + digits
+        reserve(20)
+        var magnitude = value.magnitude
+        var digits = 0
+        var probe = magnitude
+        repeat {
+            digits += 1
+            probe /= 10
+        } while probe > 0
+        if value < 0 {
+            storage[count] = UInt8(ascii: "-")
+            count += 1
         }
+        for position in stride(from: digits - 1, through: 0, by: -1) {
+            storage[count + position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        }
+        count += digits
     }
 
     public mutating func string(_ value: String) {
@@ -155,15 +190,14 @@ public struct JSONWriter: ~Copyable {
     /// 32 lowercase hex digits of a 128-bit value, quoted.
     public mutating func hexString(high: UInt64, low: UInt64) {
         separate()
-        buffer.put(upTo: 34) { target in
-            target[0] = UInt8(ascii: "\"")
-            for position in 0..<16 {
-                target[1 + position] = JSONWriter.hexDigit(high >> UInt64(60 - 4 * position))
-                target[17 + position] = JSONWriter.hexDigit(low >> UInt64(60 - 4 * position))
-            }
-            target[33] = UInt8(ascii: "\"")
-            return 34
+        reserve(34)
+        storage[count] = UInt8(ascii: "\"")
+        for position in 0..<16 {
+            storage[count + 1 + position] = JSONWriter.hexDigit(high >> UInt64(60 - 4 * position))
+            storage[count + 17 + position] = JSONWriter.hexDigit(low >> UInt64(60 - 4 * position))
         }
+        storage[count + 33] = UInt8(ascii: "\"")
+        count += 34
     }
 
     @inline(__always)

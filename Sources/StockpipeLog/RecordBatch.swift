@@ -1,5 +1,4 @@
 import Foundation
-import StockpipeJSON
 import StockpipeModel
 
 /// The embedded log stores records in batches, one SQLite row per batch, as Kafka does on disk:
@@ -147,8 +146,59 @@ enum RecordBatch {
     }
 }
 
-extension ByteBuffer {
-    /// A length-prefixed string.
+/// A growable byte buffer that owns raw memory, for building batches without per-byte array costs.
+struct ByteBuffer: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count: Int
+
+    init(capacity initialCapacity: Int) {
+        let size = max(initialCapacity, 64)
+        storage = .allocate(capacity: size)
+        capacity = size
+        count = 0
+    }
+
+    deinit { storage.deallocate() }
+
+    var data: Data { Data(bytes: storage, count: count) }
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let newCapacity = max(count + extra, capacity * 2)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        larger.update(from: storage, count: count)
+        storage.deallocate()
+        storage = larger
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        if let base = bytes.baseAddress { (storage + count).update(from: base, count: bytes.count) }
+        count += bytes.count
+    }
+
+    mutating func putVarint(_ value: UInt64) {
+        reserve(10)
+        var value = value
+        while value >= 0x80 {
+            storage[count] = UInt8(truncatingIfNeeded: value) | 0x80
+            count += 1
+            value >>= 7
+        }
+        storage[count] = UInt8(value)
+        count += 1
+    }
+
     mutating func putString(_ string: String) {
         var string = string
         string.withUTF8 { bytes in
@@ -156,6 +206,4 @@ extension ByteBuffer {
             put(bytes)
         }
     }
-
-    var data: Data { withUnsafeBytes { Data($0) } }
 }
