@@ -22,7 +22,7 @@ func measure(_ name: String, records: Int, _ body: () async throws -> Void) asyn
 }
 
 // The input: a simulated replay file, as `stockpipe simulate` writes it.
-let now = Int64(Date().timeIntervalSince1970 * 1000)
+let now = WallClock.milliseconds()
 var simulator = Simulator(.init(seed: 1, rate: 1_000, start: now - Int64(count) - 1_000, badFraction: 0.01))
 var lines: [[UInt8]] = []
 while simulator.records < count { lines += simulator.nextWindow(maxRecords: count - simulator.records).map(\.bytes) }

@@ -30,7 +30,7 @@ struct SimulateCommand: AsyncParsableCommand {
             ?? Simulator.defaultSymbols
         guard !symbolList.isEmpty else { throw UserError("--symbols is empty") }
         let span = Int64(Double(count) / rate * 1000)
-        let first = try parseTime(start, flag: "--start") ?? Int64(Date().timeIntervalSince1970 * 1000) - span - 1_000
+        let first = try parseTime(start, flag: "--start") ?? WallClock.milliseconds() - span - 1_000
         var simulator = Simulator(.init(symbols: symbolList, seed: seed, rate: rate, start: first, badFraction: badFraction))
         guard let file = fopen(out, "w") else {
             throw UserError("cannot write \(out): \(String(cString: strerror(errno))); check the directory exists and is writable")

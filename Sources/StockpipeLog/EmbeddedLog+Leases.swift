@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeModel
 import GRDB
 import Synchronization
 
@@ -28,7 +29,7 @@ final class LeaseManager: Sendable {
     func acquire(_ name: String) async throws -> Lease {
         var announced = false
         while true {
-            let now = Clock.nowMilliseconds()
+            let now = WallClock.milliseconds()
             let result: Result<Lease, LeaseHeld> = try await pool.write { [owner, host] db in
                 if let row = try Row.fetchOne(db, sql: "SELECT owner, host, pid, generation, expires_at FROM leases WHERE name = ?",
                                               arguments: [name]) {
@@ -77,7 +78,7 @@ final class LeaseManager: Sendable {
                 if Task.isCancelled { break }
                 _ = try? await pool.write { db in
                     try db.execute(sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
-                                   arguments: [Clock.nowMilliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
+                                   arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
                 }
             }
         }

@@ -50,7 +50,7 @@ final class EmbeddedConsumer: LogConsumer {
     }
 
     func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: [UInt8]?) async throws {
-        let now = Clock.nowMilliseconds()
+        let now = WallClock.milliseconds()
         let (group, topic) = (self.group, self.topic)
         try await log.commit(records, lease: lease) { db in
             if let last {
@@ -94,7 +94,7 @@ final class EmbeddedSourceSession: SourceSession {
     }
 
     func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
-        let now = Clock.nowMilliseconds()
+        let now = WallClock.milliseconds()
         let name = self.name
         try await log.commit(records, lease: lease) { db in
             try db.execute(sql: """

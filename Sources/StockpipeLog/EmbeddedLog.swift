@@ -106,7 +106,7 @@ public final class EmbeddedLog: Log {
                 }
             }
         }
-        let now = Clock.nowMilliseconds()
+        let now = WallClock.milliseconds()
         try await pool.write { db in
             try self.leases.verify(lease, in: db, now: now)
             for batch in encoded {
@@ -207,8 +207,3 @@ public final class EmbeddedLog: Log {
     }
 }
 
-enum Clock {
-    static func nowMilliseconds() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
-}

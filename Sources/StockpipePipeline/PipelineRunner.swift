@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeModel
 import Logging
 import ServiceLifecycle
 import StockpipeLog
@@ -36,7 +37,7 @@ public struct PipelineRunner: Sendable {
             if drain && settings.limit == nil {
                 throw UserError("--drain with the simulator needs --limit N, or it would never finish")
             }
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let now = WallClock.milliseconds()
             let paced = !drain
             let span = settings.limit.map { Int64(Double($0) / settings.rate * 1000) } ?? 0
             let configuration = Simulator.Configuration(

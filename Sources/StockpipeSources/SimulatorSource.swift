@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeModel
 
 /// The simulator as a source: paced to the wall clock for a live demo, or as fast as possible
 /// up to a limit (for `--drain` and benchmarks).
@@ -24,7 +25,7 @@ public struct SimulatorSource: FeedSource {
             // stay unique) with a fresh seed, rather than replaying the past in a burst.
             var resumed = configuration
             resumed.seed = configuration.seed &+ UInt64(position)
-            resumed.start = Int64(Date().timeIntervalSince1970 * 1000)
+            resumed.start = WallClock.milliseconds()
             return SimulatorReader(simulator: Simulator(resumed), source: self, position: position, start: resumed.start)
         }
         var simulator = Simulator(configuration)
@@ -61,7 +62,7 @@ struct SimulatorReader: FeedReader {
             if remaining == 0 { return messages.isEmpty ? nil : messages }
             if source.paced {
                 let due = start + (position - firstPosition + 1) * Simulator.windowMilliseconds
-                let wait = due - Int64(Date().timeIntervalSince1970 * 1000)
+                let wait = due - WallClock.milliseconds()
                 if wait > 0 {
                     if !messages.isEmpty { return messages }
                     try await Task.sleep(for: .milliseconds(wait))

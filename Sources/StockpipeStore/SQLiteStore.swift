@@ -51,7 +51,7 @@ public final class SQLiteStore: Store {
     }
 
     public func write(_ batch: StoreBatch) async throws -> StoreWriteResult {
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let now = WallClock.milliseconds()
         return try await pool.write { db in
             var result = StoreWriteResult()
             var insertedAll = true

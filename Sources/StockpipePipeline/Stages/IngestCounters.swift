@@ -29,8 +29,3 @@ public struct IngestCounters: Codable, Sendable, Equatable {
     public var staged: Int { trades + malformed }
 }
 
-enum Clock {
-    static func nowMilliseconds() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
-}

@@ -54,7 +54,7 @@ public struct IngestStage: Service {
     }
 
     func stage(_ messages: [FeedMessageText], counters: inout IngestCounters) -> [OutgoingRecord] {
-        let now = Clock.nowMilliseconds()
+        let now = WallClock.milliseconds()
         var records: [OutgoingRecord] = []
         records.reserveCapacity(messages.count * 8)
         for message in messages {

@@ -82,6 +82,6 @@ public struct LoadStage: Service {
 
     private func unreadable(_ record: ConsumedRecord) -> QuarantineRecord {
         QuarantineRecord(reasons: [.malformed], payload: record.value, origin: record.origin,
-                         quarantinedAt: Clock.nowMilliseconds())
+                         quarantinedAt: WallClock.milliseconds())
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeModel
 import ServiceLifecycle
 import StockpipeLog
 
@@ -53,7 +54,7 @@ public struct RetentionService: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                _ = try? await log.enforceRetention(now: Clock.nowMilliseconds())
+                _ = try? await log.enforceRetention(now: WallClock.milliseconds())
                 try? await Task.sleep(for: .seconds(60))
             }
         }

@@ -43,7 +43,7 @@ public struct ValidateStage: Service {
             var outputs: [OutgoingRecord] = []
             outputs.reserveCapacity(records.count)
             var rejected = 0
-            let now = Clock.nowMilliseconds()
+            let now = WallClock.milliseconds()
             records.withUnsafeBufferPointer { records in
                 for index in records.indices {
                     let output = route(records[index], validator: &validator, writer: &writer, now: now)
