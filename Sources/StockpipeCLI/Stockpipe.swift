@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import StockpipePipeline
+import StockpipeSources
 
 @main
 struct Stockpipe: AsyncParsableCommand {
@@ -32,6 +33,9 @@ struct Stockpipe: AsyncParsableCommand {
             }
             code = 0
         } catch let error as UserError {
+            printError(error.description)
+            code = 2
+        } catch let error as SourceError {
             printError(error.description)
             code = 2
         } catch let error as ExitCode {
