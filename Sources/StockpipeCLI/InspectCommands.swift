@@ -45,7 +45,8 @@ struct QueryCommand: AsyncParsableCommand {
                 return
             }
             if trades.isEmpty { print("no trades for \(symbol)"); return }
-            print("time (UTC)                symbol            price        volume  conditions")
+            print("time (UTC)".padding(toLength: 26, withPad: " ", startingAt: 0) + "symbol".padding(toLength: 14, withPad: " ", startingAt: 0)
+                  + leftPad("price", 10) + leftPad("volume", 14) + "  conditions")
             for trade in trades {
                 print(formatTime(trade.timestamp).padding(toLength: 26, withPad: " ", startingAt: 0)
                       + trade.symbol.padding(toLength: 14, withPad: " ", startingAt: 0)
@@ -79,9 +80,11 @@ struct QueryCommand: AsyncParsableCommand {
                 return
             }
             if candles.isEmpty { print("no candles for \(symbol)"); return }
-            print("start (UTC)               open        high         low       close        volume        vwap  trades")
+            print("start (UTC)".padding(toLength: 26, withPad: " ", startingAt: 0)
+                  + ["open", "high", "low", "close"].map { leftPad($0, 12) }.joined() + leftPad("volume", 14)
+                  + leftPad("vwap", 12) + leftPad("trades", 8))
             for candle in candles {
-                print(formatTime(candle.start).padding(toLength: 22, withPad: " ", startingAt: 0)
+                print(formatTime(candle.start).padding(toLength: 26, withPad: " ", startingAt: 0)
                       + [candle.open, candle.high, candle.low, candle.close].map { leftPad(formatNumber($0), 12) }.joined()
                       + leftPad(formatNumber(candle.volume), 14) + leftPad(candle.vwap.map { formatNumber($0, digits: 4) } ?? "-", 12)
                       + leftPad(String(candle.trades), 8))
