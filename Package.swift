@@ -66,7 +66,7 @@ let package = Package(
         // Release-build throughput of each stage: `swift run -c release stockpipe-bench`.
         .executableTarget(
             name: "StockpipeBench",
-            dependencies: ["StockpipePipeline"],
+            dependencies: ["StockpipePipeline", "StockpipeJSON", "StockpipeModel", "StockpipeSources"],
             swiftSettings: strict),
         .testTarget(
             name: "StockpipeTests",

@@ -1,5 +1,5 @@
 /// Why a record was quarantined. The raw values are stable, documented codes.
-public enum ReasonCode: String, CaseIterable, Sendable, Codable, Comparable {
+public enum ReasonCode: String, CaseIterable, Sendable, Codable {
     case malformed
     case missingField = "missing_field"
     case nullField = "null_field"
@@ -22,10 +22,6 @@ public enum ReasonCode: String, CaseIterable, Sendable, Codable, Comparable {
     /// This code's bit in ``Reasons``: its position in the documented order.
     var bit: UInt32 { 1 << UInt32(ReasonCode.bitIndex[self]!) }
     private static let bitIndex = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
-
-    public static func < (lhs: ReasonCode, rhs: ReasonCode) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
 }
 
 /// A set of reasons in their documented order; cheap to build in the validation hot path.
@@ -40,10 +36,6 @@ public struct Reasons: Sendable, Equatable {
 
     public mutating func insert(_ code: ReasonCode) {
         bits |= code.bit
-    }
-
-    public func contains(_ code: ReasonCode) -> Bool {
-        bits & code.bit != 0
     }
 
     public var codes: [ReasonCode] {

@@ -24,23 +24,6 @@ public struct StableHasher {
         low = StableHasher.mix(low &+ word &* 0x9E37_79B9_7F4A_7C15) ^ high
     }
 
-    public mutating func combine<Bytes: Sequence>(bytes: Bytes) where Bytes.Element == UInt8 {
-        var word: UInt64 = 0
-        var shift: UInt64 = 0
-        var count: UInt64 = 0
-        for byte in bytes {
-            word |= UInt64(byte) << shift
-            shift += 8
-            count += 1
-            if shift == 64 {
-                combine(word)
-                word = 0
-                shift = 0
-            }
-        }
-        combine(word ^ (count << 56))
-    }
-
     public mutating func combine(_ string: String) {
         var string = string
         string.withUTF8 { combine(raw: UnsafeRawBufferPointer($0)) }

@@ -32,12 +32,6 @@ public struct TradeID: Hashable, Sendable, Comparable, CustomStringConvertible {
         return String(decoding: writer.bytes.dropFirst().dropLast(), as: UTF8.self)
     }
 
-    public init?(hex: String) {
-        var hex = hex
-        guard let id = hex.withUTF8({ TradeID(hexBytes: UnsafeRawBufferPointer($0)) }) else { return nil }
-        self = id
-    }
-
     /// Parses 32 hex digits.
     public init?(hexBytes bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 32 else { return nil }

@@ -9,9 +9,7 @@ import StockpipeSources
 /// `stockpipe run`, one for `stockpipe ingest|validate|load`. SIGINT and SIGTERM stop it gracefully:
 /// each stage finishes and commits its current batch.
 public struct PipelineRunner: Sendable {
-    public enum Stage: String, Sendable, CaseIterable {
-        case ingest, validate, load
-    }
+    public typealias Stage = PipelineStage
 
     public let settings: Settings
     public let stages: [Stage]
@@ -52,8 +50,7 @@ public struct PipelineRunner: Sendable {
 
     /// Runs until drained (with `drain`) or until a signal; returns when every stage has stopped.
     public func run(_ backends: Backends) async throws {
-        let upstreamDone: [DrainCoordinator.Stage] = stages.contains(.ingest) ? [] : stages.contains(.validate) ? [.ingest] : [.ingest, .validate]
-        let coordinator = drain ? DrainCoordinator(upstreamAlreadyDone: upstreamDone) : nil
+        let coordinator = drain ? DrainCoordinator(upstreamAlreadyDone: PipelineStage.upstream(of: stages)) : nil
         let last = stages.last
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ service: any Service, stage: Stage?) {

@@ -73,20 +73,18 @@ public struct Backpressure: Sendable {
 /// Lets a downstream stage in `--drain` mode know that everything upstream has finished, so that
 /// an empty topic means done rather than not yet.
 public final class DrainCoordinator: Sendable {
-    public enum Stage: Int, Sendable { case ingest, validate, load }
-
-    private let finished = Mutex<Set<Stage>>([])
+    private let finished = Mutex<Set<PipelineStage>>([])
 
     /// `upstreamAlreadyDone`: for a stage running alone, whose upstream is another process.
-    public init(upstreamAlreadyDone: [Stage] = []) {
+    public init(upstreamAlreadyDone: [PipelineStage] = []) {
         finished.withLock { $0.formUnion(upstreamAlreadyDone) }
     }
 
-    public func markFinished(_ stage: Stage) {
+    public func markFinished(_ stage: PipelineStage) {
         _ = finished.withLock { $0.insert(stage) }
     }
 
-    public func isFinished(_ stage: Stage) -> Bool {
+    public func isFinished(_ stage: PipelineStage) -> Bool {
         finished.withLock { $0.contains(stage) }
     }
 }
