@@ -35,6 +35,13 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
+        // librdkafka from Debian's librdkafka-dev, with its mock cluster.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // The Kafka backend of the log: a small Swift layer over librdkafka.
+        .target(
+            name: "StockpipeKafka",
+            dependencies: ["CRdKafka", "StockpipeJSON", "StockpipeModel", "StockpipeLog"],
+            swiftSettings: strict),
         // The store interface and its embedded SQLite backend.
         .target(
             name: "StockpipeStore",
@@ -50,7 +57,7 @@ let package = Package(
         .target(
             name: "StockpipePipeline",
             dependencies: [
-                "StockpipeJSON", "StockpipeModel", "StockpipeLog", "StockpipeStore", "StockpipeSources",
+                "StockpipeJSON", "StockpipeModel", "StockpipeLog", "StockpipeKafka", "StockpipeStore", "StockpipeSources",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),

@@ -1,0 +1,165 @@
+import CRdKafka
+import Foundation
+import StockpipeModel
+import Synchronization
+
+/// A member of a consumer group on one topic, with manual commits.
+///
+/// Partitions are shared out by cooperative rebalancing. Each commit can carry, per partition, the
+/// state of the record keys on that partition (as commit metadata), so that when a partition moves
+/// to another member its state goes with it: see ``takeResumedState()``.
+public final class KafkaConsumer: Sendable {
+    public let topic: String
+    public let group: String
+    let handle: KafkaHandle
+    let tracker: ConsumerTracker
+    /// Polls, and the rebalances they trigger, happen on one thread...
+    private let pollThread: BlockingThread
+    /// ...commits and offset queries on another, so that neither waits for the other.
+    private let commitThread: BlockingThread
+
+    public static let defaults: [String: String] = [
+        "enable.auto.commit": "false",
+        "enable.auto.offset.store": "false",
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "cooperative-sticky",
+        "enable.partition.eof": "false",
+    ]
+
+    public init(_ configuration: KafkaConfiguration, group: String, topic: String) throws {
+        var properties = Self.defaults
+        properties.merge(configuration.properties) { _, given in given }
+        properties["group.id"] = group
+        let conf = try KafkaConfiguration(properties).makeConf()
+        let tracker = ConsumerTracker(topic: topic)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(tracker).toOpaque())
+        rd_kafka_conf_set_rebalance_cb(conf) { handle, error, partitions, opaque in
+            guard let handle, let partitions, let opaque else { return }
+            Unmanaged<ConsumerTracker>.fromOpaque(opaque).takeUnretainedValue()
+                .rebalance(handle, error, partitions)
+        }
+        self.topic = topic
+        self.group = group
+        self.tracker = tracker
+        handle = try KafkaHandle.make(RD_KAFKA_CONSUMER, conf: conf, brokers: configuration.brokers)
+        pollThread = BlockingThread(name: "kafka-poll-\(group)")
+        commitThread = BlockingThread(name: "kafka-commit-\(group)")
+        rd_kafka_poll_set_consumer(handle.pointer)
+        let list = rd_kafka_topic_partition_list_new(1)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
+        let error = rd_kafka_subscribe(handle.pointer, list)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            rd_kafka_destroy(handle.pointer)
+            throw KafkaError(error, context: "cannot subscribe group \(group) to \(topic)")
+        }
+    }
+
+    /// Waits up to `timeout` for records; fewer than `maxRecords` when no more are ready.
+    public func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
+        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return try await pollThread.run { [handle, tracker, topic] in
+            var records: [ConsumedRecord] = []
+            var wait = milliseconds
+            while records.count < maxRecords, let message = rd_kafka_consumer_poll(handle.pointer, wait) {
+                wait = 0
+                defer { rd_kafka_message_destroy(message) }
+                let error = message.pointee.err
+                if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    if let fatal = Self.fatal(error, topic: topic) { throw fatal }
+                    continue
+                }
+                records.append(Self.record(message, topic: topic))
+            }
+            tracker.polled(records)
+            return records
+        }
+    }
+
+    /// Errors a consumer cannot get past by waiting; the rest (brokers down for a while) it rides out.
+    static func fatal(_ error: rd_kafka_resp_err_t, topic: String) -> KafkaError? {
+        switch error {
+        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+            KafkaError(error, context: "topic \(topic) does not exist; create it with `stockpipe topics create`")
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+            KafkaError(error, context: "not authorised to read \(topic); check the ACLs of this client's principal")
+        case RD_KAFKA_RESP_ERR__AUTHENTICATION, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+            KafkaError(error, context: "Kafka authentication failed; check the sasl.* and security.protocol properties")
+        default:
+            nil
+        }
+    }
+
+    static func record(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) -> ConsumedRecord {
+        let payload = message.pointee.payload.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
+        let key = message.pointee.key.map {
+            String(decoding: UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len), as: UTF8.self)
+        } ?? ""
+        var headers: [RecordHeader] = []
+        var list: OpaquePointer?
+        if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let text = value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
+                headers.append(RecordHeader(name.map { String(cString: $0) } ?? "", text))
+                index += 1
+            }
+        }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        return ConsumedRecord(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset,
+                              key: key, value: payload, headers: headers, timestamp: timestamp)
+    }
+
+    /// Commits everything polled up to and including `last`, with each partition's share of `state`.
+    /// A commit refused because the group rebalanced is not an error: the partition's new owner
+    /// reads those records again, and every write downstream is idempotent.
+    public func commit(through last: ConsumedRecord, state: [String: String]?) async throws {
+        try await commitThread.run { [handle, tracker, group] in
+            let list = tracker.commitList(through: last, state: state)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            guard list.pointee.cnt > 0 else { return }
+            let error = rd_kafka_commit(handle.pointer, list, 0)
+            guard error != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+            let failure = KafkaError(error, context: "cannot commit the position of group \(group)")
+            if !failure.isStaleGeneration { throw failure }
+        }
+    }
+
+    /// State committed with the partitions assigned since the last call.
+    public func takeResumedState() -> [String: String] {
+        tracker.takeResumedState()
+    }
+
+    /// Records of the topic not yet committed by the group: the sum over partitions of the high
+    /// watermark less the committed offset (or the low watermark, where nothing is committed).
+    public func lag(timeout: Duration = .seconds(10)) async throws -> Int64 {
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        return try await commitThread.run { [handle, topic, group] in
+            let partitions = try KafkaMetadata.partitionCount(handle, topic: topic, timeoutMilliseconds: milliseconds)
+            let committed = try KafkaOffsets.committed(handle, topic: topic, partitions: partitions, group: group,
+                                                        timeoutMilliseconds: milliseconds)
+            var lag: Int64 = 0
+            for partition in 0..<partitions {
+                let (low, high) = try KafkaOffsets.watermarks(handle, topic: topic, partition: partition,
+                                                             timeoutMilliseconds: milliseconds)
+                let position = committed[partition].map { $0.offset >= 0 ? $0.offset : low } ?? low
+                lag += max(0, high - max(position, low))
+            }
+            return lag
+        }
+    }
+
+    /// Leaves the group (handing its partitions over at once) and releases the client.
+    public func close() async {
+        _ = try? await pollThread.run { [handle] in
+            _ = rd_kafka_consumer_close(handle.pointer)
+            rd_kafka_destroy(handle.pointer)
+        }
+        pollThread.stop()
+        commitThread.stop()
+    }
+}

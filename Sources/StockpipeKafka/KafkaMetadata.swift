@@ -1,0 +1,95 @@
+import CRdKafka
+
+/// Topics, partitions, leaders and replicas as the brokers report them.
+public struct KafkaMetadata: Sendable {
+    public struct Broker: Sendable {
+        public var id: Int32
+        public var host: String
+        public var port: Int32
+    }
+
+    public struct Partition: Sendable {
+        public var id: Int32
+        public var leader: Int32
+        public var replicas: [Int32]
+        public var inSyncReplicas: [Int32]
+    }
+
+    public struct Topic: Sendable {
+        public var name: String
+        public var partitions: [Partition]
+        /// Set when the brokers answered with an error for this topic (for example: it does not exist).
+        public var error: String?
+    }
+
+    public var brokers: [Broker]
+    public var topics: [Topic]
+
+    /// Asks the cluster; blocking, so call it on a ``BlockingThread``.
+    static func fetch(_ handle: KafkaHandle, timeoutMilliseconds: Int32, brokers: String) throws -> KafkaMetadata {
+        var pointer: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(handle.pointer, 1, nil, &pointer, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata = pointer?.pointee else {
+            throw KafkaError(code: error.rawValue,
+                             "cannot reach the Kafka brokers \(brokers) (\(String(cString: rd_kafka_err2str(error)))); check --brokers and that they are up")
+        }
+        defer { rd_kafka_metadata_destroy(pointer) }
+        let brokerList = UnsafeBufferPointer(start: metadata.brokers, count: Int(metadata.broker_cnt)).map {
+            Broker(id: $0.id, host: String(cString: $0.host), port: $0.port)
+        }
+        let topics = UnsafeBufferPointer(start: metadata.topics, count: Int(metadata.topic_cnt)).map { topic in
+            Topic(name: String(cString: topic.topic),
+                  partitions: UnsafeBufferPointer(start: topic.partitions, count: Int(topic.partition_cnt)).map {
+                      Partition(id: $0.id, leader: $0.leader,
+                                replicas: Array(UnsafeBufferPointer(start: $0.replicas, count: Int($0.replica_cnt))),
+                                inSyncReplicas: Array(UnsafeBufferPointer(start: $0.isrs, count: Int($0.isr_cnt))))
+                  }.sorted { $0.id < $1.id },
+                  error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2str(topic.err)))
+        }
+        return KafkaMetadata(brokers: brokerList, topics: topics.sorted { $0.name < $1.name })
+    }
+
+    public func topic(_ name: String) -> Topic? {
+        topics.first { $0.name == name && $0.error == nil && !$0.partitions.isEmpty }
+    }
+
+    static func partitionCount(_ handle: KafkaHandle, topic: String, timeoutMilliseconds: Int32) throws -> Int32 {
+        let metadata = try fetch(handle, timeoutMilliseconds: timeoutMilliseconds, brokers: "")
+        guard let found = metadata.topic(topic) else {
+            throw KafkaError("topic \(topic) does not exist; create it with `stockpipe topics create`")
+        }
+        return Int32(found.partitions.count)
+    }
+}
+
+/// Offsets: watermarks of partitions and positions committed by groups. Blocking calls.
+enum KafkaOffsets {
+    static func watermarks(_ handle: KafkaHandle, topic: String, partition: Int32,
+                           timeoutMilliseconds: Int32) throws -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let error = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(error, context: "cannot read the offsets of \(topic) partition \(partition)")
+        }
+        return (low, high)
+    }
+
+    /// The offsets (and metadata) committed by the handle's own group.
+    static func committed(_ handle: KafkaHandle, topic: String, partitions: Int32, group: String,
+                          timeoutMilliseconds: Int32) throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
+        let list = rd_kafka_topic_partition_list_new(partitions)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in 0..<partitions { rd_kafka_topic_partition_list_add(list, topic, partition) }
+        let error = rd_kafka_committed(handle.pointer, list, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(error, context: "cannot read the positions of group \(group) on \(topic)")
+        }
+        var result: [Int32: (Int64, [UInt8])] = [:]
+        for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)) {
+            let metadata = element.metadata.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: element.metadata_size)) } ?? []
+            result[element.partition] = (element.offset, metadata)
+        }
+        return result
+    }
+}

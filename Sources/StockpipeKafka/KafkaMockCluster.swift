@@ -1,0 +1,41 @@
+import CRdKafka
+
+/// librdkafka's in-process mock cluster: real brokers speaking the Kafka protocol on loopback
+/// ports, for tests and offline demos (`stockpipe dev kafka`). It keeps data in memory, a few
+/// MiB per partition at most, and has no Admin API: topics are created through it directly.
+public final class KafkaMockCluster: Sendable {
+    private let host: KafkaHandle
+    private let cluster: KafkaHandle
+    /// `host:port,...` of its brokers, for `--brokers`.
+    public let bootstrapServers: String
+
+    public init(brokers: Int32 = 3) throws {
+        let conf = try KafkaConfiguration(["log_level": "3"]).makeConf()
+        host = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: conf, brokers: "mock")
+        guard let cluster = rd_kafka_mock_cluster_new(host.pointer, Int32(brokers)) else {
+            rd_kafka_destroy(host.pointer)
+            throw KafkaError("cannot start a mock Kafka cluster")
+        }
+        self.cluster = KafkaHandle(cluster)
+        bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+    }
+
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32) throws {
+        let error = rd_kafka_mock_topic_create(cluster.pointer, name, partitions, replicationFactor)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, context: "cannot create mock topic \(name)") }
+    }
+
+    /// Takes a broker down (it closes its connections and refuses new ones) or brings it back.
+    public func setBroker(_ id: Int32, up: Bool) {
+        _ = up ? rd_kafka_mock_broker_set_up(cluster.pointer, id) : rd_kafka_mock_broker_set_down(cluster.pointer, id)
+    }
+
+    public func setLeader(topic: String, partition: Int32, broker: Int32) {
+        _ = rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, broker)
+    }
+
+    public func close() {
+        rd_kafka_mock_cluster_destroy(cluster.pointer)
+        rd_kafka_destroy(host.pointer)
+    }
+}

@@ -1,0 +1,223 @@
+import CRdKafka
+import Foundation
+import StockpipeModel
+import Synchronization
+
+/// An idempotent producer (`enable.idempotence=true`, so `acks=all` and ordered, deduplicated
+/// retries) that sends batches of records and reports when every one of them is acknowledged.
+///
+/// ```swift
+/// let producer = try KafkaProducer(configuration)
+/// try await producer.send(records)   // returns once all are durable on the in-sync replicas
+/// ```
+public final class KafkaProducer: Sendable {
+    let handle: KafkaHandle
+    let brokers: String
+    private let topics: Mutex<[String: KafkaHandle]> = Mutex([:])
+    private let running = RunningFlag()
+    private let poller: BlockingThread
+
+    /// Settings that make delivery safe and fast, under those the user passes through.
+    public static let defaults: [String: String] = [
+        "enable.idempotence": "true",
+        "acks": "all",
+        "compression.type": "lz4",
+        "linger.ms": "5",
+        "batch.num.messages": "10000",
+        "queue.buffering.max.messages": "1000000",
+        "queue.buffering.max.kbytes": "1048576",
+        // Java clients partition by murmur2 of the key; doing the same keeps a symbol on one
+        // partition whichever client produced it.
+        "partitioner": "murmur2_random",
+    ]
+
+    public init(_ configuration: KafkaConfiguration) throws {
+        var properties = Self.defaults
+        properties.merge(configuration.properties) { _, given in given }
+        let conf = try KafkaConfiguration(properties).makeConf()
+        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
+            guard let message, let opaque = message.pointee._private else { return }
+            Unmanaged<DeliveryBatch>.fromOpaque(opaque).takeUnretainedValue().delivered(message.pointee.err)
+        }
+        brokers = configuration.brokers
+        handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: conf, brokers: brokers)
+        poller = BlockingThread(name: "kafka-producer-poll")
+        poller.enqueue { [handle, running] in
+            // Serves delivery reports until closed.
+            while running.value.load(ordering: .relaxed) { rd_kafka_poll(handle.pointer, 100) }
+        }
+    }
+
+    /// Sends `records` and returns when all are acknowledged; throws the first delivery failure.
+    public func send(_ records: [OutgoingRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let batch = DeliveryBatch(count: records.count)
+        let opaque = Unmanaged.passUnretained(batch).toOpaque()
+        // Delivery reports refer to the batch until the last one arrives, which `wait` awaits.
+        defer { withExtendedLifetime(batch) {} }
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(256)
+        for (index, record) in records.enumerated() {
+            let topic: KafkaHandle
+            do { topic = try topicHandle(record.topic) } catch {
+                batch.abandon(records.count - index, error as? KafkaError ?? KafkaError("\(error)"))
+                break
+            }
+            var sent = false
+            while !sent {
+                guard let error = produce(record, topic: topic, opaque: opaque, scratch: &scratch) else {
+                    sent = true
+                    continue
+                }
+                if rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                    rd_kafka_error_destroy(error)
+                    // The poller drains the queue as the brokers acknowledge; wait for room.
+                    try? await Task.sleep(for: .milliseconds(1))
+                    continue
+                }
+                batch.abandon(records.count - index, KafkaError(taking: error, context: "cannot send to \(record.topic)"))
+                break
+            }
+            if !sent { break }
+        }
+        try await batch.wait()
+    }
+
+    private func produce(_ record: OutgoingRecord, topic: KafkaHandle, opaque: UnsafeMutableRawPointer,
+                         scratch: inout [UInt8]) -> OpaquePointer? {
+        // Key and headers go into one scratch buffer: header names need terminating zeros.
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: record.key.utf8)
+        let keyLength = scratch.count
+        var headerOffsets: [(name: Int, value: Int, length: Int)] = []
+        headerOffsets.reserveCapacity(record.headers.count)
+        for header in record.headers {
+            let name = scratch.count
+            scratch.append(contentsOf: header.name.utf8)
+            scratch.append(0)
+            let value = scratch.count
+            scratch.append(contentsOf: header.value.utf8)
+            headerOffsets.append((name, value, scratch.count - value))
+        }
+        return scratch.withUnsafeMutableBytes { scratch in
+            record.value.withUnsafeBytes { value in
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6 + headerOffsets.count) { fields in
+                    let base = scratch.baseAddress!
+                    var count = 0
+                    func add(_ configure: (inout rd_kafka_vu_t) -> Void) {
+                        var field = rd_kafka_vu_t()
+                        configure(&field)
+                        fields[count] = field
+                        count += 1
+                    }
+                    add { $0.vtype = RD_KAFKA_VTYPE_RKT; $0.u.rkt = topic.pointer }
+                    if keyLength > 0 {
+                        add { $0.vtype = RD_KAFKA_VTYPE_KEY; $0.u.mem.ptr = base; $0.u.mem.size = keyLength }
+                    }
+                    add {
+                        $0.vtype = RD_KAFKA_VTYPE_VALUE
+                        $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                        $0.u.mem.size = value.count
+                    }
+                    add { $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS; $0.u.i = RD_KAFKA_MSG_F_COPY }
+                    add { $0.vtype = RD_KAFKA_VTYPE_TIMESTAMP; $0.u.i64 = record.timestamp }
+                    add { $0.vtype = RD_KAFKA_VTYPE_OPAQUE; $0.u.ptr = opaque }
+                    for offsets in headerOffsets {
+                        add {
+                            $0.vtype = RD_KAFKA_VTYPE_HEADER
+                            $0.u.header.name = UnsafePointer(base.advanced(by: offsets.name).assumingMemoryBound(to: CChar.self))
+                            $0.u.header.val = UnsafeRawPointer(base.advanced(by: offsets.value))
+                            $0.u.header.size = offsets.length
+                        }
+                    }
+                    return rd_kafka_produceva(handle.pointer, fields.baseAddress, count)
+                }
+            }
+        }
+    }
+
+    private func topicHandle(_ name: String) throws -> KafkaHandle {
+        try topics.withLock { topics in
+            if let topic = topics[name] { return topic }
+            guard let pointer = rd_kafka_topic_new(handle.pointer, name, nil) else {
+                throw KafkaError(rd_kafka_last_error(), context: "cannot open topic \(name)")
+            }
+            topics[name] = KafkaHandle(pointer)
+            return KafkaHandle(pointer)
+        }
+    }
+
+    /// Waits (up to `timeout`) for what is still in flight, then releases the client.
+    public func close(timeout: Duration = .seconds(10)) async {
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        _ = try? await BlockingThread(name: "kafka-producer-close").runOnce { [handle] in
+            rd_kafka_flush(handle.pointer, milliseconds)
+        }
+        running.value.store(false, ordering: .relaxed)
+        poller.stop()
+        topics.withLock { topics in
+            for topic in topics.values { rd_kafka_topic_destroy(topic.pointer) }
+            topics.removeAll()
+        }
+        _ = try? await BlockingThread(name: "kafka-producer-destroy").runOnce { [handle] in
+            rd_kafka_destroy(handle.pointer)
+        }
+    }
+}
+
+/// Counts down the delivery reports of one batch and wakes its sender when the last arrives.
+final class DeliveryBatch: Sendable {
+    private struct State {
+        var remaining: Int
+        var error: KafkaError?
+        var waiter: CheckedContinuation<Void, any Error>?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int) {
+        state = Mutex(State(remaining: count))
+    }
+
+    /// Called on the poller thread for each record.
+    func delivered(_ error: rd_kafka_resp_err_t) {
+        let failure = error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(error, context: "a record was not delivered")
+        finish(count: 1, failure)
+    }
+
+    /// Records that were never handed to librdkafka: they will have no report.
+    func abandon(_ count: Int, _ error: KafkaError) {
+        finish(count: count, error)
+    }
+
+    private func finish(count: Int, _ error: KafkaError?) {
+        let resume = state.withLock { state -> (CheckedContinuation<Void, any Error>, KafkaError?)? in
+            state.remaining -= count
+            if state.error == nil { state.error = error }
+            guard state.remaining == 0, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return (waiter, state.error)
+        }
+        if let (waiter, error) = resume {
+            if let error { waiter.resume(throwing: error) } else { waiter.resume() }
+        }
+    }
+
+    func wait() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let done = state.withLock { state -> KafkaError?? in
+                if state.remaining == 0 { return .some(state.error) }
+                state.waiter = continuation
+                return .none
+            }
+            if let done {
+                if let error = done { continuation.resume(throwing: error) } else { continuation.resume() }
+            }
+        }
+    }
+}
+
+/// Tells the poller thread to stop; shared by reference so the thread need not hold the producer.
+final class RunningFlag: Sendable {
+    let value = Atomic<Bool>(true)
+}
