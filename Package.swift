@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "StockpipeLog",
             dependencies: [
-                "StockpipeModel",
+                "StockpipeJSON", "StockpipeModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -66,8 +66,10 @@ let package = Package(
         .executableTarget(
             name: "StockpipeCLI",
             dependencies: [
-                "StockpipePipeline",
+                "StockpipePipeline", "StockpipeKafka", "StockpipeLog", "StockpipeJSON", "StockpipeModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         // Release-build throughput of each stage: `swift run -c release stockpipe-bench`.

@@ -67,13 +67,13 @@ settings.symbols = Simulator.defaultSymbols
 let logger = Logger(label: "bench")
 for stage in PipelineRunner.Stage.allCases {
     settings.dataDirectory = directory + "/stages"
-    let backends = try Backends.open(settings, create: true)
+    let backends = try await Backends.open(settings, create: true)
     let runner = PipelineRunner(settings: settings, stages: [stage], drain: true, showProgress: false, logger: logger)
     try await measure("stage \(stage.rawValue) (embedded log)", records: count) { try await runner.run(backends) }
     await backends.close()
 }
 settings.dataDirectory = directory + "/run"
-let backends = try Backends.open(settings, create: true)
+let backends = try await Backends.open(settings, create: true)
 let runner = PipelineRunner(settings: settings, stages: PipelineRunner.Stage.allCases, drain: true, showProgress: false, logger: logger)
 try await measure("run --drain (all stages, end to end)", records: count) { try await runner.run(backends) }
 let report = try await StatusReport.collect(backends)

@@ -10,10 +10,31 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("Data directory (default ./stockpipe-data).", valueName: "D"))
     var dataDirectory: String?
 
+    @Option(help: ArgumentHelp("Where the topics live: embedded (SQLite in the data directory) or kafka.", valueName: "L"))
+    var log: String?
+
+    @Option(help: ArgumentHelp("Kafka bootstrap servers; implies --log kafka.", valueName: "HOST:PORT,..."))
+    var brokers: String?
+
+    @Option(name: .customLong("kafka-property"),
+            help: ArgumentHelp("A librdkafka property for every Kafka client; repeatable.", valueName: "NAME=VALUE"))
+    var kafkaProperties: [String] = []
+
     /// Defaults, then file, then environment, then `adjust` (the flags).
     func settings(_ adjust: (inout Settings) throws -> Void = { _ in }) throws -> Settings {
         var settings = try Settings.load(configPath: config, environment: ProcessInfo.processInfo.environment)
         if let dataDirectory { settings.dataDirectory = dataDirectory }
+        if let brokers {
+            settings.brokers = brokers
+            if log == nil { settings.log = .kafka }
+        }
+        if let log { try settings.apply(flag: "log", value: log) }
+        for property in kafkaProperties {
+            guard let equals = property.firstIndex(of: "="), equals != property.startIndex else {
+                throw UserError("--kafka-property must be NAME=VALUE, like linger.ms=10")
+            }
+            settings.kafkaProperties[String(property[..<equals])] = String(property[property.index(after: equals)...])
+        }
         try adjust(&settings)
         try settings.validate()
         return settings

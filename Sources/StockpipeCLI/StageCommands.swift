@@ -42,7 +42,7 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions) async th
     let logger = Logger(label: "stockpipe")
     let runner = PipelineRunner(settings: settings, stages: stages, drain: options.drain, showProgress: true, logger: logger)
     if stages.contains(.ingest) { _ = try runner.makeSource() }  // report a bad source before creating anything
-    let backends = try Backends.open(settings, create: true)
+    let backends = try await Backends.open(settings, create: true)
     say(describe(settings, stages: stages, drain: options.drain, dataDirectory: backends.dataDirectory))
     let started = ContinuousClock.now
     do {

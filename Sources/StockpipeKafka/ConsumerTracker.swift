@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import StockpipeJSON
+import StockpipeLog
 import StockpipeModel
 import Synchronization
 
@@ -91,17 +92,8 @@ final class ConsumerTracker: Sendable {
         return bytes.count <= metadataLimit ? bytes : Array("{}".utf8)
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer) -> [String: String] {
-        var entries: [String: String] = [:]
-        var reader = JSONReader(bytes)
-        try? reader.forEachMember { key, reader in
-            entries[key.string] = try reader.readString()
-        }
-        return entries
-    }
-
     /// librdkafka frees metadata with free(), so it is copied into malloc'd memory.
-    private static func attach(_ bytes: [UInt8], to element: UnsafeMutablePointer<rd_kafka_topic_partition_t>) {
+    static func attach(_ bytes: [UInt8], to element: UnsafeMutablePointer<rd_kafka_topic_partition_t>) {
         guard let memory = malloc(bytes.count) else { return }
         bytes.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
         element.pointee.metadata = memory
@@ -121,7 +113,7 @@ final class ConsumerTracker: Sendable {
             var handedOver: [(Int32, [String: String])] = []
             for element in elements where element.metadata != nil && element.metadata_size > 0 {
                 let bytes = UnsafeRawBufferPointer(start: element.metadata, count: element.metadata_size)
-                handedOver.append((element.partition, Self.decode(bytes)))
+                handedOver.append((element.partition, KeyedStateCoding.decode(bytes)))
             }
             state.withLock { state in
                 state.assigned.formUnion(ids)

@@ -17,9 +17,15 @@ struct KafkaHandle: @unchecked Sendable {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
-            let detail = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw KafkaError("cannot create a Kafka client for \(brokers): \(detail)")
+            throw KafkaError("cannot create a Kafka client for \(brokers): \(String(errorBuffer: errorText))")
         }
         return KafkaHandle(handle)
+    }
+}
+
+extension String {
+    /// The text librdkafka wrote into an error buffer, up to its terminating zero.
+    init(errorBuffer: [CChar]) {
+        self.init(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -9,7 +9,8 @@ final class EmbeddedConsumer: LogConsumer {
     let group: String
     let topic: String
     let lease: Lease
-    let resumedState: [UInt8]?
+    /// The group's state as last committed, handed to the stage once.
+    private let resumed: Mutex<KeyedState?>
     /// The next offset to hand out, and records read ahead of it (the rest of a batch).
     private let cursor: Mutex<(position: Int64, readAhead: [ConsumedRecord])>
 
@@ -18,7 +19,7 @@ final class EmbeddedConsumer: LogConsumer {
         self.group = group
         self.topic = topic
         self.lease = lease
-        self.resumedState = state
+        self.resumed = Mutex(state.map { KeyedStateCoding.decode($0) } ?? [:])
         self.cursor = Mutex((position, []))
     }
 
@@ -49,7 +50,15 @@ final class EmbeddedConsumer: LogConsumer {
         }
     }
 
-    func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: [UInt8]?) async throws {
+    func takeResumedState() async -> KeyedState {
+        resumed.withLock { resumed in
+            defer { resumed = nil }
+            return resumed ?? [:]
+        }
+    }
+
+    func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state keyed: KeyedState?) async throws {
+        let state = keyed.map { KeyedStateCoding.encode($0) }
         let now = WallClock.milliseconds()
         let (group, topic) = (self.group, self.topic)
         try await log.commit(records, lease: lease) { db in

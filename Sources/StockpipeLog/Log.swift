@@ -21,13 +21,15 @@ public protocol Log: Sendable {
 
 /// One member of a consumer group, reading one topic.
 public protocol LogConsumer: Sendable {
-    /// The stage state committed with the group's last position (see ``commit(publishing:through:state:)``).
-    var resumedState: [UInt8]? { get }
+    /// State committed with positions of the inputs this member has just been given: all of it at
+    /// the first call; on a partitioned log, after a rebalance, that of the partitions that moved
+    /// here. A stage applies it before handling the records of its latest poll.
+    func takeResumedState() async -> KeyedState
     /// Waits up to `timeout` for records after the last one returned; an empty array on timeout.
     func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord]
     /// Publishes `records`, then marks everything up to and including `last` as consumed, with
     /// `state` saved alongside so that a restarted stage resumes exactly where it stopped.
-    func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: [UInt8]?) async throws
+    func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws
     /// Records not yet consumed by this group.
     func lag() async throws -> Int64
     func close() async
@@ -60,6 +62,12 @@ public struct LogStatus: Sendable {
         public var appended: Int64
         /// Records still held (the rest went through retention).
         public var retained: Int64
+
+        public init(name: String, appended: Int64, retained: Int64) {
+            self.name = name
+            self.appended = appended
+            self.retained = retained
+        }
     }
 
     public struct GroupStatus: Sendable {
@@ -67,16 +75,34 @@ public struct LogStatus: Sendable {
         public var topic: String
         public var position: Int64
         public var lag: Int64
+
+        public init(group: String, topic: String, position: Int64, lag: Int64) {
+            self.group = group
+            self.topic = topic
+            self.position = position
+            self.lag = lag
+        }
     }
 
     public struct SourceStatus: Sendable {
         public var name: String
         public var checkpoint: SourceCheckpoint
+
+        public init(name: String, checkpoint: SourceCheckpoint) {
+            self.name = name
+            self.checkpoint = checkpoint
+        }
     }
 
     public var topics: [TopicStatus]
     public var groups: [GroupStatus]
     public var sources: [SourceStatus]
+
+    public init(topics: [TopicStatus], groups: [GroupStatus], sources: [SourceStatus]) {
+        self.topics = topics
+        self.groups = groups
+        self.sources = sources
+    }
 }
 
 public enum LogError: Error, CustomStringConvertible {

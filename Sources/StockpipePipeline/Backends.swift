@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeKafka
 import StockpipeLog
 import StockpipeStore
 
@@ -8,8 +9,8 @@ public struct Backends: Sendable {
     public let store: any Store
     public let dataDirectory: String
 
-    /// Opens the embedded log and store in the data directory, creating it if `create` is set.
-    public static func open(_ settings: Settings, create: Bool) throws -> Backends {
+    /// Opens the log the settings choose, and the store in the data directory (created if `create`).
+    public static func open(_ settings: Settings, create: Bool) async throws -> Backends {
         let directory = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
@@ -29,12 +30,23 @@ public struct Backends: Sendable {
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw UserError("data directory \(directory) is not writable; fix its permissions or choose another with --data-dir")
         }
+        let store: SQLiteStore
+        var embedded: EmbeddedLog?
         do {
-            let log = try EmbeddedLog(.init(path: directory + "/log.sqlite", retention: settings.retention))
-            let store = try SQLiteStore(path: directory + "/store.sqlite")
-            return Backends(log: log, store: store, dataDirectory: directory)
+            store = try SQLiteStore(path: directory + "/store.sqlite")
+            if settings.log == .embedded {
+                embedded = try EmbeddedLog(.init(path: directory + "/log.sqlite", retention: settings.retention))
+            }
         } catch {
             throw UserError("cannot open the pipeline data in \(directory): \(error); is it a stockpipe data directory?")
+        }
+        if let embedded { return Backends(log: embedded, store: store, dataDirectory: directory) }
+        do {
+            let log = try await KafkaLog(settings.kafkaConfiguration, knownSources: [settings.sourceName, StatusReport.redriveSource])
+            return Backends(log: log, store: store, dataDirectory: directory)
+        } catch {
+            try? await store.close()
+            throw UserError("\(error)")
         }
     }
 

@@ -87,7 +87,8 @@ struct ValidatorTests {
     @Test func priceReferencesSurviveARestart() throws {
         var first = try validator()
         _ = first.validate(tradeJSON: Array(#"{"s":"AAPL","p":100,"t":1732480000000,"v":1}"#.utf8), occurrence: 0, receivedAt: now)
-        var restarted = try Validator(rules: ValidationRules(), state: first.encodedState())
+        var restarted = try Validator(rules: ValidationRules())
+        restarted.resume(first.state())
         let outcome = restarted.validate(tradeJSON: Array(#"{"s":"AAPL","p":300,"t":1732480001000,"v":1}"#.utf8),
                                          occurrence: 0, receivedAt: now)
         guard case .invalid(let codes) = outcome else {

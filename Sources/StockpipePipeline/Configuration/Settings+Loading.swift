@@ -37,14 +37,14 @@ extension Settings {
 
     /// Every setting by its file key; nested keys are written `validation.max-age`.
     static let keys = [
-        "data-dir", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "port", "dashboard",
+        "data-dir", "log", "brokers", "kafka.<property>", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "port", "dashboard",
         "batch-size", "validation.max-future-skew", "validation.max-age", "validation.price-jump-percent",
         "validation.price-jump-window", "validation.symbol-pattern", "retention.staging", "retention.stock_data",
         "retention.bad_stock_data",
     ]
 
     /// `STOCKPIPE_DATA_DIR` → `data-dir`, `STOCKPIPE_VALIDATION_MAX_AGE` → `validation.max-age`, ...
-    static let environmentKeys: [String: String] = Dictionary(uniqueKeysWithValues: keys.map { key in
+    static let environmentKeys: [String: String] = Dictionary(uniqueKeysWithValues: keys.filter { !$0.contains("<") }.map { key in
         ("STOCKPIPE_" + key.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: ".", with: "_"), key)
     })
 
@@ -54,7 +54,7 @@ extension Settings {
     }
 
     mutating func apply(key: String, value: Any, origin: String) throws {
-        if let nested = value as? [String: Any], ["validation", "retention"].contains(key) {
+        if let nested = value as? [String: Any], ["validation", "retention", "kafka"].contains(key) {
             for (inner, innerValue) in nested.sorted(by: { $0.key < $1.key }) {
                 try apply(key: "\(key).\(inner)", value: innerValue, origin: origin)
             }
@@ -65,8 +65,16 @@ extension Settings {
             let subject = origin.hasPrefix("--") ? origin : "\(key) in \(origin)"
             return UserError("\(subject) must be \(expected), not \(text.isEmpty ? "empty" : "'\(text)'")")
         }
+        if key.hasPrefix("kafka."), key.count > "kafka.".count {
+            kafkaProperties[String(key.dropFirst("kafka.".count))] = text
+            return
+        }
         switch key {
         case "data-dir": dataDirectory = text
+        case "log":
+            guard let kind = LogKind(rawValue: text) else { throw fail("embedded or kafka") }
+            log = kind
+        case "brokers": brokers = text
         case "source":
             guard let kind = SourceKind(rawValue: text) else { throw fail("one of simulator, replay, finnhub") }
             source = kind

@@ -1,3 +1,4 @@
+import StockpipeKafka
 import StockpipeModel
 import StockpipeSources
 
@@ -8,7 +9,17 @@ public struct Settings: Sendable {
         case simulator, replay, finnhub
     }
 
+    public enum LogKind: String, Sendable, CaseIterable {
+        case embedded, kafka
+    }
+
     public var dataDirectory = "./stockpipe-data"
+    /// Where the topics live: the embedded SQLite log in the data directory, or Kafka.
+    public var log: LogKind = .embedded
+    /// Kafka bootstrap servers, `host:port,...`.
+    public var brokers: String?
+    /// librdkafka properties passed through (`kafka:` in the file, `--kafka-property` on the command line).
+    public var kafkaProperties: [String: String] = [:]
     public var source: SourceKind = .simulator
     public var file: String?
     /// The symbols to simulate or subscribe to; also the allow-list of validation. `["*"]` allows any.
@@ -49,6 +60,9 @@ public struct Settings: Sendable {
         if source == .finnhub {
             throw UserError("the Finnhub source is not available in this version; use --source simulator or --source replay --file F")
         }
+        if log == .kafka, brokers?.isEmpty ?? true {
+            throw UserError("--log kafka needs --brokers host:port,... (the Kafka bootstrap servers)")
+        }
         if symbols.isEmpty { throw UserError("symbols is empty; give at least one symbol, or * to allow any") }
         if rate <= 0 { throw UserError("rate must be above 0 trades per second") }
         if !(0...1).contains(badFraction) { throw UserError("bad-fraction must be between 0 and 1") }
@@ -66,4 +80,22 @@ public struct Settings: Sendable {
 public struct UserError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension Settings {
+    /// The librdkafka properties: the brokers, then whatever was passed through.
+    public var kafkaConfiguration: KafkaConfiguration {
+        var properties = kafkaProperties
+        properties["bootstrap.servers"] = brokers ?? ""
+        return KafkaConfiguration(properties)
+    }
+
+    /// The name the configured source checkpoints under (see ``FeedSource/name``).
+    public var sourceName: String {
+        switch source {
+        case .replay: "replay:\(file ?? "")"
+        case .simulator: "simulator:seed=\(seed)"
+        case .finnhub: "finnhub"
+        }
+    }
 }

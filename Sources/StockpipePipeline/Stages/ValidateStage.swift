@@ -29,7 +29,7 @@ public struct ValidateStage: Service {
 
     public func run() async throws {
         let consumer = try await log.consumer(group: Self.group, topic: Topic.staging)
-        var validator = try Validator(rules: rules, state: consumer.resumedState)
+        var validator = try Validator(rules: rules)
         var writes = CommitPipeline()
         var writer = JSONWriter(capacity: 256)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -40,6 +40,7 @@ public struct ValidateStage: Service {
                 if let drain, drain.isFinished(.ingest), try await consumer.lag() == 0 { break }
                 continue
             }
+            validator.resume(await consumer.takeResumedState())
             var outputs: [OutgoingRecord] = []
             outputs.reserveCapacity(records.count)
             var rejected = 0
@@ -51,7 +52,7 @@ public struct ValidateStage: Service {
                     outputs.append(output)
                 }
             }
-            let (last, state, metrics) = (records.last, validator.encodedState(), metrics)
+            let (last, state, metrics) = (records.last, validator.state(), metrics)
             try await writes.submit { [outputs, rejected] in
                 try await consumer.commit(publishing: outputs, through: last, state: state)
                 metrics.add(.validated, outputs.count - rejected)

@@ -1,4 +1,4 @@
-import StockpipeJSON
+import StockpipeLog
 import StockpipeModel
 
 /// Decides, record by record, whether a staged trade is valid, and why not.
@@ -34,16 +34,31 @@ public struct Validator {
         public var timestamp: Int64
     }
 
-    public init(rules: ValidationRules, state: [UInt8]? = nil) throws {
+    public init(rules: ValidationRules) throws {
         self.rules = rules
         symbolRegex = try Regex(rules.symbolPattern)
-        if let state {
-            for (symbol, reference) in Self.decodeReferences(state) {
-                var facts = self.facts(for: symbol)
-                facts.reference = reference
-                symbols[symbol] = facts
-            }
+    }
+
+    /// Takes up references committed earlier (`"189.5 1732480000123"`: price, then time), replacing
+    /// what is known of those symbols: after a rebalance, the committed state is the right one.
+    public mutating func resume(_ state: KeyedState) {
+        for (symbol, text) in state {
+            let parts = text.split(separator: " ")
+            guard parts.count == 2, let price = Double(parts[0]), let timestamp = Int64(parts[1]) else { continue }
+            var facts = symbols[symbol] ?? self.facts(for: symbol)
+            facts.reference = Reference(price: price, timestamp: timestamp)
+            if symbols[symbol] != nil || symbols.count < Self.maxSymbols { symbols[symbol] = facts }
         }
+    }
+
+    /// The references, to commit with the position.
+    public func state() -> KeyedState {
+        var state: KeyedState = [:]
+        state.reserveCapacity(symbols.count)
+        for (symbol, facts) in symbols {
+            if let reference = facts.reference { state[symbol] = "\(reference.price) \(reference.timestamp)" }
+        }
+        return state
     }
 
     /// Validates the raw Finnhub trade object in `bytes`, received at `receivedAt` (Unix ms).
@@ -102,35 +117,5 @@ public struct Validator {
     private func facts(for symbol: String) -> SymbolFacts {
         let wellFormed = (try? symbolRegex.wholeMatch(in: symbol)) != nil
         return SymbolFacts(wellFormed: wellFormed, allowed: rules.allowedSymbols?.contains(symbol) ?? true, reference: nil)
-    }
-
-    /// The references as JSON: `{"AAPL":[189.5,1732480000123],...}`.
-    public func encodedState() -> [UInt8] {
-        var writer = JSONWriter(capacity: 64 * references.count + 2)
-        writer.objectStart()
-        for (symbol, reference) in references.sorted(by: { $0.key < $1.key }) {
-            writer.key(dynamic: symbol)
-            writer.arrayStart()
-            writer.number(reference.price)
-            writer.integer(reference.timestamp)
-            writer.arrayEnd()
-        }
-        writer.objectEnd()
-        return writer.bytes
-    }
-
-    static func decodeReferences(_ bytes: [UInt8]) -> [String: Reference] {
-        var references: [String: Reference] = [:]
-        bytes.withUnsafeBytes { buffer in
-            var reader = JSONReader(buffer)
-            try? reader.forEachMember { key, reader in
-                var values: [JSONNumber] = []
-                try reader.forEachElement { values.append(try $0.readNumber()) }
-                if values.count == 2, let timestamp = values[1].integer {
-                    references[key.string] = Reference(price: values[0].double, timestamp: timestamp)
-                }
-            }
-        }
-        return references
     }
 }

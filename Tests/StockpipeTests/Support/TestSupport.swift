@@ -39,7 +39,7 @@ func replaySettings(file: String, dataDirectory: String, symbols: [String] = ["*
 /// Runs the whole pipeline in this process until drained, then returns the status report.
 @discardableResult
 func drain(_ settings: Settings) async throws -> StatusReport {
-    let backends = try Backends.open(settings, create: true)
+    let backends = try await Backends.open(settings, create: true)
     let runner = PipelineRunner(settings: settings, stages: PipelineRunner.Stage.allCases, drain: true,
                                 showProgress: false, logger: Logger(label: "test"))
     try await runner.run(backends)
@@ -52,7 +52,7 @@ func drain(_ settings: Settings) async throws -> StatusReport {
 func withBackends<T>(_ dataDirectory: String, _ body: (Backends) async throws -> T) async throws -> T {
     var settings = Settings()
     settings.dataDirectory = dataDirectory
-    let backends = try Backends.open(settings, create: false)
+    let backends = try await Backends.open(settings, create: false)
     let result = try await body(backends)
     await backends.close()
     return result

@@ -1,0 +1,158 @@
+import CRdKafka
+import StockpipeLog
+import StockpipeModel
+
+/// The log on a Kafka cluster: topics `staging`, `stock_data` and `bad_stock_data`, consumer
+/// groups, and source checkpoints kept as commit metadata of one group per source.
+///
+/// Delivery is at least once: a stage commits its input only after its outputs are acknowledged
+/// by all in-sync replicas, so a crash in between sends those outputs again. The store's writes
+/// are idempotent (trades by identity, quarantine by origin), so what is stored stays exact.
+public final class KafkaLog: Log {
+    public let configuration: KafkaConfiguration
+    let producer: KafkaProducer
+    /// Sources whose checkpoints `status` reports, besides any the brokers list.
+    let knownSources: [String]
+
+    /// Connects and checks that the brokers answer and the topics exist, within `timeout`.
+    public init(_ configuration: KafkaConfiguration, knownSources: [String] = [], timeout: Duration = .seconds(8)) async throws {
+        guard !configuration.brokers.isEmpty else { throw KafkaError("no Kafka brokers given; pass --brokers host:port,...") }
+        self.configuration = configuration
+        self.knownSources = knownSources
+        producer = try KafkaProducer(configuration)
+        do {
+            let metadata = try await KafkaLog.metadata(producer.handle, brokers: configuration.brokers, timeout: timeout)
+            let missing = Topic.all.filter { metadata.topic($0) == nil }
+            if !missing.isEmpty {
+                throw KafkaError("topics \(missing.joined(separator: ", ")) do not exist on \(configuration.brokers); create them with `stockpipe topics create --brokers \(configuration.brokers)`")
+            }
+        } catch {
+            await producer.close(timeout: .zero)
+            throw error
+        }
+    }
+
+    static func metadata(_ handle: KafkaHandle, brokers: String, timeout: Duration) async throws -> KafkaMetadata {
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        return try await BlockingThread(name: "kafka-metadata").runOnce {
+            try KafkaMetadata.fetch(handle, timeoutMilliseconds: milliseconds, brokers: brokers)
+        }
+    }
+
+    /// The cluster's brokers, topics, partitions, leaders and replicas.
+    public func describe(timeout: Duration = .seconds(8)) async throws -> KafkaMetadata {
+        try await Self.metadata(producer.handle, brokers: configuration.brokers, timeout: timeout)
+    }
+
+    public func consumer(group: String, topic: String) async throws -> any LogConsumer {
+        KafkaLogConsumer(consumer: try KafkaConsumer(configuration, group: group, topic: topic), producer: producer)
+    }
+
+    public func source(name: String) async throws -> any SourceSession {
+        try await KafkaSourceSession.open(name: name, configuration: configuration, producer: producer)
+    }
+
+    public func status() async throws -> LogStatus {
+        let metadata = try await describe()
+        var topics: [LogStatus.TopicStatus] = []
+        var watermarks: [String: [Int32: (low: Int64, high: Int64)]] = [:]
+        for name in Topic.all {
+            guard let topic = metadata.topic(name) else { continue }
+            let marks = try await BlockingThread(name: "kafka-status").runOnce { [handle = producer.handle] in
+                try topic.partitions.map { ($0.id, try KafkaOffsets.watermarks(handle, topic: name, partition: $0.id, timeoutMilliseconds: 8_000)) }
+            }
+            watermarks[name] = Dictionary(uniqueKeysWithValues: marks)
+            topics.append(.init(name: name, appended: marks.reduce(0) { $0 + $1.1.high },
+                                retained: marks.reduce(0) { $0 + $1.1.high - $1.1.low }))
+        }
+        var groups: [LogStatus.GroupStatus] = []
+        for (group, topic) in [("validate", Topic.staging), ("load", Topic.stockData), ("load", Topic.badStockData)] {
+            guard let marks = watermarks[topic] else { continue }
+            let committed = try await GroupOffsets.committed(configuration, group: group, topic: topic, partitions: Int32(marks.count))
+            var position: Int64 = 0
+            var lag: Int64 = 0
+            for (partition, mark) in marks {
+                let offset = max(committed[partition]?.offset ?? mark.low, mark.low)
+                position += offset
+                lag += max(0, mark.high - offset)
+            }
+            groups.append(.init(group: group, topic: topic, position: position, lag: lag))
+        }
+        var sources: [LogStatus.SourceStatus] = []
+        let listed = (try? await BlockingThread(name: "kafka-groups").runOnce { [handle = producer.handle] in
+            KafkaLog.groups(handle, prefix: KafkaSourceSession.group(""))
+        }) ?? []
+        for name in Set(knownSources + listed).sorted() {
+            if let checkpoint = try await KafkaSourceSession.checkpoint(name: name, configuration: configuration) {
+                sources.append(.init(name: name, checkpoint: checkpoint))
+            }
+        }
+        return LogStatus(topics: topics, groups: groups, sources: sources)
+    }
+
+    /// Groups the brokers know whose names start with `prefix`, without it. Blocking.
+    static func groups(_ handle: KafkaHandle, prefix: String) -> [String] {
+        var list: UnsafePointer<rd_kafka_group_list>?
+        guard rd_kafka_list_groups(handle.pointer, nil, &list, 5_000) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        defer { rd_kafka_group_list_destroy(list) }
+        return UnsafeBufferPointer(start: list.pointee.groups, count: Int(list.pointee.group_cnt)).compactMap { info in
+            let name = String(cString: info.group)
+            return name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : nil
+        }
+    }
+
+    /// The brokers apply each topic's `retention.ms`; nothing to do here.
+    public func enforceRetention(now: Int64) async throws -> Int { 0 }
+
+    public func close() async throws {
+        await producer.close()
+    }
+}
+
+/// A group member that publishes through the shared producer, then commits.
+final class KafkaLogConsumer: LogConsumer {
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+
+    init(consumer: KafkaConsumer, producer: KafkaProducer) {
+        self.consumer = consumer
+        self.producer = producer
+    }
+
+    func takeResumedState() async -> KeyedState { consumer.takeResumedState() }
+
+    func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
+        try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
+    }
+
+    func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws {
+        try await producer.send(records)
+        if let last { try await consumer.commit(through: last, state: state) }
+    }
+
+    func lag() async throws -> Int64 { try await consumer.lag() }
+
+    func close() async { await consumer.close() }
+}
+
+/// Positions committed by any group, read through a short-lived client of that group.
+enum GroupOffsets {
+    static func committed(_ configuration: KafkaConfiguration, group: String, topic: String,
+                          partitions: Int32) async throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
+        let handle = try GroupOffsets.client(configuration, group: group)
+        return try await BlockingThread(name: "kafka-offsets").runOnce {
+            defer { rd_kafka_destroy(handle.pointer) }
+            return try KafkaOffsets.committed(handle, topic: topic, partitions: partitions, group: group,
+                                              timeoutMilliseconds: 8_000)
+        }
+    }
+
+    /// A consumer client of `group` that never joins it: for reading and committing positions.
+    static func client(_ configuration: KafkaConfiguration, group: String) throws -> KafkaHandle {
+        var properties = KafkaConsumer.defaults
+        properties.merge(configuration.properties) { _, given in given }
+        properties["group.id"] = group
+        return try KafkaHandle.make(RD_KAFKA_CONSUMER, conf: try KafkaConfiguration(properties).makeConf(),
+                                    brokers: configuration.brokers)
+    }
+}

@@ -1,0 +1,67 @@
+import CRdKafka
+import StockpipeLog
+import StockpipeModel
+
+/// A source's checkpoint on Kafka: the commit metadata of group `stockpipe-source:NAME` on
+/// partition 0 of `staging` (`"POSITION\nSTATE"`). The group never consumes; committing through
+/// it after the records are acknowledged keeps the checkpoint behind what was published.
+final class KafkaSourceSession: SourceSession {
+    let name: String
+    let checkpoint: SourceCheckpoint?
+    private let handle: KafkaHandle
+    private let producer: KafkaProducer
+    private let thread: BlockingThread
+
+    static func group(_ name: String) -> String { "stockpipe-source:" + name }
+
+    private init(name: String, checkpoint: SourceCheckpoint?, handle: KafkaHandle, producer: KafkaProducer) {
+        self.name = name
+        self.checkpoint = checkpoint
+        self.handle = handle
+        self.producer = producer
+        thread = BlockingThread(name: "kafka-source")
+    }
+
+    static func open(name: String, configuration: KafkaConfiguration, producer: KafkaProducer) async throws -> KafkaSourceSession {
+        let handle = try GroupOffsets.client(configuration, group: group(name))
+        let session = KafkaSourceSession(name: name, checkpoint: nil, handle: handle, producer: producer)
+        let checkpoint = try await session.thread.run { [handle] in
+            try KafkaOffsets.committed(handle, topic: Topic.staging, partitions: 1, group: group(name),
+                                       timeoutMilliseconds: 8_000)[0].flatMap { decode($0.metadata) }
+        }
+        return KafkaSourceSession(name: name, checkpoint: checkpoint, handle: handle, producer: producer)
+    }
+
+    static func checkpoint(name: String, configuration: KafkaConfiguration) async throws -> SourceCheckpoint? {
+        try await GroupOffsets.committed(configuration, group: group(name), topic: Topic.staging, partitions: 1)[0]
+            .flatMap { decode($0.metadata) }
+    }
+
+    static func decode(_ metadata: [UInt8]) -> SourceCheckpoint? {
+        guard let newline = metadata.firstIndex(of: 0x0A),
+              let position = Int64(String(decoding: metadata[..<newline], as: UTF8.self)) else { return nil }
+        return SourceCheckpoint(position: position, state: Array(metadata[(newline + 1)...]))
+    }
+
+    func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
+        try await producer.send(records)
+        let metadata = Array("\(checkpoint.position)\n".utf8) + checkpoint.state
+        let group = Self.group(name)
+        try await thread.run { [handle] in
+            let list = rd_kafka_topic_partition_list_new(1)!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let element = rd_kafka_topic_partition_list_add(list, Topic.staging, 0)!
+            element.pointee.offset = 0
+            ConsumerTracker.attach(metadata, to: element)
+            let error = rd_kafka_commit(handle.pointer, list, 0)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(error, context: "cannot save the checkpoint of source \(group)")
+            }
+        }
+    }
+
+    func close() async {
+        _ = try? await thread.run { [handle] in rd_kafka_destroy(handle.pointer) }
+        thread.stop()
+    }
+}
