@@ -75,7 +75,7 @@ let package = Package(
         // Release-build throughput of each stage: `swift run -c release stockpipe-bench`.
         .executableTarget(
             name: "StockpipeBench",
-            dependencies: ["StockpipePipeline", "StockpipeJSON", "StockpipeModel", "StockpipeSources"],
+            dependencies: ["StockpipePipeline", "StockpipeJSON", "StockpipeKafka", "StockpipeModel", "StockpipeSources"],
             swiftSettings: strict),
         .testTarget(
             name: "StockpipeTests",

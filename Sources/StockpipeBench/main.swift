@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import StockpipeJSON
+import StockpipeKafka
 import StockpipeModel
 import StockpipePipeline
 import StockpipeSources
@@ -13,7 +14,7 @@ let directory = NSTemporaryDirectory() + "stockpipe-bench-" + UUID().uuidString
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: directory) }
 
-func measure(_ name: String, records: Int, _ body: () async throws -> Void) async rethrows {
+@MainActor func measure(_ name: String, records: Int, _ body: () async throws -> Void) async rethrows {
     let start = ContinuousClock.now
     try await body()
     let elapsed = ContinuousClock.now - start
@@ -59,12 +60,15 @@ await measure("validate (parse, check, serialise)", records: tradeObjects.count)
 // STOCKPIPE_BENCH_ONLY=validate stops here, for profiling the validator alone.
 if ProcessInfo.processInfo.environment["STOCKPIPE_BENCH_ONLY"] == "validate" { exit(0) }
 
-// Each stage alone over the embedded log and store, then all three together.
+let only = ProcessInfo.processInfo.environment["STOCKPIPE_BENCH_ONLY"]
+let logger = Logger(label: "bench")
 var settings = Settings()
 settings.source = .replay
 settings.file = file
 settings.symbols = Simulator.defaultSymbols
-let logger = Logger(label: "bench")
+
+if only == nil || only == "embedded" {
+// Each stage alone over the embedded log and store, then all three together.
 for stage in PipelineRunner.Stage.allCases {
     settings.dataDirectory = directory + "/stages"
     let backends = try await Backends.open(settings, create: true)
@@ -79,4 +83,77 @@ try await measure("run --drain (all stages, end to end)", records: count) { try 
 let report = try await StatusReport.collect(backends)
 await backends.close()
 print("reconciles: \(report.balanced) (stored \(report.store.trades), quarantined \(report.store.quarantined))")
+}
+
+if only == nil || only == "kafka" {
+    try await kafkaBenchmarks()
+}
 if bytesOut == 0 { print("nothing validated") }
+
+/// The Kafka path on librdkafka's mock cluster (3 brokers, replication factor 3): raw produce and
+/// consume of the staged records (the ceiling), then the pipeline end to end.
+@MainActor func kafkaBenchmarks() async throws {
+    // The mock keeps a few MiB per partition, so the topics get enough partitions for the run.
+    let partitions = Int32(max(6, count / 40_000))
+    let cluster = try KafkaMockCluster(brokers: 3)
+    defer { cluster.close() }
+    for spec in TopicSpec.pipeline(partitions: partitions) {
+        try cluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: Int32(spec.replicationFactor))
+    }
+    try cluster.createTopic("raw", partitions: partitions, replicationFactor: 3)
+    let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000"])
+
+    var records: [OutgoingRecord] = []
+    records.reserveCapacity(count)
+    for line in lines {
+        if case .trades(let ranges) = line.withUnsafeBytes({ FeedMessage.classify($0) }) {
+            for (index, range) in ranges.enumerated() {
+                let value = Array(line[range])
+                records.append(OutgoingRecord(topic: "raw", key: value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) } ?? "",
+                                              value: value, headers: [RecordHeader(Header.kind, "trade"),
+                                                                      RecordHeader(Header.source, "bench:@0#\(index)")],
+                                              timestamp: now))
+            }
+        }
+    }
+    let producer = try KafkaProducer(configuration)
+    await measure("kafka raw produce (mock, acks=all)", records: records.count) {
+        for start in stride(from: 0, to: records.count, by: 50_000) {
+            try? await producer.send(Array(records[start..<min(start + 50_000, records.count)]))
+        }
+    }
+    for size in [2_000, 8_000] {
+        let part = Array(records.prefix(40_000))
+        await measure("kafka raw produce, batches of \(size)", records: part.count) {
+            for start in stride(from: 0, to: part.count, by: size) {
+                try? await producer.send(Array(part[start..<min(start + size, part.count)]))
+            }
+        }
+    }
+    await producer.close()
+    let consumer = try KafkaConsumer(configuration, group: "bench", topic: "raw")
+    _ = try await consumer.poll(maxRecords: 1, timeout: .seconds(30))  // joined and assigned
+    var consumed = 1
+    await measure("kafka raw consume (mock)", records: records.count - 1) {
+        while consumed < records.count {
+            let polled = (try? await consumer.poll(maxRecords: 10_000, timeout: .seconds(5))) ?? []
+            if polled.isEmpty { break }
+            consumed += polled.count
+            if ProcessInfo.processInfo.environment["BENCH_COMMIT"] != nil { try? await consumer.commit(through: polled.last!, state: nil) }
+        }
+    }
+    await consumer.close()
+    if consumed != records.count { print("kafka raw consume: read \(consumed) of \(records.count)") }
+
+    var kafkaSettings = settings
+    kafkaSettings.log = .kafka
+    kafkaSettings.brokers = cluster.bootstrapServers
+    kafkaSettings.kafkaProperties = ["session.timeout.ms": "6000"]
+    kafkaSettings.dataDirectory = directory + "/kafka"
+    let backends = try await Backends.open(kafkaSettings, create: true)
+    let runner = PipelineRunner(settings: kafkaSettings, stages: PipelineRunner.Stage.allCases, drain: true, showProgress: false, logger: logger)
+    try await measure("run --drain on Kafka (mock, end to end)", records: count) { try await runner.run(backends) }
+    let report = try await StatusReport.collect(backends)
+    await backends.close()
+    print("reconciles: \(report.balanced) (stored \(report.store.trades), quarantined \(report.store.quarantined))")
+}

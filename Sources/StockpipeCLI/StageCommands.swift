@@ -73,7 +73,10 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions) async th
 func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool, dataDirectory: String) -> String {
     var parts: [String] = []
     let what = stages.count == PipelineRunner.Stage.allCases.count ? "the pipeline" : "the \(stages.map(\.rawValue).joined(separator: ", ")) stage"
-    parts.append("running \(what) on the embedded log and store in \(dataDirectory)")
+    switch settings.log {
+    case .embedded: parts.append("running \(what) on the embedded log and store in \(dataDirectory)")
+    case .kafka: parts.append("running \(what) on Kafka at \(settings.brokers ?? ""), with the store in \(dataDirectory)")
+    }
     if stages.contains(.ingest) {
         switch settings.source {
         case .replay: parts.append("source: replay of \(settings.file ?? "")")

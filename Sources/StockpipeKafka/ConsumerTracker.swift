@@ -18,6 +18,7 @@ final class ConsumerTracker: Sendable {
         var polled: [Polled] = []
         var keyPartitions: [String: Int32] = [:]
         var resumed: [String: String] = [:]
+        var closing = false
     }
 
     /// Kafka brokers keep at most `offset.metadata.max.bytes` (4096 by default) of commit metadata.
@@ -42,6 +43,11 @@ final class ConsumerTracker: Sendable {
             }
             state.polled.append(Polled(last: (last.partition, last.offset), offsets: offsets))
         }
+    }
+
+    /// From now on, assignments are only acknowledged: the consumer is leaving its group.
+    func close() {
+        state.withLock { $0.closing = true }
     }
 
     func takeResumedState() -> [String: String] {
@@ -109,7 +115,8 @@ final class ConsumerTracker: Sendable {
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             // The committed offsets and their state, before any record of these partitions is fetched.
-            _ = rd_kafka_committed(handle, partitions, 10_000)
+            // (Not while closing: nothing more will be read, and the request would only wait.)
+            if !state.withLock(\.closing) { _ = rd_kafka_committed(handle, partitions, 10_000) }
             var handedOver: [(Int32, [String: String])] = []
             for element in elements where element.metadata != nil && element.metadata_size > 0 {
                 let bytes = UnsafeRawBufferPointer(start: element.metadata, count: element.metadata_size)

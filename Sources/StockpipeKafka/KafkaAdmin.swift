@@ -37,7 +37,8 @@ public enum KafkaAdmin {
     /// Creates the topics; one that exists already is left as it is (so this can run every time).
     public static func createTopics(_ specs: [TopicSpec], configuration: KafkaConfiguration,
                                     timeout: Duration = .seconds(30)) async throws -> [(String, Outcome)] {
-        let handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: try configuration.makeConf(), brokers: configuration.brokers)
+        let handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: try KafkaConfiguration(configuration.properties(for: .producer)).makeConf(),
+                                          brokers: configuration.brokers)
         let milliseconds = Int32(timeout.components.seconds * 1000)
         return try await BlockingThread(name: "kafka-admin").runOnce {
             defer { rd_kafka_destroy(handle.pointer) }

@@ -30,6 +30,27 @@ public struct KafkaConfiguration: Sendable {
         return conf
     }
 
+    /// The properties that apply to a client of `kind`: librdkafka warns about the others.
+    func properties(for kind: ClientKind) -> [String: String] {
+        let foreign = kind == .producer ? Self.consumerOnly : Self.producerOnly
+        return properties.filter { name, _ in !foreign.contains { name == $0 || (name.hasPrefix($0) && $0.hasSuffix(".")) } }
+    }
+
+    enum ClientKind { case producer, consumer }
+
+    /// Names (or prefixes, ending in a dot) of properties librdkafka accepts for one kind of client only.
+    static let consumerOnly = [
+        "group.", "session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy", "max.poll.interval.ms",
+        "enable.auto.commit", "auto.commit.interval.ms", "enable.auto.offset.store", "auto.offset.reset", "fetch.",
+        "queued.", "enable.partition.eof", "check.crcs", "isolation.level", "allow.auto.create.topics", "coordinator.query.interval.ms",
+    ]
+    static let producerOnly = [
+        "acks", "request.required.acks", "enable.idempotence", "linger.ms", "queue.buffering.", "batch.", "compression.",
+        "message.timeout.ms", "delivery.timeout.ms", "partitioner", "retries", "message.send.max.retries", "transactional.id",
+        "transaction.timeout.ms", "sticky.partitioning.linger.ms", "enable.gapless.guarantee", "request.timeout.ms",
+        "max.in.flight", "max.in.flight.requests.per.connection", "retry.backoff.ms",
+    ]
+
     /// The brokers, for messages: `host:port,...`.
     public var brokers: String { properties["bootstrap.servers"] ?? "" }
 }

@@ -28,7 +28,7 @@ public final class KafkaConsumer: Sendable {
 
     public init(_ configuration: KafkaConfiguration, group: String, topic: String) throws {
         var properties = Self.defaults
-        properties.merge(configuration.properties) { _, given in given }
+        properties.merge(configuration.properties(for: .consumer)) { _, given in given }
         properties["group.id"] = group
         let conf = try KafkaConfiguration(properties).makeConf()
         let tracker = ConsumerTracker(topic: topic)
@@ -155,6 +155,8 @@ public final class KafkaConsumer: Sendable {
 
     /// Leaves the group (handing its partitions over at once) and releases the client.
     public func close() async {
+        tracker.close()
+        _ = try? await commitThread.run {}  // whatever it was doing is done
         _ = try? await pollThread.run { [handle] in
             _ = rd_kafka_consumer_close(handle.pointer)
             rd_kafka_destroy(handle.pointer)

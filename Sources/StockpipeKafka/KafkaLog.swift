@@ -66,7 +66,7 @@ public final class KafkaLog: Log {
                                 retained: marks.reduce(0) { $0 + $1.1.high - $1.1.low }))
         }
         var groups: [LogStatus.GroupStatus] = []
-        for (group, topic) in [("validate", Topic.staging), ("load", Topic.stockData), ("load", Topic.badStockData)] {
+        for (group, topic) in ConsumerGroup.all {
             guard let marks = watermarks[topic] else { continue }
             let committed = try await GroupOffsets.committed(configuration, group: group, topic: topic, partitions: Int32(marks.count))
             var position: Int64 = 0
@@ -150,7 +150,7 @@ enum GroupOffsets {
     /// A consumer client of `group` that never joins it: for reading and committing positions.
     static func client(_ configuration: KafkaConfiguration, group: String) throws -> KafkaHandle {
         var properties = KafkaConsumer.defaults
-        properties.merge(configuration.properties) { _, given in given }
+        properties.merge(configuration.properties(for: .consumer)) { _, given in given }
         properties["group.id"] = group
         return try KafkaHandle.make(RD_KAFKA_CONSUMER, conf: try KafkaConfiguration(properties).makeConf(),
                                     brokers: configuration.brokers)

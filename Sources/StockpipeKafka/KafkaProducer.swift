@@ -33,7 +33,7 @@ public final class KafkaProducer: Sendable {
 
     public init(_ configuration: KafkaConfiguration) throws {
         var properties = Self.defaults
-        properties.merge(configuration.properties) { _, given in given }
+        properties.merge(configuration.properties(for: .producer)) { _, given in given }
         let conf = try KafkaConfiguration(properties).makeConf()
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
             guard let message, let opaque = message.pointee._private else { return }
@@ -150,18 +150,19 @@ public final class KafkaProducer: Sendable {
     /// Waits (up to `timeout`) for what is still in flight, then releases the client.
     public func close(timeout: Duration = .seconds(10)) async {
         let milliseconds = Int32(timeout.components.seconds * 1000)
-        _ = try? await BlockingThread(name: "kafka-producer-close").runOnce { [handle] in
-            rd_kafka_flush(handle.pointer, milliseconds)
-        }
         running.value.store(false, ordering: .relaxed)
-        poller.stop()
-        topics.withLock { topics in
-            for topic in topics.values { rd_kafka_topic_destroy(topic.pointer) }
-            topics.removeAll()
+        let topics = topics.withLock { topics in
+            defer { topics.removeAll() }
+            return Array(topics.values)
         }
-        _ = try? await BlockingThread(name: "kafka-producer-destroy").runOnce { [handle] in
+        // On the poller's own thread, so that this runs after its loop has ended: nothing may
+        // still be inside librdkafka when the handle goes.
+        _ = try? await poller.run { [handle] in
+            rd_kafka_flush(handle.pointer, milliseconds)
+            for topic in topics { rd_kafka_topic_destroy(topic.pointer) }
             rd_kafka_destroy(handle.pointer)
         }
+        poller.stop()
     }
 }
 

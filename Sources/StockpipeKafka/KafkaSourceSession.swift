@@ -14,22 +14,27 @@ final class KafkaSourceSession: SourceSession {
 
     static func group(_ name: String) -> String { "stockpipe-source:" + name }
 
-    private init(name: String, checkpoint: SourceCheckpoint?, handle: KafkaHandle, producer: KafkaProducer) {
+    private init(name: String, checkpoint: SourceCheckpoint?, handle: KafkaHandle, producer: KafkaProducer, thread: BlockingThread) {
         self.name = name
         self.checkpoint = checkpoint
         self.handle = handle
         self.producer = producer
-        thread = BlockingThread(name: "kafka-source")
+        self.thread = thread
     }
 
     static func open(name: String, configuration: KafkaConfiguration, producer: KafkaProducer) async throws -> KafkaSourceSession {
         let handle = try GroupOffsets.client(configuration, group: group(name))
-        let session = KafkaSourceSession(name: name, checkpoint: nil, handle: handle, producer: producer)
-        let checkpoint = try await session.thread.run { [handle] in
-            try KafkaOffsets.committed(handle, topic: Topic.staging, partitions: 1, group: group(name),
-                                       timeoutMilliseconds: 8_000)[0].flatMap { decode($0.metadata) }
+        let thread = BlockingThread(name: "kafka-source")
+        do {
+            let checkpoint = try await thread.run { [handle] in
+                try KafkaOffsets.committed(handle, topic: Topic.staging, partitions: 1, group: group(name),
+                                           timeoutMilliseconds: 8_000)[0].flatMap { decode($0.metadata) }
+            }
+            return KafkaSourceSession(name: name, checkpoint: checkpoint, handle: handle, producer: producer, thread: thread)
+        } catch {
+            _ = try? await thread.runOnce { [handle] in rd_kafka_destroy(handle.pointer) }
+            throw error
         }
-        return KafkaSourceSession(name: name, checkpoint: checkpoint, handle: handle, producer: producer)
     }
 
     static func checkpoint(name: String, configuration: KafkaConfiguration) async throws -> SourceCheckpoint? {

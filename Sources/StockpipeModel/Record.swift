@@ -6,6 +6,18 @@ public enum Topic {
     public static let all = [staging, stockData, badStockData]
 }
 
+/// The consumer group of each stage's input topic. The load stage reads two topics through two
+/// groups, so that on Kafka one topic's members joining or leaving never pauses the other.
+public enum ConsumerGroup {
+    public static let validate = "validate"
+    public static let load = "load"
+    public static let loadQuarantine = "load-quarantine"
+    /// Each group with the topic it reads, in pipeline order.
+    public static let all: [(group: String, topic: String)] = [
+        (validate, Topic.staging), (load, Topic.stockData), (loadQuarantine, Topic.badStockData),
+    ]
+}
+
 /// Header names carried on records. Kafka keeps them as record headers; the embedded log too.
 public enum Header {
     /// What a staging record holds: `trade`, or `raw` for a message that could not be split.

@@ -24,12 +24,10 @@ public struct StatusReport: Sendable {
     public static func collect(_ backends: Backends) async throws -> StatusReport {
         let log = try await backends.log.status()
         let store = try await backends.store.counts()
-        let consumers = [(ValidateStage.group, Topic.staging, "validate"), (LoadStage.group, Topic.stockData, "load"),
-                         (LoadStage.group, Topic.badStockData, "load-quarantine")]
-        let stages = consumers.map { group, topic, name in
+        let stages = ConsumerGroup.all.map { group, topic in
             let appended = log.topics.first { $0.name == topic }?.appended ?? 0
             let found = log.groups.first { $0.group == group && $0.topic == topic }
-            return Stage(name: name, topic: topic, position: found?.position ?? 0, lag: found?.lag ?? appended)
+            return Stage(name: group, topic: topic, position: found?.position ?? 0, lag: found?.lag ?? appended)
         }
         return StatusReport(dataDirectory: backends.dataDirectory,
                             sources: log.sources.map { ($0.name, IngestCounters(json: $0.checkpoint.state)) },

@@ -16,7 +16,7 @@ public struct IngestStage: Service {
     let backpressure: Backpressure?
     /// Finnhub messages hold a few trades, simulated and recorded ones up to a few hundred; this
     /// keeps a batch near a few thousand records either way.
-    let messagesPerBatch = 32
+    let messagesPerBatch = 128
 
     public init(source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger,
                 backpressure: Backpressure? = nil) {

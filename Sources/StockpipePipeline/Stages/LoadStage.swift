@@ -8,8 +8,6 @@ import StockpipeStore
 /// (durably, idempotently) before its position is committed, so a crash between the two only
 /// makes the store see the batch again, which changes nothing.
 public struct LoadStage: Service {
-    public static let group = "load"
-
     let log: any Log
     let store: any Store
     let batchSize: Int
@@ -26,15 +24,15 @@ public struct LoadStage: Service {
 
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.consume(Topic.stockData) }
-            group.addTask { try await self.consume(Topic.badStockData) }
+            group.addTask { try await self.consume(Topic.stockData, group: ConsumerGroup.load) }
+            group.addTask { try await self.consume(Topic.badStockData, group: ConsumerGroup.loadQuarantine) }
             try await group.waitForAll()
         }
         drain?.markFinished(.load)
     }
 
-    private func consume(_ topic: String) async throws {
-        let consumer = try await log.consumer(group: Self.group, topic: topic)
+    private func consume(_ topic: String, group: String) async throws {
+        let consumer = try await log.consumer(group: group, topic: topic)
         var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Store transactions are synced to disk, so fewer, larger ones go much faster.

@@ -8,8 +8,6 @@ import StockpipeModel
 /// (original payload, reasons, origin). Outputs, position and the validator's price references are
 /// committed together.
 public struct ValidateStage: Service {
-    public static let group = "validate"
-
     let log: any Log
     let rules: ValidationRules
     let batchSize: Int
@@ -28,7 +26,7 @@ public struct ValidateStage: Service {
     }
 
     public func run() async throws {
-        let consumer = try await log.consumer(group: Self.group, topic: Topic.staging)
+        let consumer = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging)
         var validator = try Validator(rules: rules)
         var writes = CommitPipeline()
         var writer = JSONWriter(capacity: 256)
