@@ -94,14 +94,18 @@ if bytesOut == 0 { print("nothing validated") }
 /// consume of the staged records (the ceiling), then the pipeline end to end.
 @MainActor func kafkaBenchmarks() async throws {
     // The mock keeps a few MiB per partition, so the topics get enough partitions for the run.
-    let partitions = Int32(max(6, count / 40_000))
+    let partitions = Int32(ProcessInfo.processInfo.environment["BENCH_PARTITIONS"].flatMap { Int($0) } ?? max(6, count / 80_000))
     let cluster = try KafkaMockCluster(brokers: 3)
     defer { cluster.close() }
     for spec in TopicSpec.pipeline(partitions: partitions) {
         try cluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: Int32(spec.replicationFactor))
     }
     try cluster.createTopic("raw", partitions: partitions, replicationFactor: 3)
-    let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000"])
+    var configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000"])
+    for pair in (ProcessInfo.processInfo.environment["BENCH_KAFKA"] ?? "").split(separator: ",") {
+        let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+        if parts.count == 2 { configuration[parts[0]] = parts[1] }
+    }
 
     var records: [OutgoingRecord] = []
     records.reserveCapacity(count)
@@ -145,6 +149,7 @@ if bytesOut == 0 { print("nothing validated") }
     await consumer.close()
     if consumed != records.count { print("kafka raw consume: read \(consumed) of \(records.count)") }
 
+    if ProcessInfo.processInfo.environment["BENCH_RAW_ONLY"] != nil { return }
     var kafkaSettings = settings
     kafkaSettings.log = .kafka
     kafkaSettings.brokers = cluster.bootstrapServers

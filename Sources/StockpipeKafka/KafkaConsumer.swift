@@ -12,6 +12,9 @@ public final class KafkaConsumer: Sendable {
     public let topic: String
     public let group: String
     let handle: KafkaHandle
+    /// A client of the same group that never joins it: the member's own requests for committed
+    /// offsets wait behind its group protocol (seconds during a rebalance), this one's do not.
+    let offsetsClient: KafkaHandle
     let tracker: ConsumerTracker
     /// Polls, and the rebalances they trigger, happen on one thread...
     private let pollThread: BlockingThread
@@ -41,7 +44,13 @@ public final class KafkaConsumer: Sendable {
         self.topic = topic
         self.group = group
         self.tracker = tracker
-        handle = try KafkaHandle.make(RD_KAFKA_CONSUMER, conf: conf, brokers: configuration.brokers)
+        offsetsClient = try GroupOffsets.client(configuration, group: group)
+        do {
+            handle = try KafkaHandle.make(RD_KAFKA_CONSUMER, conf: conf, brokers: configuration.brokers)
+        } catch {
+            rd_kafka_destroy(offsetsClient.pointer)
+            throw error
+        }
         pollThread = BlockingThread(name: "kafka-poll-\(group)")
         commitThread = BlockingThread(name: "kafka-commit-\(group)")
         rd_kafka_poll_set_consumer(handle.pointer)
@@ -51,6 +60,7 @@ public final class KafkaConsumer: Sendable {
         let error = rd_kafka_subscribe(handle.pointer, list)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR {
             rd_kafka_destroy(handle.pointer)
+            rd_kafka_destroy(offsetsClient.pointer)
             throw KafkaError(error, context: "cannot subscribe group \(group) to \(topic)")
         }
     }
@@ -138,7 +148,7 @@ public final class KafkaConsumer: Sendable {
     /// watermark less the committed offset (or the low watermark, where nothing is committed).
     public func lag(timeout: Duration = .seconds(10)) async throws -> Int64 {
         let milliseconds = Int32(timeout.components.seconds * 1000)
-        return try await commitThread.run { [handle, topic, group] in
+        return try await commitThread.run { [handle = offsetsClient, topic, group] in
             let partitions = try KafkaMetadata.partitionCount(handle, topic: topic, timeoutMilliseconds: milliseconds)
             let committed = try KafkaOffsets.committed(handle, topic: topic, partitions: partitions, group: group,
                                                         timeoutMilliseconds: milliseconds)
@@ -156,7 +166,7 @@ public final class KafkaConsumer: Sendable {
     /// Leaves the group (handing its partitions over at once) and releases the client.
     public func close() async {
         tracker.close()
-        _ = try? await commitThread.run {}  // whatever it was doing is done
+        _ = try? await commitThread.run { [offsetsClient] in rd_kafka_destroy(offsetsClient.pointer) }
         _ = try? await pollThread.run { [handle] in
             _ = rd_kafka_consumer_close(handle.pointer)
             rd_kafka_destroy(handle.pointer)

@@ -113,6 +113,7 @@ public final class KafkaLog: Log {
 final class KafkaLogConsumer: LogConsumer {
     let consumer: KafkaConsumer
     let producer: KafkaProducer
+    let chain = CommitChain()
 
     init(consumer: KafkaConsumer, producer: KafkaProducer) {
         self.consumer = consumer
@@ -126,9 +127,14 @@ final class KafkaLogConsumer: LogConsumer {
     }
 
     func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws {
-        try await producer.send(records)
-        if let last { try await consumer.commit(through: last, state: state) }
+        let delivery = await producer.enqueue(records)
+        try await chain.append { [consumer] in
+            try await delivery.wait()
+            if let last { try await consumer.commit(through: last, state: state) }
+        }
     }
+
+    func flush() async throws { try await chain.flush() }
 
     func lag() async throws -> Int64 { try await consumer.lag() }
 

@@ -50,11 +50,16 @@ public final class KafkaProducer: Sendable {
 
     /// Sends `records` and returns when all are acknowledged; throws the first delivery failure.
     public func send(_ records: [OutgoingRecord]) async throws {
-        guard !records.isEmpty else { return }
+        try await enqueue(records).wait()
+    }
+
+    /// Hands `records` to librdkafka, in order, and returns what reports their delivery. It waits
+    /// only while librdkafka's queue is full.
+    public func enqueue(_ records: [OutgoingRecord]) async -> DeliveryBatch {
         let batch = DeliveryBatch(count: records.count)
-        let opaque = Unmanaged.passUnretained(batch).toOpaque()
-        // Delivery reports refer to the batch until the last one arrives, which `wait` awaits.
-        defer { withExtendedLifetime(batch) {} }
+        guard !records.isEmpty else { return batch }
+        // The reports hold the batch until the last one arrives (see DeliveryBatch.finish).
+        let opaque = batch.retainForReports()
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
         for (index, record) in records.enumerated() {
@@ -80,7 +85,7 @@ public final class KafkaProducer: Sendable {
             }
             if !sent { break }
         }
-        try await batch.wait()
+        return batch
     }
 
     private func produce(_ record: OutgoingRecord, topic: KafkaHandle, opaque: UnsafeMutableRawPointer,
@@ -167,17 +172,26 @@ public final class KafkaProducer: Sendable {
 }
 
 /// Counts down the delivery reports of one batch and wakes its sender when the last arrives.
-final class DeliveryBatch: Sendable {
+public final class DeliveryBatch: Sendable {
     private struct State {
         var remaining: Int
         var error: KafkaError?
         var waiter: CheckedContinuation<Void, any Error>?
+        /// The reference the delivery reports hold, let go with the last of them.
+        var retained: Unmanaged<DeliveryBatch>?
     }
 
     private let state: Mutex<State>
 
     init(count: Int) {
         state = Mutex(State(remaining: count))
+    }
+
+    /// The opaque pointer for librdkafka: a reference kept until the last report.
+    func retainForReports() -> UnsafeMutableRawPointer {
+        let retained = Unmanaged.passRetained(self)
+        state.withLock { $0.retained = retained }
+        return retained.toOpaque()
     }
 
     /// Called on the poller thread for each record.
@@ -192,19 +206,21 @@ final class DeliveryBatch: Sendable {
     }
 
     private func finish(count: Int, _ error: KafkaError?) {
-        let resume = state.withLock { state -> (CheckedContinuation<Void, any Error>, KafkaError?)? in
+        let (resume, release) = state.withLock { state -> ((CheckedContinuation<Void, any Error>, KafkaError?)?, Unmanaged<DeliveryBatch>?) in
             state.remaining -= count
             if state.error == nil { state.error = error }
-            guard state.remaining == 0, let waiter = state.waiter else { return nil }
-            state.waiter = nil
-            return (waiter, state.error)
+            guard state.remaining == 0 else { return (nil, nil) }
+            defer { state.retained = nil; state.waiter = nil }
+            return (state.waiter.map { ($0, state.error) }, state.retained)
         }
         if let (waiter, error) = resume {
             if let error { waiter.resume(throwing: error) } else { waiter.resume() }
         }
+        release?.release()
     }
 
-    func wait() async throws {
+    /// Returns when every record is acknowledged; throws the first failure.
+    public func wait() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let done = state.withLock { state -> KafkaError?? in
                 if state.remaining == 0 { return .some(state.error) }

@@ -11,6 +11,7 @@ final class KafkaSourceSession: SourceSession {
     private let handle: KafkaHandle
     private let producer: KafkaProducer
     private let thread: BlockingThread
+    private let chain = CommitChain()
 
     static func group(_ name: String) -> String { "stockpipe-source:" + name }
 
@@ -49,7 +50,16 @@ final class KafkaSourceSession: SourceSession {
     }
 
     func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
-        try await producer.send(records)
+        let delivery = await producer.enqueue(records)
+        try await chain.append { [self] in
+            try await delivery.wait()
+            try await saveCheckpoint(checkpoint)
+        }
+    }
+
+    func flush() async throws { try await chain.flush() }
+
+    private func saveCheckpoint(_ checkpoint: SourceCheckpoint) async throws {
         let metadata = Array("\(checkpoint.position)\n".utf8) + checkpoint.state
         let group = Self.group(name)
         try await thread.run { [handle] in

@@ -78,6 +78,9 @@ final class EmbeddedConsumer: LogConsumer {
         }
     }
 
+    /// Commits are complete when they return.
+    func flush() async throws {}
+
     func lag() async throws -> Int64 {
         let end = try await log.endOffset(topic: topic)
         return end - cursor.withLock { $0.position }
@@ -113,6 +116,9 @@ final class EmbeddedSourceSession: SourceSession {
                 """, arguments: [name, checkpoint.position, Data(checkpoint.state), now])
         }
     }
+
+    /// Commits are complete when they return.
+    func flush() async throws {}
 
     func close() async {
         await log.leases.release(lease)

@@ -29,7 +29,13 @@ public protocol LogConsumer: Sendable {
     func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord]
     /// Publishes `records`, then marks everything up to and including `last` as consumed, with
     /// `state` saved alongside so that a restarted stage resumes exactly where it stopped.
+    ///
+    /// Returns once earlier commits are complete; this one may still be on its way (a backend may
+    /// overlap one commit's network round trips with the next batch), so call ``flush()`` before
+    /// relying on it. Positions are always recorded in order, each after its outputs are durable.
     func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws
+    /// Waits until every commit made so far is complete; throws if one failed.
+    func flush() async throws
     /// Records not yet consumed by this group.
     func lag() async throws -> Int64
     func close() async
@@ -38,7 +44,11 @@ public protocol LogConsumer: Sendable {
 /// Exclusive access to one source (a replay file, the simulator, a feed) with its checkpoint.
 public protocol SourceSession: Sendable {
     var checkpoint: SourceCheckpoint? { get }
+    /// Publishes `records`, then records the checkpoint; like ``LogConsumer/commit(publishing:through:state:)``
+    /// it may return before this commit is complete.
     func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws
+    /// Waits until every commit made so far is complete; throws if one failed.
+    func flush() async throws
     func close() async
 }
 

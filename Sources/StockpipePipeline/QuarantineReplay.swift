@@ -29,6 +29,7 @@ public enum QuarantineReplay {
         counters.trades += staged.count
         let position = (session.checkpoint?.position ?? 0) + Int64(staged.count)
         try await session.commit(publishing: staged, checkpoint: SourceCheckpoint(position: position, state: counters.json()))
+        try await session.flush()
         await session.close()
         return staged.count
     }

@@ -49,6 +49,7 @@ public struct IngestStage: Service {
             }
         }
         try await writes.finish()
+        try await session.flush()
         await session.close()
         drain?.markFinished(.ingest)
     }

@@ -39,6 +39,7 @@ public struct LoadStage: Service {
             let records = try await consumer.poll(maxRecords: batchSize * 4, timeout: .milliseconds(200))
             if records.isEmpty {
                 try await writes.finish()
+                try await consumer.flush()
                 if let drain, drain.isFinished(.validate), try await consumer.lag() == 0 { break }
                 continue
             }
@@ -54,6 +55,7 @@ public struct LoadStage: Service {
             }
         }
         try await writes.finish()
+        try await consumer.flush()
         await consumer.close()
     }
 

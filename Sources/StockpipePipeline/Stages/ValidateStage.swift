@@ -35,6 +35,7 @@ public struct ValidateStage: Service {
             let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
             if records.isEmpty {
                 try await writes.finish()
+                try await consumer.flush()
                 if let drain, drain.isFinished(.ingest), try await consumer.lag() == 0 { break }
                 continue
             }
@@ -58,6 +59,7 @@ public struct ValidateStage: Service {
             }
         }
         try await writes.finish()
+        try await consumer.flush()
         await consumer.close()
         drain?.markFinished(.validate)
     }
