@@ -40,7 +40,10 @@ let package = Package(
         // The Kafka backend of the log: a small Swift layer over librdkafka.
         .target(
             name: "StockpipeKafka",
-            dependencies: ["CRdKafka", "StockpipeJSON", "StockpipeModel", "StockpipeLog"],
+            dependencies: [
+                "CRdKafka", "StockpipeJSON", "StockpipeModel", "StockpipeLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         // The store interface and its embedded SQLite backend.
         .target(

@@ -36,7 +36,7 @@ public enum KafkaAdmin {
 
     /// Creates the topics; one that exists already is left as it is (so this can run every time).
     public static func createTopics(_ specs: [TopicSpec], configuration: KafkaConfiguration,
-                                    timeout: Duration = .seconds(30)) async throws -> [(String, Outcome)] {
+                                    timeout: Duration = .seconds(10)) async throws -> [(String, Outcome)] {
         let handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: try KafkaConfiguration(configuration.properties(for: .producer)).makeConf(),
                                           brokers: configuration.brokers)
         let milliseconds = Int32(timeout.components.seconds * 1000)
@@ -71,7 +71,8 @@ public enum KafkaAdmin {
             let error = rd_kafka_event_error(event)
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let result = rd_kafka_event_CreateTopics_result(event) else {
                 let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? String(cString: rd_kafka_err2str(error))
-                throw KafkaError(code: error.rawValue, "cannot create topics on \(configuration.brokers): \(text)")
+                throw KafkaError(code: error.rawValue, "cannot create topics on \(configuration.brokers): \(text); the brokers must support the Admin API "
+                                 + "(librdkafka's mock cluster does not: `stockpipe dev kafka` creates its topics itself)")
             }
             var count = 0
             guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return [] }

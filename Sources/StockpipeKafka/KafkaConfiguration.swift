@@ -18,6 +18,7 @@ public struct KafkaConfiguration: Sendable {
     /// A new `rd_kafka_conf_t` holding these properties; the caller owns it.
     func makeConf() throws -> OpaquePointer {
         guard let conf = rd_kafka_conf_new() else { throw KafkaError("librdkafka could not allocate a configuration") }
+        rd_kafka_conf_set_log_cb(conf, KafkaLogging.callback)
         var errorText = [CChar](repeating: 0, count: 512)
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
             let result = rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)

@@ -68,7 +68,7 @@ public final class KafkaConsumer: Sendable {
     /// Waits up to `timeout` for records; fewer than `maxRecords` when no more are ready.
     public func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
         let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        return try await pollThread.run { [handle, tracker, topic] in
+        return try await pollThread.run { [handle, tracker, topic, group] in
             var records: [ConsumedRecord] = []
             var wait = milliseconds
             while records.count < maxRecords, let message = rd_kafka_consumer_poll(handle.pointer, wait) {
@@ -77,6 +77,9 @@ public final class KafkaConsumer: Sendable {
                 let error = message.pointee.err
                 if error != RD_KAFKA_RESP_ERR_NO_ERROR {
                     if let fatal = Self.fatal(error, topic: topic) { throw fatal }
+                    if error == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET {
+                        KafkaLogging.logger.warning("group \(group) skipped records of \(topic) partition \(message.pointee.partition) that retention removed before it read them")
+                    }
                     continue
                 }
                 records.append(Self.record(message, topic: topic))

@@ -44,6 +44,12 @@ public final class KafkaLog: Log {
         try await Self.metadata(producer.handle, brokers: configuration.brokers, timeout: timeout)
     }
 
+    /// The producer's `message.max.bytes` (librdkafka's default: 1,000,000) less room for the key,
+    /// headers and framing. Brokers' own limit (`message.max.bytes`, 1 MiB by default) is similar.
+    public var maxRecordBytes: Int {
+        (configuration["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000) - 8_192
+    }
+
     public func consumer(group: String, topic: String) async throws -> any LogConsumer {
         KafkaLogConsumer(consumer: try KafkaConsumer(configuration, group: group, topic: topic), producer: producer)
     }

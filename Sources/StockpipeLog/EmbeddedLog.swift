@@ -155,6 +155,9 @@ public final class EmbeddedLog: Log {
         }
     }
 
+    /// No limit of the format's own; this one keeps a single record from taking over memory.
+    public var maxRecordBytes: Int { 16 << 20 }
+
     public func status() async throws -> LogStatus {
         try await pool.read { db in
             let topics = try Row.fetchAll(db, sql: "SELECT topic, start_offset, next_offset FROM partitions ORDER BY rowid")

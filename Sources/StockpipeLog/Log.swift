@@ -12,6 +12,9 @@ public protocol Log: Sendable {
     func consumer(group: String, topic: String) async throws -> any LogConsumer
     /// Takes the source named `name` (one ingest at a time per source) and returns its checkpoint.
     func source(name: String) async throws -> any SourceSession
+    /// The largest record value this log accepts. Stages cut bigger ones to a prefix and
+    /// quarantine them with their original size, rather than fail.
+    var maxRecordBytes: Int { get }
     /// Counts per topic and lag per consumer group.
     func status() async throws -> LogStatus
     /// Removes records older than each topic's retention; returns how many went.

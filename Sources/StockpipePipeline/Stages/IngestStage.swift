@@ -41,7 +41,7 @@ public struct IngestStage: Service {
                 continue
             }
             if messages.isEmpty { continue }
-            let records = stage(messages, counters: &counters)
+            let records = stage(messages, counters: &counters).map(fittingTheLog)
             let (checkpoint, metrics) = (SourceCheckpoint(position: reader.position, state: counters.json()), metrics)
             try await writes.submit {
                 try await session.commit(publishing: records, checkpoint: checkpoint)
@@ -52,6 +52,17 @@ public struct IngestStage: Service {
         try await session.flush()
         await session.close()
         drain?.markFinished(.ingest)
+    }
+
+    /// A record bigger than the log takes is cut to a prefix, marked with its original size, and
+    /// staged as `raw`, so that validation quarantines it as `malformed` instead of the run failing.
+    func fittingTheLog(_ record: OutgoingRecord) -> OutgoingRecord {
+        guard record.value.count > log.maxRecordBytes else { return record }
+        var cut = record
+        cut.value = Array(record.value.prefix(ReplaySource.keptPrefixBytes))
+        cut.headers = cut.headers.filter { $0.name != Header.kind && $0.name != Header.originalSize }
+            + [RecordHeader(Header.kind, "raw"), RecordHeader(Header.originalSize, String(record.value.count))]
+        return cut
     }
 
     func stage(_ messages: [FeedMessageText], counters: inout IngestCounters) -> [OutgoingRecord] {

@@ -3,6 +3,7 @@ import StockpipeJSON
 import ServiceLifecycle
 import StockpipeLog
 import StockpipeModel
+import StockpipeSources
 
 /// Consumes `staging` and routes each record to `stock_data` (normalised) or `bad_stock_data`
 /// (original payload, reasons, origin). Outputs, position and the validator's price references are
@@ -66,6 +67,11 @@ public struct ValidateStage: Service {
 
     /// The one output of one staged record.
     func route(_ record: ConsumedRecord, validator: inout Validator, writer: inout JSONWriter, now: Int64) -> OutgoingRecord {
+        var record = record
+        if record.headers[header: Header.source] == nil {
+            // Written by another producer: its place in staging names it, stably across redeliveries.
+            record.headers.append(RecordHeader(Header.source, "\(record.topic)/\(record.partition)/\(record.offset)"))
+        }
         let reasons: [ReasonCode]
         if record.headers[header: Header.kind] == "raw" {
             reasons = [.malformed]
@@ -79,10 +85,17 @@ public struct ValidateStage: Service {
                 reasons = codes
             }
         }
-        let quarantined = QuarantineRecord(reasons: reasons, payload: record.value, origin: record.origin, quarantinedAt: now)
+        var quarantined = QuarantineRecord(reasons: reasons, payload: record.value, origin: record.origin, quarantinedAt: now)
+        var value = quarantined.json()
+        if value.count > log.maxRecordBytes {
+            // Escaping can make the quarantine record bigger than its input: keep a prefix.
+            quarantined.payload = Array(record.value.prefix(ReplaySource.keptPrefixBytes))
+            quarantined.origin.originalSize = quarantined.origin.originalSize ?? record.value.count
+            value = quarantined.json()
+        }
         var headers = record.headers
         headers.append(RecordHeader(Header.reasons, reasons.map(\.rawValue).joined(separator: ",")))
-        return OutgoingRecord(topic: Topic.badStockData, key: record.key, value: quarantined.json(),
+        return OutgoingRecord(topic: Topic.badStockData, key: record.key, value: value,
                               headers: headers, timestamp: record.timestamp)
     }
 }
