@@ -88,7 +88,8 @@ public final class KafkaLog: Log {
         let listed = (try? await BlockingThread(name: "kafka-groups").runOnce { [handle = producer.handle] in
             KafkaLog.groups(handle, prefix: KafkaSourceSession.group(""))
         }) ?? []
-        for name in Set(knownSources + listed).sorted() {
+        let registered = (try? await SourceRegistry.names(configuration: configuration)) ?? []
+        for name in Set(knownSources + listed + registered).sorted() {
             if let checkpoint = try await KafkaSourceSession.checkpoint(name: name, configuration: configuration) {
                 sources.append(.init(name: name, checkpoint: checkpoint))
             }

@@ -24,6 +24,7 @@ final class KafkaSourceSession: SourceSession {
     }
 
     static func open(name: String, configuration: KafkaConfiguration, producer: KafkaProducer) async throws -> KafkaSourceSession {
+        try await SourceRegistry.register(name, configuration: configuration)
         let handle = try GroupOffsets.client(configuration, group: group(name))
         let thread = BlockingThread(name: "kafka-source")
         do {
@@ -78,5 +79,40 @@ final class KafkaSourceSession: SourceSession {
     func close() async {
         _ = try? await thread.run { [handle] in rd_kafka_destroy(handle.pointer) }
         thread.stop()
+    }
+}
+
+/// The names of the sources that ever staged records on this cluster, so that `status` can
+/// find their checkpoints: commit metadata of group `stockpipe-sources` (not every cluster lists
+/// groups that have no members).
+enum SourceRegistry {
+    static let group = "stockpipe-sources"
+
+    static func names(configuration: KafkaConfiguration) async throws -> [String] {
+        let committed = try await GroupOffsets.committed(configuration, group: group, topic: Topic.staging, partitions: 1)
+        return committed[0].map { KeyedStateCoding.decode($0.metadata).keys.sorted() } ?? []
+    }
+
+    static func register(_ name: String, configuration: KafkaConfiguration) async throws {
+        var names = try await self.names(configuration: configuration)
+        guard !names.contains(name) else { return }
+        names.append(name)
+        let metadata = KeyedStateCoding.encode(names.map { (key: $0, value: "") })
+        // Past the brokers' metadata limit the list stops growing; `status` then shows only the
+        // sources it is told about.
+        guard metadata.count <= ConsumerTracker.metadataLimit else { return }
+        let handle = try GroupOffsets.client(configuration, group: group)
+        try await BlockingThread(name: "kafka-registry").runOnce {
+            defer { rd_kafka_destroy(handle.pointer) }
+            let list = rd_kafka_topic_partition_list_new(1)!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let element = rd_kafka_topic_partition_list_add(list, Topic.staging, 0)!
+            element.pointee.offset = 0
+            ConsumerTracker.attach(metadata, to: element)
+            let error = rd_kafka_commit(handle.pointer, list, 0)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(error, context: "cannot record source \(name) in group \(group)")
+            }
+        }
     }
 }

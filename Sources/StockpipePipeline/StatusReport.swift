@@ -34,7 +34,14 @@ public struct StatusReport: Sendable {
                             topics: log.topics, stages: stages, store: store)
     }
 
-    public var staged: Int64 { topics.first { $0.name == Topic.staging }?.appended ?? 0 }
+    /// Records the sources staged, each counted once: the counters are committed with each
+    /// source's checkpoint, so they stay exact where a log may deliver a record twice (Kafka).
+    public var staged: Int64 { sources.reduce(0) { $0 + Int64($1.counters.trades + $1.counters.malformed) } }
+    /// Records in `staging` beyond those: written there by other producers, or sent again after
+    /// a restart (Kafka delivers at least once; the store keeps each record once).
+    public var stagedElsewhere: Int64 {
+        max(0, (topics.first { $0.name == Topic.staging }?.appended ?? 0) - staged)
+    }
     public var redriven: Int64 { Int64(sources.first { $0.name == Self.redriveSource }?.counters.trades ?? 0) }
     public var pending: Int64 { stages.reduce(0) { $0 + $1.lag } }
     /// Every staged record (less those staged again from the quarantine) is accounted for.
@@ -95,6 +102,7 @@ public struct StatusReport: Sendable {
         writer.key("reconciliation")
         writer.objectStart()
         writer.key("staged"); writer.integer(staged)
+        writer.key("stagedElsewhere"); writer.integer(stagedElsewhere)
         writer.key("redriven"); writer.integer(redriven)
         writer.key("stored"); writer.integer(store.trades)
         writer.key("quarantined"); writer.integer(store.quarantined)
@@ -130,6 +138,10 @@ public struct StatusReport: Sendable {
         let reasons = ReasonCode.allCases.compactMap { code in store.quarantineByReason[code].map { "\(code.rawValue) \(n($0))" } }
         if !reasons.isEmpty { lines.append("quarantine  " + reasons.joined(separator: ", ")) }
         lines.append("")
+        if stagedElsewhere > 0 {
+            lines.append("staging holds \(n(stagedElsewhere)) records more than the sources staged: written by other producers, "
+                         + "or sent again after a restart (the store keeps each record once)")
+        }
         let verdict = balanced ? "balanced" : "NOT balanced"
         lines.append("reconciliation  staged \(n(staged))" + (redriven > 0 ? " − re-driven \(n(redriven))" : "")
                      + " = stored \(n(store.trades)) + quarantined \(n(store.quarantined)) + pending \(n(pending))  → \(verdict)")
