@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 
 /// `kill -9` at random moments, then a restart: the final store must equal that of a run that was
@@ -38,8 +37,8 @@ struct CrashTests {
         let final = try runStockpipe(replay + ["--data-dir", directory.file("crashed")])
         #expect(final.status == 0, "stderr: \(final.stderr)")
 
-        let expected = try snapshot(directory.file("reference"))
-        let actual = try snapshot(directory.file("crashed"))
+        let expected = try StoreSnapshot(directory.file("reference"))
+        let actual = try StoreSnapshot(directory.file("crashed"))
         #expect(expected.trades.count > 100_000)
         #expect(actual.trades == expected.trades, "trades differ after kills at \(delays) ms")
         #expect(actual.candles == expected.candles, "candles differ after kills at \(delays) ms")
@@ -47,26 +46,5 @@ struct CrashTests {
         let status = try #require(try parseJSON(try runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout)
             as? [String: Any])
         #expect((status["reconciliation"] as? [String: Any])?["balanced"] as? Bool == true)
-    }
-
-    struct Snapshot {
-        var trades: [String]
-        var candles: [String]
-        var quarantine: [String]
-    }
-
-    /// The store's rows as text, read with SQLite directly; quarantine times are left out.
-    func snapshot(_ dataDirectory: String) throws -> Snapshot {
-        let database = try DatabaseQueue(path: dataDirectory + "/store.sqlite")
-        defer { try? database.close() }
-        return try database.read { db in
-            func rows(_ sql: String) throws -> [String] {
-                try Row.fetchAll(db, sql: sql).map { $0.description }
-            }
-            return Snapshot(
-                trades: try rows("SELECT symbol, ts, hex(id), price, volume, conditions, source_hash FROM trades ORDER BY symbol, ts, id"),
-                candles: try rows("SELECT symbol, start, open, high, low, close, hex(volume), hex(notional), trades FROM candles_1m ORDER BY symbol, start"),
-                quarantine: try rows("SELECT source, reason_bits, hex(payload), origin FROM quarantine ORDER BY source"))
-        }
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import StockpipeKafka
+import StockpipePipeline
+
+/// librdkafka's mock cluster, 3 brokers, with the pipeline's topics at replication factor 3,
+/// started in the test process and reached over loopback TCP (other processes too).
+final class TestKafka {
+    let cluster: KafkaMockCluster
+    let partitions: Int32
+
+    init(partitions: Int32 = 6) throws {
+        cluster = try KafkaMockCluster(brokers: 3)
+        self.partitions = partitions
+        for spec in TopicSpec.pipeline(partitions: partitions) {
+            try cluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: Int32(spec.replicationFactor))
+        }
+    }
+
+    deinit { cluster.close() }
+
+    var brokers: String { cluster.bootstrapServers }
+
+    /// The mock stalls group joins unless sessions are short.
+    static let properties = ["session.timeout.ms": "6000"]
+
+    /// The command-line flags that put a stockpipe process on this cluster.
+    var flags: [String] { ["--brokers", brokers, "--kafka-property", "session.timeout.ms=6000"] }
+
+    func settings(_ base: Settings) -> Settings {
+        var settings = base
+        settings.log = .kafka
+        settings.brokers = brokers
+        settings.kafkaProperties = Self.properties
+        return settings
+    }
+}
+
+/// `kcat`, the independent Kafka client from Debian, when it is installed.
+var kcatPath: String? {
+    ["/usr/bin/kcat", "/usr/local/bin/kcat"].first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// Runs kcat with `arguments` (and `input` on stdin); returns its standard output.
+func kcat(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: kcatPath ?? "/usr/bin/kcat")
+    process.arguments = arguments
+    let output = NSTemporaryDirectory() + "kcat-" + UUID().uuidString
+    _ = FileManager.default.createFile(atPath: output, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    process.standardOutput = FileHandle(forWritingAtPath: output)
+    process.standardError = FileHandle.nullDevice
+    if let input {
+        let inputPath = output + ".in"
+        try input.write(toFile: inputPath, atomically: true, encoding: .utf8)
+        process.standardInput = FileHandle(forReadingAtPath: inputPath)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
+    try process.run()
+    process.waitUntilExit()
+    return (process.terminationStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+}
