@@ -15,3 +15,16 @@ trap 'rm -rf "$work"' EXIT
 /usr/bin/time -f "stockpipe run --drain: %e s wall, %U s user, %S s system, peak memory %M KB" \
   "$bin/stockpipe" run --source replay --file "$work/f.ndjson" --drain --no-dashboard --data-dir "$work/data" 2>&1 \
   | grep -E "^stockpipe run|stopped after"
+
+# Kafka, as deployed: the mock cluster (3 brokers, RF 3) in its own process, the pipeline in another.
+# The mock keeps at most 5 MiB per partition, so the run is capped at 500,000 trades on 64 partitions.
+kafka_count=$(( count < 500000 ? count : 500000 ))
+"$bin/stockpipe" simulate --out "$work/k.ndjson" --count "$kafka_count" --seed 7 >/dev/null
+"$bin/stockpipe" dev kafka --partitions 64 >"$work/brokers" 2>/dev/null &
+mock=$!
+trap 'kill $mock 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ -s "$work/brokers" ] && break; sleep 0.1; done
+/usr/bin/time -f "stockpipe run --drain on Kafka ($kafka_count trades): %e s wall, peak memory %M KB" \
+  "$bin/stockpipe" run --brokers "$(cat "$work/brokers")" --kafka-property session.timeout.ms=6000 \
+  --source replay --file "$work/k.ndjson" --drain --no-dashboard --data-dir "$work/kafka" 2>&1 \
+  | grep -E "^stockpipe run|stopped after|reconcile"

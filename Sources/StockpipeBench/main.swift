@@ -14,13 +14,15 @@ let directory = NSTemporaryDirectory() + "stockpipe-bench-" + UUID().uuidString
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: directory) }
 
-@MainActor func measure(_ name: String, records: Int, _ body: () async throws -> Void) async rethrows {
+@discardableResult
+@MainActor func measure(_ name: String, records: Int, _ body: () async throws -> Void) async rethrows -> Double {
     let start = ContinuousClock.now
     try await body()
     let elapsed = ContinuousClock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let label = name.padding(toLength: 40, withPad: " ", startingAt: 0)
     print(label + String(format: "%10d records %8.3f s %12.0f records/s", records, seconds, Double(records) / seconds))
+    return seconds
 }
 
 // The input: a simulated replay file, as `stockpipe simulate` writes it.
@@ -94,7 +96,7 @@ if bytesOut == 0 { print("nothing validated") }
 /// consume of the staged records (the ceiling), then the pipeline end to end.
 @MainActor func kafkaBenchmarks() async throws {
     // The mock keeps a few MiB per partition, so the topics get enough partitions for the run.
-    let partitions = Int32(ProcessInfo.processInfo.environment["BENCH_PARTITIONS"].flatMap { Int($0) } ?? max(6, count / 80_000))
+    let partitions = Int32(ProcessInfo.processInfo.environment["BENCH_PARTITIONS"].flatMap { Int($0) } ?? max(6, count / 20_000))
     let cluster = try KafkaMockCluster(brokers: 3)
     defer { cluster.close() }
     for spec in TopicSpec.pipeline(partitions: partitions) {
@@ -121,35 +123,27 @@ if bytesOut == 0 { print("nothing validated") }
         }
     }
     let producer = try KafkaProducer(configuration)
-    await measure("kafka raw produce (mock, acks=all)", records: records.count) {
+    let produceSeconds = await measure("kafka raw produce (mock, acks=all)", records: records.count) {
         for start in stride(from: 0, to: records.count, by: 50_000) {
             try? await producer.send(Array(records[start..<min(start + 50_000, records.count)]))
-        }
-    }
-    for size in [2_000, 8_000] {
-        let part = Array(records.prefix(40_000))
-        await measure("kafka raw produce, batches of \(size)", records: part.count) {
-            for start in stride(from: 0, to: part.count, by: size) {
-                try? await producer.send(Array(part[start..<min(start + size, part.count)]))
-            }
         }
     }
     await producer.close()
     let consumer = try KafkaConsumer(configuration, group: "bench", topic: "raw")
     _ = try await consumer.poll(maxRecords: 1, timeout: .seconds(30))  // joined and assigned
     var consumed = 1
-    await measure("kafka raw consume (mock)", records: records.count - 1) {
+    let consumeSeconds = await measure("kafka raw consume (mock)", records: records.count - 1) {
         while consumed < records.count {
             let polled = (try? await consumer.poll(maxRecords: 10_000, timeout: .seconds(5))) ?? []
             if polled.isEmpty { break }
             consumed += polled.count
-            if ProcessInfo.processInfo.environment["BENCH_COMMIT"] != nil { try? await consumer.commit(through: polled.last!, state: nil) }
         }
     }
     await consumer.close()
+    let ceiling = Double(records.count) / (produceSeconds + consumeSeconds)
+    print("kafka ceiling (raw produce + consume of the same records): " + String(format: "%.0f records/s", ceiling))
     if consumed != records.count { print("kafka raw consume: read \(consumed) of \(records.count)") }
 
-    if ProcessInfo.processInfo.environment["BENCH_RAW_ONLY"] != nil { return }
     var kafkaSettings = settings
     kafkaSettings.log = .kafka
     kafkaSettings.brokers = cluster.bootstrapServers
@@ -157,7 +151,8 @@ if bytesOut == 0 { print("nothing validated") }
     kafkaSettings.dataDirectory = directory + "/kafka"
     let backends = try await Backends.open(kafkaSettings, create: true)
     let runner = PipelineRunner(settings: kafkaSettings, stages: PipelineRunner.Stage.allCases, drain: true, showProgress: false, logger: logger)
-    try await measure("run --drain on Kafka (mock, end to end)", records: count) { try await runner.run(backends) }
+    let seconds = try await measure("run --drain on Kafka (mock, end to end)", records: count) { try await runner.run(backends) }
+    print(String(format: "kafka end to end: %.0f%% of the ceiling", Double(count) / seconds / ceiling * 100))
     let report = try await StatusReport.collect(backends)
     await backends.close()
     print("reconciles: \(report.balanced) (stored \(report.store.trades), quarantined \(report.store.quarantined))")
