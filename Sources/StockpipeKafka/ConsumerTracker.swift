@@ -19,6 +19,10 @@ final class ConsumerTracker: Sendable {
         var keyPartitions: [String: Int32] = [:]
         var resumed: [String: String] = [:]
         var closing = false
+        /// Records that arrived while paused, for the next poll.
+        var held: [ConsumedRecord] = []
+        /// Partitions taken away by rebalances or lost with the membership, over the consumer's life.
+        var revoked = 0
     }
 
     /// Kafka brokers keep at most `offset.metadata.max.bytes` (4096 by default) of commit metadata.
@@ -42,6 +46,19 @@ final class ConsumerTracker: Sendable {
                 }
             }
             state.polled.append(Polled(last: (last.partition, last.offset), offsets: offsets))
+        }
+    }
+
+    var revokedPartitions: Int { state.withLock(\.revoked) }
+
+    func hold(_ record: ConsumedRecord) {
+        state.withLock { $0.held.append(record) }
+    }
+
+    func takeHeld() -> [ConsumedRecord] {
+        state.withLock { state in
+            defer { state.held = [] }
+            return state.held
         }
     }
 
@@ -153,6 +170,7 @@ final class ConsumerTracker: Sendable {
     private func forget(_ partitions: Set<Int32>?) {
         state.withLock { state in
             let gone = partitions ?? state.assigned
+            state.revoked += gone.count
             state.assigned.subtract(gone)
             state.keyPartitions = state.keyPartitions.filter { !gone.contains($0.value) }
             for index in state.polled.indices {

@@ -16,6 +16,7 @@ public final class KafkaConsumer: Sendable {
     /// offsets wait behind its group protocol (seconds during a rebalance), this one's do not.
     let offsetsClient: KafkaHandle
     let tracker: ConsumerTracker
+    private let paused = SharedFlag(false)
     /// Polls, and the rebalances they trigger, happen on one thread...
     private let pollThread: BlockingThread
     /// ...commits and offset queries on another, so that neither waits for the other.
@@ -65,12 +66,41 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Pauses fetching from every assigned partition and keeps polling (which serves the group
+    /// protocol) until ``resume()``. Records that were already on their way are held for `poll`.
+    public func pause() async {
+        guard !paused.value.exchange(true, ordering: .relaxed) else { return }
+        _ = try? await pollThread.run { [handle] in
+            var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            guard rd_kafka_assignment(handle.pointer, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
+            defer { rd_kafka_topic_partition_list_destroy(assignment) }
+            _ = rd_kafka_pause_partitions(handle.pointer, assignment)
+        }
+        pollThread.enqueue { [handle, tracker, topic, paused] in
+            while paused.value.load(ordering: .relaxed) {
+                guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else { continue }
+                defer { rd_kafka_message_destroy(message) }
+                if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR { tracker.hold(Self.record(message, topic: topic)) }
+            }
+        }
+    }
+
+    public func resume() async {
+        guard paused.value.exchange(false, ordering: .relaxed) else { return }
+        _ = try? await pollThread.run { [handle] in
+            var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            guard rd_kafka_assignment(handle.pointer, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
+            defer { rd_kafka_topic_partition_list_destroy(assignment) }
+            _ = rd_kafka_resume_partitions(handle.pointer, assignment)
+        }
+    }
+
     /// Waits up to `timeout` for records; fewer than `maxRecords` when no more are ready.
     public func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
         let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         return try await pollThread.run { [handle, tracker, topic, group] in
-            var records: [ConsumedRecord] = []
-            var wait = milliseconds
+            var records = tracker.takeHeld()
+            var wait = records.isEmpty ? milliseconds : 0
             while records.count < maxRecords, let message = rd_kafka_consumer_poll(handle.pointer, wait) {
                 wait = 0
                 defer { rd_kafka_message_destroy(message) }

@@ -143,6 +143,9 @@ final class KafkaLogConsumer: LogConsumer {
 
     func flush() async throws { try await chain.flush() }
 
+    func pause() async { await consumer.pause() }
+    func resume() async { await consumer.resume() }
+
     func lag() async throws -> Int64 { try await consumer.lag() }
 
     func close() async { await consumer.close() }

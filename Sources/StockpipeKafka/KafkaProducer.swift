@@ -14,7 +14,7 @@ public final class KafkaProducer: Sendable {
     let handle: KafkaHandle
     let brokers: String
     private let topics: Mutex<[String: KafkaHandle]> = Mutex([:])
-    private let running = RunningFlag()
+    private let running = SharedFlag()
     private let poller: BlockingThread
 
     /// Settings that make delivery safe and fast, under those the user passes through.
@@ -234,7 +234,11 @@ public final class DeliveryBatch: Sendable {
     }
 }
 
-/// Tells the poller thread to stop; shared by reference so the thread need not hold the producer.
-final class RunningFlag: Sendable {
-    let value = Atomic<Bool>(true)
+/// A flag shared with a thread's loop by reference, so that the loop need not hold its owner.
+final class SharedFlag: Sendable {
+    let value: Atomic<Bool>
+
+    init(_ value: Bool = true) {
+        self.value = Atomic(value)
+    }
 }

@@ -81,6 +81,10 @@ final class EmbeddedConsumer: LogConsumer {
     /// Commits are complete when they return.
     func flush() async throws {}
 
+    /// Nothing is fetched ahead of `poll`, and a lease does not depend on polling.
+    func pause() async {}
+    func resume() async {}
+
     func lag() async throws -> Int64 {
         let end = try await log.endOffset(topic: topic)
         return end - cursor.withLock { $0.position }

@@ -39,6 +39,10 @@ public protocol LogConsumer: Sendable {
     func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws
     /// Waits until every commit made so far is complete; throws if one failed.
     func flush() async throws
+    /// Stops fetching while the stage waits for room downstream, without leaving the group
+    /// (Kafka drops members that stop polling); ``resume()`` starts again.
+    func pause() async
+    func resume() async
     /// Records not yet consumed by this group.
     func lag() async throws -> Int64
     func close() async

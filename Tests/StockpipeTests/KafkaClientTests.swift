@@ -1,5 +1,5 @@
 import Foundation
-import StockpipeKafka
+@testable import StockpipeKafka
 import StockpipeModel
 import Testing
 
@@ -48,6 +48,34 @@ struct KafkaClientTests {
         let state = resumed.takeResumedState()
         #expect(state == Dictionary(uniqueKeysWithValues: symbols.map { ($0, "state of \($0)") }))
         await resumed.close()
+        await producer.close()
+    }
+
+    @Test func aPausedConsumerKeepsItsPartitionsPastTheMaxPollInterval() async throws {
+        let cluster = try KafkaMockCluster(brokers: 3)
+        defer { cluster.close() }
+        try cluster.createTopic("staging", partitions: 2, replicationFactor: 3)
+        let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000",
+                                                "max.poll.interval.ms": "7000"])
+        let producer = try KafkaProducer(configuration)
+        try await producer.send((0..<100).map { record("staging", "K\($0 % 5)", "a\($0)") })
+        let consumer = try KafkaConsumer(configuration, group: "paused", topic: "staging")
+        var seen: [ConsumedRecord] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while seen.isEmpty && ContinuousClock.now < deadline {
+            seen += try await consumer.poll(maxRecords: 10, timeout: .milliseconds(200))
+        }
+        await consumer.pause()
+        try await producer.send((0..<100).map { record("staging", "K\($0 % 5)", "b\($0)") })
+        try await Task.sleep(for: .seconds(9))  // longer than max.poll.interval.ms without a poll from the stage
+        await consumer.resume()
+        while seen.count < 200 && ContinuousClock.now < deadline + .seconds(30) {
+            seen += try await consumer.poll(maxRecords: 50, timeout: .milliseconds(200))
+        }
+        #expect(seen.count == 200)
+        #expect(Set(seen.map { String(decoding: $0.value, as: UTF8.self) }).count == 200)
+        #expect(consumer.tracker.revokedPartitions == 0, "the consumer lost its partitions while paused")
+        await consumer.close()
         await producer.close()
     }
 }

@@ -62,6 +62,8 @@ public struct Backpressure: Sendable {
         }
     }
 
+    var mustWait: Bool { backlog > limit }
+
     /// Waits while the backlog is over the limit (or until the task is cancelled or shut down).
     func wait() async {
         while backlog > limit && !Task.isCancelled {

@@ -32,7 +32,11 @@ public struct ValidateStage: Service {
         var writes = CommitPipeline()
         var writer = JSONWriter(capacity: 256)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await backpressure?.wait()
+            if let backpressure, backpressure.mustWait {
+                await consumer.pause()
+                await backpressure.wait()
+                await consumer.resume()
+            }
             let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
             if records.isEmpty {
                 try await writes.finish()
