@@ -11,14 +11,15 @@ import Synchronization
 public final class KafkaConsumer: Sendable {
     public let topic: String
     public let group: String
+    let brokers: String
     let handle: KafkaHandle
     /// A client of the same group that never joins it: the member's own requests for committed
     /// offsets wait behind its group protocol (seconds during a rebalance), this one's do not.
     let offsetsClient: KafkaHandle
     let tracker: ConsumerTracker
-    private let paused = SharedFlag(false)
+    let paused = SharedFlag(false)
     /// Polls, and the rebalances they trigger, happen on one thread...
-    private let pollThread: BlockingThread
+    let pollThread: BlockingThread
     /// ...commits and offset queries on another, so that neither waits for the other.
     private let commitThread: BlockingThread
 
@@ -44,6 +45,7 @@ public final class KafkaConsumer: Sendable {
         }
         self.topic = topic
         self.group = group
+        brokers = configuration.brokers
         self.tracker = tracker
         offsetsClient = try GroupOffsets.client(configuration, group: group)
         do {
@@ -63,35 +65,6 @@ public final class KafkaConsumer: Sendable {
             rd_kafka_destroy(handle.pointer)
             rd_kafka_destroy(offsetsClient.pointer)
             throw KafkaError(error, context: "cannot subscribe group \(group) to \(topic)")
-        }
-    }
-
-    /// Pauses fetching from every assigned partition and keeps polling (which serves the group
-    /// protocol) until ``resume()``. Records that were already on their way are held for `poll`.
-    public func pause() async {
-        guard !paused.value.exchange(true, ordering: .relaxed) else { return }
-        _ = try? await pollThread.run { [handle] in
-            var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-            guard rd_kafka_assignment(handle.pointer, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
-            defer { rd_kafka_topic_partition_list_destroy(assignment) }
-            _ = rd_kafka_pause_partitions(handle.pointer, assignment)
-        }
-        pollThread.enqueue { [handle, tracker, topic, paused] in
-            while paused.value.load(ordering: .relaxed) {
-                guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else { continue }
-                defer { rd_kafka_message_destroy(message) }
-                if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR { tracker.hold(Self.record(message, topic: topic)) }
-            }
-        }
-    }
-
-    public func resume() async {
-        guard paused.value.exchange(false, ordering: .relaxed) else { return }
-        _ = try? await pollThread.run { [handle] in
-            var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-            guard rd_kafka_assignment(handle.pointer, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
-            defer { rd_kafka_topic_partition_list_destroy(assignment) }
-            _ = rd_kafka_resume_partitions(handle.pointer, assignment)
         }
     }
 
@@ -119,44 +92,6 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Errors a consumer cannot get past by waiting; the rest (brokers down for a while) it rides out.
-    static func fatal(_ error: rd_kafka_resp_err_t, topic: String) -> KafkaError? {
-        switch error {
-        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-            KafkaError(error, context: "topic \(topic) does not exist; create it with `stockpipe topics create`")
-        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
-            KafkaError(error, context: "not authorised to read \(topic); check the ACLs of this client's principal")
-        case RD_KAFKA_RESP_ERR__AUTHENTICATION, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-            KafkaError(error, context: "Kafka authentication failed; check the sasl.* and security.protocol properties")
-        default:
-            nil
-        }
-    }
-
-    static func record(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) -> ConsumedRecord {
-        let payload = message.pointee.payload.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
-        let key = message.pointee.key.map {
-            String(decoding: UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len), as: UTF8.self)
-        } ?? ""
-        var headers: [RecordHeader] = []
-        var list: OpaquePointer?
-        if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
-            var index = 0
-            var name: UnsafePointer<CChar>?
-            var value: UnsafeRawPointer?
-            var size = 0
-            while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                let text = value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
-                headers.append(RecordHeader(name.map { String(cString: $0) } ?? "", text))
-                index += 1
-            }
-        }
-        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-        return ConsumedRecord(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset,
-                              key: key, value: payload, headers: headers, timestamp: timestamp)
-    }
-
     /// Commits everything polled up to and including `last`, with each partition's share of `state`.
     /// A commit refused because the group rebalanced is not an error: the partition's new owner
     /// reads those records again, and every write downstream is idempotent.
@@ -181,8 +116,9 @@ public final class KafkaConsumer: Sendable {
     /// watermark less the committed offset (or the low watermark, where nothing is committed).
     public func lag(timeout: Duration = .seconds(10)) async throws -> Int64 {
         let milliseconds = Int32(timeout.components.seconds * 1000)
-        return try await commitThread.run { [handle = offsetsClient, topic, group] in
-            let partitions = try KafkaMetadata.partitionCount(handle, topic: topic, timeoutMilliseconds: milliseconds)
+        return try await commitThread.run { [handle = offsetsClient, topic, group, brokers] in
+            let partitions = try KafkaMetadata.partitionCount(handle, topic: topic, timeoutMilliseconds: milliseconds,
+                                                                  brokers: brokers)
             let committed = try KafkaOffsets.committed(handle, topic: topic, partitions: partitions, group: group,
                                                         timeoutMilliseconds: milliseconds)
             var lag: Int64 = 0

@@ -53,43 +53,11 @@ public struct KafkaMetadata: Sendable {
         topics.first { $0.name == name && $0.error == nil && !$0.partitions.isEmpty }
     }
 
-    static func partitionCount(_ handle: KafkaHandle, topic: String, timeoutMilliseconds: Int32) throws -> Int32 {
-        let metadata = try fetch(handle, timeoutMilliseconds: timeoutMilliseconds, brokers: "")
+    static func partitionCount(_ handle: KafkaHandle, topic: String, timeoutMilliseconds: Int32, brokers: String) throws -> Int32 {
+        let metadata = try fetch(handle, timeoutMilliseconds: timeoutMilliseconds, brokers: brokers)
         guard let found = metadata.topic(topic) else {
             throw KafkaError("topic \(topic) does not exist; create it with `stockpipe topics create`")
         }
         return Int32(found.partitions.count)
-    }
-}
-
-/// Offsets: watermarks of partitions and positions committed by groups. Blocking calls.
-enum KafkaOffsets {
-    static func watermarks(_ handle: KafkaHandle, topic: String, partition: Int32,
-                           timeoutMilliseconds: Int32) throws -> (low: Int64, high: Int64) {
-        var low: Int64 = 0
-        var high: Int64 = 0
-        let error = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, timeoutMilliseconds)
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(error, context: "cannot read the offsets of \(topic) partition \(partition)")
-        }
-        return (low, high)
-    }
-
-    /// The offsets (and metadata) committed by the handle's own group.
-    static func committed(_ handle: KafkaHandle, topic: String, partitions: Int32, group: String,
-                          timeoutMilliseconds: Int32) throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
-        let list = rd_kafka_topic_partition_list_new(partitions)!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        for partition in 0..<partitions { rd_kafka_topic_partition_list_add(list, topic, partition) }
-        let error = rd_kafka_committed(handle.pointer, list, timeoutMilliseconds)
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(error, context: "cannot read the positions of group \(group) on \(topic)")
-        }
-        var result: [Int32: (Int64, [UInt8])] = [:]
-        for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)) {
-            let metadata = element.metadata.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: element.metadata_size)) } ?? []
-            result[element.partition] = (element.offset, metadata)
-        }
-        return result
     }
 }

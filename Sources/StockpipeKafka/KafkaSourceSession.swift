@@ -64,15 +64,7 @@ final class KafkaSourceSession: SourceSession {
         let metadata = Array("\(checkpoint.position)\n".utf8) + checkpoint.state
         let group = Self.group(name)
         try await thread.run { [handle] in
-            let list = rd_kafka_topic_partition_list_new(1)!
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let element = rd_kafka_topic_partition_list_add(list, Topic.staging, 0)!
-            element.pointee.offset = 0
-            ConsumerTracker.attach(metadata, to: element)
-            let error = rd_kafka_commit(handle.pointer, list, 0)
-            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(error, context: "cannot save the checkpoint of source \(group)")
-            }
+            try KafkaOffsets.commitMetadata(handle, metadata, topic: Topic.staging, partition: 0, group: group)
         }
     }
 
@@ -104,15 +96,7 @@ enum SourceRegistry {
         let handle = try GroupOffsets.client(configuration, group: group)
         try await BlockingThread(name: "kafka-registry").runOnce {
             defer { rd_kafka_destroy(handle.pointer) }
-            let list = rd_kafka_topic_partition_list_new(1)!
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let element = rd_kafka_topic_partition_list_add(list, Topic.staging, 0)!
-            element.pointee.offset = 0
-            ConsumerTracker.attach(metadata, to: element)
-            let error = rd_kafka_commit(handle.pointer, list, 0)
-            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(error, context: "cannot record source \(name) in group \(group)")
-            }
+            try KafkaOffsets.commitMetadata(handle, metadata, topic: Topic.staging, partition: 0, group: group)
         }
     }
 }

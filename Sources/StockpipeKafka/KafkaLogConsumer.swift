@@ -1,0 +1,37 @@
+import StockpipeLog
+import StockpipeModel
+
+/// A group member that publishes through the shared producer, then commits.
+final class KafkaLogConsumer: LogConsumer {
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let chain = CommitChain()
+
+    init(consumer: KafkaConsumer, producer: KafkaProducer) {
+        self.consumer = consumer
+        self.producer = producer
+    }
+
+    func takeResumedState() async -> KeyedState { consumer.takeResumedState() }
+
+    func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
+        try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
+    }
+
+    func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws {
+        let delivery = await producer.enqueue(records)
+        try await chain.append { [consumer] in
+            try await delivery.wait()
+            if let last { try await consumer.commit(through: last, state: state) }
+        }
+    }
+
+    func flush() async throws { try await chain.flush() }
+
+    func pause() async { await consumer.pause() }
+    func resume() async { await consumer.resume() }
+
+    func lag() async throws -> Int64 { try await consumer.lag() }
+
+    func close() async { await consumer.close() }
+}

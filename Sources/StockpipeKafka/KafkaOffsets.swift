@@ -1,0 +1,69 @@
+import CRdKafka
+
+/// Offsets: watermarks of partitions and positions committed by groups. Blocking calls.
+enum KafkaOffsets {
+    static func watermarks(_ handle: KafkaHandle, topic: String, partition: Int32,
+                           timeoutMilliseconds: Int32) throws -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let error = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(error, context: "cannot read the offsets of \(topic) partition \(partition)")
+        }
+        return (low, high)
+    }
+
+    /// Commits `metadata` for the handle's group on one partition, at offset 0: such groups never
+    /// consume, the metadata is what they keep (a source's checkpoint, the list of sources).
+    static func commitMetadata(_ handle: KafkaHandle, _ metadata: [UInt8], topic: String, partition: Int32, group: String) throws {
+        let list = rd_kafka_topic_partition_list_new(1)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let element = rd_kafka_topic_partition_list_add(list, topic, partition)!
+        element.pointee.offset = 0
+        ConsumerTracker.attach(metadata, to: element)
+        let error = rd_kafka_commit(handle.pointer, list, 0)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(error, context: "cannot commit to group \(group)")
+        }
+    }
+
+    /// The offsets (and metadata) committed by the handle's own group.
+    static func committed(_ handle: KafkaHandle, topic: String, partitions: Int32, group: String,
+                          timeoutMilliseconds: Int32) throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
+        let list = rd_kafka_topic_partition_list_new(partitions)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in 0..<partitions { rd_kafka_topic_partition_list_add(list, topic, partition) }
+        let error = rd_kafka_committed(handle.pointer, list, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(error, context: "cannot read the positions of group \(group) on \(topic)")
+        }
+        var result: [Int32: (Int64, [UInt8])] = [:]
+        for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)) {
+            let metadata = element.metadata.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: element.metadata_size)) } ?? []
+            result[element.partition] = (element.offset, metadata)
+        }
+        return result
+    }
+}
+
+/// Positions committed by any group, read through a short-lived client of that group.
+enum GroupOffsets {
+    static func committed(_ configuration: KafkaConfiguration, group: String, topic: String,
+                          partitions: Int32) async throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
+        let handle = try GroupOffsets.client(configuration, group: group)
+        return try await BlockingThread(name: "kafka-offsets").runOnce {
+            defer { rd_kafka_destroy(handle.pointer) }
+            return try KafkaOffsets.committed(handle, topic: topic, partitions: partitions, group: group,
+                                              timeoutMilliseconds: 8_000)
+        }
+    }
+
+    /// A consumer client of `group` that never joins it: for reading and committing positions.
+    static func client(_ configuration: KafkaConfiguration, group: String) throws -> KafkaHandle {
+        var properties = KafkaConsumer.defaults
+        properties.merge(configuration.properties(for: .consumer)) { _, given in given }
+        properties["group.id"] = group
+        return try KafkaHandle.make(RD_KAFKA_CONSUMER, conf: try KafkaConfiguration(properties).makeConf(),
+                                    brokers: configuration.brokers)
+    }
+}
