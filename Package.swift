@@ -20,6 +20,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Byte-level JSON reading and writing, tuned for the feed's small messages.
@@ -56,11 +62,34 @@ let package = Package(
             swiftSettings: strict),
         // Where records come from: the simulator and NDJSON replay.
         .target(name: "StockpipeSources", dependencies: ["StockpipeModel"], swiftSettings: strict),
+        // Finnhub: the WebSocket trade stream and the REST quote poller, with reconnects and rate limits.
+        .target(
+            name: "StockpipeFinnhub",
+            dependencies: [
+                "StockpipeJSON", "StockpipeModel", "StockpipeSources",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
+        // A Finnhub-compatible server fed by the simulator, with fault injection: demos and tests.
+        .target(
+            name: "StockpipeFinnhubServer",
+            dependencies: [
+                "StockpipeJSON", "StockpipeModel", "StockpipeSources",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
         // Ingest, validate and load as services, plus configuration.
         .target(
             name: "StockpipePipeline",
             dependencies: [
                 "StockpipeJSON", "StockpipeModel", "StockpipeLog", "StockpipeKafka", "StockpipeStore", "StockpipeSources",
+                "StockpipeFinnhub",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -70,6 +99,7 @@ let package = Package(
             name: "StockpipeCLI",
             dependencies: [
                 "StockpipePipeline", "StockpipeKafka", "StockpipeLog", "StockpipeJSON", "StockpipeModel",
+                "StockpipeFinnhubServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -228,3 +228,11 @@ public struct Simulator {
         return writer.bytes
     }
 }
+
+extension Simulator {
+    /// Whether the simulator has a profile of its own for `symbol` (others get a made-up one).
+    public static func knows(_ symbol: String) -> Bool { SymbolProfile.known[symbol] != nil }
+
+    /// The price `symbol` starts from.
+    public static func referencePrice(_ symbol: String) -> Double { SymbolProfile.profile(for: symbol).price }
+}
