@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "StockpipeTests",
             // The CLI tests run the built `stockpipe` binary, so the tests depend on it.
-            dependencies: ["StockpipePipeline", "StockpipeCLI"],
+            dependencies: ["StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer"],
             swiftSettings: strict),
     ]
 )

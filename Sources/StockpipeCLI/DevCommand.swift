@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import StockpipeFinnhubServer
 import StockpipeKafka
 import StockpipeModel
 import StockpipePipeline
@@ -9,7 +10,7 @@ import StockpipePipeline
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev", abstract: "Local stand-ins for external services, for demos and development.",
-        subcommands: [Kafka.self])
+        subcommands: [Kafka.self, FinnhubServerCommand.self])
 
     struct Kafka: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -43,4 +44,72 @@ func waitForTerminationSignal() async {
         services: [.init(service: UntilSignalled())], gracefulShutdownSignals: [.sigterm, .sigint],
         logger: Logger(label: "stockpipe.dev")))
     try? await group.run()
+}
+
+struct FinnhubServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finnhub-server",
+        abstract: "A Finnhub-compatible server fed by the simulator (REST quotes and the WebSocket trade stream), "
+            + "with fault injection; point stockpipe at it with finnhub.ws-url and finnhub.rest-url.")
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "HOST")) var host = "127.0.0.1"
+    @Option(help: ArgumentHelp("Port to listen on (0: any free one).", valueName: "P")) var port = 8090
+    @Option(help: ArgumentHelp("The only API key to accept (default: any).", valueName: "TOKEN")) var token: String?
+    @Option(help: ArgumentHelp("Simulated trades per second per connection.", valueName: "N")) var rate: Double = 200
+    @Option(help: ArgumentHelp("Simulator seed.", valueName: "N")) var seed: UInt64 = 1
+    @Option(name: .customLong("drop-every"), help: ArgumentHelp("Close each WebSocket after N messages.", valueName: "N"))
+    var dropEvery: Int?
+    @Option(name: .customLong("malformed-every"), help: ArgumentHelp("Send a frame that is not JSON every N messages.", valueName: "N"))
+    var malformedEvery: Int?
+    @Option(name: .customLong("max-symbols"), help: ArgumentHelp("Subscriptions per connection before the symbol-limit error.", valueName: "N"))
+    var maxSymbols = 50
+    @Option(name: .customLong("calls-per-minute"), help: ArgumentHelp("REST calls a minute before 429s.", valueName: "N"))
+    var callsPerMinute = 60
+    @Option(name: .customLong("calls-per-second"), help: ArgumentHelp("REST calls a second before 429s.", valueName: "N"))
+    var callsPerSecond = 30
+    @Option(name: .customLong("text-every"), help: ArgumentHelp("Answer every N-th REST call with a plain-text 200.", valueName: "N"))
+    var textEvery: Int?
+    @Option(name: .customLong("slow-ms"), help: ArgumentHelp("Delay every REST answer.", valueName: "MS")) var slowMilliseconds: Int?
+    @Option(name: .customLong("tls-certificate"), help: ArgumentHelp("PEM certificate: serve HTTPS and WSS.", valueName: "F"))
+    var tlsCertificate: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key of that certificate.", valueName: "F"))
+    var tlsKey: String?
+
+    func run() async throws {
+        var configuration = FinnhubServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.token = token
+        configuration.rate = rate
+        configuration.seed = seed
+        configuration.faults.dropEvery = dropEvery
+        configuration.faults.malformedEvery = malformedEvery
+        configuration.faults.maxSymbols = maxSymbols
+        configuration.faults.callsPerMinute = callsPerMinute
+        configuration.faults.callsPerSecond = callsPerSecond
+        configuration.faults.textEvery = textEvery
+        configuration.faults.slowResponses = slowMilliseconds.map { .milliseconds($0) }
+        switch (tlsCertificate, tlsKey) {
+        case let (certificate?, key?): configuration.tls = (certificate, key)
+        case (nil, nil): break
+        default: throw UserError("--tls-certificate and --tls-key go together")
+        }
+        let server = FinnhubServer(configuration)
+        let scheme = configuration.tls == nil ? ("http", "ws") : ("https", "wss")
+        let task = Task { try await server.run() }
+        for _ in 0..<100 where server.port == nil { try await Task.sleep(for: .milliseconds(50)) }
+        guard let bound = server.port else {
+            task.cancel()
+            _ = try await task.value
+            throw UserError("the Finnhub server did not start on \(host):\(port)")
+        }
+        FileHandle.standardOutput.write(Data("finnhub.ws-url: \(scheme.1)://\(host):\(bound)\nfinnhub.rest-url: \(scheme.0)://\(host):\(bound)/api/v1\n".utf8))
+        say("Finnhub-compatible server on \(host):\(bound); Ctrl-C stops it")
+        await waitForTerminationSignal()
+        task.cancel()
+        _ = try? await task.value
+        let stats = server.stats
+        say("served \(stats.connections) stream connections, \(stats.messages) messages, \(stats.quoteRequests) quote calls "
+            + "(\(stats.rateLimited) answered 429)")
+    }
 }

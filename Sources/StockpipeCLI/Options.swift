@@ -36,6 +36,7 @@ struct CommonOptions: ParsableArguments {
             settings.kafkaProperties[String(property[..<equals])] = String(property[property.index(after: equals)...])
         }
         try adjust(&settings)
+        settings.chooseSource()
         try settings.validate()
         return settings
     }
@@ -104,6 +105,7 @@ struct StageOptions: ParsableArguments {
             if let file = settings.file {
                 settings.file = URL(fileURLWithPath: file).standardizedFileURL.path
                 if source == nil && settings.source == .simulator { settings.source = .replay }
+                settings.sourceChosen = true
             }
         }
     }

@@ -82,10 +82,12 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
         case .replay: parts.append("source: replay of \(settings.file ?? "")")
         case .simulator:
             let symbols = settings.allowsAnySymbol ? "12" : String(settings.symbols.count)
-            parts.append("source: simulator (\(symbols) symbols, \(Int(settings.rate)) trades/s, "
+            parts.append("source: simulator" + (settings.finnhubToken == nil ? ", as no FINNHUB_TOKEN is set" : "") + " (\(symbols) symbols, \(Int(settings.rate)) trades/s, "
                          + "\(settings.badFraction * 100)% defective, seed \(settings.seed)"
                          + (settings.limit.map { ", \($0) records" } ?? "") + ")")
-        case .finnhub: parts.append("source: Finnhub")
+        case .finnhub:
+            parts.append("source: Finnhub trade stream at \(settings.finnhubWebSocketURL) (\(settings.symbols.count) symbols; "
+                         + "the API key is set, and is never printed)")
         }
     }
     if stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard {

@@ -71,7 +71,8 @@ final class StreamConnection: Sendable {
             // A connection that carried data for a while starts the backoff over.
             if ContinuousClock.now - started > .seconds(30) { backoff.reset() }
             let wait = backoff.next()
-            logger.info("reconnecting to Finnhub in \(wait)")
+            let milliseconds = wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000
+            logger.info("reconnecting to Finnhub in \(milliseconds) ms")
             try? await Task.sleep(for: wait)
         }
     }
@@ -79,7 +80,18 @@ final class StreamConnection: Sendable {
     enum StallError: Error { case stalled }
 
     private func connectOnce() async throws {
-        let url = configuration.webSocketURL + (configuration.webSocketURL.contains("?") ? "&" : "?") + "token=" + configuration.token.value
+        // The watchdog covers connecting too: a peer that never answers is a stall like any other.
+        state.withLock { $0.lastMessage = .now }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.makeClient().run() }
+            group.addTask { try await self.watch() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func makeClient() throws -> WebSocketClient {
+        let url = Self.url(configuration.webSocketURL, token: configuration.token)
         var tls: TLSConfiguration?
         if configuration.webSocketURL.hasPrefix("wss:") {
             var client = TLSConfiguration.makeClientConfiguration()
@@ -91,7 +103,7 @@ final class StreamConnection: Sendable {
         // The library's own log lines could carry the URL, and with it the token: keep them quiet.
         var quiet = Logger(label: "stockpipe.finnhub.websocket")
         quiet.logLevel = .critical
-        let client = WebSocketClient(
+        return WebSocketClient(
             url: url, configuration: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(20))),
             tlsConfiguration: tls, logger: quiet
         ) { [self] inbound, outbound, _ in
@@ -100,19 +112,22 @@ final class StreamConnection: Sendable {
             }
             let connections = state.withLock { state in
                 state.counters.connections += 1
-                state.lastMessage = .now
                 return state.counters.connections
             }
             logger.info("connected to the Finnhub trade stream, \(configuration.symbols.count) symbols subscribed",
                         metadata: ["connection": "\(connections)"])
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.read(inbound) }
-                group.addTask { try await self.watch() }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await read(inbound)
         }
-        try await client.run()
+    }
+
+    /// The stream's URL with the token in its query, and a path (`wss://ws.finnhub.io?token=` has
+    /// none, and the WebSocket client needs one).
+    static func url(_ base: String, token: FinnhubToken) -> String {
+        var base = base
+        if let scheme = base.range(of: "://"), !base[scheme.upperBound...].contains("/") {
+            if let query = base.firstIndex(of: "?") { base.insert("/", at: query) } else { base += "/" }
+        }
+        return base + (base.contains("?") ? "&" : "?") + "token=" + token.value
     }
 
     private func read(_ inbound: WebSocketInboundStream) async throws {

@@ -2,6 +2,7 @@ import Foundation
 import StockpipeModel
 import Logging
 import ServiceLifecycle
+import StockpipeFinnhub
 import StockpipeLog
 import StockpipeSources
 
@@ -44,7 +45,13 @@ public struct PipelineRunner: Sendable {
                 allowListActive: !settings.allowsAnySymbol)
             return SimulatorSource(configuration: configuration, limit: settings.limit, paced: paced)
         case .finnhub:
-            throw UserError("the Finnhub source is not available in this version")
+            guard let configuration = settings.finnhubConfiguration else {
+                throw UserError("--source finnhub needs a Finnhub API key: set FINNHUB_TOKEN")
+            }
+            if drain && settings.limit == nil {
+                throw UserError("--drain with the Finnhub stream needs --limit N, or it would never finish")
+            }
+            return FinnhubTradeSource(configuration: configuration, limit: settings.limit)
         }
     }
 

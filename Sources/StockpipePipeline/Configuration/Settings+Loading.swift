@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeFinnhub
 import Yams
 
 extension Settings {
@@ -28,6 +29,8 @@ extension Settings {
                 try settings.apply(key: key, value: value, origin: "\(path)")
             }
         }
+        // Finnhub's own name for the key, as its documentation and other tools use it.
+        if let token = environment["FINNHUB_TOKEN"].flatMap(FinnhubToken.init) { settings.finnhubToken = token }
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("STOCKPIPE_") && name != "STOCKPIPE_CONFIG" {
             guard let key = Settings.environmentKeys[name] else { continue }
             try settings.apply(key: key, value: value, origin: "environment variable \(name)")
@@ -40,7 +43,8 @@ extension Settings {
         "data-dir", "log", "brokers", "kafka.<property>", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "port", "dashboard",
         "batch-size", "validation.max-future-skew", "validation.max-age", "validation.price-jump-percent",
         "validation.price-jump-window", "validation.symbol-pattern", "retention.staging", "retention.stock_data",
-        "retention.bad_stock_data",
+        "retention.bad_stock_data", "finnhub.token-file", "finnhub.token", "finnhub.ws-url", "finnhub.rest-url",
+        "finnhub.max-symbols", "finnhub.stall-timeout", "finnhub.ca-certificate",
     ]
 
     /// `STOCKPIPE_DATA_DIR` → `data-dir`, `STOCKPIPE_VALIDATION_MAX_AGE` → `validation.max-age`, ...
@@ -54,7 +58,7 @@ extension Settings {
     }
 
     mutating func apply(key: String, value: Any, origin: String) throws {
-        if let nested = value as? [String: Any], ["validation", "retention", "kafka"].contains(key) {
+        if let nested = value as? [String: Any], ["validation", "retention", "kafka", "finnhub"].contains(key) {
             for (inner, innerValue) in nested.sorted(by: { $0.key < $1.key }) {
                 try apply(key: "\(key).\(inner)", value: innerValue, origin: origin)
             }
@@ -78,6 +82,19 @@ extension Settings {
         case "source":
             guard let kind = SourceKind(rawValue: text) else { throw fail("one of simulator, replay, finnhub") }
             source = kind
+            sourceChosen = true
+        case "finnhub.token":
+            finnhubToken = FinnhubToken(text)
+        case "finnhub.token-file":
+            guard let contents = try? String(contentsOfFile: text, encoding: .utf8), let token = FinnhubToken(contents) else {
+                throw UserError("cannot read a Finnhub token from \(text) (finnhub.token-file in \(origin)); check the path and that it is not empty")
+            }
+            finnhubToken = token
+        case "finnhub.ws-url": finnhubWebSocketURL = text
+        case "finnhub.rest-url": finnhubRestURL = text
+        case "finnhub.max-symbols": guard let number = Int(text), number > 0 else { throw fail("a number of symbols") }; finnhubMaxSymbols = number
+        case "finnhub.stall-timeout": finnhubStallTimeout = try Self.duration(text) ?? { throw fail("a duration like 30s") }()
+        case "finnhub.ca-certificate": finnhubCACertificate = text
         case "file": file = text
         case "symbols":
             let list = (value as? [Any])?.map(Self.text(of:)) ?? text.split(separator: ",").map(String.init)

@@ -1,3 +1,4 @@
+import StockpipeFinnhub
 import StockpipeKafka
 import StockpipeModel
 import StockpipeSources
@@ -38,6 +39,16 @@ public struct Settings: Sendable {
     public var retention: [String: Int64] = [
         Topic.staging: 3 * 86_400_000, Topic.stockData: 3 * 86_400_000, Topic.badStockData: 30 * 86_400_000,
     ]
+    /// The Finnhub API key: `FINNHUB_TOKEN`, `finnhub.token-file`, or (discouraged) `finnhub.token`.
+    public var finnhubToken: FinnhubToken?
+    public var finnhubWebSocketURL = "wss://ws.finnhub.io"
+    public var finnhubRestURL = "https://finnhub.io/api/v1"
+    public var finnhubMaxSymbols = 50
+    public var finnhubStallTimeout: Int64 = 30_000
+    /// A PEM certificate to trust for a local server with a self-signed one.
+    public var finnhubCACertificate: String?
+    /// Set when the source was chosen (by key, flag or `--file`); otherwise a token picks Finnhub.
+    public var sourceChosen = false
     /// Records a stage takes from the log at a time.
     public var batchSize = 8_192
 
@@ -58,7 +69,14 @@ public struct Settings: Sendable {
             throw UserError("--source replay needs --file F (an NDJSON file of Finnhub messages)")
         }
         if source == .finnhub {
-            throw UserError("the Finnhub source is not available in this version; use --source simulator or --source replay --file F")
+            guard finnhubToken != nil else {
+                throw UserError("--source finnhub needs a Finnhub API key: set FINNHUB_TOKEN, or finnhub.token-file in the configuration")
+            }
+            guard !allowsAnySymbol else { throw UserError("--source finnhub needs the symbols to subscribe to (--symbols A,B), not *") }
+            if symbols.count > finnhubMaxSymbols {
+                throw UserError("\(symbols.count) symbols, but one Finnhub connection carries at most \(finnhubMaxSymbols) on this plan; "
+                                + "give fewer with --symbols, or raise finnhub.max-symbols if your plan allows more")
+            }
         }
         if log == .kafka, brokers?.isEmpty ?? true {
             throw UserError("--log kafka needs --brokers host:port,... (the Kafka bootstrap servers)")
@@ -90,12 +108,28 @@ extension Settings {
         return KafkaConfiguration(properties)
     }
 
+    /// Without an explicit source, Finnhub when a token is set, else the simulator.
+    public mutating func chooseSource() {
+        if !sourceChosen && finnhubToken != nil { source = .finnhub }
+    }
+
+    public var finnhubConfiguration: FinnhubConfiguration? {
+        guard let finnhubToken else { return nil }
+        var configuration = FinnhubConfiguration(token: finnhubToken, symbols: symbols)
+        configuration.webSocketURL = finnhubWebSocketURL
+        configuration.restURL = finnhubRestURL
+        configuration.maxSymbols = finnhubMaxSymbols
+        configuration.stallTimeout = .milliseconds(finnhubStallTimeout)
+        configuration.trustedCertificate = finnhubCACertificate
+        return configuration
+    }
+
     /// The name the configured source checkpoints under (see ``FeedSource/name``).
     public var sourceName: String {
         switch source {
         case .replay: "replay:\(file ?? "")"
         case .simulator: "simulator:seed=\(seed)"
-        case .finnhub: "finnhub"
+        case .finnhub: "finnhub:ws"
         }
     }
 }

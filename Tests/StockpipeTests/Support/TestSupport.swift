@@ -106,9 +106,15 @@ func startStockpipe(_ arguments: [String], in directory: String? = nil,
 }
 
 /// Runs the binary to completion.
+/// With a `timeout`, the process gets SIGINT (a graceful stop) when it runs that long.
 func runStockpipe(_ arguments: [String], in directory: String? = nil,
-                  environment: [String: String] = [:]) throws -> ProcessResult {
+                  environment: [String: String] = [:], timeout: Duration? = nil) throws -> ProcessResult {
     let (process, stdoutPath, stderrPath) = try startStockpipe(arguments, in: directory, environment: environment)
+    if let timeout {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGINT) }
+    }
     process.waitUntilExit()
     defer {
         try? FileManager.default.removeItem(atPath: stdoutPath)

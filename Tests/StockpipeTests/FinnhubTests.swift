@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import StockpipeFinnhubServer
+import StockpipeModel
+import StockpipePipeline
+import StockpipeSources
+import Testing
+
+/// The real Finnhub clients against the Finnhub-compatible server, over loopback.
+@Suite("Finnhub sources", .serialized, .timeLimit(.minutes(2)))
+struct FinnhubTests {
+    static let token = "t0ken-SECRET-4242"
+
+    /// Starts a server in this process; returns it once it listens.
+    func startServer(_ adjust: (inout FinnhubServerConfiguration) -> Void = { _ in }) async throws -> (FinnhubServer, Task<Void, any Error>) {
+        var configuration = FinnhubServerConfiguration()
+        configuration.port = 0
+        configuration.token = Self.token
+        adjust(&configuration)
+        let server = FinnhubServer(configuration)
+        var quiet = Logger(label: "test.finnhub-server")
+        quiet.logLevel = .error
+        let task = Task { try await server.run(logger: quiet) }
+        for _ in 0..<200 where server.port == nil { try await Task.sleep(for: .milliseconds(25)) }
+        _ = try #require(server.port)
+        return (server, task)
+    }
+
+    /// `wss` goes to `localhost`: TLS names a server by host name (an IP address is no valid SNI).
+    func settings(_ server: FinnhubServer, dataDirectory: String, limit: Int, scheme: String = "ws") -> Settings {
+        var settings = Settings()
+        settings.source = .finnhub
+        settings.sourceChosen = true
+        settings.finnhubToken = .init(Self.token)
+        settings.finnhubWebSocketURL = "\(scheme)://\(scheme == "wss" ? "localhost" : "127.0.0.1"):\(server.port ?? 0)"
+        settings.finnhubRestURL = "http://127.0.0.1:\(server.port ?? 0)/api/v1"
+        settings.limit = limit
+        settings.dataDirectory = dataDirectory
+        settings.dashboard = false
+        return settings
+    }
+
+    @Test func droppedStreamsAreResubscribedAndNothingIsStoredTwice() async throws {
+        let (server, task) = try await startServer { $0.faults.dropEvery = 25 }
+        defer { task.cancel() }
+        let directory = try TemporaryDirectory()
+        let report = try await drain(settings(server, dataDirectory: directory.path, limit: 1_500))
+        let stats = server.stats
+        #expect(stats.connections >= 3, "the server dropped the stream every 25 messages")
+        // Every connection subscribed every symbol again.
+        #expect(stats.subscriptions == stats.connections * Simulator.defaultSymbols.count)
+        #expect(report.staged >= 1_500)
+        #expect(report.balanced, "\(report.text())")
+        #expect(report.store.trades + report.store.quarantined == report.staged)
+        #expect(report.store.quarantineByReason[.duplicate] == nil, "trades were stored twice or flagged as such")
+    }
+
+    @Test func malformedFramesAndTheSymbolLimitAreReportedNotFatal() async throws {
+        let (server, task) = try await startServer {
+            $0.faults.malformedEvery = 10
+            $0.faults.maxSymbols = 5
+        }
+        defer { task.cancel() }
+        let directory = try TemporaryDirectory()
+        let report = try await drain(settings(server, dataDirectory: directory.path, limit: 300))
+        #expect((report.store.quarantineByReason[.malformed] ?? 0) > 0)
+        let counters = try #require(report.sources.first { $0.name == "finnhub:ws" }?.counters)
+        #expect(counters.errors >= 1, "the server's symbol-limit error was not seen")
+        #expect(report.balanced, "\(report.text())")
+    }
+
+    @Test func theTokenAppearsInNoOutput() async throws {
+        let (server, task) = try await startServer {
+            $0.faults.dropEvery = 20
+            $0.faults.malformedEvery = 7
+        }
+        defer { task.cancel() }
+        let directory = try TemporaryDirectory()
+        let port = server.port ?? 0
+        let environment = ["FINNHUB_TOKEN": Self.token, "STOCKPIPE_LOG_LEVEL": "trace",
+                           "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)"]
+        let run = try runStockpipe(["run", "--limit", "400", "--drain", "--no-dashboard", "--data-dir", directory.path],
+                                   environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("source: Finnhub"))
+        let status = try runStockpipe(["status", "--data-dir", directory.path], environment: environment)
+        let statusJSON = try runStockpipe(["status", "--json", "--data-dir", directory.path], environment: environment)
+        // A refused key: the error must not repeat it either.
+        let refused = try runStockpipe(["run", "--limit", "10", "--drain", "--no-dashboard", "--data-dir", directory.file("refused"),
+                                        "--max-age", "7d"],
+                                       environment: environment.merging(["FINNHUB_TOKEN": Self.token + "-wrong"]) { $1 },
+                                       timeout: .seconds(4))
+        let outputs = [run.stdout, run.stderr, status.stdout, status.stderr, statusJSON.stdout, refused.stdout, refused.stderr]
+        #expect(run.stderr.contains("connected to the Finnhub trade stream"))
+        #expect(refused.stderr.contains("Finnhub refused"), "\(refused.stderr)")
+        for output in outputs { #expect(!output.contains(Self.token), "the token leaked: \(output.prefix(2_000))") }
+    }
+
+    @Test func tooManySymbolsAreRefusedUpFront() throws {
+        let symbols = (1...51).map { "S\($0)" }.joined(separator: ",")
+        let result = try runStockpipe(["run", "--symbols", symbols, "--no-dashboard", "--data-dir", try TemporaryDirectory().path],
+                                      environment: ["FINNHUB_TOKEN": Self.token])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("at most 50"), "\(result.stderr)")
+        #expect(!result.stderr.contains(Self.token))
+    }
+
+    @Test func theStreamWorksOverTLS() async throws {
+        let directory = try TemporaryDirectory()
+        let (certificate, key) = (directory.file("cert.pem"), directory.file("key.pem"))
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+                             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+        openssl.standardError = FileHandle.nullDevice
+        openssl.standardOutput = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+        let (server, task) = try await startServer {
+            $0.tls = (certificate, key)
+            $0.faults.dropEvery = 10
+        }
+        defer { task.cancel() }
+        var settings = settings(server, dataDirectory: directory.file("data"), limit: 500, scheme: "wss")
+        settings.finnhubCACertificate = certificate
+        let report = try await drain(settings)
+        #expect(report.staged >= 500)
+        #expect(server.stats.connections >= 2)
+        #expect(report.balanced, "\(report.text())")
+    }
+}
