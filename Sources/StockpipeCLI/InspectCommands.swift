@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
 
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "query", abstract: "Read trades or candles from the store.", subcommands: [Trades.self, Candles.self])
+        commandName: "query", abstract: "Read trades, candles or quotes from the store.", subcommands: [Trades.self, Candles.self, Quotes.self])
 
     struct Trades: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -36,9 +36,13 @@ final class QuoteMarket: Sendable {
             days[symbol] = day
             return day
         }
-        let change = day.last - day.previousClose
-        return [("c", day.last), ("d", change), ("dp", change / day.previousClose * 100), ("h", day.high), ("l", day.low),
-                ("o", day.open), ("pc", day.previousClose), ("t", Double(now / 1_000))]
+        // Quoted to the cent, or to five places below 10 (currencies), as Finnhub quotes them.
+        let scale = day.last < 10 ? 100_000.0 : 100.0
+        func price(_ value: Double) -> Double { (value * scale).rounded() / scale }
+        let change = price(day.last) - price(day.previousClose)
+        return [("c", price(day.last)), ("d", price(change)), ("dp", (change / day.previousClose * 10_000).rounded() / 100),
+                ("h", price(day.high)), ("l", price(day.low)), ("o", price(day.open)), ("pc", price(day.previousClose)),
+                ("t", Double(now / 1_000))]
     }
 }
 

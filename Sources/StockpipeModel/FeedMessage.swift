@@ -5,6 +5,8 @@ public enum FeedMessage {
     /// A trade message; each element is the byte range of one element of `data`.
     case trades([Range<Int>])
     case ping
+    /// `{"type":"quote","symbol":...,"data":{...}}`: a REST quote as the quote poller stages it.
+    case quote(symbol: String?)
     /// `{"type":"error","msg":...}`: reported to the operator, not stored.
     case error(String)
     /// Not JSON, or JSON that is not a message we know.
@@ -16,6 +18,7 @@ public enum FeedMessage {
         guard reader.peekKind() == .object else { return .malformed }
         var type: String?
         var message: String?
+        var symbol: String?
         var items: [Range<Int>]?
         var dataWasNotArray = false
         do {
@@ -37,6 +40,9 @@ public enum FeedMessage {
                         try reader.skipValue()
                         dataWasNotArray = true
                     }
+                } else if key == "symbol" {
+                    symbol = reader.peekKind() == .string ? try reader.readString() : nil
+                    if symbol == nil { try reader.skipValue() }
                 } else if key == "msg" {
                     message = reader.peekKind() == .string ? try reader.readString() : nil
                     if message == nil { try reader.skipValue() }
@@ -53,6 +59,7 @@ public enum FeedMessage {
             guard let items, !dataWasNotArray else { return .malformed }
             return .trades(items)
         case "ping": return .ping
+        case "quote": return .quote(symbol: symbol)
         case "error": return .error(message ?? "")
         default: return .malformed
         }

@@ -55,9 +55,22 @@ public struct PipelineRunner: Sendable {
         }
     }
 
+    /// With Finnhub, the REST quote poller beside the trade stream (unless `finnhub.quote-interval` is 0).
+    /// With `--drain` it polls each symbol once.
+    public func makeQuoteSource() throws -> (any FeedSource)? {
+        guard settings.source == .finnhub, settings.finnhubQuoteInterval > 0, let configuration = settings.finnhubConfiguration else {
+            return nil
+        }
+        return QuotePoller(configuration: configuration, interval: .milliseconds(settings.finnhubQuoteInterval),
+                           rounds: drain ? 1 : nil,
+                           limiter: RateLimiter(perSecond: settings.finnhubCallsPerSecond, perMinute: settings.finnhubCallsPerMinute))
+    }
+
     /// Runs until drained (with `drain`) or until a signal; returns when every stage has stopped.
     public func run(_ backends: Backends) async throws {
-        let coordinator = drain ? DrainCoordinator(upstreamAlreadyDone: PipelineStage.upstream(of: stages)) : nil
+        let quotes = stages.contains(.ingest) ? try makeQuoteSource() : nil
+        let coordinator = drain
+            ? DrainCoordinator(upstreamAlreadyDone: PipelineStage.upstream(of: stages), ingests: quotes == nil ? 1 : 2) : nil
         let last = stages.last
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ service: any Service, stage: Stage?) {
@@ -74,6 +87,9 @@ public struct PipelineRunner: Sendable {
         if stages.contains(.ingest) {
             add(IngestStage(source: try makeSource(), log: backends.log, drain: coordinator, metrics: metrics, logger: logger,
                             backpressure: pacedIngest), stage: .ingest)
+        }
+        if let quotes {
+            add(IngestStage(source: quotes, log: backends.log, drain: coordinator, metrics: metrics, logger: logger), stage: .ingest)
         }
         if stages.contains(.validate) {
             add(ValidateStage(log: backends.log, rules: settings.effectiveValidation, batchSize: settings.batchSize,

@@ -36,7 +36,7 @@ public struct StatusReport: Sendable {
 
     /// Records the sources staged, each counted once: the counters are committed with each
     /// source's checkpoint, so they stay exact where a log may deliver a record twice (Kafka).
-    public var staged: Int64 { sources.reduce(0) { $0 + Int64($1.counters.trades + $1.counters.malformed) } }
+    public var staged: Int64 { sources.reduce(0) { $0 + Int64($1.counters.staged) } }
     /// Records in `staging` beyond those: written there by other producers, or sent again after
     /// a restart (Kafka delivers at least once; the store keeps each record once).
     public var stagedElsewhere: Int64 {
@@ -45,7 +45,7 @@ public struct StatusReport: Sendable {
     public var redriven: Int64 { Int64(sources.first { $0.name == Self.redriveSource }?.counters.trades ?? 0) }
     public var pending: Int64 { stages.reduce(0) { $0 + $1.lag } }
     /// Every staged record (less those staged again from the quarantine) is accounted for.
-    public var balanced: Bool { staged - redriven == store.trades + store.quarantined + pending }
+    public var balanced: Bool { staged - redriven == store.trades + store.quotes + store.quarantined + pending }
 
     public func json() -> String {
         var writer = JSONWriter(capacity: 2048)
@@ -59,6 +59,7 @@ public struct StatusReport: Sendable {
             writer.key("messages"); writer.integer(Int64(source.counters.messages))
             writer.key("trades"); writer.integer(Int64(source.counters.trades))
             writer.key("malformed"); writer.integer(Int64(source.counters.malformed))
+            writer.key("quotes"); writer.integer(Int64(source.counters.quotes))
             writer.key("pings"); writer.integer(Int64(source.counters.pings))
             writer.key("errors"); writer.integer(Int64(source.counters.errors))
             writer.key("emptyMessages"); writer.integer(Int64(source.counters.empty))
@@ -92,6 +93,7 @@ public struct StatusReport: Sendable {
         writer.key("candles"); writer.integer(store.candles)
         writer.key("symbols"); writer.integer(store.symbols)
         writer.key("quarantined"); writer.integer(store.quarantined)
+        writer.key("quotes"); writer.integer(store.quotes)
         writer.objectEnd()
         writer.key("quarantine")
         writer.objectStart()
@@ -104,7 +106,7 @@ public struct StatusReport: Sendable {
         writer.key("staged"); writer.integer(staged)
         writer.key("stagedElsewhere"); writer.integer(stagedElsewhere)
         writer.key("redriven"); writer.integer(redriven)
-        writer.key("stored"); writer.integer(store.trades)
+        writer.key("stored"); writer.integer(store.trades + store.quotes)
         writer.key("quarantined"); writer.integer(store.quarantined)
         writer.key("pending"); writer.integer(pending)
         writer.key("balanced"); writer.bool(balanced)
@@ -118,7 +120,8 @@ public struct StatusReport: Sendable {
         for source in sources {
             let c = source.counters
             lines.append("source  \(source.name)")
-            lines.append("        \(n(c.messages)) messages: \(n(c.trades)) trades staged, \(n(c.malformed)) malformed staged, "
+            lines.append("        \(n(c.messages)) messages: \(n(c.trades)) trades staged, " + (c.quotes > 0 ? "\(n(c.quotes)) quotes staged, " : "")
+                         + "\(n(c.malformed)) malformed staged, "
                          + "\(n(c.pings)) pings ignored, \(n(c.errors)) feed errors, \(n(c.empty)) empty")
         }
         lines.append("")
@@ -144,7 +147,8 @@ public struct StatusReport: Sendable {
         }
         let verdict = balanced ? "balanced" : "NOT balanced"
         lines.append("reconciliation  staged \(n(staged))" + (redriven > 0 ? " − re-driven \(n(redriven))" : "")
-                     + " = stored \(n(store.trades)) + quarantined \(n(store.quarantined)) + pending \(n(pending))  → \(verdict)")
+                     + " = stored \(n(store.trades + store.quotes))" + (store.quotes > 0 ? " (\(n(store.quotes)) quotes)" : "")
+                     + " + quarantined \(n(store.quarantined)) + pending \(n(pending))  → \(verdict)")
         return lines.joined(separator: "\n")
     }
 

@@ -57,6 +57,27 @@ extension SQLiteStore {
         }
     }
 
+    public func quotes(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Quote] {
+        try await pool.read { db in
+            let rows: [Row]
+            if let from {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT * FROM quotes WHERE symbol = ? AND received_at BETWEEN ? AND ? ORDER BY received_at LIMIT ?
+                    """, arguments: [symbol, from, to ?? .max, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT * FROM (SELECT * FROM quotes WHERE symbol = ? AND received_at <= ? ORDER BY received_at DESC LIMIT ?)
+                    ORDER BY received_at
+                    """, arguments: [symbol, to ?? .max, limit])
+            }
+            return rows.map {
+                Quote(symbol: $0["symbol"], current: $0["current"], change: $0["change"], percentChange: $0["percent_change"],
+                      high: $0["high"], low: $0["low"], open: $0["open"], previousClose: $0["previous_close"],
+                      timestamp: $0["ts"], receivedAt: $0["received_at"])
+            }
+        }
+    }
+
     public func counts() async throws -> StoreCounts {
         try await pool.read { db in
             let trades = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'trades'") ?? 0
@@ -71,8 +92,10 @@ extension SQLiteStore {
                     byReason[code, default: 0] += count
                 }
             }
-            return StoreCounts(trades: trades, candles: candles, symbols: symbols, quarantined: quarantined,
-                               quarantineByReason: byReason)
+            var counts = StoreCounts(trades: trades, candles: candles, symbols: symbols, quarantined: quarantined,
+                                     quarantineByReason: byReason)
+            counts.quotes = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM quotes") ?? 0
+            return counts
         }
     }
 }

@@ -47,6 +47,15 @@ public final class SQLiteStore: Store {
                 INSERT INTO counters VALUES ('trades', 0);
                 """)
         }
+        migrator.registerMigration("v2-quotes") { db in
+            try db.execute(sql: """
+                CREATE TABLE quotes (
+                    symbol TEXT NOT NULL, received_at INTEGER NOT NULL, ts INTEGER NOT NULL,
+                    current REAL NOT NULL, change REAL, percent_change REAL, high REAL NOT NULL, low REAL NOT NULL,
+                    open REAL NOT NULL, previous_close REAL NOT NULL,
+                    PRIMARY KEY (symbol, received_at)) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
@@ -102,6 +111,16 @@ public final class SQLiteStore: Store {
                                                Data(record.payload), record.origin.json, record.quarantinedAt])
             }
             result.quarantined = quarantine.count
+            // One row per symbol and poll: a redelivered quote lands on its own row again.
+            let quote = try db.cachedStatement(sql: """
+                INSERT INTO quotes (symbol, received_at, ts, current, change, percent_change, high, low, open, previous_close)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """)
+            for item in batch.quotes {
+                try quote.execute(arguments: [item.symbol, item.receivedAt, item.timestamp, item.current, item.change,
+                                              item.percentChange, item.high, item.low, item.open, item.previousClose])
+                result.quotes += db.changesCount
+            }
             try db.execute(sql: "UPDATE counters SET value = value + ? WHERE name = 'trades'", arguments: [result.inserted])
             return result
         }

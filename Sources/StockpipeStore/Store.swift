@@ -12,6 +12,8 @@ public protocol Store: Sendable {
     func trades(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Trade]
     /// 1-minute candles of `symbol` in [from, to], oldest first.
     func candles(symbol: String, from: Int64?, to: Int64?) async throws -> [Candle]
+    /// Quotes of `symbol` polled in [from, to], oldest first; with no `from`, the latest `limit`.
+    func quotes(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Quote]
     /// Quarantined records, newest first, optionally only those with `reason`.
     func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord]
     func counts() async throws -> StoreCounts
@@ -43,6 +45,7 @@ public struct IncomingTrade: Sendable {
 public struct StoreBatch: Sendable {
     public var trades: [IncomingTrade]
     public var quarantine: [QuarantineRecord]
+    public var quotes: [Quote] = []
     /// Set by ``preparedForInsert()``, off the store's writer: the insert order, and the candles of
     /// all `trades`.
     var order: [Int]?
@@ -62,6 +65,8 @@ public struct StoreWriteResult: Sendable, Equatable {
     /// Trades already stored from another source, now quarantined as `duplicate`.
     public var duplicates = 0
     public var quarantined = 0
+    /// Quotes stored for the first time.
+    public var quotes = 0
 
     public init() {}
 }
@@ -72,6 +77,7 @@ public struct StoreCounts: Sendable, Equatable {
     public var symbols: Int64
     public var quarantined: Int64
     public var quarantineByReason: [ReasonCode: Int64]
+    public var quotes: Int64 = 0
 
     public init(trades: Int64, candles: Int64, symbols: Int64, quarantined: Int64, quarantineByReason: [ReasonCode: Int64]) {
         self.trades = trades

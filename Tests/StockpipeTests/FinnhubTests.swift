@@ -33,7 +33,7 @@ struct FinnhubTests {
         settings.sourceChosen = true
         settings.finnhubToken = .init(Self.token)
         settings.finnhubWebSocketURL = "\(scheme)://\(scheme == "wss" ? "localhost" : "127.0.0.1"):\(server.port ?? 0)"
-        settings.finnhubRestURL = "http://127.0.0.1:\(server.port ?? 0)/api/v1"
+        settings.finnhubRestURL = scheme == "wss" ? "https://localhost:\(server.port ?? 0)/api/v1" : "http://127.0.0.1:\(server.port ?? 0)/api/v1"
         settings.limit = limit
         settings.dataDirectory = dataDirectory
         settings.dashboard = false
@@ -51,7 +51,7 @@ struct FinnhubTests {
         #expect(stats.subscriptions == stats.connections * Simulator.defaultSymbols.count)
         #expect(report.staged >= 1_500)
         #expect(report.balanced, "\(report.text())")
-        #expect(report.store.trades + report.store.quarantined == report.staged)
+        #expect(report.store.trades + report.store.quotes + report.store.quarantined == report.staged)
         #expect(report.store.quarantineByReason[.duplicate] == nil, "trades were stored twice or flagged as such")
     }
 
@@ -78,9 +78,10 @@ struct FinnhubTests {
         let directory = try TemporaryDirectory()
         let port = server.port ?? 0
         let environment = ["FINNHUB_TOKEN": Self.token, "STOCKPIPE_LOG_LEVEL": "trace",
-                           "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)"]
+                           "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)",
+                           "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(port)/api/v1"]
         let run = try runStockpipe(["run", "--limit", "400", "--drain", "--no-dashboard", "--data-dir", directory.path],
-                                   environment: environment)
+                                   environment: environment, timeout: .seconds(90))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("source: Finnhub"))
         let status = try runStockpipe(["status", "--data-dir", directory.path], environment: environment)
@@ -99,7 +100,7 @@ struct FinnhubTests {
     @Test func tooManySymbolsAreRefusedUpFront() throws {
         let symbols = (1...51).map { "S\($0)" }.joined(separator: ",")
         let result = try runStockpipe(["run", "--symbols", symbols, "--no-dashboard", "--data-dir", try TemporaryDirectory().path],
-                                      environment: ["FINNHUB_TOKEN": Self.token])
+                                      environment: ["FINNHUB_TOKEN": Self.token], timeout: .seconds(30))
         #expect(result.status == 2)
         #expect(result.stderr.contains("at most 50"), "\(result.stderr)")
         #expect(!result.stderr.contains(Self.token))
@@ -128,5 +129,65 @@ struct FinnhubTests {
         #expect(report.staged >= 500)
         #expect(server.stats.connections >= 2)
         #expect(report.balanced, "\(report.text())")
+    }
+
+    func quoteSettings(_ server: FinnhubServer, _ directory: TemporaryDirectory, symbols: [String]) -> Settings {
+        var settings = settings(server, dataDirectory: directory.path, limit: 20)
+        settings.symbols = symbols
+        return settings
+    }
+
+    @Test func quotesAreStoredAndAllZeroQuotesQuarantinedAsNoData() async throws {
+        let (server, task) = try await startServer { $0.faults.textEvery = 4 }
+        defer { task.cancel() }
+        let directory = try TemporaryDirectory()
+        let report = try await drain(quoteSettings(server, directory, symbols: ["AAPL", "MSFT", "ZZZZ", "NVDA", "BINANCE:BTCUSDT"]))
+        // Five polls: the fourth answered with plain text, ZZZZ with zeros.
+        #expect(report.store.quotes == 3)
+        #expect(report.store.quarantineByReason[.noData] == 1)
+        #expect(report.store.quarantineByReason[.malformed] == 1)
+        #expect(report.balanced, "\(report.text())")
+        let quotes = try runStockpipe(["query", "quotes", "--symbol", "AAPL", "--json", "--data-dir", directory.path])
+        let list = try #require(try parseJSON(quotes.stdout) as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(Set(list[0].keys) == ["symbol", "current", "change", "percentChange", "high", "low", "open", "previousClose",
+                                      "timestamp", "receivedAt"])
+    }
+
+    @Test func aRateLimitStormLosesNothingAndTheLimiterAvoidsIt() async throws {
+        let symbols = ["AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "META", "GOOGL", "BRK.B"]
+        // The client allows more than the server: 429s come, are waited out as told, and every quote arrives.
+        let (server, task) = try await startServer { $0.faults.callsPerSecond = 3 }
+        defer { task.cancel() }
+        let stormDirectory = try TemporaryDirectory()
+        let storm = try await drain(quoteSettings(server, stormDirectory, symbols: symbols))
+        #expect(server.stats.rateLimited > 0, "the server never limited: no storm to weather")
+        #expect(storm.store.quotes == Int64(symbols.count))
+        #expect(storm.balanced, "\(storm.text())")
+
+        // The client's own limit under the server's: no 429 at all.
+        let (calm, calmTask) = try await startServer { $0.faults.callsPerSecond = 3 }
+        defer { calmTask.cancel() }
+        let calmDirectory = try TemporaryDirectory()
+        var settings = quoteSettings(calm, calmDirectory, symbols: symbols)
+        settings.finnhubCallsPerSecond = 2
+        let report = try await drain(settings)
+        #expect(calm.stats.rateLimited == 0)
+        #expect(calm.stats.quoteRequests == symbols.count)
+        #expect(report.store.quotes == Int64(symbols.count))
+    }
+
+    @Test func aRefusedKeyStopsWithOneClearLine() async throws {
+        let (server, task) = try await startServer()
+        defer { task.cancel() }
+        let port = server.port ?? 0
+        let result = try runStockpipe(["run", "--symbols", "AAPL", "--limit", "10", "--drain", "--no-dashboard",
+                                       "--data-dir", try TemporaryDirectory().path],
+                                      environment: ["FINNHUB_TOKEN": "not-the-key-77", "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)",
+                                                    "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(port)/api/v1"],
+                                      timeout: .seconds(30))
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("Finnhub refused the quote request (HTTP 401): check FINNHUB_TOKEN"), "\(result.stderr)")
+        #expect(!result.stderr.contains("not-the-key-77"))
     }
 }

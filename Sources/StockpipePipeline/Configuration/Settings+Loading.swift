@@ -44,7 +44,8 @@ extension Settings {
         "batch-size", "validation.max-future-skew", "validation.max-age", "validation.price-jump-percent",
         "validation.price-jump-window", "validation.symbol-pattern", "retention.staging", "retention.stock_data",
         "retention.bad_stock_data", "finnhub.token-file", "finnhub.token", "finnhub.ws-url", "finnhub.rest-url",
-        "finnhub.max-symbols", "finnhub.stall-timeout", "finnhub.ca-certificate",
+        "finnhub.max-symbols", "finnhub.stall-timeout", "finnhub.ca-certificate", "finnhub.quote-interval",
+        "finnhub.calls-per-minute", "finnhub.calls-per-second",
     ]
 
     /// `STOCKPIPE_DATA_DIR` → `data-dir`, `STOCKPIPE_VALIDATION_MAX_AGE` → `validation.max-age`, ...
@@ -95,6 +96,11 @@ extension Settings {
         case "finnhub.max-symbols": guard let number = Int(text), number > 0 else { throw fail("a number of symbols") }; finnhubMaxSymbols = number
         case "finnhub.stall-timeout": finnhubStallTimeout = try Self.duration(text) ?? { throw fail("a duration like 30s") }()
         case "finnhub.ca-certificate": finnhubCACertificate = text
+        case "finnhub.quote-interval": finnhubQuoteInterval = try Self.duration(text) ?? { throw fail("a duration like 60s, or 0") }()
+        case "finnhub.calls-per-minute":
+            guard let number = Int(text), number > 0 else { throw fail("a number of calls") }; finnhubCallsPerMinute = number
+        case "finnhub.calls-per-second":
+            guard let number = Int(text), number > 0 else { throw fail("a number of calls") }; finnhubCallsPerSecond = number
         case "file": file = text
         case "symbols":
             let list = (value as? [Any])?.map(Self.text(of:)) ?? text.split(separator: ",").map(String.init)

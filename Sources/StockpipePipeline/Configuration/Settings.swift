@@ -45,6 +45,10 @@ public struct Settings: Sendable {
     public var finnhubRestURL = "https://finnhub.io/api/v1"
     public var finnhubMaxSymbols = 50
     public var finnhubStallTimeout: Int64 = 30_000
+    /// How often each symbol's REST quote is polled (0: not at all), and the plan's call limits.
+    public var finnhubQuoteInterval: Int64 = 60_000
+    public var finnhubCallsPerMinute = 60
+    public var finnhubCallsPerSecond = 30
     /// A PEM certificate to trust for a local server with a self-signed one.
     public var finnhubCACertificate: String?
     /// Set when the source was chosen (by key, flag or `--file`); otherwise a token picks Finnhub.

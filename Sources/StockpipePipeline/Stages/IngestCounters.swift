@@ -14,8 +14,19 @@ public struct IngestCounters: Codable, Sendable, Equatable {
     public var errors = 0
     /// Trade messages with no trades.
     public var empty = 0
+    /// REST quotes staged.
+    public var quotes = 0
 
     public init() {}
+
+    /// Counters saved before a field existed read as 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func read(_ key: CodingKeys) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        (messages, trades, malformed, pings, errors, empty, quotes) =
+            (try read(.messages), try read(.trades), try read(.malformed), try read(.pings), try read(.errors), try read(.empty),
+             try read(.quotes))
+    }
 
     public init(json: [UInt8]?) {
         self = json.flatMap { try? JSONDecoder().decode(IngestCounters.self, from: Data($0)) } ?? IngestCounters()
@@ -26,6 +37,6 @@ public struct IngestCounters: Codable, Sendable, Equatable {
     }
 
     /// Records this source put on `staging`.
-    public var staged: Int { trades + malformed }
+    public var staged: Int { trades + malformed + quotes }
 }
 

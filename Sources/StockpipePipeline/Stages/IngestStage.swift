@@ -79,6 +79,11 @@ public struct IngestStage: Service {
                 if ranges.isEmpty { counters.empty += 1 }
                 records += tradeRecords(message.bytes, ranges: ranges, origin: origin, now: now)
                 counters.trades += ranges.count
+            case .quote(let symbol):
+                counters.quotes += 1
+                records.append(OutgoingRecord(topic: Topic.staging, key: symbol ?? "", value: message.bytes,
+                                              headers: [RecordHeader(Header.kind, "quote"), RecordHeader(Header.source, origin)],
+                                              timestamp: now))
             case .ping:
                 counters.pings += 1
                 metrics.add(.ignored, 1)

@@ -65,7 +65,10 @@ public struct LoadStage: Service {
         batch.trades.reserveCapacity(records.count)
         records.withUnsafeBufferPointer { records in
             for index in records.indices {
-                if let trade = try? Trade(json: records[index].value) {
+                if records[index].headers[header: Header.kind] == "quote" {
+                    if let quote = try? Quote(json: records[index].value) { batch.quotes.append(quote) }
+                    else { batch.quarantine.append(unreadable(records[index])) }
+                } else if let trade = try? Trade(json: records[index].value) {
                     batch.trades.append(IncomingTrade(trade: trade, origin: records[index].origin,
                                                       redriven: records[index].headers[header: Header.redriven] != nil))
                 } else {

@@ -75,18 +75,23 @@ public struct Backpressure: Sendable {
 /// Lets a downstream stage in `--drain` mode know that everything upstream has finished, so that
 /// an empty topic means done rather than not yet.
 public final class DrainCoordinator: Sendable {
-    private let finished = Mutex<Set<PipelineStage>>([])
+    private let finished = Mutex<[PipelineStage: Int]>([:])
+    /// Ingest services in this process (trades and quotes are two); all must finish.
+    private let ingests: Int
 
     /// `upstreamAlreadyDone`: for a stage running alone, whose upstream is another process.
-    public init(upstreamAlreadyDone: [PipelineStage] = []) {
-        finished.withLock { $0.formUnion(upstreamAlreadyDone) }
+    public init(upstreamAlreadyDone: [PipelineStage] = [], ingests: Int = 1) {
+        self.ingests = ingests
+        finished.withLock { finished in
+            for stage in upstreamAlreadyDone { finished[stage] = stage == .ingest ? ingests : 1 }
+        }
     }
 
     public func markFinished(_ stage: PipelineStage) {
-        _ = finished.withLock { $0.insert(stage) }
+        finished.withLock { $0[stage, default: 0] += 1 }
     }
 
     public func isFinished(_ stage: PipelineStage) -> Bool {
-        finished.withLock { $0.contains(stage) }
+        finished.withLock { ($0[stage] ?? 0) >= (stage == .ingest ? ingests : 1) }
     }
 }

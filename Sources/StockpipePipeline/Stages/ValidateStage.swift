@@ -77,8 +77,17 @@ public struct ValidateStage: Service {
             record.headers.append(RecordHeader(Header.source, "\(record.topic)/\(record.partition)/\(record.offset)"))
         }
         let reasons: [ReasonCode]
-        if record.headers[header: Header.kind] == "raw" {
+        let kind = record.headers[header: Header.kind]
+        if kind == "raw" {
             reasons = [.malformed]
+        } else if kind == "quote" {
+            switch validator.validate(quoteJSON: record.value, receivedAt: record.timestamp) {
+            case .valid(let quote):
+                return OutgoingRecord(topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: record.headers,
+                                      timestamp: record.timestamp)
+            case .invalid(let codes):
+                reasons = codes
+            }
         } else {
             let occurrence = record.headers[header: Header.occurrence].flatMap { Int($0) } ?? 0
             switch validator.validate(tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp) {

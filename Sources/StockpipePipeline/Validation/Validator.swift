@@ -18,7 +18,7 @@ public struct Validator {
     /// What is known of each symbol seen, so that one lookup per trade answers every symbol rule.
     private var symbols: [String: SymbolFacts] = [:]
 
-    private struct SymbolFacts {
+    struct SymbolFacts {
         var wellFormed: Bool
         var allowed: Bool
         var reference: Reference?
@@ -114,7 +114,7 @@ public struct Validator {
         return symbols.index(forKey: symbol)
     }
 
-    private func facts(for symbol: String) -> SymbolFacts {
+    func facts(for symbol: String) -> SymbolFacts {
         let wellFormed = (try? symbolRegex.wholeMatch(in: symbol)) != nil
         return SymbolFacts(wellFormed: wellFormed, allowed: rules.allowedSymbols?.contains(symbol) ?? true, reference: nil)
     }
