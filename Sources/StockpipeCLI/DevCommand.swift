@@ -59,6 +59,8 @@ struct FinnhubServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Simulator seed.", valueName: "N")) var seed: UInt64 = 1
     @Option(name: .customLong("drop-every"), help: ArgumentHelp("Close each WebSocket after N messages.", valueName: "N"))
     var dropEvery: Int?
+    @Option(name: .customLong("stall-after"), help: ArgumentHelp("Go silent (connection open) after N messages.", valueName: "N"))
+    var stallAfter: Int?
     @Option(name: .customLong("malformed-every"), help: ArgumentHelp("Send a frame that is not JSON every N messages.", valueName: "N"))
     var malformedEvery: Int?
     @Option(name: .customLong("max-symbols"), help: ArgumentHelp("Subscriptions per connection before the symbol-limit error.", valueName: "N"))
@@ -69,6 +71,10 @@ struct FinnhubServerCommand: AsyncParsableCommand {
     var callsPerSecond = 30
     @Option(name: .customLong("text-every"), help: ArgumentHelp("Answer every N-th REST call with a plain-text 200.", valueName: "N"))
     var textEvery: Int?
+    @Flag(name: .customLong("candles-forbidden"), help: "Answer /stock/candle with 403, as for a plan without it.")
+    var candlesForbidden = false
+    @Option(name: .customLong("bad-candle-every"), help: ArgumentHelp("Make every N-th candle's high fall below its low.", valueName: "N"))
+    var badCandleEvery: Int?
     @Option(name: .customLong("slow-ms"), help: ArgumentHelp("Delay every REST answer.", valueName: "MS")) var slowMilliseconds: Int?
     @Option(name: .customLong("tls-certificate"), help: ArgumentHelp("PEM certificate: serve HTTPS and WSS.", valueName: "F"))
     var tlsCertificate: String?
@@ -76,6 +82,14 @@ struct FinnhubServerCommand: AsyncParsableCommand {
     var tlsKey: String?
 
     func run() async throws {
+        for case let (flag, value?) in [("--drop-every", dropEvery), ("--stall-after", stallAfter), ("--malformed-every", malformedEvery), ("--text-every", textEvery),
+                                        ("--bad-candle-every", badCandleEvery), ("--max-symbols", maxSymbols),
+                                        ("--calls-per-minute", callsPerMinute), ("--calls-per-second", callsPerSecond)] where value < 1 {
+            throw UserError("\(flag) must be at least 1")
+        }
+        guard rate > 0, rate.isFinite, rate <= 1_000_000 else { throw UserError("--rate must be above 0 and at most 1000000") }
+        guard (0...65_535).contains(port) else { throw UserError("--port must be between 0 and 65535") }
+        if let slowMilliseconds, slowMilliseconds < 0 { throw UserError("--slow-ms must not be negative") }
         var configuration = FinnhubServerConfiguration()
         configuration.host = host
         configuration.port = port
@@ -84,10 +98,13 @@ struct FinnhubServerCommand: AsyncParsableCommand {
         configuration.seed = seed
         configuration.faults.dropEvery = dropEvery
         configuration.faults.malformedEvery = malformedEvery
+        configuration.faults.stallAfter = stallAfter
         configuration.faults.maxSymbols = maxSymbols
         configuration.faults.callsPerMinute = callsPerMinute
         configuration.faults.callsPerSecond = callsPerSecond
         configuration.faults.textEvery = textEvery
+        configuration.faults.candlesForbidden = candlesForbidden
+        configuration.faults.badCandleEvery = badCandleEvery
         configuration.faults.slowResponses = slowMilliseconds.map { .milliseconds($0) }
         switch (tlsCertificate, tlsKey) {
         case let (certificate?, key?): configuration.tls = (certificate, key)
@@ -109,7 +126,7 @@ struct FinnhubServerCommand: AsyncParsableCommand {
         task.cancel()
         _ = try? await task.value
         let stats = server.stats
-        say("served \(stats.connections) stream connections, \(stats.messages) messages, \(stats.quoteRequests) quote calls "
+        say("served \(stats.connections) stream connections, \(stats.messages) messages, \(stats.restCalls) REST calls "
             + "(\(stats.rateLimited) answered 429)")
     }
 }

@@ -13,7 +13,8 @@ struct Stockpipe: AsyncParsableCommand {
             + "then STOCKPIPE_* environment variables, then flags; later wins.",
         version: "0.1.0",
         subcommands: [RunCommand.self, IngestCommand.self, ValidateCommand.self, LoadCommand.self, StatusCommand.self,
-                      QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, TopicsCommand.self, DevCommand.self],
+                      QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self,
+                      DevCommand.self],
         defaultSubcommand: RunCommand.self)
 
     /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit.

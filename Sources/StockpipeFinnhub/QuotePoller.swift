@@ -30,23 +30,18 @@ public struct QuotePoller: FeedSource {
 
     public func open(at position: Int64?) throws -> any FeedReader {
         try configuration.checkSymbols()
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let path = configuration.trustedCertificate {
-            tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(path))]
-        }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
-        return QuotePollReader(poller: self, lifetime: .init(client), position: position ?? 0)
+        return QuotePollReader(poller: self, lifetime: .init(try FinnhubREST(configuration)), position: position ?? 0)
     }
 }
 
 struct QuotePollReader: FeedReader {
     /// Shuts the HTTP client down when the reader goes.
     final class Lifetime {
-        let client: HTTPClient
-        init(_ client: HTTPClient) { self.client = client }
+        let rest: FinnhubREST
+        init(_ rest: FinnhubREST) { self.rest = rest }
         deinit {
-            let client = client
-            Task { try? await client.shutdown() }
+            let rest = rest
+            Task { await rest.shutdown() }
         }
     }
 
@@ -94,38 +89,30 @@ struct QuotePollReader: FeedReader {
 
     /// The staged message for one answer; nil when the call is to be made again later.
     private mutating func fetch(_ symbol: String) async throws -> [UInt8]? {
-        let token = poller.configuration.token
-        let encoded = symbol.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? symbol
-        var request = HTTPClientRequest(url: poller.configuration.restURL + "/quote?symbol=" + encoded)
-        request.headers.add(name: "X-Finnhub-Token", value: token.value)
-        let response: HTTPClientResponse
-        let body: ByteBuffer
+        let response: FinnhubREST.Answer
         do {
-            response = try await lifetime.client.execute(request, timeout: .seconds(10))
-            body = try await response.body.collect(upTo: 1 << 20)
+            response = try await lifetime.rest.get("/quote", query: [("symbol", symbol)])
         } catch {
-            await retryLater("the quote of \(symbol) failed: \(token.redact(String(describing: error)))")
+            await retryLater("the quote of \(symbol) failed: \(error)")
             return nil
         }
-        switch response.status.code {
+        switch response.status {
         case 200:
             failures = 0
-            return Self.message(symbol: symbol, body: Array(body.readableBytesView))
+            return Self.message(symbol: symbol, body: response.body)
         case 429:
-            let seconds = response.headers.first(name: "Retry-After").flatMap { Int($0) }
-                ?? response.headers.first(name: "X-Ratelimit-Reset").flatMap { Int64($0) }.map { Int(max(1, $0 - WallClock.milliseconds() / 1_000)) }
-                ?? 60
-            await poller.limiter.pause(until: .now + .seconds(seconds))
+            let wait = FinnhubREST.retryAfter(response.headers)
+            await poller.limiter.pause(until: .now + wait)
             if !warnedAboutLimit {
-                logger.warning("Finnhub's rate limit reached (429); waiting \(seconds) s as it asks, then going on where it stopped")
+                logger.warning("Finnhub's rate limit reached (429); waiting \(wait.components.seconds) s as it asks, then going on where it stopped")
                 warnedAboutLimit = true
             }
             return nil
         case 401, 403:
-            throw SourceError("Finnhub refused the quote request (HTTP \(response.status.code)): check FINNHUB_TOKEN, "
+            throw SourceError("Finnhub refused the quote request (HTTP \(response.status)): check FINNHUB_TOKEN, "
                               + "and that your plan covers \(symbol)")
         default:
-            await retryLater("Finnhub answered the quote of \(symbol) with HTTP \(response.status.code)")
+            await retryLater("Finnhub answered the quote of \(symbol) with HTTP \(response.status)")
             return nil
         }
     }

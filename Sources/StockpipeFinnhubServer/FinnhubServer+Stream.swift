@@ -85,6 +85,10 @@ extension FinnhubServer {
                 if let every = configuration.faults.dropEvery, sent >= every {
                     return  // closing the connection, as a dropped feed does
                 }
+                if let silentAfter = configuration.faults.stallAfter, sent >= silentAfter {
+                    // Open but silent, as a connection whose peer vanished without a close looks.
+                    while !Task.isCancelled { try await Task.sleep(for: .seconds(60)) }
+                }
             }
         }
     }

@@ -15,7 +15,7 @@ public final class FinnhubServer: Sendable {
         public var connections = 0
         public var subscriptions = 0
         public var messages = 0
-        public var quoteRequests = 0
+        public var restCalls = 0
         public var rateLimited = 0
         public var unauthorised = 0
     }

@@ -15,6 +15,8 @@ public struct FinnhubServerConfiguration: Sendable {
     public struct Faults: Sendable {
         /// Close each WebSocket connection after this many messages.
         public var dropEvery: Int?
+        /// Go silent (no trades, no pings) after this many messages on a connection, keeping it open.
+        public var stallAfter: Int?
         /// Send a frame that is not JSON every this many messages.
         public var malformedEvery: Int?
         /// Subscriptions one connection may hold; past it the server answers with an error message.
@@ -25,6 +27,10 @@ public struct FinnhubServerConfiguration: Sendable {
         public var callsPerMinute = 60
         /// Answer every this-many-th REST call with a 200 that is plain text, as Finnhub sometimes does.
         public var textEvery: Int?
+        /// Answer `/stock/candle` with a 403, as Finnhub does for plans without it.
+        public var candlesForbidden = false
+        /// Make every this-many-th candle contradict itself (its high below its low).
+        public var badCandleEvery: Int?
         /// Delay every REST answer by this much.
         public var slowResponses: Duration?
 

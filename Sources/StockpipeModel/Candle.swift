@@ -17,9 +17,12 @@ public struct Candle: Sendable, Equatable {
     /// Sum of price × volume in units of 10⁻¹⁸, exact for the same reason.
     public var notionalUnits: Int128
     public var trades: Int64
+    /// Some or all of it came from Finnhub's own candles (`stockpipe backfill`), not from stored
+    /// trades: its volume is Finnhub's and it has no VWAP.
+    public var backfilled: Bool
 
     public init(symbol: String, interval: Int64, start: Int64, open: Double, high: Double, low: Double, close: Double,
-                volumeUnits: Int128, notionalUnits: Int128, trades: Int64) {
+                volumeUnits: Int128, notionalUnits: Int128, trades: Int64, backfilled: Bool = false) {
         self.symbol = symbol
         self.interval = interval
         self.start = start
@@ -30,13 +33,14 @@ public struct Candle: Sendable, Equatable {
         self.volumeUnits = volumeUnits
         self.notionalUnits = notionalUnits
         self.trades = trades
+        self.backfilled = backfilled
     }
 
     public var volume: Double { Double(volumeUnits) / FixedPoint.scale }
 
     /// Volume-weighted average price; nil when the volume is zero (as for many FX prints).
     public var vwap: Double? {
-        volumeUnits > 0 ? Double(notionalUnits) / Double(volumeUnits) / FixedPoint.scale : nil
+        volumeUnits > 0 && !backfilled ? Double(notionalUnits) / Double(volumeUnits) / FixedPoint.scale : nil
     }
 
     public static let oneMinute: Int64 = 60_000
@@ -63,6 +67,7 @@ public struct Candle: Sendable, Equatable {
                 last.volumeUnits += candle.volumeUnits
                 last.notionalUnits += candle.notionalUnits
                 last.trades += candle.trades
+                last.backfilled = last.backfilled || candle.backfilled
                 result[result.count - 1] = last
             } else {
                 var rolled = candle
@@ -87,6 +92,7 @@ public struct Candle: Sendable, Equatable {
         writer.key("vwap")
         if let vwap { writer.number(vwap) } else { writer.null() }
         writer.key("trades"); writer.integer(trades)
+        writer.key("backfilled"); writer.bool(backfilled)
         writer.objectEnd()
     }
 }

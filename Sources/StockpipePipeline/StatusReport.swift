@@ -91,6 +91,7 @@ public struct StatusReport: Sendable {
         writer.objectStart()
         writer.key("trades"); writer.integer(store.trades)
         writer.key("candles"); writer.integer(store.candles)
+        writer.key("backfilledCandles"); writer.integer(store.backfilledCandles)
         writer.key("symbols"); writer.integer(store.symbols)
         writer.key("quarantined"); writer.integer(store.quarantined)
         writer.key("quotes"); writer.integer(store.quotes)
@@ -136,7 +137,9 @@ public struct StatusReport: Sendable {
                          + pad(n(stage.lag), 13, left: true))
         }
         lines.append("")
-        lines.append("store  \(n(store.trades)) trades, \(n(store.candles)) 1-minute candles, \(n(store.symbols)) symbols, "
+        let backfilled = store.backfilledCandles > 0 ? " (\(n(store.backfilledCandles)) backfilled)" : ""
+        let quotes = store.quotes > 0 ? ", \(n(store.quotes)) quotes" : ""
+        lines.append("store  \(n(store.trades)) trades, \(n(store.candles)) 1-minute candles\(backfilled), \(n(store.symbols)) symbols\(quotes), "
                      + "\(n(store.quarantined)) quarantined")
         let reasons = ReasonCode.allCases.compactMap { code in store.quarantineByReason[code].map { "\(code.rawValue) \(n($0))" } }
         if !reasons.isEmpty { lines.append("quarantine  " + reasons.joined(separator: ", ")) }

@@ -86,7 +86,8 @@ struct CandleAccumulator: Sendable {
             """)
         for (key, partial) in partials {
             var candle = partial
-            if let row = try Row.fetchOne(select, arguments: [key.symbol, key.start]) {
+            // A backfilled candle (no trades) gives way to the first one built from trades.
+            if let row = try Row.fetchOne(select, arguments: [key.symbol, key.start]), (row[6] as Int64) > 0 {
                 var stored = Partial(row: row)
                 stored.add(partial)
                 candle = stored

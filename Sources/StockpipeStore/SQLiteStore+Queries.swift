@@ -36,7 +36,7 @@ extension SQLiteStore {
                            open: row["open"], high: row["high"], low: row["low"], close: row["close"],
                            volumeUnits: FixedPoint.value([UInt8](row["volume"] as Data)),
                            notionalUnits: FixedPoint.value([UInt8](row["notional"] as Data)),
-                           trades: row["trades"])
+                           trades: row["trades"], backfilled: (row["trades"] as Int64) == 0)
                 }
         }
     }
@@ -95,6 +95,7 @@ extension SQLiteStore {
             var counts = StoreCounts(trades: trades, candles: candles, symbols: symbols, quarantined: quarantined,
                                      quarantineByReason: byReason)
             counts.quotes = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM quotes") ?? 0
+            counts.backfilledCandles = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM candles_1m WHERE trades = 0") ?? 0
             return counts
         }
     }

@@ -16,6 +16,10 @@ public protocol Store: Sendable {
     func quotes(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Quote]
     /// Quarantined records, newest first, optionally only those with `reason`.
     func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord]
+    /// Stores 1-minute candles fetched from Finnhub for minutes no stored trade covers; a minute
+    /// backfilled before is replaced. Candles built from trades are never touched, and replace a
+    /// backfilled one as soon as a trade of that minute is stored.
+    func backfill(_ candles: [Candle]) async throws -> BackfillResult
     func counts() async throws -> StoreCounts
     func close() async throws
 }
@@ -71,6 +75,17 @@ public struct StoreWriteResult: Sendable, Equatable {
     public init() {}
 }
 
+public struct BackfillResult: Sendable, Equatable {
+    /// Minutes that had no candle.
+    public var inserted = 0
+    /// Minutes backfilled before, now with Finnhub's latest numbers.
+    public var replaced = 0
+    /// Minutes that already have a candle built from stored trades, left as they are.
+    public var keptFromTrades = 0
+
+    public init() {}
+}
+
 public struct StoreCounts: Sendable, Equatable {
     public var trades: Int64
     public var candles: Int64
@@ -78,6 +93,8 @@ public struct StoreCounts: Sendable, Equatable {
     public var quarantined: Int64
     public var quarantineByReason: [ReasonCode: Int64]
     public var quotes: Int64 = 0
+    /// Of `candles`, those backfilled from Finnhub rather than built from trades.
+    public var backfilledCandles: Int64 = 0
 
     public init(trades: Int64, candles: Int64, symbols: Int64, quarantined: Int64, quarantineByReason: [ReasonCode: Int64]) {
         self.trades = trades

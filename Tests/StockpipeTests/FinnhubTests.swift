@@ -19,7 +19,7 @@ struct FinnhubTests {
         adjust(&configuration)
         let server = FinnhubServer(configuration)
         var quiet = Logger(label: "test.finnhub-server")
-        quiet.logLevel = .error
+        quiet.logLevel = .critical
         let task = Task { try await server.run(logger: quiet) }
         for _ in 0..<200 where server.port == nil { try await Task.sleep(for: .milliseconds(25)) }
         _ = try #require(server.port)
@@ -173,7 +173,7 @@ struct FinnhubTests {
         settings.finnhubCallsPerSecond = 2
         let report = try await drain(settings)
         #expect(calm.stats.rateLimited == 0)
-        #expect(calm.stats.quoteRequests == symbols.count)
+        #expect(calm.stats.restCalls == symbols.count)
         #expect(report.store.quotes == Int64(symbols.count))
     }
 
@@ -189,5 +189,87 @@ struct FinnhubTests {
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("Finnhub refused the quote request (HTTP 401): check FINNHUB_TOKEN"), "\(result.stderr)")
         #expect(!result.stderr.contains("not-the-key-77"))
+    }
+
+    @Test func aSilentStreamIsTakenForDeadAndReplaced() async throws {
+        let (server, task) = try await startServer { $0.faults.stallAfter = 5 }
+        defer { task.cancel() }
+        let directory = try TemporaryDirectory()
+        var settings = settings(server, dataDirectory: directory.path, limit: 300)
+        settings.finnhubStallTimeout = 1_000
+        let report = try await drain(settings)
+        // The server never closes a connection here: only the client's stall watchdog can have replaced it.
+        #expect(server.stats.connections >= 2, "a silent connection was kept")
+        #expect(report.staged >= 300)
+        #expect(report.balanced, "\(report.text())")
+    }
+
+    func environment(_ server: FinnhubServer) -> [String: String] {
+        ["FINNHUB_TOKEN": Self.token, "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(server.port ?? 0)/api/v1"]
+    }
+
+    @Test func backfilledCandlesFillOnlyMinutesWithoutTrades() async throws {
+        let (server, task) = try await startServer { $0.faults.badCandleEvery = 40 }
+        defer { task.cancel() }
+        let directory = try TemporaryDirectory()
+        let now = WallClock.milliseconds()
+        let from = (now - 3 * 3_600_000) / 60_000 * 60_000
+        let to = from + 119 * 60_000
+        let range = ["--symbols", "AAPL", "--from", String(from), "--to", String(to), "--data-dir", directory.path]
+        let first = try runStockpipe(["backfill"] + range, environment: environment(server), timeout: .seconds(60))
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("AAPL: 117 candles from Finnhub; 117 new"), "\(first.stdout)")
+        #expect(first.stdout.contains("not stored: 3 quote_inconsistent"), "every 40th candle contradicts itself: \(first.stdout)")
+
+        // Two trades inside a backfilled minute: the candle built from them takes that minute over.
+        let minute = from + 30 * 60_000
+        let replay = directory.file("trades.ndjson")
+        try #"{"type":"trade","data":[{"s":"AAPL","p":190.5,"t":\#(minute + 5_000),"v":10},{"s":"AAPL","p":190.75,"t":\#(minute + 9_000),"v":30}]}"#
+            .write(toFile: replay, atomically: true, encoding: .utf8)
+        let run = try runStockpipe(["run", "--source", "replay", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.path],
+                                   timeout: .seconds(60))
+        #expect(run.status == 0, "\(run.stderr)")
+        let again = try runStockpipe(["backfill"] + range, environment: environment(server), timeout: .seconds(60))
+        #expect(again.stdout.contains("0 new, 116 refreshed, 1 minutes kept as built from trades"), "\(again.stdout)")
+
+        let query = try runStockpipe(["query", "candles", "--symbol", "AAPL", "--from", String(from), "--to", String(to), "--json",
+                                      "--data-dir", directory.path])
+        let candles = try #require(try parseJSON(query.stdout) as? [[String: Any]])
+        #expect(candles.count == 117)
+        let traded = try #require(candles.first { ($0["start"] as? Int64) == minute })
+        #expect(traded["trades"] as? Int == 2)
+        #expect(traded["backfilled"] as? Bool == false)
+        #expect(traded["volume"] as? Double == 40)
+        #expect(traded["open"] as? Double == 190.5)
+        #expect(traded["vwap"] as? Double != nil)
+        let others = candles.filter { ($0["start"] as? Int64) != minute }
+        #expect(others.allSatisfy { $0["backfilled"] as? Bool == true && $0["vwap"] is NSNull && $0["trades"] as? Int == 0 })
+        #expect(others.allSatisfy { (($0["low"] as? Double) ?? 1) <= (($0["high"] as? Double) ?? 0) })
+        let status = try runStockpipe(["status", "--json", "--data-dir", directory.path])
+        let store = try #require((try parseJSON(status.stdout) as? [String: Any])?["store"] as? [String: Any])
+        #expect(store["backfilledCandles"] as? Int == 116)
+        for output in [first.stdout, first.stderr, again.stdout, again.stderr] { #expect(!output.contains(Self.token)) }
+    }
+
+    @Test func aPlanWithoutCandlesGetsOneClearLine() async throws {
+        let (server, task) = try await startServer { $0.faults.candlesForbidden = true }
+        defer { task.cancel() }
+        let result = try runStockpipe(["backfill", "--symbols", "AAPL", "--data-dir", try TemporaryDirectory().path],
+                                      environment: environment(server), timeout: .seconds(60))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("Finnhub refused the candle request (HTTP 403): stock candles are a premium endpoint"), "\(result.stderr)")
+        #expect(!result.stderr.contains(Self.token))
+        let noToken = try runStockpipe(["backfill", "--symbols", "AAPL", "--data-dir", try TemporaryDirectory().path])
+        #expect(noToken.status == 2)
+        #expect(noToken.stderr.contains("needs a token"), "\(noToken.stderr)")
+    }
+
+    /// `--text-every 0` used to crash the server on its first REST call (a remainder by zero).
+    @Test func theDevServerRefusesFaultIntervalsBelowOne() throws {
+        for flag in ["--text-every", "--drop-every", "--malformed-every", "--bad-candle-every", "--stall-after"] {
+            let result = try runStockpipe(["dev", "finnhub-server", "--port", "0", flag, "0"], timeout: .seconds(10))
+            #expect(result.status == 2, "\(flag): \(result.stderr)")
+            #expect(result.stderr.contains("\(flag) must be at least 1"), "\(result.stderr)")
+        }
     }
 }
