@@ -69,6 +69,8 @@ struct FinnhubServerCommand: AsyncParsableCommand {
     var callsPerMinute = 60
     @Option(name: .customLong("calls-per-second"), help: ArgumentHelp("REST calls a second before 429s.", valueName: "N"))
     var callsPerSecond = 30
+    @Option(name: .customLong("unavailable-first"), help: ArgumentHelp("Answer the first N REST calls with 503.", valueName: "N"))
+    var unavailableFirst = 0
     @Option(name: .customLong("text-every"), help: ArgumentHelp("Answer every N-th REST call with a plain-text 200.", valueName: "N"))
     var textEvery: Int?
     @Flag(name: .customLong("candles-forbidden"), help: "Answer /stock/candle with 403, as for a plan without it.")
@@ -103,6 +105,7 @@ struct FinnhubServerCommand: AsyncParsableCommand {
         configuration.faults.callsPerMinute = callsPerMinute
         configuration.faults.callsPerSecond = callsPerSecond
         configuration.faults.textEvery = textEvery
+        configuration.faults.unavailableFirst = max(0, unavailableFirst)
         configuration.faults.candlesForbidden = candlesForbidden
         configuration.faults.badCandleEvery = badCandleEvery
         configuration.faults.slowResponses = slowMilliseconds.map { .milliseconds($0) }

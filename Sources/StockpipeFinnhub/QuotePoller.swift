@@ -75,9 +75,10 @@ struct QuotePollReader: FeedReader {
             try? await Task.sleep(for: min(wait, .milliseconds(250)))
             return []
         }
-        if index == 0 { nextRound = now + poller.interval }
         let symbol = symbols[index]
         guard let message = try await fetch(symbol) else { return [] }
+        // From the round's first answer: a failed first call must not push the round back.
+        if index == 0 { nextRound = now + poller.interval }
         index += 1
         if index == symbols.count {
             index = 0

@@ -68,6 +68,9 @@ extension FinnhubServer {
             HTTPField.Name("X-Ratelimit-Remaining")!: String(admission.remaining),
             HTTPField.Name("X-Ratelimit-Reset")!: String(now / 1_000 + Int64(max(1, admission.retryAfterSeconds))),
         ]
+        if call <= configuration.faults.unavailableFirst {
+            return .refused(Response(status: .serviceUnavailable))
+        }
         guard admission.admitted else {
             limitHeaders[.retryAfter] = String(admission.retryAfterSeconds)
             return .refused(Self.json(.tooManyRequests, #"{"error":"API limit reached. Please try again later."}"#, headers: limitHeaders))

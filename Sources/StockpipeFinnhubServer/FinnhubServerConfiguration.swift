@@ -25,6 +25,8 @@ public struct FinnhubServerConfiguration: Sendable {
         /// minute on the free one); past them, 429.
         public var callsPerSecond = 30
         public var callsPerMinute = 60
+        /// Answer the first this-many REST calls with 503, as a proxy in trouble does.
+        public var unavailableFirst = 0
         /// Answer every this-many-th REST call with a 200 that is plain text, as Finnhub sometimes does.
         public var textEvery: Int?
         /// Answer `/stock/candle` with a 403, as Finnhub does for plans without it.

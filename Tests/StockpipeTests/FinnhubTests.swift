@@ -272,4 +272,22 @@ struct FinnhubTests {
             #expect(result.stderr.contains("\(flag) must be at least 1"), "\(result.stderr)")
         }
     }
+
+    /// A failed first call of a round used to push the whole round back by the poll interval.
+    @Test func aFailedFirstQuoteCallIsRetriedWithinTheRound() async throws {
+        let (server, task) = try await startServer { $0.faults.unavailableFirst = 1 }
+        defer { task.cancel() }
+        let directory = try TemporaryDirectory()
+        let environment = environment(server).merging([
+            "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(server.port ?? 0)", "STOCKPIPE_FINNHUB_QUOTE_INTERVAL": "1h",
+        ]) { $1 }
+        let run = try runStockpipe(["run", "--symbols", "AAPL,MSFT", "--limit", "20", "--drain", "--no-dashboard",
+                                    "--data-dir", directory.path], environment: environment, timeout: .seconds(45))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("HTTP 503; retrying in"), "\(run.stderr)")
+        for symbol in ["AAPL", "MSFT"] {
+            let quotes = try runStockpipe(["query", "quotes", "--symbol", symbol, "--json", "--data-dir", directory.path])
+            #expect((try parseJSON(quotes.stdout) as? [Any])?.count == 1, "\(symbol): \(quotes.stdout)")
+        }
+    }
 }
