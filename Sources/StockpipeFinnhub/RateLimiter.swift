@@ -6,6 +6,10 @@ public actor RateLimiter {
     public let perMinute: Int
     private var calls: [ContinuousClock.Instant] = []
     private var pausedUntil: ContinuousClock.Instant?
+    /// The windows are a little longer than Finnhub's: calls reach the server later than they leave,
+    /// and unevenly, so spacing them by exactly a second lets two land in the same server second.
+    static let second = Duration.milliseconds(1_100)
+    static let minute = Duration.seconds(61)
 
     public init(perSecond: Int = 30, perMinute: Int = 60) {
         self.perSecond = max(1, perSecond)
@@ -14,11 +18,11 @@ public actor RateLimiter {
 
     /// Zero when a call may go now (and it is counted); otherwise how long until one may.
     public func reserve(now: ContinuousClock.Instant = .now) -> Duration {
-        calls.removeAll { now - $0 >= .seconds(60) }
+        calls.removeAll { now - $0 >= Self.minute }
         if let pausedUntil, pausedUntil > now { return pausedUntil - now }
-        if calls.count >= perMinute { return calls[calls.count - perMinute] + .seconds(60) - now }
-        let lastSecond = calls.filter { now - $0 < .seconds(1) }
-        if lastSecond.count >= perSecond { return lastSecond[lastSecond.count - perSecond] + .seconds(1) - now }
+        if calls.count >= perMinute { return calls[calls.count - perMinute] + Self.minute - now }
+        let lastSecond = calls.filter { now - $0 < Self.second }
+        if lastSecond.count >= perSecond { return lastSecond[lastSecond.count - perSecond] + Self.second - now }
         calls.append(now)
         return .zero
     }
