@@ -116,18 +116,24 @@ struct FinnhubServerCommand: AsyncParsableCommand {
         }
         let server = FinnhubServer(configuration)
         let scheme = configuration.tls == nil ? ("http", "ws") : ("https", "wss")
-        let task = Task { try await server.run() }
-        for _ in 0..<100 where server.port == nil { try await Task.sleep(for: .milliseconds(50)) }
+        let task = Task { try await server.run(shutdownSignals: [.sigint, .sigterm]) }
+        for _ in 0..<100 where server.port == nil {
+            if task.isCancelled { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         guard let bound = server.port else {
             task.cancel()
-            _ = try await task.value
-            throw UserError("the Finnhub server did not start on \(host):\(port)")
+            let reason = await { () async -> String in
+                do { try await task.value; return "it stopped" } catch { return "\(error)" }
+            }()
+            if reason.contains("Address already in use") {
+                throw UserError("port \(port) on \(host) is in use; choose another with --port (0 picks a free one)")
+            }
+            throw UserError("the Finnhub server did not start on \(host):\(port): \(reason)")
         }
         FileHandle.standardOutput.write(Data("finnhub.ws-url: \(scheme.1)://\(host):\(bound)\nfinnhub.rest-url: \(scheme.0)://\(host):\(bound)/api/v1\n".utf8))
         say("Finnhub-compatible server on \(host):\(bound); Ctrl-C stops it")
-        await waitForTerminationSignal()
-        task.cancel()
-        _ = try? await task.value
+        try await task.value
         let stats = server.stats
         say("served \(stats.connections) stream connections, \(stats.messages) messages, \(stats.restCalls) REST calls "
             + "(\(stats.rateLimited) answered 429)")

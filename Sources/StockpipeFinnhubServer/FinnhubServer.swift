@@ -4,6 +4,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
+import UnixSignals
 import Synchronization
 
 /// A Finnhub-compatible server fed by the simulator: `GET /api/v1/quote` and the WebSocket trade
@@ -41,8 +42,8 @@ public final class FinnhubServer: Sendable {
         return token == expected
     }
 
-    /// Serves until the task is cancelled.
-    public func run(logger: Logger = Logger(label: "stockpipe.finnhub-server")) async throws {
+    /// Serves until the task is cancelled, or until one of `shutdownSignals` (then gracefully).
+    public func run(logger: Logger = Logger(label: "stockpipe.finnhub-server"), shutdownSignals: [UnixSignal] = []) async throws {
         let address = BindAddress.hostname(configuration.host, port: configuration.port)
         let onRunning: @Sendable (any Channel) async -> Void = { channel in
             self.boundPort.withLock { $0 = channel.localAddress?.port }
@@ -57,11 +58,11 @@ public final class FinnhubServer: Sendable {
             let app = Application(router: router,
                                   server: try .tls(.http1WebSocketUpgrade(webSocketRouter: webSocket), tlsConfiguration: settings),
                                   configuration: .init(address: address), onServerRunning: onRunning, logger: logger)
-            try await app.runService(gracefulShutdownSignals: [])
+            try await app.runService(gracefulShutdownSignals: shutdownSignals)
         } else {
             let app = Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: webSocket),
                                   configuration: .init(address: address), onServerRunning: onRunning, logger: logger)
-            try await app.runService(gracefulShutdownSignals: [])
+            try await app.runService(gracefulShutdownSignals: shutdownSignals)
         }
     }
 }
