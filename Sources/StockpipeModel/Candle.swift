@@ -92,7 +92,8 @@ public struct Candle: Sendable, Equatable {
         writer.key("vwap")
         if let vwap { writer.number(vwap) } else { writer.null() }
         writer.key("trades"); writer.integer(trades)
-        writer.key("backfilled"); writer.bool(backfilled)
+        // Only when set, so that candles built from trades keep exactly the documented fields.
+        if backfilled { writer.key("backfilled"); writer.bool(true) }
         writer.objectEnd()
     }
 }
