@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Byte-level JSON reading and writing, tuned for the feed's small messages.
@@ -95,15 +97,31 @@ let package = Package(
                 "StockpipeJSON", "StockpipeModel", "StockpipeLog", "StockpipeKafka", "StockpipeStore", "StockpipeSources",
                 "StockpipeFinnhub",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+        // The dashboard and JSON API (Hummingbird), live updates, /metrics.
+        .target(
+            name: "StockpipeDashboard",
+            dependencies: [
+                "StockpipePipeline", "StockpipeStore", "StockpipeModel", "StockpipeJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "StockpipeCLI",
             dependencies: [
                 "StockpipePipeline", "StockpipeKafka", "StockpipeLog", "StockpipeJSON", "StockpipeModel",
-                "StockpipeFinnhubServer",
+                "StockpipeFinnhubServer", "StockpipeDashboard",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -117,7 +135,10 @@ let package = Package(
         .testTarget(
             name: "StockpipeTests",
             // The CLI tests run the built `stockpipe` binary, so the tests depend on it.
-            dependencies: ["StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer"],
+            dependencies: [
+                "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict),
     ]
 )

@@ -4,14 +4,9 @@ import StockpipePipeline
 /// Unix milliseconds, ISO 8601 (`2024-11-24T20:00:00Z`, fractional seconds allowed) or a UTC date.
 func parseTime(_ text: String?, flag: String) throws -> Int64? {
     guard let text else { return nil }
-    if let milliseconds = Int64(text) { return milliseconds }
-    let formatter = ISO8601DateFormatter()
-    for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
-                                                  [.withFullDate]] {
-        formatter.formatOptions = options
-        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
-    }
-    throw UserError("\(flag) must be Unix milliseconds, an ISO 8601 time like 2024-11-24T20:00:00Z, or a date like 2024-11-24")
+    if let time = TimeText.parse(text) { return time }
+    throw UserError("\(flag) must be Unix milliseconds, an ISO 8601 time like 2024-11-24T20:00:00Z, or a date like 2024-11-24, "
+                    + "between 1970 and 9999")
 }
 
 func formatTime(_ milliseconds: Int64) -> String {

@@ -70,8 +70,11 @@ struct StageOptions: ParsableArguments {
     @Flag(help: "Process everything there is (the source to its end, then every topic until no lag is left), then exit.")
     var drain = false
 
-    @Option(help: ArgumentHelp("Dashboard port.", valueName: "P"))
+    @Option(help: ArgumentHelp("Dashboard port (default 8080; 0 picks a free one).", valueName: "P"))
     var port: Int?
+
+    @Option(help: ArgumentHelp("Dashboard address (default 127.0.0.1; others need STOCKPIPE_DASHBOARD_TOKEN).", valueName: "HOST"))
+    var host: String?
 
     @Flag(name: .customLong("no-dashboard"), help: "Do not serve the dashboard.")
     var noDashboard = false
@@ -93,7 +96,7 @@ struct StageOptions: ParsableArguments {
             let flags: [(String, String?)] = [
                 ("source", source), ("file", file), ("symbols", symbols), ("rate", rate.map { String($0) }),
                 ("limit", limit.map { String($0) }), ("seed", seed.map { String($0) }),
-                ("bad-fraction", badFraction.map { String($0) }), ("port", port.map { String($0) }),
+                ("bad-fraction", badFraction.map { String($0) }), ("port", port.map { String($0) }), ("host", host),
                 ("batch-size", batchSize.map { String($0) }), ("validation.max-age", maxAge),
                 ("validation.max-future-skew", maxFutureSkew),
                 ("validation.price-jump-percent", priceJumpPercent.map { String($0) }),

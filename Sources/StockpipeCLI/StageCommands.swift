@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import StockpipeDashboard
 import StockpipePipeline
 
 struct RunCommand: AsyncParsableCommand {
@@ -42,11 +43,17 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions) async th
     let logger = Logger(label: "stockpipe")
     let runner = PipelineRunner(settings: settings, stages: stages, drain: options.drain, showProgress: true, logger: logger)
     if stages.contains(.ingest) { _ = try runner.makeSource() }  // report a bad source before creating anything
+    let withDashboard = stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard
+    if withDashboard { try Dashboard.check(settings.dashboardConfiguration) }
     let backends = try await Backends.open(settings, create: true)
     say(describe(settings, stages: stages, drain: options.drain, dataDirectory: backends.dataDirectory))
     let started = ContinuousClock.now
     do {
-        try await runner.run(backends)
+        let dashboard = withDashboard
+            ? [Dashboard(backends: backends, configuration: settings.dashboardConfiguration, registry: metricsRegistry,
+                         pipeline: runner.metrics)]
+            : []
+        try await runner.run(backends, alongside: dashboard)
     } catch {
         await backends.close()
         throw error
@@ -91,7 +98,7 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
         }
     }
     if stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard {
-        parts.append("no dashboard in this version: watch with `stockpipe status`")
+        parts.append("dashboard at http://\(settings.host):\(settings.port)/")
     }
     parts.append(drain ? "exits when drained" : "Ctrl-C stops")
     return parts.joined(separator: "; ")
@@ -99,4 +106,14 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
 
 func say(_ line: String) {
     FileHandle.standardError.write(Data("stockpipe: \(line)\n".utf8))
+}
+
+extension Settings {
+    var dashboardConfiguration: DashboardConfiguration {
+        var configuration = DashboardConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.token = dashboardToken
+        return configuration
+    }
 }

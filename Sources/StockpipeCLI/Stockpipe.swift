@@ -1,8 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import StockpipePipeline
 import StockpipeSources
+
+/// Everything this process measures, served at the dashboard's `/metrics`.
+let metricsRegistry = PrometheusCollectorRegistry()
 
 @main
 struct Stockpipe: AsyncParsableCommand {
@@ -13,7 +18,7 @@ struct Stockpipe: AsyncParsableCommand {
             + "then STOCKPIPE_* environment variables, then flags; later wins.",
         version: "0.1.0",
         subcommands: [RunCommand.self, IngestCommand.self, ValidateCommand.self, LoadCommand.self, StatusCommand.self,
-                      QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self,
+                      ServeCommand.self, QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self,
                       DevCommand.self],
         defaultSubcommand: RunCommand.self)
 
@@ -24,6 +29,7 @@ struct Stockpipe: AsyncParsableCommand {
             handler.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["STOCKPIPE_LOG_LEVEL"] ?? "") ?? .info
             return handler
         }
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
         let code: Int32
         do {
             var command = try parseAsRoot()

@@ -67,7 +67,8 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Runs until drained (with `drain`) or until a signal; returns when every stage has stopped.
-    public func run(_ backends: Backends) async throws {
+    /// `alongside` run in the same group (the dashboard) and stop with the stages.
+    public func run(_ backends: Backends, alongside: [any Service] = []) async throws {
         let quotes = stages.contains(.ingest) ? try makeQuoteSource() : nil
         let coordinator = drain
             ? DrainCoordinator(upstreamAlreadyDone: PipelineStage.upstream(of: stages), ingests: quotes == nil ? 1 : 2) : nil
@@ -101,6 +102,7 @@ public struct PipelineRunner: Sendable {
             add(RetentionService(log: backends.log), stage: nil)
         }
         if showProgress { add(ProgressReporter(metrics: metrics), stage: nil) }
+        for service in alongside { add(service, stage: nil) }
         var quiet = logger
         quiet.logLevel = .warning
         let group = ServiceGroup(configuration: .init(

@@ -50,6 +50,13 @@ public struct StatusReport: Sendable {
     public func json() -> String {
         var writer = JSONWriter(capacity: 2048)
         writer.objectStart()
+        writeMembers(to: &writer)
+        writer.objectEnd()
+        return writer.string
+    }
+
+    /// The members of ``json()``'s object, for documents that add their own (the dashboard's status).
+    public func writeMembers(to writer: inout JSONWriter) {
         writer.key("dataDirectory"); writer.string(dataDirectory)
         writer.key("sources")
         writer.arrayStart()
@@ -112,8 +119,6 @@ public struct StatusReport: Sendable {
         writer.key("pending"); writer.integer(pending)
         writer.key("balanced"); writer.bool(balanced)
         writer.objectEnd()
-        writer.objectEnd()
-        return writer.string
     }
 
     public func text() -> String {

@@ -20,6 +20,12 @@ public protocol Store: Sendable {
     /// backfilled before is replaced. Candles built from trades are never touched, and replace a
     /// backfilled one as soon as a trade of that minute is stored.
     func backfill(_ candles: [Candle]) async throws -> BackfillResult
+    /// Every symbol with candles: its last price and when it traded, the change over `window` ms
+    /// before that, and the closes of its last `sparkline` minutes.
+    func symbolSummaries(window: Int64, sparkline: Int) async throws -> [SymbolSummary]
+    /// Trades accepted (by trade time) and records quarantined (by the time they were) per
+    /// `bucket` ms, from `from` on.
+    func qualityHistory(from: Int64, bucket: Int64) async throws -> [QualityBucket]
     func counts() async throws -> StoreCounts
     func close() async throws
 }
@@ -73,6 +79,38 @@ public struct StoreWriteResult: Sendable, Equatable {
     public var quotes = 0
 
     public init() {}
+}
+
+public struct SymbolSummary: Sendable, Equatable {
+    public var symbol: String
+    public var last: Double
+    /// Unix ms of the last trade (of the last candle, for a backfilled one).
+    public var lastUpdate: Int64
+    /// The open of the window's first minute: what `change` is measured from.
+    public var reference: Double
+    public var sparkline: [Double]
+    /// The last 1-minute candle.
+    public var latest: Candle?
+
+    public init(symbol: String, last: Double, lastUpdate: Int64, reference: Double, sparkline: [Double]) {
+        self.symbol = symbol
+        self.last = last
+        self.lastUpdate = lastUpdate
+        self.reference = reference
+        self.sparkline = sparkline
+    }
+
+    public var change: Double { last - reference }
+    public var changePercent: Double { reference > 0 ? (last - reference) / reference * 100 : 0 }
+}
+
+public struct QualityBucket: Sendable, Equatable {
+    /// Unix ms, a multiple of the bucket length.
+    public var start: Int64
+    public var accepted: Int64 = 0
+    public var quarantined: [ReasonCode: Int64] = [:]
+
+    public init(start: Int64) { self.start = start }
 }
 
 public struct BackfillResult: Sendable, Equatable {

@@ -42,11 +42,11 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         _ = try directory.write("stockpipe.yaml", lines: ["data-dir: from-file"])
         let file = try directory.write("f.ndjson", lines: [tradeMessage([trade("AAPL")])])
-        _ = try runStockpipe(["run", "--file", file, "--drain"], in: directory.path)
+        _ = try runStockpipe(["run", "--file", file, "--drain", "--port", "0"], in: directory.path)
         #expect(FileManager.default.fileExists(atPath: directory.file("from-file/store.sqlite")))
-        _ = try runStockpipe(["run", "--file", file, "--drain"], in: directory.path, environment: ["STOCKPIPE_DATA_DIR": "from-env"])
+        _ = try runStockpipe(["run", "--file", file, "--drain", "--port", "0"], in: directory.path, environment: ["STOCKPIPE_DATA_DIR": "from-env"])
         #expect(FileManager.default.fileExists(atPath: directory.file("from-env/store.sqlite")))
-        _ = try runStockpipe(["run", "--file", file, "--drain", "--data-dir", "from-flag"], in: directory.path,
+        _ = try runStockpipe(["run", "--file", file, "--drain", "--port", "0", "--data-dir", "from-flag"], in: directory.path,
                              environment: ["STOCKPIPE_DATA_DIR": "from-env"])
         #expect(FileManager.default.fileExists(atPath: directory.file("from-flag/store.sqlite")))
     }

@@ -40,7 +40,8 @@ extension Settings {
 
     /// Every setting by its file key; nested keys are written `validation.max-age`.
     static let keys = [
-        "data-dir", "log", "brokers", "kafka.<property>", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "port", "dashboard",
+        "data-dir", "log", "brokers", "kafka.<property>", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "host", "port", "dashboard",
+        "dashboard-token",
         "batch-size", "validation.max-future-skew", "validation.max-age", "validation.price-jump-percent",
         "validation.price-jump-window", "validation.symbol-pattern", "retention.staging", "retention.stock_data",
         "retention.bad_stock_data", "finnhub.token-file", "finnhub.token", "finnhub.ws-url", "finnhub.rest-url",
@@ -110,6 +111,8 @@ extension Settings {
         case "seed": guard let number = UInt64(text) else { throw fail("a whole number") }; seed = number
         case "bad-fraction": guard let number = Double(text) else { throw fail("a fraction like 0.05") }; badFraction = number
         case "port": guard let number = Int(text) else { throw fail("a port number") }; port = number
+        case "host": guard !text.isEmpty else { throw fail("an address to listen on, like 127.0.0.1") }; host = text
+        case "dashboard-token": dashboardToken = text.isEmpty ? nil : text
         case "dashboard": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; dashboard = flag
         case "batch-size": guard let number = Int(text) else { throw fail("a whole number") }; batchSize = number
         case "validation.max-future-skew": validation.maxFutureSkew = try Self.duration(text) ?? { throw fail("a duration like 60s") }()

@@ -32,7 +32,11 @@ public struct Settings: Sendable {
     public var seed: UInt64 = 1
     /// Share of simulated records that carry a defect.
     public var badFraction: Double = 0.01
+    /// Where the dashboard listens; beyond loopback it needs `dashboardToken`.
+    public var host = "127.0.0.1"
     public var port = 8080
+    /// The bearer token the dashboard and API require (`STOCKPIPE_DASHBOARD_TOKEN`).
+    public var dashboardToken: String?
     public var dashboard = true
     public var validation = ValidationRules()
     /// Per topic, in milliseconds.
@@ -88,7 +92,7 @@ public struct Settings: Sendable {
         if symbols.isEmpty { throw UserError("symbols is empty; give at least one symbol, or * to allow any") }
         if rate <= 0 { throw UserError("rate must be above 0 trades per second") }
         if !(0...1).contains(badFraction) { throw UserError("bad-fraction must be between 0 and 1") }
-        if !(1...65535).contains(port) { throw UserError("port must be between 1 and 65535") }
+        if !(0...65535).contains(port) { throw UserError("port must be between 0 (any free port) and 65535") }
         if batchSize < 1 || batchSize > 100_000 { throw UserError("batch-size must be between 1 and 100000") }
         do {
             _ = try Regex(validation.symbolPattern)

@@ -45,8 +45,10 @@ public struct LoadStage: Service {
             }
             let batch = topic == Topic.stockData ? tradeBatch(records).preparedForInsert() : quarantineBatch(records)
             let (store, metrics, last, consumed) = (store, metrics, records.last, records.count)
+            let stagedAt = topic == Topic.stockData ? records.map(\.timestamp) : []
             try await writes.submit {
                 let result = try await store.write(batch)
+                metrics.recordLatency(stagedAt: stagedAt, now: WallClock.milliseconds())
                 try await consumer.commit(publishing: [], through: last, state: nil)
                 metrics.add(.stored, result.inserted)
                 metrics.add(.duplicates, result.duplicates)

@@ -1,7 +1,9 @@
+import Metrics
 import Synchronization
 
-/// Counters of what this process's stages did, for the progress line and the final summary.
-/// Updated once per batch, so a lock costs nothing that matters.
+/// Counters of what this process's stages did, for the progress line, the final summary, the
+/// dashboard and (through swift-metrics) `/metrics`. Updated once per batch, so a lock costs
+/// nothing that matters.
 public final class PipelineMetrics: Sendable {
     public enum Counter: Sendable, CaseIterable {
         /// Records put on `staging`.
@@ -20,15 +22,59 @@ public final class PipelineMetrics: Sendable {
         case quarantineLoaded
         /// Records load has taken from `stock_data` and `bad_stock_data`.
         case loaded
+
+        /// The label value in `/metrics`.
+        public var name: String {
+            switch self {
+            case .staged: "staged"
+            case .ignored: "ignored"
+            case .validated: "validated"
+            case .rejected: "rejected"
+            case .stored: "stored"
+            case .duplicates: "duplicates"
+            case .quarantineLoaded: "quarantined"
+            case .loaded: "loaded"
+            }
+        }
+    }
+
+    /// Staging to store, over the last stored batch.
+    public struct Latency: Sendable, Equatable {
+        public var p50: Duration
+        public var p99: Duration
+        public var max: Duration
+        /// Unix ms when it was measured.
+        public var measuredAt: Int64
     }
 
     private let counts = Mutex<[Counter: Int]>([:])
+    private let lastLatency = Mutex<Latency?>(nil)
+    private let exported: [Counter: Metrics.Counter]
+    private let latencyTimer: Metrics.Timer
 
-    public init() {}
+    /// Creates the swift-metrics instruments, so bootstrap the metrics system first.
+    public init() {
+        exported = Dictionary(uniqueKeysWithValues: Counter.allCases.map {
+            ($0, Metrics.Counter(label: "stockpipe_records_total", dimensions: [("counter", $0.name)]))
+        })
+        latencyTimer = Metrics.Timer(label: "stockpipe_ingest_to_store_seconds", preferredDisplayUnit: .seconds)
+    }
 
     func add(_ counter: Counter, _ amount: Int) {
         counts.withLock { $0[counter, default: 0] += amount }
+        if amount > 0 { exported[counter]?.increment(by: amount) }
     }
+
+    /// Records how long ago each of `stagedAt` (Unix ms) was staged.
+    func recordLatency(stagedAt: [Int64], now: Int64) {
+        guard !stagedAt.isEmpty else { return }
+        let ages = stagedAt.map { max(0, now - $0) }.sorted()
+        for age in ages { latencyTimer.recordMilliseconds(age) }
+        func at(_ fraction: Double) -> Duration { .milliseconds(ages[min(ages.count - 1, Int(Double(ages.count) * fraction))]) }
+        lastLatency.withLock { $0 = Latency(p50: at(0.5), p99: at(0.99), max: .milliseconds(ages[ages.count - 1]), measuredAt: now) }
+    }
+
+    public var latency: Latency? { lastLatency.withLock { $0 } }
 
     public func value(_ counter: Counter) -> Int {
         counts.withLock { $0[counter, default: 0] }

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import StockpipeModel
+import StockpipePipeline
+
+/// The query parameters of an API request, read with clear errors and size limits.
+struct APIQuery {
+    let parameters: [String: String]
+
+    init(_ request: Request) {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
+        self.parameters = parameters
+    }
+
+    func string(_ name: String) -> String? {
+        parameters[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func symbol() throws -> String {
+        guard let symbol = string("symbol") else { throw APIError.badRequest("symbol is required, e.g. ?symbol=AAPL") }
+        guard symbol.utf8.count <= 64 else { throw APIError.badRequest("symbol is longer than 64 bytes") }
+        return symbol
+    }
+
+    func limit(default value: Int, maximum: Int) throws -> Int {
+        guard let text = string("limit") else { return value }
+        guard let limit = Int(text), (1...maximum).contains(limit) else {
+            throw APIError.badRequest("limit must be a whole number from 1 to \(maximum)")
+        }
+        return limit
+    }
+
+    /// Unix ms, ISO 8601, or a UTC date (`2024-11-24`), as on the command line.
+    func time(_ name: String) throws -> Int64? {
+        guard let text = string(name) else { return nil }
+        guard let time = TimeText.parse(text) else {
+            throw APIError.badRequest("\(name) must be Unix milliseconds, an ISO 8601 time like 2024-11-24T20:00:00Z, or a date, between 1970 and 9999")
+        }
+        return time
+    }
+
+    func interval() throws -> Int64 {
+        guard let text = string("interval") else { return Candle.oneMinute }
+        guard let interval = Candle.intervals[text] else {
+            throw APIError.badRequest("interval must be one of \(Candle.intervals.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", "))")
+        }
+        return interval
+    }
+
+    func reason() throws -> ReasonCode? {
+        guard let text = string("reason") else { return nil }
+        guard let reason = ReasonCode(rawValue: text) else {
+            throw APIError.badRequest("reason must be one of \(ReasonCode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return reason
+    }
+}

@@ -1,0 +1,170 @@
+import Hummingbird
+import StockpipeJSON
+import StockpipeModel
+import StockpipePipeline
+import StockpipeStore
+
+extension Dashboard {
+    /// 1-minute candles one request may read (about 69 days); longer intervals roll these up.
+    static let maxMinutes: Int64 = 100_000
+
+    func addAPIRoutes(to router: Router<BasicRequestContext>) {
+        let api = router.group("api/v1")
+        api.get("symbols") { _, _ in try await self.symbols() }
+        api.get("trades") { request, _ in try await self.trades(APIQuery(request)) }
+        api.get("candles") { request, _ in try await self.candles(APIQuery(request)) }
+        api.get("quotes") { request, _ in try await self.quotes(APIQuery(request)) }
+        api.get("quarantine") { request, _ in try await self.quarantine(APIQuery(request)) }
+        api.get("quarantine/counts") { request, _ in try await self.quarantineCounts(APIQuery(request)) }
+        api.get("status") { _, _ in try await self.status() }
+        api.get("stream") { request, _ in self.stream(request) }
+        api.get("openapi.json") { _, _ in Response.json(Array(OpenAPIDocument.json.utf8)) }
+        router.get("health") { _, _ in try await self.health() }
+        router.get("metrics") { _, _ in self.metrics() }
+    }
+
+    func symbols() async throws -> Response {
+        let summaries = try await backends.store.symbolSummaries(window: 86_400_000, sparkline: 60)
+        var writer = JSONWriter(capacity: 256 + summaries.count * 1_024)
+        writer.arrayStart()
+        for summary in summaries { summary.writeJSON(to: &writer) }
+        writer.arrayEnd()
+        return .json(writer.bytes)
+    }
+
+    func trades(_ query: APIQuery) async throws -> Response {
+        let symbol = try query.symbol()
+        let (from, to) = (try query.time("from"), try query.time("to"))
+        let trades = try await backends.store.trades(symbol: symbol, from: from, to: to,
+                                                     limit: try query.limit(default: 500, maximum: 10_000))
+        var writer = JSONWriter(capacity: 64 + trades.count * 128)
+        writer.arrayStart()
+        for trade in trades { trade.writeJSON(to: &writer, includeID: false) }
+        writer.arrayEnd()
+        return .json(writer.bytes)
+    }
+
+    /// Without `from`, the day up to `to` (default: the symbol's last update, so that a replay of
+    /// old trades shows too).
+    func candles(_ query: APIQuery) async throws -> Response {
+        let symbol = try query.symbol()
+        let interval = try query.interval()
+        var to = try query.time("to")
+        if to == nil, try query.time("from") == nil {
+            to = try await backends.store.symbolSummaries(window: 0, sparkline: 1).first { $0.symbol == symbol }?.lastUpdate
+        }
+        let upper = to ?? WallClock.milliseconds()
+        let from = try query.time("from") ?? (upper - 86_400_000)
+        guard from <= upper else { throw APIError.badRequest("from must not be after to") }
+        guard (upper - from) / Candle.oneMinute <= Self.maxMinutes else {
+            throw APIError.badRequest("at most \(Self.maxMinutes) minutes (about 69 days) per request; narrow from and to")
+        }
+        let start = from - ((from % interval) + interval) % interval
+        let candles = Candle.rollUp(try await backends.store.candles(symbol: symbol, from: start, to: upper), to: interval)
+        var writer = JSONWriter(capacity: 64 + candles.count * 200)
+        writer.arrayStart()
+        for candle in candles { candle.writeJSON(to: &writer) }
+        writer.arrayEnd()
+        return .json(writer.bytes)
+    }
+
+    func quotes(_ query: APIQuery) async throws -> Response {
+        let symbol = try query.symbol()
+        let quotes = try await backends.store.quotes(symbol: symbol, from: try query.time("from"), to: try query.time("to"),
+                                                     limit: try query.limit(default: 100, maximum: 10_000))
+        var writer = JSONWriter(capacity: 64 + quotes.count * 256)
+        writer.arrayStart()
+        for quote in quotes { quote.writeJSON(to: &writer, includeType: false) }
+        writer.arrayEnd()
+        return .json(writer.bytes)
+    }
+
+    func quarantine(_ query: APIQuery) async throws -> Response {
+        let records = try await backends.store.quarantine(reason: try query.reason(), limit: try query.limit(default: 50, maximum: 1_000))
+        var writer = JSONWriter(capacity: 64 + records.count * 512)
+        writer.arrayStart()
+        for record in records { record.writeJSON(to: &writer) }
+        writer.arrayEnd()
+        return .json(writer.bytes)
+    }
+
+    /// Accepted trades and quarantined records per bucket (default 1 minute over the last hour).
+    func quarantineCounts(_ query: APIQuery) async throws -> Response {
+        let bucketNames: [String: Int64] = ["1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000]
+        let bucketName = query.string("bucket") ?? "1m"
+        guard let bucket = bucketNames[bucketName] else {
+            throw APIError.badRequest("bucket must be one of 1m, 5m, 15m, 1h, 1d")
+        }
+        let from = try query.time("from") ?? (WallClock.milliseconds() - 3_600_000)
+        guard (WallClock.milliseconds() - from) / bucket <= 10_000 else {
+            throw APIError.badRequest("at most 10000 buckets per request; choose a later from or a longer bucket")
+        }
+        let history = try await backends.store.qualityHistory(from: from, bucket: bucket)
+        var totals: [ReasonCode: Int64] = [:]
+        var writer = JSONWriter(capacity: 256 + history.count * 128)
+        writer.objectStart()
+        writer.key("bucket"); writer.string(bucketName)
+        writer.key("from"); writer.integer(from)
+        writer.key("series")
+        writer.arrayStart()
+        for entry in history {
+            writer.objectStart()
+            writer.key("start"); writer.integer(entry.start)
+            writer.key("accepted"); writer.integer(entry.accepted)
+            writer.key("quarantined")
+            writer.objectStart()
+            for reason in ReasonCode.allCases {
+                guard let count = entry.quarantined[reason] else { continue }
+                totals[reason, default: 0] += count
+                writer.key(dynamic: reason.rawValue); writer.integer(count)
+            }
+            writer.objectEnd()
+            writer.objectEnd()
+        }
+        writer.arrayEnd()
+        writer.key("totals")
+        writer.objectStart()
+        for reason in ReasonCode.allCases { if let count = totals[reason] { writer.key(dynamic: reason.rawValue); writer.integer(count) } }
+        writer.objectEnd()
+        writer.objectEnd()
+        return .json(writer.bytes)
+    }
+
+    func status() async throws -> Response {
+        let sample = try await sampler.latestOrCollect()
+        return .json(sample.json())
+    }
+
+    func health() async throws -> Response {
+        do {
+            _ = try await backends.store.symbolSummaries(window: 0, sparkline: 1)
+            return .json(Array(#"{"status":"ok"}"#.utf8))
+        } catch {
+            return .json(Array(#"{"status":"store unavailable"}"#.utf8), status: .serviceUnavailable)
+        }
+    }
+
+    func metrics() -> Response {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16_384)
+        registry.emit(into: &buffer)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+}
+
+extension SymbolSummary {
+    func writeJSON(to writer: inout JSONWriter) {
+        writer.objectStart()
+        writer.key("symbol"); writer.string(symbol)
+        writer.key("last"); writer.number(last)
+        writer.key("change"); writer.number(change)
+        writer.key("changePercent"); writer.number((changePercent * 100).rounded() / 100)
+        writer.key("lastUpdate"); writer.integer(lastUpdate)
+        writer.key("sparkline")
+        writer.arrayStart()
+        for close in sparkline { writer.number(close) }
+        writer.arrayEnd()
+        writer.objectEnd()
+    }
+}

@@ -1,0 +1,85 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+import StockpipePipeline
+import StockpipeStore
+
+/// The dashboard and JSON API over whichever log and store the settings open: the page at `/`,
+/// the API under `/api/v1`, live updates at `/api/v1/stream`, `/health` and `/metrics`.
+///
+/// ```swift
+/// let dashboard = Dashboard(backends: backends, configuration: .init(), registry: registry)
+/// try await ServiceGroup(services: [dashboard], logger: logger).run()
+/// ```
+public final class Dashboard: Service, Sendable {
+    public let configuration: DashboardConfiguration
+    let backends: Backends
+    let registry: PrometheusCollectorRegistry
+    /// This process's stages, when it runs them (`stockpipe run`): for the latency they measure.
+    let pipeline: PipelineMetrics?
+    let sampler: StatusSampler
+    let feed: LiveFeed
+    let logger: Logger
+
+    public init(backends: Backends, configuration: DashboardConfiguration, registry: PrometheusCollectorRegistry,
+                pipeline: PipelineMetrics? = nil, logger: Logger = Logger(label: "stockpipe.dashboard")) {
+        self.configuration = configuration
+        self.backends = backends
+        self.registry = registry
+        self.pipeline = pipeline
+        self.logger = logger
+        sampler = StatusSampler(backends: backends, registry: registry, pipeline: pipeline)
+        feed = LiveFeed(store: backends.store)
+    }
+
+    /// Refuses a configuration that would expose the data to the network without a token.
+    public static func check(_ configuration: DashboardConfiguration) throws {
+        if !configuration.isLoopback && (configuration.token ?? "").isEmpty {
+            throw UserError("the dashboard on \(configuration.host) would be reachable from the network: set a token "
+                            + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard.token), or bind to 127.0.0.1")
+        }
+        guard (0...65_535).contains(configuration.port) else { throw UserError("--port must be between 0 and 65535") }
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: BearerTokenMiddleware(token: configuration.token))
+        addAPIRoutes(to: router)
+        addPageRoutes(to: router)
+        return router
+    }
+
+    /// Serves until the service group shuts down gracefully.
+    public func run() async throws {
+        try Self.check(configuration)
+        let app = Application(router: router(),
+                              configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                   serverName: "stockpipe"),
+                              onServerRunning: { [logger, configuration] channel in
+                                  let port = channel.localAddress?.port ?? configuration.port
+                                  logger.notice("dashboard at http://\(configuration.host):\(port)/")
+                              },
+                              logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.sampler.run(every: self.configuration.statusEvery) }
+            group.addTask { try await self.feed.run(every: self.configuration.tick, sampler: self.sampler) }
+            // Event streams never end by themselves, and the server waits for open requests to end.
+            group.addTask {
+                try? await gracefulShutdown()
+                self.feed.finishAll()
+                try await Task.sleep(for: .seconds(3_600 * 24 * 365))
+            }
+            group.addTask {
+                do {
+                    try await app.run()
+                } catch let error where "\(error)".contains("Address already in use") {
+                    throw UserError("the dashboard cannot listen on \(self.configuration.host):\(self.configuration.port): "
+                                    + "the port is in use; choose another with --port, or run with --no-dashboard")
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}

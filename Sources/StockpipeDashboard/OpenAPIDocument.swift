@@ -1,0 +1,129 @@
+/// The API as served, in OpenAPI 3.1; `schemathesis` checks the implementation against it in CI.
+enum OpenAPIDocument {
+    static let json = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {"title": "stockpipe", "version": "1.0.0",
+               "description": "Trades, candles, quotes, the quarantine and the pipeline's status, as stored by stockpipe."},
+      "servers": [{"url": "/"}],
+      "security": [{}, {"bearer": []}],
+      "paths": {
+        "/api/v1/symbols": {"get": {
+          "operationId": "symbols", "summary": "Every symbol with its last price, change over a day and a sparkline of its last 60 minutes",
+          "responses": {"200": {"description": "Symbols", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/SymbolSummary"}}}}},
+                        "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/api/v1/trades": {"get": {
+          "operationId": "trades", "summary": "Trades of one symbol, oldest first; without from, the latest limit",
+          "parameters": [{"$ref": "#/components/parameters/symbol"}, {"$ref": "#/components/parameters/from"},
+                         {"$ref": "#/components/parameters/to"},
+                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 500}}],
+          "responses": {"200": {"description": "Trades", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Trade"}}}}},
+                        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/api/v1/candles": {"get": {
+          "operationId": "candles", "summary": "Candles of one symbol, oldest first; longer intervals are rolled up from 1m. Without from, the day up to to (default: the symbol's last update)",
+          "parameters": [{"$ref": "#/components/parameters/symbol"}, {"$ref": "#/components/parameters/from"},
+                         {"$ref": "#/components/parameters/to"},
+                         {"name": "interval", "in": "query", "schema": {"type": "string", "enum": ["1m", "5m", "15m", "1h", "1d"], "default": "1m"}}],
+          "responses": {"200": {"description": "Candles", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Candle"}}}}},
+                        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/api/v1/quotes": {"get": {
+          "operationId": "quotes", "summary": "REST quotes of one symbol as polled, oldest first",
+          "parameters": [{"$ref": "#/components/parameters/symbol"}, {"$ref": "#/components/parameters/from"},
+                         {"$ref": "#/components/parameters/to"},
+                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}}],
+          "responses": {"200": {"description": "Quotes", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Quote"}}}}},
+                        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/api/v1/quarantine": {"get": {
+          "operationId": "quarantine", "summary": "Quarantined records, newest first",
+          "parameters": [{"$ref": "#/components/parameters/reason"},
+                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
+          "responses": {"200": {"description": "Quarantined records", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/QuarantineRecord"}}}}},
+                        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/api/v1/quarantine/counts": {"get": {
+          "operationId": "quarantineCounts", "summary": "Accepted trades (by trade time) and quarantined records (by quarantine time, per reason) per bucket",
+          "parameters": [{"$ref": "#/components/parameters/from"},
+                         {"name": "bucket", "in": "query", "schema": {"type": "string", "enum": ["1m", "5m", "15m", "1h", "1d"], "default": "1m"}}],
+          "responses": {"200": {"description": "Counts", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QualityCounts"}}}},
+                        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/api/v1/status": {"get": {
+          "operationId": "status", "summary": "The status of stockpipe status --json, plus per-stage rates, lag and ingest-to-store latency",
+          "responses": {"200": {"description": "Status", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
+                        "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/api/v1/stream": {"get": {
+          "operationId": "stream", "summary": "Live updates as Server-Sent Events: one `tick` event per second with symbols, their last candles, new trades and status",
+          "responses": {"200": {"description": "An endless event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                        "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/api/v1/openapi.json": {"get": {
+          "operationId": "openapi", "summary": "This document",
+          "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}},
+                        "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/health": {"get": {
+          "operationId": "health", "summary": "Whether the store answers; never needs the token",
+          "responses": {"200": {"description": "Healthy", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
+                        "503": {"description": "The store does not answer", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}},
+        "/metrics": {"get": {
+          "operationId": "metrics", "summary": "Prometheus text format: stage counters, ingest-to-store latency histogram, lag, store rows",
+          "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                        "401": {"$ref": "#/components/responses/Unauthorized"}}}}
+      },
+      "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Required when the dashboard listens beyond loopback"}},
+        "parameters": {
+          "symbol": {"name": "symbol", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 64}, "example": "AAPL"},
+          "from": {"name": "from", "in": "query", "description": "Unix ms, ISO 8601, or a UTC date", "schema": {"type": "string"}, "example": "2024-11-24T20:00:00Z"},
+          "to": {"name": "to", "in": "query", "description": "Unix ms, ISO 8601, or a UTC date (inclusive)", "schema": {"type": "string"}},
+          "reason": {"name": "reason", "in": "query", "schema": {"$ref": "#/components/schemas/Reason"}}
+        },
+        "responses": {
+          "BadRequest": {"description": "A parameter is wrong; the message says which", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "Unauthorized": {"description": "A bearer token is required", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        },
+        "schemas": {
+          "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+          "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+          "Reason": {"type": "string", "enum": ["malformed", "missing_field", "null_field", "wrong_type", "non_finite", "non_positive_price",
+                     "negative_volume", "invalid_symbol", "symbol_not_allowed", "timestamp_in_future", "timestamp_too_old", "duplicate",
+                     "price_jump", "quote_inconsistent", "no_data"]},
+          "Trade": {"type": "object", "required": ["symbol", "price", "volume", "timestamp", "conditions"], "additionalProperties": false,
+                    "properties": {"symbol": {"type": "string"}, "price": {"type": "number"}, "volume": {"type": "number"},
+                                   "timestamp": {"type": "integer", "description": "Unix ms"},
+                                   "conditions": {"type": ["array", "null"], "items": {"type": "string"}}}},
+          "Candle": {"type": "object", "required": ["symbol", "interval", "start", "open", "high", "low", "close", "volume", "vwap", "trades"],
+                     "additionalProperties": false,
+                     "properties": {"symbol": {"type": "string"}, "interval": {"type": "string"}, "start": {"type": "integer"},
+                                    "open": {"type": "number"}, "high": {"type": "number"}, "low": {"type": "number"}, "close": {"type": "number"},
+                                    "volume": {"type": "number"}, "vwap": {"type": ["number", "null"]}, "trades": {"type": "integer"},
+                                    "backfilled": {"type": "boolean", "description": "Present (true) for candles from Finnhub's /stock/candle"}}},
+          "Quote": {"type": "object", "required": ["symbol", "current", "high", "low", "open", "previousClose", "timestamp", "receivedAt"],
+                    "properties": {"symbol": {"type": "string"}, "current": {"type": "number"}, "change": {"type": ["number", "null"]},
+                                   "percentChange": {"type": ["number", "null"]}, "high": {"type": "number"}, "low": {"type": "number"},
+                                   "open": {"type": "number"}, "previousClose": {"type": "number"}, "timestamp": {"type": "integer"},
+                                   "receivedAt": {"type": "integer"}}},
+          "QuarantineRecord": {"type": "object", "required": ["reasons", "payload", "origin", "quarantinedAt"],
+                               "properties": {"reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
+                                              "payload": {"type": "string"}, "quarantinedAt": {"type": "integer"},
+                                              "origin": {"type": "object", "required": ["topic", "partition", "offset", "source"],
+                                                         "properties": {"topic": {"type": "string"}, "partition": {"type": "integer"},
+                                                                        "offset": {"type": "integer"}, "source": {"type": "string"}}}}},
+          "SymbolSummary": {"type": "object", "required": ["symbol", "last", "change", "changePercent", "lastUpdate", "sparkline"],
+                            "properties": {"symbol": {"type": "string"}, "last": {"type": "number"}, "change": {"type": "number"},
+                                           "changePercent": {"type": "number"}, "lastUpdate": {"type": "integer"},
+                                           "sparkline": {"type": "array", "items": {"type": "number"}}}},
+          "QualityCounts": {"type": "object", "required": ["bucket", "from", "series", "totals"],
+                            "properties": {"bucket": {"type": "string"}, "from": {"type": "integer"},
+                                           "series": {"type": "array", "items": {"type": "object", "required": ["start", "accepted", "quarantined"],
+                                                      "properties": {"start": {"type": "integer"}, "accepted": {"type": "integer"},
+                                                                     "quarantined": {"type": "object", "additionalProperties": {"type": "integer"}}}}},
+                                           "totals": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+          "Status": {"type": "object", "required": ["dataDirectory", "sources", "topics", "stages", "store", "quarantine", "reconciliation", "pipeline"],
+                     "properties": {"dataDirectory": {"type": "string"}, "sources": {"type": "array"}, "topics": {"type": "object"},
+                                    "stages": {"type": "object"}, "store": {"type": "object"}, "quarantine": {"type": "object"},
+                                    "reconciliation": {"type": "object", "required": ["staged", "stored", "quarantined", "pending", "balanced"]},
+                                    "pipeline": {"type": "object", "required": ["at", "rates", "lag", "latencyMs", "history"],
+                                                 "properties": {"rates": {"type": "object", "additionalProperties": {"type": "number"}},
+                                                                "latencyMs": {"type": ["object", "null"]}, "history": {"type": "array"}}}}}
+        }
+      }
+    }
+    """#
+}

@@ -1,0 +1,151 @@
+import Prometheus
+import StockpipeJSON
+import StockpipeModel
+import StockpipePipeline
+import Synchronization
+
+/// Takes the pipeline's status every few seconds, works out each stage's records per second from
+/// the change in its position, and keeps five minutes of that for the pipeline panel. It reads
+/// the log and the store, so it sees stages in other processes too.
+final class StatusSampler: Sendable {
+    struct Point: Sendable {
+        var at: Int64
+        /// Records per second: ingest (staged), validate and load (positions).
+        var rates: [String: Double]
+        var lag: [String: Int64]
+        var latency: PipelineMetrics.Latency?
+    }
+
+    struct Sample: Sendable {
+        var report: StatusReport
+        var point: Point
+        var history: [Point]
+
+        func json() -> [UInt8] {
+            var writer = JSONWriter(capacity: 4_096 + history.count * 160)
+            writer.objectStart()
+            report.writeMembers(to: &writer)
+            writer.key("pipeline")
+            writer.objectStart()
+            Self.write(point, to: &writer)
+            writer.key("history")
+            writer.arrayStart()
+            for point in history {
+                writer.objectStart()
+                Self.write(point, to: &writer)
+                writer.objectEnd()
+            }
+            writer.arrayEnd()
+            writer.objectEnd()
+            writer.objectEnd()
+            return writer.bytes
+        }
+
+        static func write(_ point: Point, to writer: inout JSONWriter) {
+            writer.key("at"); writer.integer(point.at)
+            writer.key("rates")
+            writer.objectStart()
+            for stage in ["ingest", "validate", "load"] {
+                writer.key(dynamic: stage); writer.number((point.rates[stage] ?? 0).rounded())
+            }
+            writer.objectEnd()
+            writer.key("lag")
+            writer.objectStart()
+            for (stage, lag) in point.lag.sorted(by: { $0.key < $1.key }) { writer.key(dynamic: stage); writer.integer(lag) }
+            writer.objectEnd()
+            writer.key("latencyMs")
+            if let latency = point.latency {
+                writer.objectStart()
+                writer.key("p50"); writer.integer(Self.milliseconds(latency.p50))
+                writer.key("p99"); writer.integer(Self.milliseconds(latency.p99))
+                writer.key("max"); writer.integer(Self.milliseconds(latency.max))
+                writer.objectEnd()
+            } else {
+                writer.null()
+            }
+        }
+
+        static func milliseconds(_ duration: Duration) -> Int64 {
+            duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+        }
+    }
+
+    static let historyLength = 150
+
+    let backends: Backends
+    let pipeline: PipelineMetrics?
+    private let state = Mutex<(latest: Sample?, history: [Point], previous: (at: Int64, counts: [String: Int64])?)>((nil, [], nil))
+    private let lagGauges: [String: Gauge]
+    private let positionGauges: [String: Gauge]
+    private let storeGauges: [String: Gauge]
+
+    init(backends: Backends, registry: PrometheusCollectorRegistry, pipeline: PipelineMetrics?) {
+        self.backends = backends
+        self.pipeline = pipeline
+        let groups = ["validate", "load", "load-quarantine"]
+        lagGauges = Dictionary(uniqueKeysWithValues: groups.map {
+            ($0, registry.makeGauge(descriptor: .init(namespace: "stockpipe", metricName: "lag", unitName: "records",
+                                                      helpText: "Records on the stage's input topic not yet processed"),
+                               labels: [("stage", $0)]))
+        })
+        positionGauges = Dictionary(uniqueKeysWithValues: (["ingest"] + groups).map {
+            ($0, registry.makeGauge(descriptor: .init(namespace: "stockpipe", metricName: "stage_position", unitName: "records",
+                                                      helpText: "Records the stage has consumed (ingest: staged), for rate()"),
+                               labels: [("stage", $0)]))
+        })
+        storeGauges = Dictionary(uniqueKeysWithValues: ["trades", "quotes", "quarantined", "candles"].map {
+            ($0, registry.makeGauge(descriptor: .init(namespace: "stockpipe", metricName: "store", unitName: "records", helpText: "Rows in the store"),
+                               labels: [("table", $0)]))
+        })
+    }
+
+    func run(every interval: Duration) async throws {
+        while !Task.isCancelled {
+            _ = try? await collect()
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// The last sample, or a fresh one before the first.
+    func latestOrCollect() async throws -> Sample {
+        if let latest = state.withLock({ $0.latest }) { return latest }
+        return try await collect()
+    }
+
+    @discardableResult
+    func collect() async throws -> Sample {
+        let report = try await StatusReport.collect(backends)
+        let now = WallClock.milliseconds()
+        var counts: [String: Int64] = ["ingest": report.staged]
+        var lag: [String: Int64] = [:]
+        for stage in report.stages {
+            counts[stage.name] = stage.position
+            lag[stage.name] = stage.lag
+        }
+        counts["load"] = (counts["load"] ?? 0) + (counts["load-quarantine"] ?? 0)
+        for (stage, gauge) in lagGauges { gauge.set(Double(lag[stage] ?? 0)) }
+        positionGauges["ingest"]?.set(Double(report.staged))
+        for stage in report.stages { positionGauges[stage.name]?.set(Double(stage.position)) }
+        storeGauges["trades"]?.set(Double(report.store.trades))
+        storeGauges["quotes"]?.set(Double(report.store.quotes))
+        storeGauges["quarantined"]?.set(Double(report.store.quarantined))
+        storeGauges["candles"]?.set(Double(report.store.candles))
+        let latency = pipeline?.latency.flatMap { now - $0.measuredAt < 10_000 ? $0 : nil }
+        return state.withLock { state in
+            var rates: [String: Double] = [:]
+            if let previous = state.previous, now > previous.at {
+                let seconds = Double(now - previous.at) / 1_000
+                for stage in ["ingest", "validate", "load"] {
+                    rates[stage] = max(0, Double((counts[stage] ?? 0) - (previous.counts[stage] ?? 0)) / seconds)
+                }
+            }
+            state.previous = (now, counts)
+            let point = Point(at: now, rates: rates, lag: lag, latency: latency)
+            state.history.append(point)
+            if state.history.count > Self.historyLength { state.history.removeFirst(state.history.count - Self.historyLength) }
+            let sample = Sample(report: report, point: point, history: state.history)
+            state.latest = sample
+            return sample
+        }
+    }
+}

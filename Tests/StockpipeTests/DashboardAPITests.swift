@@ -1,0 +1,157 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Prometheus
+import StockpipeDashboard
+import StockpipeModel
+import StockpipePipeline
+import StockpipeSources
+import Testing
+
+/// The JSON API through Hummingbird's test client, over a store filled by a real replay.
+@Suite("Dashboard API", .serialized)
+struct DashboardAPITests {
+    /// A simulated day-part of trades, 5 % defective, drained into a fresh data directory.
+    static func filledDirectory() async throws -> TemporaryDirectory {
+        let directory = try TemporaryDirectory()
+        let file = directory.file("feed.ndjson")
+        let simulate = try runStockpipe(["simulate", "--out", file, "--count", "20000", "--bad-fraction", "0.05", "--seed", "3",
+                                         "--rate", "20"])
+        try #require(simulate.status == 0, "\(simulate.stderr)")
+        try await drain(replaySettings(file: file, dataDirectory: directory.file("data"), symbols: Simulator.defaultSymbols))
+        return directory
+    }
+
+    func withDashboard<T: Sendable>(_ directory: TemporaryDirectory, token: String? = nil,
+                                    _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        var settings = Settings()
+        settings.dataDirectory = directory.file("data")
+        let backends = try await Backends.open(settings, create: false)
+        var configuration = DashboardConfiguration()
+        configuration.token = token
+        let dashboard = Dashboard(backends: backends, configuration: configuration, registry: PrometheusCollectorRegistry())
+        let app = Application(router: dashboard.router())
+        defer { Task { await backends.close() } }
+        return try await app.test(.router, body)
+    }
+
+    func json(_ response: TestResponse) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(buffer: response.body), options: [.fragmentsAllowed])
+    }
+
+    @Test func symbolsCandlesAndTradesAgreeWithTheStore() async throws {
+        let directory = try await Self.filledDirectory()
+        try await withDashboard(directory) { client in
+            let symbols = try await client.execute(uri: "/api/v1/symbols", method: .get) { try json($0) as? [[String: Any]] }
+            let list = try #require(symbols)
+            #expect(Set(list.compactMap { $0["symbol"] as? String }) == Set(Simulator.defaultSymbols))
+            let aapl = try #require(list.first { $0["symbol"] as? String == "AAPL" })
+            #expect((aapl["sparkline"] as? [Double])?.isEmpty == false)
+
+            let minutes = try await client.execute(uri: "/api/v1/candles?symbol=AAPL&interval=1m", method: .get) { try json($0) as? [[String: Any]] }
+            let oneMinute = try #require(minutes)
+            #expect(!oneMinute.isEmpty)
+            // Without a range: the day up to the symbol's last update, whose close is the symbols list's last price.
+            #expect(oneMinute.last?["close"] as? Double == aapl["last"] as? Double)
+            let from = try #require(oneMinute.first?["start"] as? Int64)
+            let to = try #require(oneMinute.last?["start"] as? Int64)
+            let hours = try await client.execute(uri: "/api/v1/candles?symbol=AAPL&interval=1h&from=\(from)&to=\(to)", method: .get) {
+                try json($0) as? [[String: Any]]
+            }
+            let rolled = try #require(hours)
+            func total(_ candles: [[String: Any]], _ key: String) -> Double { candles.reduce(0) { $0 + (($1[key] as? Double) ?? 0) } }
+            #expect(total(rolled, "trades") == total(oneMinute, "trades"))
+            #expect(abs(total(rolled, "volume") - total(oneMinute, "volume")) < 1e-6)
+            #expect(rolled.allSatisfy { ($0["interval"] as? String) == "1h" && (($0["start"] as? Int64) ?? 1) % 3_600_000 == 0 })
+
+            let trades = try await client.execute(uri: "/api/v1/trades?symbol=AAPL&limit=5", method: .get) { try json($0) as? [[String: Any]] }
+            #expect(trades?.count == 5)
+            #expect(Set(trades?.first?.keys.map { $0 } ?? []) == ["symbol", "price", "volume", "timestamp", "conditions"])
+        }
+    }
+
+    @Test func quarantineAndStatusReconcile() async throws {
+        let directory = try await Self.filledDirectory()
+        try await withDashboard(directory) { client in
+            let status = try #require(try await client.execute(uri: "/api/v1/status", method: .get) { try json($0) as? [String: Any] })
+            let reconciliation = try #require(status["reconciliation"] as? [String: Any])
+            #expect(reconciliation["balanced"] as? Bool == true)
+            #expect(status["pipeline"] is [String: Any])
+            let byReason = try #require(status["quarantine"] as? [String: Int]).filter { $0.value > 0 }
+
+            let counts = try #require(try await client.execute(uri: "/api/v1/quarantine/counts?bucket=1h", method: .get) {
+                try json($0) as? [String: Any]
+            })
+            #expect(counts["totals"] as? [String: Int] == byReason, "counts over time add up to the store's counts by reason")
+
+            let jumps = try #require(try await client.execute(uri: "/api/v1/quarantine?reason=price_jump&limit=1000", method: .get) {
+                try json($0) as? [[String: Any]]
+            })
+            #expect(jumps.count == byReason["price_jump"])
+            #expect(jumps.allSatisfy { ($0["reasons"] as? [String])?.contains("price_jump") == true })
+        }
+    }
+
+    @Test(arguments: [
+        ("/api/v1/trades", "symbol is required"),
+        ("/api/v1/trades?symbol=AAPL&limit=0", "limit must be"),
+        ("/api/v1/candles?symbol=AAPL&interval=2m", "interval must be one of"),
+        ("/api/v1/candles?symbol=AAPL&from=-9223372036854775808", "from must be"),
+        ("/api/v1/candles?symbol=AAPL&from=2020-01-01&to=2024-01-01", "at most 100000 minutes"),
+        ("/api/v1/quarantine?reason=bogus", "reason must be one of"),
+        ("/api/v1/quarantine/counts?bucket=7m", "bucket must be one of"),
+    ])
+    func badParametersAreRefusedInWords(uri: String, message: String) async throws {
+        let directory = try await Self.filledDirectory()
+        try await withDashboard(directory) { client in
+            try await client.execute(uri: uri, method: .get) { response in
+                #expect(response.status == .badRequest)
+                let error = (try json(response) as? [String: Any])?["error"] as? String
+                #expect(error?.contains(message) == true, "\(error ?? "no error text")")
+            }
+        }
+    }
+
+    @Test func theOpenAPIDocumentDescribesEveryRoute() async throws {
+        let directory = try await Self.filledDirectory()
+        try await withDashboard(directory) { client in
+            let document = try #require(try await client.execute(uri: "/api/v1/openapi.json", method: .get) { try json($0) as? [String: Any] })
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = Set(((document["paths"] as? [String: Any]) ?? [:]).keys)
+            #expect(paths == ["/api/v1/symbols", "/api/v1/trades", "/api/v1/candles", "/api/v1/quotes", "/api/v1/quarantine",
+                              "/api/v1/quarantine/counts", "/api/v1/status", "/api/v1/stream", "/api/v1/openapi.json", "/health", "/metrics"])
+            for path in paths where path != "/api/v1/stream" {
+                let probe = path.contains("trades") || path.contains("candles") || path.contains("quotes") ? path + "?symbol=AAPL" : path
+                try await client.execute(uri: probe, method: .get) { #expect($0.status == .ok, "\(probe)") }
+            }
+        }
+    }
+
+    @Test func aTokenGuardsEverythingButHealth() async throws {
+        let directory = try await Self.filledDirectory()
+        try await withDashboard(directory, token: "s3cret-token") { client in
+            try await client.execute(uri: "/api/v1/symbols", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/v1/symbols", method: .get, headers: [.authorization: "Bearer wrong"]) {
+                #expect($0.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/v1/symbols", method: .get, headers: [.authorization: "Bearer s3cret-token"]) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+            let cookie = try await client.execute(uri: "/?token=s3cret-token", method: .get) { response -> String? in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/")
+                return response.headers[.setCookie]
+            }
+            let pair = try #require(cookie?.split(separator: ";").first.map(String.init))
+            try await client.execute(uri: "/", method: .get, headers: [.cookie: pair]) { #expect($0.status == .ok) }
+        }
+        var exposed = DashboardConfiguration()
+        exposed.host = "0.0.0.0"
+        #expect(throws: UserError.self) { try Dashboard.check(exposed) }
+        exposed.token = "t"
+        try Dashboard.check(exposed)
+    }
+}
