@@ -138,6 +138,8 @@ let package = Package(
             dependencies: [
                 "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict),
     ]

@@ -21,7 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try Dashboard.check(settings.dashboardConfiguration)
         let backends = try await Backends.open(settings, create: false)
-        say("serving the dashboard for \(backends.dataDirectory) at http://\(settings.host):\(settings.port)/; Ctrl-C stops")
+        say("serving the dashboard for \(backends.dataDirectory)"
+            + (settings.port == 0 ? "" : " at http://\(settings.host):\(settings.port)/") + "; Ctrl-C stops")
         let dashboard = Dashboard(backends: backends, configuration: settings.dashboardConfiguration, registry: metricsRegistry)
         var quiet = Logger(label: "stockpipe")
         quiet.logLevel = .warning

@@ -98,7 +98,8 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
         }
     }
     if stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard {
-        parts.append("dashboard at http://\(settings.host):\(settings.port)/")
+        // With port 0 the dashboard says where it is once it listens.
+        if settings.port != 0 { parts.append("dashboard at http://\(settings.host):\(settings.port)/") }
     }
     parts.append(drain ? "exits when drained" : "Ctrl-C stops")
     return parts.joined(separator: "; ")

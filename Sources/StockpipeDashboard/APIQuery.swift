@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import StockpipeModel
-import StockpipePipeline
 
 /// The query parameters of an API request, read with clear errors and size limits.
 struct APIQuery {
@@ -13,12 +12,13 @@ struct APIQuery {
         self.parameters = parameters
     }
 
+    /// The value as given: an empty one (`?to=`) is a value, and wrong for every parameter here.
     func string(_ name: String) -> String? {
-        parameters[name].flatMap { $0.isEmpty ? nil : $0 }
+        parameters[name]
     }
 
     func symbol() throws -> String {
-        guard let symbol = string("symbol") else { throw APIError.badRequest("symbol is required, e.g. ?symbol=AAPL") }
+        guard let symbol = string("symbol"), !symbol.isEmpty else { throw APIError.badRequest("symbol is required, e.g. ?symbol=AAPL") }
         guard symbol.utf8.count <= 64 else { throw APIError.badRequest("symbol is longer than 64 bytes") }
         return symbol
     }
@@ -31,11 +31,12 @@ struct APIQuery {
         return limit
     }
 
-    /// Unix ms, ISO 8601, or a UTC date (`2024-11-24`), as on the command line.
+    /// Unix milliseconds, as every time in the API's answers; at most 15 digits, so that no
+    /// arithmetic on it overflows.
     func time(_ name: String) throws -> Int64? {
         guard let text = string(name) else { return nil }
-        guard let time = TimeText.parse(text) else {
-            throw APIError.badRequest("\(name) must be Unix milliseconds, an ISO 8601 time like 2024-11-24T20:00:00Z, or a date, between 1970 and 9999")
+        guard text.utf8.count <= 15, text.utf8.allSatisfy({ (48...57).contains($0) }), let time = Int64(text) else {
+            throw APIError.badRequest("\(name) must be a time in Unix milliseconds, like 1732480000000")
         }
         return time
     }

@@ -6,7 +6,7 @@ import StockpipeStore
 /// script and style, served from this binary so that it works with no internet.
 enum DashboardPage {
     static func html(symbols: [SymbolSummary]) -> String {
-        let rows = symbols.map { summary in
+        let rows: String = symbols.map { (summary: SymbolSummary) -> String in
             let direction = summary.change > 0 ? "up" : summary.change < 0 ? "down" : "flat"
             return """
                 <li class="symbol" data-symbol="\(escape(summary.symbol))"><button type="button" class="pick">\

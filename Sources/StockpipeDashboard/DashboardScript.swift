@@ -148,8 +148,10 @@ enum DashboardScript {
       context.lineWidth = 1;
       for (const t of timeTicks) {
         const px = Math.round(x(t)) + .5;
+        if (px < plot.left || px > plot.right) continue;
         context.beginPath(); context.moveTo(px, plot.top); context.lineTo(px, plot.bottom); context.stroke();
-        context.fillText(clock(t, view.to - view.from > 86400e3), px - 24, height - 6);
+        const label = clock(t, view.to - view.from > 86400e3), half = context.measureText(label).width / 2;
+        context.fillText(label, Math.min(Math.max(px - half, plot.left), plot.right - 2 * half), height - 6);
       }
       state.layout = { plot, view, x, step };
       if (state.compareMode) drawCompare(context, plot, view, x); else drawCandles(context, plot, view, x, step);
@@ -355,8 +357,9 @@ enum DashboardScript {
     function renderStatus(status) {
       state.status = status;
       const health = $('#health');
-      health.textContent = status.balanced ? 'counts reconcile' : 'counts do not reconcile';
-      health.className = 'badge ' + (status.balanced ? 'ok' : 'warn');
+      const reconciliation = status.reconciliation || (status.balanced ? 'balanced' : 'in-flight');
+      health.textContent = { balanced: 'counts reconcile', 'in-flight': 'records in flight', unbalanced: 'counts do not reconcile' }[reconciliation];
+      health.className = 'badge ' + (reconciliation === 'balanced' ? 'ok' : reconciliation === 'unbalanced' ? 'warn' : '');
       $('#clock').textContent = 'updated ' + clock(status.at);
       const lag = status.lag || {};
       const latency = status.latencyMs ? 'p50 ' + status.latencyMs.p50 + ' ms · p99 ' + status.latencyMs.p99 + ' ms' : 'latency: not measured here';
@@ -399,7 +402,7 @@ enum DashboardScript {
       const totals = Object.entries(counts.totals).sort((a, b) => b[1] - a[1]);
       const accepted = counts.series.reduce((sum, b) => sum + b.accepted, 0);
       const quarantined = totals.reduce((sum, [, n]) => sum + n, 0);
-      $('#quality-summary').textContent = count(accepted) + ' accepted · ' + count(quarantined) + ' reasons in the last hour' +
+      $('#quality-summary').textContent = count(accepted) + ' accepted · ' + count(quarantined) + ' flags in the last hour' +
         (accepted + quarantined ? ' · ' + (quarantined / (accepted + quarantined) * 100).toFixed(2) + '% flagged' : '');
       $('#reasons').replaceChildren(...totals.slice(0, 6).map(([reason, n]) => {
         const li = document.createElement('li'); li.textContent = reason + ' — ' + count(n); return li;

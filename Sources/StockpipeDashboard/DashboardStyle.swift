@@ -49,6 +49,7 @@ enum DashboardStyle {
     #tape-panel { max-height: 520px; overflow: hidden; }
     #quality-chart, #pipeline-chart { width: 100%; height: 140px; display: block; }
     .split { display: grid; grid-template-columns: 1fr 2fr; gap: 12px; }
+    .split > div { min-width: 0; }
     #reasons, #quarantined { margin: 0; padding-left: 18px; font-size: 12px; }
     #quarantined { list-style: none; padding: 0; }
     #quarantined li { border-bottom: 1px solid var(--grid); padding: 2px 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }

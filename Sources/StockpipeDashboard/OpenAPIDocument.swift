@@ -20,7 +20,7 @@ enum OpenAPIDocument {
           "responses": {"200": {"description": "Trades", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Trade"}}}}},
                         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
         "/api/v1/candles": {"get": {
-          "operationId": "candles", "summary": "Candles of one symbol, oldest first; longer intervals are rolled up from 1m. Without from, the day up to to (default: the symbol's last update)",
+          "operationId": "candles", "summary": "Candles of one symbol, oldest first; longer intervals are rolled up from 1m. Without from, the day up to to (default: the symbol's last update); at most 100,000 minutes, the latest of a longer range",
           "parameters": [{"$ref": "#/components/parameters/symbol"}, {"$ref": "#/components/parameters/from"},
                          {"$ref": "#/components/parameters/to"},
                          {"name": "interval", "in": "query", "schema": {"type": "string", "enum": ["1m", "5m", "15m", "1h", "1d"], "default": "1m"}}],
@@ -40,7 +40,7 @@ enum OpenAPIDocument {
           "responses": {"200": {"description": "Quarantined records", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/QuarantineRecord"}}}}},
                         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
         "/api/v1/quarantine/counts": {"get": {
-          "operationId": "quarantineCounts", "summary": "Accepted trades (by trade time) and quarantined records (by quarantine time, per reason) per bucket",
+          "operationId": "quarantineCounts", "summary": "Accepted trades (by trade time) and quarantined records (by quarantine time, per reason) per bucket; at most 10,000 buckets, the latest",
           "parameters": [{"$ref": "#/components/parameters/from"},
                          {"name": "bucket", "in": "query", "schema": {"type": "string", "enum": ["1m", "5m", "15m", "1h", "1d"], "default": "1m"}}],
           "responses": {"200": {"description": "Counts", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QualityCounts"}}}},
@@ -70,8 +70,8 @@ enum OpenAPIDocument {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Required when the dashboard listens beyond loopback"}},
         "parameters": {
           "symbol": {"name": "symbol", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 64}, "example": "AAPL"},
-          "from": {"name": "from", "in": "query", "description": "Unix ms, ISO 8601, or a UTC date", "schema": {"type": "string"}, "example": "2024-11-24T20:00:00Z"},
-          "to": {"name": "to", "in": "query", "description": "Unix ms, ISO 8601, or a UTC date (inclusive)", "schema": {"type": "string"}},
+          "from": {"name": "from", "in": "query", "description": "Unix ms", "schema": {"type": "integer", "minimum": 0, "maximum": 999999999999999}, "example": 1732480000000},
+          "to": {"name": "to", "in": "query", "description": "Unix ms (inclusive)", "schema": {"type": "integer", "minimum": 0, "maximum": 999999999999999}},
           "reason": {"name": "reason", "in": "query", "schema": {"$ref": "#/components/schemas/Reason"}}
         },
         "responses": {

@@ -14,6 +14,9 @@ final class StatusSampler: Sendable {
         var rates: [String: Double]
         var lag: [String: Int64]
         var latency: PipelineMetrics.Latency?
+        /// `balanced`; `in-flight` while records move between the counted places (a live pipeline
+        /// is never counted at one instant); `unbalanced` when they stay apart with nothing moving.
+        var reconciliation = "balanced"
     }
 
     struct Sample: Sendable {
@@ -53,6 +56,7 @@ final class StatusSampler: Sendable {
             writer.objectStart()
             for (stage, lag) in point.lag.sorted(by: { $0.key < $1.key }) { writer.key(dynamic: stage); writer.integer(lag) }
             writer.objectEnd()
+            writer.key("reconciliation"); writer.string(point.reconciliation)
             writer.key("latencyMs")
             if let latency = point.latency {
                 writer.objectStart()
@@ -140,7 +144,12 @@ final class StatusSampler: Sendable {
                 }
             }
             state.previous = (now, counts)
-            let point = Point(at: now, rates: rates, lag: lag, latency: latency)
+            var point = Point(at: now, rates: rates, lag: lag, latency: latency)
+            if !report.balanced {
+                let idle = rates.values.allSatisfy { $0 == 0 } && report.pending == 0
+                let stillIdle = idle && state.history.last.map { $0.reconciliation != "balanced" && $0.rates.values.allSatisfy { $0 == 0 } } == true
+                point.reconciliation = stillIdle ? "unbalanced" : "in-flight"
+            }
             state.history.append(point)
             if state.history.count > Self.historyLength { state.history.removeFirst(state.history.count - Self.historyLength) }
             let sample = Sample(report: report, point: point, history: state.history)

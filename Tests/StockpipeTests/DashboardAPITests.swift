@@ -98,7 +98,8 @@ struct DashboardAPITests {
         ("/api/v1/trades?symbol=AAPL&limit=0", "limit must be"),
         ("/api/v1/candles?symbol=AAPL&interval=2m", "interval must be one of"),
         ("/api/v1/candles?symbol=AAPL&from=-9223372036854775808", "from must be"),
-        ("/api/v1/candles?symbol=AAPL&from=2020-01-01&to=2024-01-01", "at most 100000 minutes"),
+        ("/api/v1/candles?symbol=AAPL&from=2024-01-01", "from must be a time in Unix milliseconds"),
+        ("/api/v1/trades?symbol=AAPL&to=", "to must be a time"),
         ("/api/v1/quarantine?reason=bogus", "reason must be one of"),
         ("/api/v1/quarantine/counts?bucket=7m", "bucket must be one of"),
     ])
@@ -124,6 +125,18 @@ struct DashboardAPITests {
             for path in paths where path != "/api/v1/stream" {
                 let probe = path.contains("trades") || path.contains("candles") || path.contains("quotes") ? path + "?symbol=AAPL" : path
                 try await client.execute(uri: probe, method: .get) { #expect($0.status == .ok, "\(probe)") }
+            }
+        }
+    }
+
+    @Test func onlyGetIsServed() async throws {
+        let directory = try await Self.filledDirectory()
+        try await withDashboard(directory) { client in
+            for method in [HTTPRequest.Method.post, .delete, .put] {
+                try await client.execute(uri: "/api/v1/symbols", method: method) { response in
+                    #expect(response.status == .methodNotAllowed)
+                    #expect(response.headers[.allow] == "GET")
+                }
             }
         }
     }

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+/// A dashboard process over loopback, waiting for it to say where it listens.
+final class RunningDashboard {
+    let process: Process
+    let url: String
+    let stderrPath: String
+
+    init(_ arguments: [String]) throws {
+        let (process, _, stderr) = try startStockpipe(arguments)
+        self.process = process
+        stderrPath = stderr
+        var found: String?
+        for _ in 0..<600 where found == nil && process.isRunning {
+            let text = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"dashboard at (http://127\.0\.0\.1:[1-9][0-9]*/)"#, options: .regularExpression) {
+                found = String(text[range].dropFirst("dashboard at ".count))
+            } else {
+                usleep(100_000)
+            }
+        }
+        guard let found else {
+            if process.isRunning { process.interrupt() }
+            throw BrowserError("the dashboard did not start: \((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")")
+        }
+        url = found
+    }
+
+    /// Stops it as Ctrl-C does; returns its exit status.
+    func stop() -> Int32 {
+        if process.isRunning { process.interrupt() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { _ = stop() }
+}
+
+@Suite("Dashboard, live", .serialized, .timeLimit(.minutes(5)))
+struct DashboardLiveTests {
+    /// History from a replay, then the simulator live on top of it, as a user would run it.
+    static func liveRun(_ directory: TemporaryDirectory) throws -> RunningDashboard {
+        let file = directory.file("history.ndjson")
+        let data = directory.file("data")
+        let simulate = try runStockpipe(["simulate", "--out", file, "--count", "30000", "--rate", "60", "--bad-fraction", "0.02"])
+        try #require(simulate.status == 0, "\(simulate.stderr)")
+        let history = try runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", data])
+        try #require(history.status == 0, "\(history.stderr)")
+        return try RunningDashboard(["run", "--port", "0", "--rate", "400", "--bad-fraction", "0.02", "--data-dir", data])
+    }
+
+    static let probe = """
+        JSON.stringify((() => {
+          const s = window.__stockpipe || {};
+          const canvas = document.querySelector('#chart');
+          let inked = 0;
+          if (canvas && canvas.width) {
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            for (let i = 3; i < pixels.length; i += 16) if (pixels[i] > 0) inked++;
+          }
+          return { ticks: s.ticks || 0, frames: s.frames || 0, candles: (s.candles || []).length, tape: (s.tape || []).length,
+                   quality: s.qualityDrawn || 0, pipeline: s.pipelineDrawn || 0, inked,
+                   symbols: document.querySelectorAll('#symbols .symbol').length,
+                   overflow: document.documentElement.scrollWidth - window.innerWidth,
+                   selected: s.selected || null };
+        })())
+        """
+
+
+    @Test func thePageDrawsLiveDataWithoutErrors() async throws {
+        let directory = try TemporaryDirectory()
+        let dashboard = try Self.liveRun(directory)
+        let browser = try HeadlessChromium()
+        let visit = try await browser.visit(dashboard.url, probe: Self.probe, timeout: .seconds(60)) { state in
+            stateNumber(state, "ticks") >= 3 && stateNumber(state, "candles") >= 5 && stateNumber(state, "tape") > 0
+                && stateNumber(state, "quality") >= 1 && stateNumber(state, "pipeline") >= 1 && stateNumber(state, "inked") > 2_000
+        }
+        let screenshots = FileManager.default.currentDirectoryPath + "/.build/screenshots"
+        try FileManager.default.createDirectory(atPath: screenshots, withIntermediateDirectories: true)
+        try visit.screenshot.write(to: URL(fileURLWithPath: screenshots + "/dashboard.png"))
+        print("dashboard screenshot: \(screenshots)/dashboard.png")
+        #expect(visit.problems.isEmpty, "\(visit.problems)")
+        #expect(stateNumber(visit.state, "ticks") >= 3, "live updates arrived: \(visit.state)")
+        #expect(stateNumber(visit.state, "candles") >= 5, "the chart has candles: \(visit.state)")
+        #expect(stateNumber(visit.state, "inked") > 2_000, "the chart drew: \(visit.state)")
+        #expect(stateNumber(visit.state, "tape") > 0, "live trades arrived: \(visit.state)")
+        #expect(stateNumber(visit.state, "symbols") == 12)
+        #expect(stateNumber(visit.state, "quality") >= 1 && stateNumber(visit.state, "pipeline") >= 1)
+        #expect(visit.screenshot.count > 10_000)
+
+        // Narrow and dark: one column, nothing wider than the window, still no errors.
+        let narrow = try await browser.visit(dashboard.url, width: 420, height: 900, dark: true, probe: Self.probe,
+                                             timeout: .seconds(30)) { stateNumber($0, "ticks") >= 2 && stateNumber($0, "inked") > 500 }
+        try narrow.screenshot.write(to: URL(fileURLWithPath: screenshots + "/dashboard-narrow-dark.png"))
+        print("dashboard screenshot: \(screenshots)/dashboard-narrow-dark.png")
+        #expect(narrow.problems.isEmpty, "\(narrow.problems)")
+        #expect(stateNumber(narrow.state, "overflow") <= 0, "the page is wider than a narrow window: \(narrow.state)")
+        #expect(stateNumber(narrow.state, "inked") > 500)
+        #expect(dashboard.stop() == 0, "the run stops cleanly with a browser connected")
+    }
+
+    @Test func schemathesisFindsNothingWrongWithTheAPI() async throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.file("history.ndjson")
+        let simulate = try runStockpipe(["simulate", "--out", file, "--count", "20000", "--rate", "40", "--bad-fraction", "0.05"])
+        try #require(simulate.status == 0)
+        let history = try runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", directory.file("data")])
+        try #require(history.status == 0)
+        let dashboard = try RunningDashboard(["serve", "--port", "0", "--data-dir", directory.file("data")])
+        let schemathesis = Process()
+        schemathesis.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // The event stream never ends, so it is left out; every other operation is generated for.
+        schemathesis.arguments = ["schemathesis", "run", dashboard.url + "api/v1/openapi.json", "--exclude-path", "/api/v1/stream",
+                                  "--max-examples", "40", "--generation-deterministic", "--no-color"]
+        let output = directory.file("schemathesis.txt")
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        schemathesis.standardOutput = FileHandle(forWritingAtPath: output)
+        schemathesis.standardError = schemathesis.standardOutput
+        try schemathesis.run()
+        schemathesis.waitUntilExit()
+        let report = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(schemathesis.terminationStatus == 0, "schemathesis (pip install schemathesis) reported:\n\(report.suffix(6_000))")
+        #expect(report.contains("No issues found"), "\(report.suffix(2_000))")
+        #expect(dashboard.stop() == 0)
+    }
+}
+
+/// A number from the page's state, which JSON may give as an integer or a double.
+private func stateNumber(_ state: [String: Any], _ key: String) -> Int {
+    (state[key] as? Int) ?? Int((state[key] as? Double) ?? 0)
+}
