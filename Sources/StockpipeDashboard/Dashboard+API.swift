@@ -26,11 +26,7 @@ extension Dashboard {
 
     func symbols() async throws -> Response {
         let summaries = try await backends.store.symbolSummaries(window: 86_400_000, sparkline: 60)
-        var writer = JSONWriter(capacity: 256 + summaries.count * 1_024)
-        writer.arrayStart()
-        for summary in summaries { summary.writeJSON(to: &writer) }
-        writer.arrayEnd()
-        return .json(writer.bytes)
+        return .jsonArray(summaries, bytesEach: 1_024) { $1.writeJSON(to: &$0) }
     }
 
     func trades(_ query: APIQuery) async throws -> Response {
@@ -38,11 +34,7 @@ extension Dashboard {
         let (from, to) = (try query.time("from"), try query.time("to"))
         let trades = try await backends.store.trades(symbol: symbol, from: from, to: to,
                                                      limit: try query.limit(default: 500, maximum: 10_000))
-        var writer = JSONWriter(capacity: 64 + trades.count * 128)
-        writer.arrayStart()
-        for trade in trades { trade.writeJSON(to: &writer, includeID: false) }
-        writer.arrayEnd()
-        return .json(writer.bytes)
+        return .jsonArray(trades, bytesEach: 128) { $1.writeJSON(to: &$0, includeID: false) }
     }
 
     /// Without `from`, the day up to `to` (default: the symbol's last update, so that a replay of
@@ -61,31 +53,19 @@ extension Dashboard {
         let from = max(requested, upper - Self.maxMinutes * Candle.oneMinute)
         let start = from - ((from % interval) + interval) % interval
         let candles = Candle.rollUp(try await backends.store.candles(symbol: symbol, from: start, to: upper), to: interval)
-        var writer = JSONWriter(capacity: 64 + candles.count * 200)
-        writer.arrayStart()
-        for candle in candles { candle.writeJSON(to: &writer) }
-        writer.arrayEnd()
-        return .json(writer.bytes)
+        return .jsonArray(candles, bytesEach: 200) { $1.writeJSON(to: &$0) }
     }
 
     func quotes(_ query: APIQuery) async throws -> Response {
         let symbol = try query.symbol()
         let quotes = try await backends.store.quotes(symbol: symbol, from: try query.time("from"), to: try query.time("to"),
                                                      limit: try query.limit(default: 100, maximum: 10_000))
-        var writer = JSONWriter(capacity: 64 + quotes.count * 256)
-        writer.arrayStart()
-        for quote in quotes { quote.writeJSON(to: &writer, includeType: false) }
-        writer.arrayEnd()
-        return .json(writer.bytes)
+        return .jsonArray(quotes, bytesEach: 256) { $1.writeJSON(to: &$0, includeType: false) }
     }
 
     func quarantine(_ query: APIQuery) async throws -> Response {
         let records = try await backends.store.quarantine(reason: try query.reason(), limit: try query.limit(default: 50, maximum: 1_000))
-        var writer = JSONWriter(capacity: 64 + records.count * 512)
-        writer.arrayStart()
-        for record in records { record.writeJSON(to: &writer) }
-        writer.arrayEnd()
-        return .json(writer.bytes)
+        return .jsonArray(records, bytesEach: 512) { $1.writeJSON(to: &$0) }
     }
 
     /// Accepted trades and quarantined records per bucket (default 1 minute over the last hour).
@@ -152,6 +132,17 @@ extension Dashboard {
     }
 }
 
+extension Response {
+    /// `items` as one JSON array, each written by `write`.
+    static func jsonArray<Item>(_ items: [Item], bytesEach: Int, _ write: (inout JSONWriter, Item) -> Void) -> Response {
+        var writer = JSONWriter(capacity: 64 + items.count * bytesEach)
+        writer.arrayStart()
+        for item in items { write(&writer, item) }
+        writer.arrayEnd()
+        return .json(writer.bytes)
+    }
+}
+
 /// Every route here reads: other methods get 405 and the `Allow` header, not 404.
 struct OnlyGetMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
@@ -172,7 +163,8 @@ extension SymbolSummary {
         writer.objectStart()
         writer.key("symbol"); writer.string(symbol)
         writer.key("last"); writer.number(last)
-        writer.key("change"); writer.number(change)
+        // Rounded past any quoted precision, so that 189.49 - 189.50 reads -0.01, not -0.0099999.
+        writer.key("change"); writer.number((change * 1e8).rounded() / 1e8)
         writer.key("changePercent"); writer.number((changePercent * 100).rounded() / 100)
         writer.key("lastUpdate"); writer.integer(lastUpdate)
         writer.key("sparkline")

@@ -40,7 +40,7 @@ enum DashboardStyle {
     .group button { border-radius: 0; margin-left: -1px; } .group button:first-child { border-radius: 6px 0 0 6px; } .group button:last-child { border-radius: 0 6px 6px 0; }
     .chart-wrap { position: relative; height: 420px; }
     #chart { width: 100%; height: 100%; display: block; cursor: crosshair; }
-    #tooltip { position: absolute; top: 6px; left: 8px; padding: 4px 8px; font-size: 12px; background: var(--panel); border: 1px solid var(--border);
+    #tooltip { position: absolute; top: 6px; right: 72px; padding: 4px 8px; font-size: 12px; background: var(--panel); border: 1px solid var(--border);
       border-radius: 6px; pointer-events: none; font-variant-numeric: tabular-nums; white-space: nowrap; }
     .hint { font-size: 12px; margin: 4px 0 0; }
     table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 12px; }

@@ -97,6 +97,30 @@ struct DashboardLiveTests {
         #expect(narrow.problems.isEmpty, "\(narrow.problems)")
         #expect(stateNumber(narrow.state, "overflow") <= 0, "the page is wider than a narrow window: \(narrow.state)")
         #expect(stateNumber(narrow.state, "inked") > 500)
+
+        // The crosshair shows a candle's values; ticking two symbols and Compare draws both in %.
+        let interact = """
+            (() => {
+              const s = window.__stockpipe;
+              if (s && s.candles.length && !window.__acted) {
+                window.__acted = true;
+                const chart = document.querySelector('#chart'), box = chart.getBoundingClientRect();
+                chart.dispatchEvent(new MouseEvent('mousemove', { clientX: box.left + box.width * 0.8, clientY: box.top + box.height * 0.4 }));
+                window.__tooltip = document.querySelector('#tooltip').hidden ? '' : document.querySelector('#tooltip').textContent;
+                const boxes = document.querySelectorAll('#symbols input[type=checkbox]');
+                boxes[1].click(); boxes[2].click();
+                document.querySelector('#compare-toggle').click();
+              }
+              return JSON.stringify({ tooltip: window.__tooltip || '', compared: s && s.compareMode ? s.compareSeries.size : 0,
+                                      title: document.querySelector('#chart-title').textContent });
+            })()
+            """
+        let compare = try await browser.visit(dashboard.url, probe: interact, timeout: .seconds(30)) { stateNumber($0, "compared") >= 2 }
+        try compare.screenshot.write(to: URL(fileURLWithPath: screenshots + "/dashboard-compare.png"))
+        #expect(compare.problems.isEmpty, "\(compare.problems)")
+        #expect((compare.state["tooltip"] as? String)?.contains(" O ") == true, "crosshair values: \(compare.state)")
+        #expect(stateNumber(compare.state, "compared") == 2, "\(compare.state)")
+        #expect((compare.state["title"] as? String)?.hasPrefix("Compare") == true)
         #expect(dashboard.stop() == 0, "the run stops cleanly with a browser connected")
     }
 
