@@ -37,7 +37,7 @@ public final class Dashboard: Service, Sendable {
     public static func check(_ configuration: DashboardConfiguration) throws {
         if !configuration.isLoopback && (configuration.token ?? "").isEmpty {
             throw UserError("the dashboard on \(configuration.host) would be reachable from the network: set a token "
-                            + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard.token), or bind to 127.0.0.1")
+                            + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard-token), or bind to 127.0.0.1")
         }
         guard (0...65_535).contains(configuration.port) else { throw UserError("--port must be between 0 and 65535") }
     }

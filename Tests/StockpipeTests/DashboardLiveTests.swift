@@ -124,6 +124,22 @@ struct DashboardLiveTests {
         #expect(dashboard.stop() == 0, "the run stops cleanly with a browser connected")
     }
 
+    @Test func aTakenPortOrAnOpenAddressIsOneClearLine() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("f.ndjson", lines: [tradeMessage([trade("AAPL")])])
+        _ = try runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", directory.file("a")])
+        let first = try RunningDashboard(["serve", "--port", "0", "--data-dir", directory.file("a")])
+        let port = try #require(first.url.split(separator: ":").last?.dropLast())
+        let second = try runStockpipe(["run", "--file", file, "--port", String(port), "--data-dir", directory.file("b")],
+                                      timeout: .seconds(30))
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("the dashboard cannot listen on 127.0.0.1:\(port): the port is in use"), "\(second.stderr)")
+        let open = try runStockpipe(["run", "--file", file, "--host", "0.0.0.0", "--data-dir", directory.file("c")], timeout: .seconds(30))
+        #expect(open.status == 2)
+        #expect(open.stderr.contains("would be reachable from the network: set a token"), "\(open.stderr)")
+        #expect(first.stop() == 0)
+    }
+
     @Test func schemathesisFindsNothingWrongWithTheAPI() async throws {
         let directory = try TemporaryDirectory()
         let file = directory.file("history.ndjson")
