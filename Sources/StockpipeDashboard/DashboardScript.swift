@@ -121,7 +121,8 @@ enum DashboardScript {
       }));
       state.compareSeries = series;
       state.view = null;
-      $('#chart-title').textContent = 'Compare · % since ' + clock(from, true);
+      const starts = [...series.values()].flat().map((c) => c.start);
+      $('#chart-title').textContent = 'Compare · % since ' + clock(starts.length ? Math.min(...starts) : from, true);
       draw();
     }
 
