@@ -16,9 +16,9 @@ struct CLITests {
         (["status"], "no pipeline data"),
         (["run", "--file", "/tmp", "--drain"], "not a regular file"),
     ])
-    func mistakes(arguments: [String], mentions: String) throws {
+    func mistakes(arguments: [String], mentions: String) async throws {
         let directory = try TemporaryDirectory()
-        let result = try runStockpipe(arguments + ["--data-dir", directory.file("data")], in: directory.path)
+        let result = try await runStockpipe(arguments + ["--data-dir", directory.file("data")], in: directory.path)
         // 2 for a mistake in settings or input, 64 for a malformed command line; 1 is for failures.
         #expect(result.status == 2 || result.status == 64, "exit \(result.status)")
         let lines = result.stderr.split(separator: "\n")
@@ -27,56 +27,56 @@ struct CLITests {
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump"))
     }
 
-    @Test func invalidConfigurationNamesTheSetting() throws {
+    @Test func invalidConfigurationNamesTheSetting() async throws {
         let directory = try TemporaryDirectory()
         let config = try directory.write("stockpipe.yaml", lines: ["source: replay", "validation:", "  max-age: soon"])
-        let result = try runStockpipe(["status", "--config", config], in: directory.path)
+        let result = try await runStockpipe(["status", "--config", config], in: directory.path)
         #expect(result.status != 0)
         #expect(result.stderr.contains("validation.max-age") && result.stderr.split(separator: "\n").count == 1)
         let unknown = try directory.write("typo.yaml", lines: ["sourse: replay"])
-        let typo = try runStockpipe(["status", "--config", unknown], in: directory.path)
+        let typo = try await runStockpipe(["status", "--config", unknown], in: directory.path)
         #expect(typo.stderr.contains("unknown setting 'sourse'"))
     }
 
-    @Test func flagsWinOverEnvironmentWhichWinsOverTheFile() throws {
+    @Test func flagsWinOverEnvironmentWhichWinsOverTheFile() async throws {
         let directory = try TemporaryDirectory()
         _ = try directory.write("stockpipe.yaml", lines: ["data-dir: from-file"])
         let file = try directory.write("f.ndjson", lines: [tradeMessage([trade("AAPL")])])
-        _ = try runStockpipe(["run", "--file", file, "--drain", "--port", "0"], in: directory.path)
+        _ = try await runStockpipe(["run", "--file", file, "--drain", "--port", "0"], in: directory.path)
         #expect(FileManager.default.fileExists(atPath: directory.file("from-file/store.sqlite")))
-        _ = try runStockpipe(["run", "--file", file, "--drain", "--port", "0"], in: directory.path, environment: ["STOCKPIPE_DATA_DIR": "from-env"])
+        _ = try await runStockpipe(["run", "--file", file, "--drain", "--port", "0"], in: directory.path, environment: ["STOCKPIPE_DATA_DIR": "from-env"])
         #expect(FileManager.default.fileExists(atPath: directory.file("from-env/store.sqlite")))
-        _ = try runStockpipe(["run", "--file", file, "--drain", "--port", "0", "--data-dir", "from-flag"], in: directory.path,
+        _ = try await runStockpipe(["run", "--file", file, "--drain", "--port", "0", "--data-dir", "from-flag"], in: directory.path,
                              environment: ["STOCKPIPE_DATA_DIR": "from-env"])
         #expect(FileManager.default.fileExists(atPath: directory.file("from-flag/store.sqlite")))
     }
 
-    @Test func jsonOutputsHaveTheDocumentedShape() throws {
+    @Test func jsonOutputsHaveTheDocumentedShape() async throws {
         let directory = try TemporaryDirectory()
         let data = ["--data-dir", directory.file("data")]
         let file = directory.file("f.ndjson")
-        let simulate = try runStockpipe(["simulate", "--out", file, "--count", "3000", "--bad-fraction", "0.05", "--seed", "3", "--json"])
+        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "3000", "--bad-fraction", "0.05", "--seed", "3", "--json"])
         #expect(simulate.status == 0)
         let summary = try #require(try parseJSON(simulate.stdout) as? [String: Any])
         #expect(summary["records"] as? Int == 3000)
-        let run = try runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard"] + data)
+        let run = try await runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard"] + data)
         #expect(run.status == 0, "stderr: \(run.stderr)")
 
-        let status = try #require(try parseJSON(try runStockpipe(["status", "--json"] + data).stdout) as? [String: Any])
+        let status = try #require(try parseJSON(try await runStockpipe(["status", "--json"] + data).stdout) as? [String: Any])
         for key in ["topics", "stages", "store", "quarantine", "reconciliation", "sources"] { #expect(status[key] != nil, "\(key)") }
         let reconciliation = try #require(status["reconciliation"] as? [String: Any])
         #expect(reconciliation["balanced"] as? Bool == true)
 
-        let trades = try #require(try parseJSON(try runStockpipe(["query", "trades", "--symbol", "AAPL", "--json"] + data).stdout) as? [[String: Any]])
+        let trades = try #require(try parseJSON(try await runStockpipe(["query", "trades", "--symbol", "AAPL", "--json"] + data).stdout) as? [[String: Any]])
         #expect(!trades.isEmpty)
         #expect(Set(trades[0].keys) == ["symbol", "price", "volume", "timestamp", "conditions"])
 
-        let candles = try #require(try parseJSON(try runStockpipe(["query", "candles", "--symbol", "AAPL", "--json"] + data).stdout) as? [[String: Any]])
+        let candles = try #require(try parseJSON(try await runStockpipe(["query", "candles", "--symbol", "AAPL", "--json"] + data).stdout) as? [[String: Any]])
         #expect(!candles.isEmpty)
         #expect(Set(candles[0].keys) == ["symbol", "interval", "start", "open", "high", "low", "close", "volume", "vwap", "trades"])
         #expect(candles.reduce(0) { $0 + ($1["trades"] as? Int ?? 0) } > 0)
 
-        let quarantine = try #require(try parseJSON(try runStockpipe(["quarantine", "list", "--json", "--limit", "500"] + data).stdout) as? [[String: Any]])
+        let quarantine = try #require(try parseJSON(try await runStockpipe(["quarantine", "list", "--json", "--limit", "500"] + data).stdout) as? [[String: Any]])
         #expect(!quarantine.isEmpty)
         #expect(Set(quarantine[0].keys) == ["reasons", "payload", "origin", "quarantinedAt"])
         let origin = try #require(quarantine[0]["origin"] as? [String: Any])

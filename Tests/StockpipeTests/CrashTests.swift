@@ -8,12 +8,12 @@ struct CrashTests {
     @Test func killedRunsEndWithTheSameStoreAsAnUninterruptedRun() async throws {
         let directory = try TemporaryDirectory()
         let file = directory.file("f.ndjson")
-        let simulate = try runStockpipe(["simulate", "--out", file, "--count", "120000", "--bad-fraction", "0.05", "--seed", "11"])
+        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "120000", "--bad-fraction", "0.05", "--seed", "11"])
         #expect(simulate.status == 0)
         let replay = ["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard", "--batch-size", "1500"]
 
         let started = ContinuousClock.now
-        let reference = try runStockpipe(replay + ["--data-dir", directory.file("reference")])
+        let reference = try await runStockpipe(replay + ["--data-dir", directory.file("reference")])
         #expect(reference.status == 0, "stderr: \(reference.stderr)")
         // Kills spread over at most half of an uninterrupted run, so they land mid-run.
         let runMilliseconds = Int((ContinuousClock.now - started).components.seconds * 1_000)
@@ -25,16 +25,16 @@ struct CrashTests {
             let (process, _, _) = try startStockpipe(replay + ["--data-dir", directory.file("crashed")])
             try await Task.sleep(for: .milliseconds(delay))
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            await process.exited()
         }
         // The kills must have landed mid-run, or this test would prove nothing.
         let interrupted = try #require(try parseJSON(
-            try runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout) as? [String: Any])
+            try await runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout) as? [String: Any])
         let partial = try #require(interrupted["reconciliation"] as? [String: Any])
         #expect((partial["staged"] as? Int ?? 0) > 0)
         #expect((partial["stored"] as? Int ?? 0) + (partial["quarantined"] as? Int ?? 0) < 120_000, "kills at \(delays) ms")
 
-        let final = try runStockpipe(replay + ["--data-dir", directory.file("crashed")])
+        let final = try await runStockpipe(replay + ["--data-dir", directory.file("crashed")])
         #expect(final.status == 0, "stderr: \(final.stderr)")
 
         let expected = try StoreSnapshot(directory.file("reference"))
@@ -43,7 +43,7 @@ struct CrashTests {
         #expect(actual.trades == expected.trades, "trades differ after kills at \(delays) ms")
         #expect(actual.candles == expected.candles, "candles differ after kills at \(delays) ms")
         #expect(actual.quarantine == expected.quarantine, "quarantine differs after kills at \(delays) ms")
-        let status = try #require(try parseJSON(try runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout)
+        let status = try #require(try parseJSON(try await runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout)
             as? [String: Any])
         #expect((status["reconciliation"] as? [String: Any])?["balanced"] as? Bool == true)
     }

@@ -16,7 +16,7 @@ struct DashboardAPITests {
     static func filledDirectory() async throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
         let file = directory.file("feed.ndjson")
-        let simulate = try runStockpipe(["simulate", "--out", file, "--count", "20000", "--bad-fraction", "0.05", "--seed", "3",
+        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "20000", "--bad-fraction", "0.05", "--seed", "3",
                                          "--rate", "20"])
         try #require(simulate.status == 0, "\(simulate.stderr)")
         try await drain(replaySettings(file: file, dataDirectory: directory.file("data"), symbols: Simulator.defaultSymbols))

@@ -7,47 +7,47 @@ final class RunningDashboard {
     let url: String
     let stderrPath: String
 
-    init(_ arguments: [String]) throws {
-        let (process, _, stderr) = try startStockpipe(arguments)
+    private init(process: Process, url: String, stderrPath: String) {
         self.process = process
-        stderrPath = stderr
-        var found: String?
-        for _ in 0..<600 where found == nil && process.isRunning {
+        self.url = url
+        self.stderrPath = stderrPath
+    }
+
+    static func start(_ arguments: [String]) async throws -> RunningDashboard {
+        let (process, _, stderr) = try startStockpipe(arguments)
+        for _ in 0..<600 where process.isRunning {
             let text = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
             if let range = text.range(of: #"dashboard at (http://127\.0\.0\.1:[1-9][0-9]*/)"#, options: .regularExpression) {
-                found = String(text[range].dropFirst("dashboard at ".count))
-            } else {
-                usleep(100_000)
+                return RunningDashboard(process: process, url: String(text[range].dropFirst("dashboard at ".count)), stderrPath: stderr)
             }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        guard let found else {
-            if process.isRunning { process.interrupt() }
-            throw BrowserError("the dashboard did not start: \((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")")
-        }
-        url = found
+        if process.isRunning { process.interrupt() }
+        throw BrowserError("the dashboard did not start: \((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")")
     }
 
     /// Stops it as Ctrl-C does; returns its exit status.
-    func stop() -> Int32 {
+    func stop() async -> Int32 {
         if process.isRunning { process.interrupt() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        return await process.exited()
     }
 
-    deinit { _ = stop() }
+    deinit {
+        if process.isRunning { process.interrupt() }
+    }
 }
 
 @Suite("Dashboard, live", .serialized, .timeLimit(.minutes(5)))
 struct DashboardLiveTests {
     /// History from a replay, then the simulator live on top of it, as a user would run it.
-    static func liveRun(_ directory: TemporaryDirectory) throws -> RunningDashboard {
+    static func liveRun(_ directory: TemporaryDirectory) async throws -> RunningDashboard {
         let file = directory.file("history.ndjson")
         let data = directory.file("data")
-        let simulate = try runStockpipe(["simulate", "--out", file, "--count", "30000", "--rate", "60", "--bad-fraction", "0.02"])
+        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "30000", "--rate", "60", "--bad-fraction", "0.02"])
         try #require(simulate.status == 0, "\(simulate.stderr)")
-        let history = try runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", data])
+        let history = try await runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", data])
         try #require(history.status == 0, "\(history.stderr)")
-        return try RunningDashboard(["run", "--port", "0", "--rate", "400", "--bad-fraction", "0.02", "--data-dir", data])
+        return try await RunningDashboard.start(["run", "--port", "0", "--rate", "400", "--bad-fraction", "0.02", "--data-dir", data])
     }
 
     static let probe = """
@@ -70,8 +70,8 @@ struct DashboardLiveTests {
 
     @Test func thePageDrawsLiveDataWithoutErrors() async throws {
         let directory = try TemporaryDirectory()
-        let dashboard = try Self.liveRun(directory)
-        let browser = try HeadlessChromium()
+        let dashboard = try await Self.liveRun(directory)
+        let browser = try await HeadlessChromium.start()
         let visit = try await browser.visit(dashboard.url, probe: Self.probe, timeout: .seconds(60)) { state in
             stateNumber(state, "ticks") >= 3 && stateNumber(state, "candles") >= 5 && stateNumber(state, "tape") > 0
                 && stateNumber(state, "quality") >= 1 && stateNumber(state, "pipeline") >= 1 && stateNumber(state, "inked") > 2_000
@@ -121,33 +121,33 @@ struct DashboardLiveTests {
         #expect((compare.state["tooltip"] as? String)?.contains(" O ") == true, "crosshair values: \(compare.state)")
         #expect(stateNumber(compare.state, "compared") == 2, "\(compare.state)")
         #expect((compare.state["title"] as? String)?.hasPrefix("Compare") == true)
-        #expect(dashboard.stop() == 0, "the run stops cleanly with a browser connected")
+        #expect(await dashboard.stop() == 0, "the run stops cleanly with a browser connected")
     }
 
-    @Test func aTakenPortOrAnOpenAddressIsOneClearLine() throws {
+    @Test func aTakenPortOrAnOpenAddressIsOneClearLine() async throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write("f.ndjson", lines: [tradeMessage([trade("AAPL")])])
-        _ = try runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", directory.file("a")])
-        let first = try RunningDashboard(["serve", "--port", "0", "--data-dir", directory.file("a")])
+        _ = try await runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", directory.file("a")])
+        let first = try await RunningDashboard.start(["serve", "--port", "0", "--data-dir", directory.file("a")])
         let port = try #require(first.url.split(separator: ":").last?.dropLast())
-        let second = try runStockpipe(["run", "--file", file, "--port", String(port), "--data-dir", directory.file("b")],
+        let second = try await runStockpipe(["run", "--file", file, "--port", String(port), "--data-dir", directory.file("b")],
                                       timeout: .seconds(30))
         #expect(second.status == 2)
         #expect(second.stderr.contains("the dashboard cannot listen on 127.0.0.1:\(port): the port is in use"), "\(second.stderr)")
-        let open = try runStockpipe(["run", "--file", file, "--host", "0.0.0.0", "--data-dir", directory.file("c")], timeout: .seconds(30))
+        let open = try await runStockpipe(["run", "--file", file, "--host", "0.0.0.0", "--data-dir", directory.file("c")], timeout: .seconds(30))
         #expect(open.status == 2)
         #expect(open.stderr.contains("would be reachable from the network: set a token"), "\(open.stderr)")
-        #expect(first.stop() == 0)
+        #expect(await first.stop() == 0)
     }
 
     @Test func schemathesisFindsNothingWrongWithTheAPI() async throws {
         let directory = try TemporaryDirectory()
         let file = directory.file("history.ndjson")
-        let simulate = try runStockpipe(["simulate", "--out", file, "--count", "20000", "--rate", "40", "--bad-fraction", "0.05"])
+        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "20000", "--rate", "40", "--bad-fraction", "0.05"])
         try #require(simulate.status == 0)
-        let history = try runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", directory.file("data")])
+        let history = try await runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", directory.file("data")])
         try #require(history.status == 0)
-        let dashboard = try RunningDashboard(["serve", "--port", "0", "--data-dir", directory.file("data")])
+        let dashboard = try await RunningDashboard.start(["serve", "--port", "0", "--data-dir", directory.file("data")])
         let schemathesis = Process()
         schemathesis.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // The event stream never ends, so it is left out; every other operation is generated for.
@@ -158,11 +158,11 @@ struct DashboardLiveTests {
         schemathesis.standardOutput = FileHandle(forWritingAtPath: output)
         schemathesis.standardError = schemathesis.standardOutput
         try schemathesis.run()
-        schemathesis.waitUntilExit()
+        await schemathesis.exited()
         let report = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(schemathesis.terminationStatus == 0, "schemathesis (pip install schemathesis) reported:\n\(report.suffix(6_000))")
         #expect(report.contains("No issues found"), "\(report.suffix(2_000))")
-        #expect(dashboard.stop() == 0)
+        #expect(await dashboard.stop() == 0)
     }
 }
 

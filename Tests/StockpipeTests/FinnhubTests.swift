@@ -80,14 +80,14 @@ struct FinnhubTests {
         let environment = ["FINNHUB_TOKEN": Self.token, "STOCKPIPE_LOG_LEVEL": "trace",
                            "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)",
                            "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(port)/api/v1"]
-        let run = try runStockpipe(["run", "--limit", "400", "--drain", "--no-dashboard", "--data-dir", directory.path],
+        let run = try await runStockpipe(["run", "--limit", "400", "--drain", "--no-dashboard", "--data-dir", directory.path],
                                    environment: environment, timeout: .seconds(90))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("source: Finnhub"))
-        let status = try runStockpipe(["status", "--data-dir", directory.path], environment: environment)
-        let statusJSON = try runStockpipe(["status", "--json", "--data-dir", directory.path], environment: environment)
+        let status = try await runStockpipe(["status", "--data-dir", directory.path], environment: environment)
+        let statusJSON = try await runStockpipe(["status", "--json", "--data-dir", directory.path], environment: environment)
         // A refused key: the error must not repeat it either.
-        let refused = try runStockpipe(["run", "--limit", "10", "--drain", "--no-dashboard", "--data-dir", directory.file("refused"),
+        let refused = try await runStockpipe(["run", "--limit", "10", "--drain", "--no-dashboard", "--data-dir", directory.file("refused"),
                                         "--max-age", "7d"],
                                        environment: environment.merging(["FINNHUB_TOKEN": Self.token + "-wrong"]) { $1 },
                                        timeout: .seconds(4))
@@ -97,9 +97,9 @@ struct FinnhubTests {
         for output in outputs { #expect(!output.contains(Self.token), "the token leaked: \(output.prefix(2_000))") }
     }
 
-    @Test func tooManySymbolsAreRefusedUpFront() throws {
+    @Test func tooManySymbolsAreRefusedUpFront() async throws {
         let symbols = (1...51).map { "S\($0)" }.joined(separator: ",")
-        let result = try runStockpipe(["run", "--symbols", symbols, "--no-dashboard", "--data-dir", try TemporaryDirectory().path],
+        let result = try await runStockpipe(["run", "--symbols", symbols, "--no-dashboard", "--data-dir", try TemporaryDirectory().path],
                                       environment: ["FINNHUB_TOKEN": Self.token], timeout: .seconds(30))
         #expect(result.status == 2)
         #expect(result.stderr.contains("at most 50"), "\(result.stderr)")
@@ -116,7 +116,7 @@ struct FinnhubTests {
         openssl.standardError = FileHandle.nullDevice
         openssl.standardOutput = FileHandle.nullDevice
         try openssl.run()
-        openssl.waitUntilExit()
+        await openssl.exited()
         try #require(openssl.terminationStatus == 0)
         let (server, task) = try await startServer {
             $0.tls = (certificate, key)
@@ -147,7 +147,7 @@ struct FinnhubTests {
         #expect(report.store.quarantineByReason[.noData] == 1)
         #expect(report.store.quarantineByReason[.malformed] == 1)
         #expect(report.balanced, "\(report.text())")
-        let quotes = try runStockpipe(["query", "quotes", "--symbol", "AAPL", "--json", "--data-dir", directory.path])
+        let quotes = try await runStockpipe(["query", "quotes", "--symbol", "AAPL", "--json", "--data-dir", directory.path])
         let list = try #require(try parseJSON(quotes.stdout) as? [[String: Any]])
         #expect(list.count == 1)
         #expect(Set(list[0].keys) == ["symbol", "current", "change", "percentChange", "high", "low", "open", "previousClose",
@@ -181,7 +181,7 @@ struct FinnhubTests {
         let (server, task) = try await startServer()
         defer { task.cancel() }
         let port = server.port ?? 0
-        let result = try runStockpipe(["run", "--symbols", "AAPL", "--limit", "10", "--drain", "--no-dashboard",
+        let result = try await runStockpipe(["run", "--symbols", "AAPL", "--limit", "10", "--drain", "--no-dashboard",
                                        "--data-dir", try TemporaryDirectory().path],
                                       environment: ["FINNHUB_TOKEN": "not-the-key-77", "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)",
                                                     "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(port)/api/v1"],
@@ -216,7 +216,7 @@ struct FinnhubTests {
         let from = (now - 3 * 3_600_000) / 60_000 * 60_000
         let to = from + 119 * 60_000
         let range = ["--symbols", "AAPL", "--from", String(from), "--to", String(to), "--data-dir", directory.path]
-        let first = try runStockpipe(["backfill"] + range, environment: environment(server), timeout: .seconds(60))
+        let first = try await runStockpipe(["backfill"] + range, environment: environment(server), timeout: .seconds(60))
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("AAPL: 117 candles from Finnhub; 117 new"), "\(first.stdout)")
         #expect(first.stdout.contains("not stored: 3 quote_inconsistent"), "every 40th candle contradicts itself: \(first.stdout)")
@@ -226,13 +226,13 @@ struct FinnhubTests {
         let replay = directory.file("trades.ndjson")
         try #"{"type":"trade","data":[{"s":"AAPL","p":190.5,"t":\#(minute + 5_000),"v":10},{"s":"AAPL","p":190.75,"t":\#(minute + 9_000),"v":30}]}"#
             .write(toFile: replay, atomically: true, encoding: .utf8)
-        let run = try runStockpipe(["run", "--source", "replay", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.path],
+        let run = try await runStockpipe(["run", "--source", "replay", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.path],
                                    timeout: .seconds(60))
         #expect(run.status == 0, "\(run.stderr)")
-        let again = try runStockpipe(["backfill"] + range, environment: environment(server), timeout: .seconds(60))
+        let again = try await runStockpipe(["backfill"] + range, environment: environment(server), timeout: .seconds(60))
         #expect(again.stdout.contains("0 new, 116 refreshed, 1 minutes kept as built from trades"), "\(again.stdout)")
 
-        let query = try runStockpipe(["query", "candles", "--symbol", "AAPL", "--from", String(from), "--to", String(to), "--json",
+        let query = try await runStockpipe(["query", "candles", "--symbol", "AAPL", "--from", String(from), "--to", String(to), "--json",
                                       "--data-dir", directory.path])
         let candles = try #require(try parseJSON(query.stdout) as? [[String: Any]])
         #expect(candles.count == 117)
@@ -245,7 +245,7 @@ struct FinnhubTests {
         let others = candles.filter { ($0["start"] as? Int64) != minute }
         #expect(others.allSatisfy { $0["backfilled"] as? Bool == true && $0["vwap"] is NSNull && $0["trades"] as? Int == 0 })
         #expect(others.allSatisfy { (($0["low"] as? Double) ?? 1) <= (($0["high"] as? Double) ?? 0) })
-        let status = try runStockpipe(["status", "--json", "--data-dir", directory.path])
+        let status = try await runStockpipe(["status", "--json", "--data-dir", directory.path])
         let store = try #require((try parseJSON(status.stdout) as? [String: Any])?["store"] as? [String: Any])
         #expect(store["backfilledCandles"] as? Int == 116)
         for output in [first.stdout, first.stderr, again.stdout, again.stderr] { #expect(!output.contains(Self.token)) }
@@ -254,20 +254,20 @@ struct FinnhubTests {
     @Test func aPlanWithoutCandlesGetsOneClearLine() async throws {
         let (server, task) = try await startServer { $0.faults.candlesForbidden = true }
         defer { task.cancel() }
-        let result = try runStockpipe(["backfill", "--symbols", "AAPL", "--data-dir", try TemporaryDirectory().path],
+        let result = try await runStockpipe(["backfill", "--symbols", "AAPL", "--data-dir", try TemporaryDirectory().path],
                                       environment: environment(server), timeout: .seconds(60))
         #expect(result.status == 2)
         #expect(result.stderr.contains("Finnhub refused the candle request (HTTP 403): stock candles are a premium endpoint"), "\(result.stderr)")
         #expect(!result.stderr.contains(Self.token))
-        let noToken = try runStockpipe(["backfill", "--symbols", "AAPL", "--data-dir", try TemporaryDirectory().path])
+        let noToken = try await runStockpipe(["backfill", "--symbols", "AAPL", "--data-dir", try TemporaryDirectory().path])
         #expect(noToken.status == 2)
         #expect(noToken.stderr.contains("needs a token"), "\(noToken.stderr)")
     }
 
     /// `--text-every 0` used to crash the server on its first REST call (a remainder by zero).
-    @Test func theDevServerRefusesFaultIntervalsBelowOne() throws {
+    @Test func theDevServerRefusesFaultIntervalsBelowOne() async throws {
         for flag in ["--text-every", "--drop-every", "--malformed-every", "--bad-candle-every", "--stall-after"] {
-            let result = try runStockpipe(["dev", "finnhub-server", "--port", "0", flag, "0"], timeout: .seconds(10))
+            let result = try await runStockpipe(["dev", "finnhub-server", "--port", "0", flag, "0"], timeout: .seconds(10))
             #expect(result.status == 2, "\(flag): \(result.stderr)")
             #expect(result.stderr.contains("\(flag) must be at least 1"), "\(result.stderr)")
         }
@@ -281,12 +281,12 @@ struct FinnhubTests {
         let environment = environment(server).merging([
             "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(server.port ?? 0)", "STOCKPIPE_FINNHUB_QUOTE_INTERVAL": "1h",
         ]) { $1 }
-        let run = try runStockpipe(["run", "--symbols", "AAPL,MSFT", "--limit", "20", "--drain", "--no-dashboard",
+        let run = try await runStockpipe(["run", "--symbols", "AAPL,MSFT", "--limit", "20", "--drain", "--no-dashboard",
                                     "--data-dir", directory.path], environment: environment, timeout: .seconds(45))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("HTTP 503; retrying in"), "\(run.stderr)")
         for symbol in ["AAPL", "MSFT"] {
-            let quotes = try runStockpipe(["query", "quotes", "--symbol", symbol, "--json", "--data-dir", directory.path])
+            let quotes = try await runStockpipe(["query", "quotes", "--symbol", symbol, "--json", "--data-dir", directory.path])
             #expect((try parseJSON(quotes.stdout) as? [Any])?.count == 1, "\(symbol): \(quotes.stdout)")
         }
     }

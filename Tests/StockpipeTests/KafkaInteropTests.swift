@@ -31,7 +31,7 @@ struct KafkaInteropTests {
             let symbol = (try? FinnhubTrade.parse(Array(line.utf8)))?.symbol ?? ""
             return symbol + "|" + line
         }
-        let produced = try kcat(["-P", "-b", kafka.brokers, "-t", Topic.staging, "-K", "|"], input: lines.joined(separator: "\n") + "\n")
+        let produced = try await kcat(["-P", "-b", kafka.brokers, "-t", Topic.staging, "-K", "|"], input: lines.joined(separator: "\n") + "\n")
         #expect(produced.status == 0)
 
         var settings = kafka.settings(Settings())
@@ -43,7 +43,7 @@ struct KafkaInteropTests {
         #expect(report.store.quarantineByReason[.negativeVolume] == 1)
 
         // stock_data, read by kcat: key = symbol, value = the documented JSON.
-        let valid = try kcat(["-C", "-b", kafka.brokers, "-t", Topic.stockData, "-e", "-q", "-f", "%k\t%s\n"])
+        let valid = try await kcat(["-C", "-b", kafka.brokers, "-t", Topic.stockData, "-e", "-q", "-f", "%k\t%s\n"])
         let records = valid.output.split(separator: "\n").map { $0.split(separator: "\t", maxSplits: 1).map(String.init) }
         #expect(records.count == 3)
         for record in records {
@@ -60,7 +60,7 @@ struct KafkaInteropTests {
         #expect(object["conditions"] as? [String] == ["12", "37"])
 
         // bad_stock_data: the original payload, the reasons (also as a header) and the origin.
-        let quarantined = try kcat(["-C", "-b", kafka.brokers, "-t", Topic.badStockData, "-e", "-q", "-f", "%h\t%s\n"])
+        let quarantined = try await kcat(["-C", "-b", kafka.brokers, "-t", Topic.badStockData, "-e", "-q", "-f", "%h\t%s\n"])
         let fields = try #require(quarantined.output.split(separator: "\n").first?.split(separator: "\t", maxSplits: 1))
         #expect(fields.count == 2)
         #expect(fields[0].contains("reasons=negative_volume"))
@@ -87,16 +87,16 @@ struct KafkaInteropTests {
         #expect(report.store.trades == 2)
         #expect(report.store.quarantineByReason[.malformed] == 1)
         #expect(report.balanced, "\(report.text())")
-        let listed = try runStockpipe(["quarantine", "list", "--json", "--data-dir", directory.file("data")])
+        let listed = try await runStockpipe(["quarantine", "list", "--json", "--data-dir", directory.file("data")])
         let entries = try #require(try parseJSON(listed.stdout) as? [[String: Any]])
         let origin = try #require(entries.first?["origin"] as? [String: Any])
         #expect((origin["originalSize"] as? Int ?? 0) > 40_000)
         #expect(((entries.first?["payload"] as? String)?.utf8.count ?? .max) <= 4_096)
     }
 
-    @Test func unreachableBrokersGiveOneClearLine() throws {
+    @Test func unreachableBrokersGiveOneClearLine() async throws {
         let started = ContinuousClock.now
-        let result = try runStockpipe(["run", "--brokers", "127.0.0.1:1", "--limit", "10", "--drain", "--no-dashboard",
+        let result = try await runStockpipe(["run", "--brokers", "127.0.0.1:1", "--limit", "10", "--drain", "--no-dashboard",
                                        "--data-dir", try TemporaryDirectory().file("d")])
         let elapsed = ContinuousClock.now - started
         #expect(result.status == 2)
@@ -107,16 +107,16 @@ struct KafkaInteropTests {
         print("unreachable brokers reported after \(elapsed)")
     }
 
-    @Test func missingTopicsAndNoAdminAPIAreExplained() throws {
+    @Test func missingTopicsAndNoAdminAPIAreExplained() async throws {
         let cluster = try KafkaMockCluster(brokers: 3)
         defer { cluster.close() }
-        let run = try runStockpipe(["run", "--brokers", cluster.bootstrapServers, "--limit", "10", "--drain", "--no-dashboard",
+        let run = try await runStockpipe(["run", "--brokers", cluster.bootstrapServers, "--limit", "10", "--drain", "--no-dashboard",
                                     "--data-dir", try TemporaryDirectory().file("d")])
         #expect(run.status == 2)
         #expect(run.stderr.contains("do not exist"), "\(run.stderr)")
         #expect(run.stderr.contains("stockpipe topics create"))
         // The mock has no Admin API: the command says so rather than hanging.
-        let create = try runStockpipe(["topics", "create", "--brokers", cluster.bootstrapServers])
+        let create = try await runStockpipe(["topics", "create", "--brokers", cluster.bootstrapServers])
         #expect(create.status == 2)
         #expect(create.stderr.contains("Admin API"), "\(create.stderr)")
     }
@@ -131,9 +131,9 @@ struct KafkaInteropTests {
         })
     }
 
-    @Test func topicsDescribeShowsReplicasAndLag() throws {
+    @Test func topicsDescribeShowsReplicasAndLag() async throws {
         let kafka = try TestKafka(partitions: 2)
-        let result = try runStockpipe(["topics", "describe", "--json"] + kafka.flags)
+        let result = try await runStockpipe(["topics", "describe", "--json"] + kafka.flags)
         #expect(result.status == 0, "\(result.stderr)")
         let document = try #require(try parseJSON(result.stdout) as? [String: Any])
         #expect((document["brokers"] as? [Any])?.count == 3)

@@ -14,7 +14,7 @@ struct KafkaPipelineTests {
     /// A simulated replay file, and the store an embedded-log run makes of it: the reference.
     func reference(_ directory: TemporaryDirectory, count: Int, seed: Int = 7) async throws -> (file: String, store: StoreSnapshot) {
         let file = directory.file("f.ndjson")
-        let simulate = try runStockpipe(["simulate", "--out", file, "--count", String(count), "--bad-fraction", "0.05",
+        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", String(count), "--bad-fraction", "0.05",
                                          "--seed", String(seed)])
         #expect(simulate.status == 0, "\(simulate.stderr)")
         let report = try await drain(settings(file, directory.file("embedded")))
@@ -93,7 +93,7 @@ struct KafkaPipelineTests {
         try await Task.sleep(for: .milliseconds(1_500))
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.exited()
 
         // Second kill: once the store holds part of the trades.
         (process, _, _) = try startStockpipe(run)
@@ -102,17 +102,17 @@ struct KafkaPipelineTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.exited()
         let storedAtKill = storedTrades(dataDirectory)
         #expect(storedAtKill > 0 && storedAtKill < expected.trades.count, "second kill at \(storedAtKill) stored trades")
 
-        let final = try runStockpipe(run)
+        let final = try await runStockpipe(run)
         #expect(final.status == 0, "\(final.stderr)")
         let actual = try StoreSnapshot(dataDirectory, origins: false)
         #expect(actual.trades == expected.trades)
         #expect(actual.candles == expected.candles)
         #expect(actual.quarantine == expected.quarantine)
-        let status = try runStockpipe(["status", "--json", "--data-dir", dataDirectory] + kafka.flags)
+        let status = try await runStockpipe(["status", "--json", "--data-dir", dataDirectory] + kafka.flags)
         let document = try #require(try parseJSON(status.stdout) as? [String: Any])
         let reconciliation = try #require(document["reconciliation"] as? [String: Any])
         #expect(reconciliation["balanced"] as? Bool == true, "\(status.stdout)")
@@ -125,7 +125,7 @@ struct KafkaPipelineTests {
         let kafka = try TestKafka(partitions: 12)
         let dataDirectory = directory.file("kafka")
         let common = ["--data-dir", dataDirectory] + kafka.flags
-        let ingest = try runStockpipe(["ingest", "--source", "replay", "--file", file, "--drain"] + common)
+        let ingest = try await runStockpipe(["ingest", "--source", "replay", "--file", file, "--drain"] + common)
         #expect(ingest.status == 0, "\(ingest.stderr)")
 
         // Small batches keep the validators busy long enough for one to be killed mid-stream.
@@ -137,18 +137,18 @@ struct KafkaPipelineTests {
         var committed = 0
         while committed == 0 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            let status = try runStockpipe(["status", "--json"] + common)
+            let status = try await runStockpipe(["status", "--json"] + common)
             let stages = (try? parseJSON(status.stdout) as? [String: Any])?["stages"] as? [String: Any]
             committed = (stages?["validate"] as? [String: Any])?["position"] as? Int ?? 0
         }
         #expect(committed > 0 && committed < 60_000, "killed at \(committed) committed")
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        second.waitUntilExit()
+        await first.exited()
+        await second.exited()
         #expect(second.terminationStatus == 0, "\((try? String(contentsOfFile: secondErr, encoding: .utf8)) ?? "")")
         _ = secondOut
 
-        let load = try runStockpipe(["load", "--drain"] + common)
+        let load = try await runStockpipe(["load", "--drain"] + common)
         #expect(load.status == 0, "\(load.stderr)")
         let actual = try StoreSnapshot(dataDirectory, origins: false)
         #expect(actual.trades == expected.trades)

@@ -8,36 +8,41 @@ import WSClient
 /// Debian's Chromium, headless, driven over the DevTools protocol: it loads a page, waits until
 /// the page says it is ready, collects console errors and uncaught exceptions, and takes a screenshot.
 final class HeadlessChromium {
-    let process = Process()
+    let process: Process
     let profile: TemporaryDirectory
     let port: Int
 
-    init() throws {
-        profile = try TemporaryDirectory()
+    private init(process: Process, profile: TemporaryDirectory, port: Int) {
+        self.process = process
+        self.profile = profile
+        self.port = port
+    }
+
+    static func start() async throws -> HeadlessChromium {
+        let profile = try TemporaryDirectory()
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                             "--user-data-dir=\(profile.path)", "--remote-debugging-port=0", "--remote-allow-origins=*", "--window-size=1400,900", "about:blank"]
+                             "--user-data-dir=\(profile.path)", "--remote-debugging-port=0", "--remote-allow-origins=*",
+                             "--window-size=1400,900", "about:blank"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         // Chromium writes the port it chose into the profile.
-        let file = profile.file("DevToolsActivePort")
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            port = (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").first.flatMap { Int($0) }
-            if port == nil { usleep(100_000) }
+        for _ in 0..<200 {
+            let text = try? String(contentsOfFile: profile.file("DevToolsActivePort"), encoding: .utf8)
+            if let port = text?.split(separator: "\n").first.flatMap({ Int($0) }) {
+                return HeadlessChromium(process: process, profile: profile, port: port)
+            }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        guard let port else {
-            process.terminate()
-            throw BrowserError("Chromium did not open its DevTools port within 20 s")
-        }
-        self.port = port
+        process.terminate()
+        throw BrowserError("Chromium did not open its DevTools port within 20 s")
     }
 
     deinit {
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
     }
 
     struct Visit {

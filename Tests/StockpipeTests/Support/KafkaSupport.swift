@@ -41,7 +41,7 @@ var kcatPath: String? {
 }
 
 /// Runs kcat with `arguments` (and `input` on stdin); returns its standard output.
-func kcat(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+func kcat(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: kcatPath ?? "/usr/bin/kcat")
     process.arguments = arguments
@@ -58,6 +58,6 @@ func kcat(_ arguments: [String], input: String? = nil) throws -> (status: Int32,
         process.standardInput = FileHandle.nullDevice
     }
     try process.run()
-    process.waitUntilExit()
+    await process.exited()
     return (process.terminationStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
 }

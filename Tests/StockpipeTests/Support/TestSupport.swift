@@ -108,14 +108,14 @@ func startStockpipe(_ arguments: [String], in directory: String? = nil,
 /// Runs the binary to completion.
 /// With a `timeout`, the process gets SIGINT (a graceful stop) when it runs that long.
 func runStockpipe(_ arguments: [String], in directory: String? = nil,
-                  environment: [String: String] = [:], timeout: Duration? = nil) throws -> ProcessResult {
+                  environment: [String: String] = [:], timeout: Duration? = nil) async throws -> ProcessResult {
     let (process, stdoutPath, stderrPath) = try startStockpipe(arguments, in: directory, environment: environment)
     if let timeout {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { kill(process.processIdentifier, SIGINT) }
     }
-    process.waitUntilExit()
+    await process.exited()
     defer {
         try? FileManager.default.removeItem(atPath: stdoutPath)
         try? FileManager.default.removeItem(atPath: stderrPath)
@@ -123,6 +123,17 @@ func runStockpipe(_ arguments: [String], in directory: String? = nil,
     return ProcessResult(status: process.terminationStatus,
                          stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
+}
+
+extension Process {
+    /// Waits for the process to end without holding a thread: the tests share a small pool of
+    /// them with the servers some of them run in process, and a blocked pool starves those.
+    @discardableResult
+    func exited() async -> Int32 {
+        while isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        waitUntilExit()  // reaped already; returns at once
+        return terminationStatus
+    }
 }
 
 /// Parses JSON text with Foundation, an implementation independent of ours.
