@@ -102,6 +102,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
+        // The CQL native protocol (v1-v4): frames, messages, values; for the Cassandra store.
+        .target(
+            name: "StockpipeCQL",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict),
         // The dashboard and JSON API (Hummingbird), live updates, /metrics.
         .target(
             name: "StockpipeDashboard",
@@ -136,11 +141,13 @@ let package = Package(
             name: "StockpipeTests",
             // The CLI tests run the built `stockpipe` binary, so the tests depend on it.
             dependencies: [
-                "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard",
+                "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            // Golden frames, read through #filePath.
+            exclude: ["Fixtures"],
             swiftSettings: strict),
     ]
 )
