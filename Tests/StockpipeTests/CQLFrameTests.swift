@@ -69,3 +69,76 @@ struct CQLFrameTests {
         #expect(ProtocolVersion.v4.lower == .v3 && ProtocolVersion.v1.lower == nil)
     }
 }
+
+/// Responses built with the driver's writers (and checked by its decoder), read by ours.
+@Suite("CQL responses")
+struct CQLResponseTests {
+    static let goldens: [CQLFrameTests.Golden] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/cql-responses.json")
+        return (try? JSONDecoder().decode([CQLFrameTests.Golden].self, from: Data(contentsOf: url))) ?? []
+    }()
+
+    func decode(_ name: String, version: UInt8) throws -> CQLResponse {
+        let golden = try #require(Self.goldens.first { $0.name == name && $0.version == version }, "no fixture \(name) v\(version)")
+        var buffer = ByteBuffer(bytes: stride(from: 0, to: golden.hex.count, by: 2).map { offset -> UInt8 in
+            let start = golden.hex.index(golden.hex.startIndex, offsetBy: offset)
+            return UInt8(golden.hex[start..<golden.hex.index(start, offsetBy: 2)], radix: 16)!
+        })
+        let header = try #require(try FrameHeader.read(from: &buffer))
+        #expect(header.isResponse && header.stream == golden.stream && header.version.rawValue == version)
+        #expect(Int(header.length) == buffer.readableBytes)
+        let response = try CQLResponse.decode(opcode: header.opcode, body: &buffer, version: header.version)
+        #expect(buffer.readableBytes == 0, "\(name) v\(version): bytes left over")
+        return response
+    }
+
+    @Test func handshakeAnswers() throws {
+        #expect(Self.goldens.count == 17)
+        #expect(try decode("ready", version: 4) == .ready)
+        #expect(try decode("authenticate", version: 4) == .authenticate(authenticator: "org.apache.cassandra.auth.PasswordAuthenticator"))
+        #expect(try decode("supported", version: 4) == .supported(["CQL_VERSION": ["3.4.5"], "COMPRESSION": ["lz4", "snappy"]]))
+        guard case .error(let refusal) = try decode("error-protocol", version: 1) else { Issue.record("not an error"); return }
+        #expect(refusal.kind == .protocolError)
+    }
+
+    @Test func errorsCarryWhatTheirKindAdds() throws {
+        guard case .error(let unavailable) = try decode("error-unavailable", version: 4),
+              case .error(let timeout) = try decode("error-write-timeout", version: 4),
+              case .error(let syntax) = try decode("error-syntax", version: 4) else { Issue.record("not errors"); return }
+        #expect(unavailable.kind == .unavailable(consistency: 6, required: 2, alive: 1))
+        #expect(unavailable.description.contains("1 of the 2 needed") && unavailable.isRetryable)
+        #expect(timeout.kind == .writeTimeout(consistency: 6, received: 1, blockFor: 2, writeType: "BATCH"))
+        #expect(syntax.kind == .syntaxError && !syntax.isRetryable)
+    }
+
+    @Test(arguments: [UInt8(4), 3, 1])
+    func rowsDecodeWithTheirTypes(version: UInt8) throws {
+        guard case .result(.rows(let rows)) = try decode("result-rows", version: version) else { Issue.record("not rows"); return }
+        let protocolVersion = try #require(ProtocolVersion(rawValue: version))
+        #expect(rows.columns.map(\.name) == ["symbol", "ts", "price", "conditions"])
+        #expect(rows.columns.map(\.type) == [.varchar, .timestamp, .double, .list(.varchar)])
+        #expect(rows.pagingState == (version == 4 ? [7, 8] : nil))
+        let values = try rows.rows.map { row in
+            try zip(row, rows.columns).map { try CQLValue.decode($0, as: $1.type, version: protocolVersion) }
+        }
+        #expect(values == [[.text("AAPL"), .timestamp(1_732_480_000_123), .double(187.51), .textList(["1", "12"])],
+                           [.text("MSFT"), .timestamp(1_732_480_000_456), .double(421.5), .null]])
+    }
+
+    @Test(arguments: [UInt8(4), 2, 1])
+    func preparedStatementsDecode(version: UInt8) throws {
+        guard case .result(.prepared(let id, let variables, let result)) = try decode("result-prepared", version: version) else {
+            Issue.record("not prepared"); return
+        }
+        #expect(id == [0x0A, 0x0B, 0x0C])
+        #expect(variables.map(\.name) == ["symbol", "ts"] && variables.allSatisfy { $0.keyspace == "stock_data" && $0.table == "trades" })
+        #expect(result.isEmpty)
+    }
+
+    @Test func otherResults() throws {
+        #expect(try decode("result-void", version: 4) == .result(.void))
+        #expect(try decode("result-set-keyspace", version: 4) == .result(.setKeyspace("stock_data")))
+        #expect(try decode("result-schema-change", version: 4) == .result(.schemaChange(change: "CREATED TABLE", keyspace: "stock_data")))
+        #expect(try decode("result-schema-change", version: 1) == .result(.schemaChange(change: "CREATED", keyspace: "stock_data")))
+    }
+}

@@ -44,3 +44,41 @@ public enum CQLValue: Sendable, Equatable {
         return Array(buffer.readableBytesView)
     }
 }
+
+extension CQLValue {
+    /// Reads a cell of `type`; nil bytes are null. Types stockpipe does not use are refused.
+    public static func decode(_ bytes: ByteBuffer?, as type: CQLDataType, version: ProtocolVersion) throws(CQLProtocolError) -> CQLValue {
+        guard var bytes else { return .null }
+        func whole<T: FixedWidthInteger>(_: T.Type) throws(CQLProtocolError) -> T {
+            guard bytes.readableBytes == MemoryLayout<T>.size, let value: T = bytes.readInteger() else {
+                throw CQLProtocolError("a \(type) value of \(bytes.readableBytes) bytes")
+            }
+            return value
+        }
+        switch type {
+        case .text, .varchar, .ascii: return .text(bytes.readString(length: bytes.readableBytes) ?? "")
+        case .int: return .int(try whole(Int32.self))
+        case .bigint, .counter: return .bigint(try whole(Int64.self))
+        case .timestamp: return .timestamp(try whole(Int64.self))
+        case .float: return .float(Float(bitPattern: try whole(UInt32.self)))
+        case .double: return .double(Double(bitPattern: try whole(UInt64.self)))
+        case .boolean: return .boolean(try whole(UInt8.self) != 0)
+        case .blob: return .blob(Array(bytes.readableBytesView))
+        case .uuid, .timeuuid:
+            guard bytes.readableBytes == 16, let raw = bytes.readBytes(length: 16) else { throw CQLProtocolError("a uuid of \(bytes.readableBytes) bytes") }
+            return .uuid(UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8], raw[9], raw[10], raw[11],
+                                     raw[12], raw[13], raw[14], raw[15])))
+        case .list(let element) where [.text, .varchar, .ascii].contains(element):
+            var items: [String] = []
+            let count = version >= .v3 ? Int(try bytes.readCQLInt()) : Int(try bytes.readCQLShort())
+            for _ in 0..<max(0, count) {
+                let length = version >= .v3 ? Int(try bytes.readCQLInt()) : Int(try bytes.readCQLShort())
+                guard length >= 0, let item = bytes.readString(length: length) else { throw CQLProtocolError("a list element is cut off") }
+                items.append(item)
+            }
+            return .textList(items)
+        default:
+            throw CQLProtocolError("values of type \(type) are not read by this client")
+        }
+    }
+}

@@ -31,7 +31,7 @@ public struct FrameHeader: Sendable, Equatable {
     }
 
     /// Reads a header if the buffer holds one whole; nil when more bytes are needed.
-    static func read(from buffer: inout ByteBuffer) throws(CQLProtocolError) -> FrameHeader? {
+    public static func read(from buffer: inout ByteBuffer) throws(CQLProtocolError) -> FrameHeader? {
         guard let first: UInt8 = buffer.getInteger(at: buffer.readerIndex) else { return nil }
         guard let version = ProtocolVersion(rawValue: first & 0x7F) else {
             throw CQLProtocolError("the server speaks protocol version \(first & 0x7F), which this client does not")
