@@ -64,22 +64,18 @@ public final class Dashboard: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.sampler.run(every: self.configuration.statusEvery) }
             group.addTask { try await self.feed.run(every: self.configuration.tick, sampler: self.sampler) }
-            // Event streams never end by themselves, and the server waits for open requests to end.
-            group.addTask {
-                try? await gracefulShutdown()
-                self.feed.finishAll()
-                try await Task.sleep(for: .seconds(3_600 * 24 * 365))
-            }
-            group.addTask {
-                do {
+            defer { group.cancelAll() }
+            do {
+                // Event streams never end by themselves, and the server waits for open requests to end.
+                try await withGracefulShutdownHandler {
                     try await app.run()
-                } catch let error where "\(error)".contains("Address already in use") {
-                    throw UserError("the dashboard cannot listen on \(self.configuration.host):\(self.configuration.port): "
-                                    + "the port is in use; choose another with --port, or run with --no-dashboard")
+                } onGracefulShutdown: {
+                    self.feed.finishAll()
                 }
+            } catch let error where "\(error)".contains("Address already in use") {
+                throw UserError("the dashboard cannot listen on \(configuration.host):\(configuration.port): "
+                                + "the port is in use; choose another with --port, or run with --no-dashboard")
             }
-            try await group.next()
-            group.cancelAll()
         }
     }
 }

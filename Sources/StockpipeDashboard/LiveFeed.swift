@@ -55,10 +55,8 @@ final class LiveFeed: Sendable {
     }
 
     func run(every tick: Duration, sampler: StatusSampler) async throws {
-        var beat = 0
         while !Task.isCancelled {
             try await Task.sleep(for: tick)
-            beat += 1
             guard subscriberCount > 0 else { continue }
             guard let event = try? await makeEvent(status: sampler) else { continue }
             lastEvent.withLock { $0 = event }
