@@ -95,7 +95,7 @@ let package = Package(
             name: "StockpipePipeline",
             dependencies: [
                 "StockpipeJSON", "StockpipeModel", "StockpipeLog", "StockpipeKafka", "StockpipeStore", "StockpipeSources",
-                "StockpipeFinnhub",
+                "StockpipeFinnhub", "StockpipeCassandra", "StockpipeCQL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,8 +106,18 @@ let package = Package(
         .target(
             name: "StockpipeCQL",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
+        // The store on Cassandra: schema, writes that are safe to repeat, reads behind the store interface.
+        .target(
+            name: "StockpipeCassandra",
+            dependencies: [
+                "StockpipeCQL", "StockpipeModel", "StockpipeStore",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
         // The dashboard and JSON API (Hummingbird), live updates, /metrics.
@@ -144,7 +154,7 @@ let package = Package(
             name: "StockpipeTests",
             // The CLI tests run the built `stockpipe` binary, so the tests depend on it.
             dependencies: [
-                "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL",
+                "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL", "StockpipeCassandra",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -20,6 +20,12 @@ struct CommonOptions: ParsableArguments {
             help: ArgumentHelp("A librdkafka property for every Kafka client; repeatable.", valueName: "NAME=VALUE"))
     var kafkaProperties: [String] = []
 
+    @Option(help: ArgumentHelp("Where records are stored: embedded (SQLite in the data directory) or cassandra.", valueName: "S"))
+    var store: String?
+
+    @Option(name: .customLong("contact-points"), help: ArgumentHelp("Cassandra nodes; implies --store cassandra.", valueName: "HOST:PORT,..."))
+    var contactPoints: String?
+
     /// Defaults, then file, then environment, then `adjust` (the flags).
     func settings(_ adjust: (inout Settings) throws -> Void = { _ in }) throws -> Settings {
         var settings = try Settings.load(configPath: config, environment: ProcessInfo.processInfo.environment)
@@ -29,6 +35,11 @@ struct CommonOptions: ParsableArguments {
             if log == nil { settings.log = .kafka }
         }
         if let log { try settings.apply(flag: "log", value: log) }
+        if let contactPoints {
+            settings.contactPoints = contactPoints
+            if store == nil { settings.store = .cassandra }
+        }
+        if let store { try settings.apply(flag: "store", value: store) }
         for property in kafkaProperties {
             guard let equals = property.firstIndex(of: "="), equals != property.startIndex else {
                 throw UserError("--kafka-property must be NAME=VALUE, like linger.ms=10")

@@ -18,7 +18,7 @@ struct Stockpipe: AsyncParsableCommand {
             + "then STOCKPIPE_* environment variables, then flags; later wins.",
         version: "0.1.0",
         subcommands: [RunCommand.self, IngestCommand.self, ValidateCommand.self, LoadCommand.self, StatusCommand.self,
-                      ServeCommand.self, QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self,
+                      ServeCommand.self, QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self, SchemaCommand.self,
                       DevCommand.self],
         defaultSubcommand: RunCommand.self)
 

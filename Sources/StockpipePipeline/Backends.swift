@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeCassandra
 import StockpipeKafka
 import StockpipeLog
 import StockpipeStore
@@ -12,6 +13,17 @@ public struct Backends: Sendable {
     /// Opens the log the settings choose, and the store in the data directory (created if `create`).
     public static func open(_ settings: Settings, create: Bool) async throws -> Backends {
         let directory = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
+        if settings.store == .cassandra && settings.log == .kafka {
+            // Nothing lives in the data directory.
+            let store = try await openCassandra(settings)
+            do {
+                let log = try await KafkaLog(settings.kafkaConfiguration, knownSources: [settings.sourceName, StatusReport.redriveSource])
+                return Backends(log: log, store: store, dataDirectory: directory)
+            } catch {
+                try? await store.close()
+                throw UserError("\(error)")
+            }
+        }
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
         if exists && !isDirectory.boolValue {
@@ -30,14 +42,22 @@ public struct Backends: Sendable {
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw UserError("data directory \(directory) is not writable; fix its permissions or choose another with --data-dir")
         }
-        let store: SQLiteStore
+        let store: any Store
         var embedded: EmbeddedLog?
         do {
-            store = try SQLiteStore(path: directory + "/store.sqlite")
+            if settings.store == .embedded { store = try SQLiteStore(path: directory + "/store.sqlite") }
+            else { store = try await openCassandra(settings) }
+        } catch let error as UserError {
+            throw error
+        } catch {
+            throw UserError("cannot open the pipeline data in \(directory): \(error); is it a stockpipe data directory?")
+        }
+        do {
             if settings.log == .embedded {
                 embedded = try EmbeddedLog(.init(path: directory + "/log.sqlite", retention: settings.retention))
             }
         } catch {
+            try? await store.close()
             throw UserError("cannot open the pipeline data in \(directory): \(error); is it a stockpipe data directory?")
         }
         if let embedded { return Backends(log: embedded, store: store, dataDirectory: directory) }
@@ -47,6 +67,18 @@ public struct Backends: Sendable {
         } catch {
             try? await store.close()
             throw UserError("\(error)")
+        }
+    }
+
+    /// The Cassandra store, with the cluster's answer in the error when it cannot be reached.
+    static func openCassandra(_ settings: Settings) async throws -> any Store {
+        let configuration = try settings.cassandraConfiguration
+        do {
+            return try await CassandraStore.open(configuration)
+        } catch let error as CassandraStoreError {
+            throw UserError("\(error)")
+        } catch {
+            throw UserError("cannot use Cassandra at \(settings.contactPoints ?? ""): \(error)")
         }
     }
 

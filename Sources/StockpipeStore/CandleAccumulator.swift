@@ -4,25 +4,38 @@ import StockpipeModel
 
 /// Folds the new trades of one write into per-minute partial candles, then merges each into its
 /// stored candle. Open and close go to the earliest and latest trade by (timestamp, identity).
-struct CandleAccumulator: Sendable {
-    struct Key: Hashable, Sendable {
-        var symbol: String
-        var start: Int64
+package struct CandleAccumulator: Sendable {
+    package init() {}
+
+    package struct Key: Hashable, Sendable {
+        package var symbol: String
+        package var start: Int64
+        package init(symbol: String, start: Int64) {
+            self.symbol = symbol
+            self.start = start
+        }
     }
 
-    struct Partial: Sendable {
-        var open: Double, high: Double, low: Double, close: Double
-        var volume: Int128, notional: Int128, trades: Int64
-        var first: (ts: Int64, id: TradeID)
-        var last: (ts: Int64, id: TradeID)
+    package struct Partial: Sendable {
+        package var open: Double, high: Double, low: Double, close: Double
+        package var volume: Int128, notional: Int128, trades: Int64
+        package var first: (ts: Int64, id: TradeID)
+        package var last: (ts: Int64, id: TradeID)
 
-        init(_ trade: Trade) {
+        package init(_ trade: Trade) {
             open = trade.price; high = trade.price; low = trade.price; close = trade.price
             volume = FixedPoint.units(trade.volume)
             notional = FixedPoint.units(trade.price) * volume
             trades = 1
             first = (trade.timestamp, trade.id)
             last = first
+        }
+
+        package init(open: Double, high: Double, low: Double, close: Double, volume: Int128, notional: Int128, trades: Int64,
+                     first: (ts: Int64, id: TradeID), last: (ts: Int64, id: TradeID)) {
+            self.open = open; self.high = high; self.low = low; self.close = close
+            self.volume = volume; self.notional = notional; self.trades = trades
+            self.first = first; self.last = last
         }
 
         init(row: Row) {
@@ -34,7 +47,7 @@ struct CandleAccumulator: Sendable {
             last = (row[9], TradeID(bytes: [UInt8](row[10] as Data)) ?? TradeID(high: 0, low: 0))
         }
 
-        mutating func add(_ other: Partial) {
+        package mutating func add(_ other: Partial) {
             high = max(high, other.high)
             low = min(low, other.low)
             volume += other.volume
@@ -56,8 +69,13 @@ struct CandleAccumulator: Sendable {
     /// are folded here and reach the dictionary once per run.
     private var current: (key: Key, partial: Partial)?
 
-    mutating func add(_ trade: Trade) {
-        let start = trade.timestamp - ((trade.timestamp % Candle.oneMinute) + Candle.oneMinute) % Candle.oneMinute
+    /// The start of the minute `timestamp` falls in (also before 1970).
+    package static func minute(of timestamp: Int64) -> Int64 {
+        timestamp - ((timestamp % Candle.oneMinute) + Candle.oneMinute) % Candle.oneMinute
+    }
+
+    package mutating func add(_ trade: Trade) {
+        let start = Self.minute(of: trade.timestamp)
         let partial = Partial(trade)
         if current?.key.start == start, current?.key.symbol == trade.symbol {
             current!.partial.add(partial)
@@ -73,30 +91,9 @@ struct CandleAccumulator: Sendable {
         if partials[key] == nil { partials[key] = partial } else { partials[key]!.add(partial) }
     }
 
-    mutating func merge(into db: Database) throws {
+    /// The folded candles, each of the new trades of one minute.
+    package mutating func folded() -> [Key: Partial] {
         flush()
-        let select = try db.cachedStatement(sql: """
-            SELECT open, high, low, close, volume, notional, trades, first_ts, first_id, last_ts, last_id
-            FROM candles_1m WHERE symbol = ? AND start = ?
-            """)
-        let upsert = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO candles_1m
-            (symbol, start, open, high, low, close, volume, notional, trades, first_ts, first_id, last_ts, last_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for (key, partial) in partials {
-            var candle = partial
-            // A backfilled candle (no trades) gives way to the first one built from trades.
-            if let row = try Row.fetchOne(select, arguments: [key.symbol, key.start]), (row[6] as Int64) > 0 {
-                var stored = Partial(row: row)
-                stored.add(partial)
-                candle = stored
-            }
-            try upsert.execute(arguments: [
-                key.symbol, key.start, candle.open, candle.high, candle.low, candle.close,
-                Data(FixedPoint.bytes(candle.volume)), Data(FixedPoint.bytes(candle.notional)), candle.trades,
-                candle.first.ts, Data(candle.first.id.bytes), candle.last.ts, Data(candle.last.id.bytes),
-            ])
-        }
+        return partials
     }
 }

@@ -127,7 +127,7 @@ public final class SQLiteStore: Store {
     }
 
     /// Conditions as a JSON array, readable by any SQLite client.
-    static func conditionsText(_ conditions: [String]) -> String {
+    package static func conditionsText(_ conditions: [String]) -> String {
         switch conditions.count {
         case 0: return "[]"
         case 1 where conditions[0].utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }):
@@ -141,7 +141,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func conditions(fromText text: String) -> [String] {
+    package static func conditions(fromText text: String) -> [String] {
         var bytes = Array(text.utf8)
         var conditions: [String] = []
         bytes.withUnsafeMutableBytes { buffer in

@@ -39,9 +39,9 @@ public struct IncomingTrade: Sendable {
     public var redriven: Bool
 
     /// Digest of the source, stored to tell a redelivery (same source) from a duplicate.
-    let sourceHash: Int64
+    package let sourceHash: Int64
     /// The conditions as stored.
-    let conditionsText: String
+    package let conditionsText: String
 
     public init(trade: Trade, origin: Origin, redriven: Bool = false) {
         self.trade = trade
@@ -58,8 +58,8 @@ public struct StoreBatch: Sendable {
     public var quotes: [Quote] = []
     /// Set by ``preparedForInsert()``, off the store's writer: the insert order, and the candles of
     /// all `trades`.
-    var order: [Int]?
-    var candles: CandleAccumulator?
+    package var order: [Int]?
+    package var candles: CandleAccumulator?
 
     public init(trades: [IncomingTrade] = [], quarantine: [QuarantineRecord] = []) {
         self.trades = trades
@@ -161,7 +161,7 @@ extension StoreBatch {
 
     /// Trades grouped by symbol (in order of first appearance), then by time and identity; ties in
     /// arrival order. Sorting integers, not strings, keeps this cheap.
-    func insertOrder() -> [Int] {
+    package func insertOrder() -> [Int] {
         struct Key: Comparable {
             var symbol: Int, timestamp: Int64, high: UInt64, low: UInt64, index: Int
             static func < (a: Key, b: Key) -> Bool {

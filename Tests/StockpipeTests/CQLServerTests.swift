@@ -158,7 +158,7 @@ struct CQLServerTests {
         var configuration = CQLClient.Configuration(contactPoints: [("127.0.0.1", 1), ("127.0.0.1", server.port)])
         configuration.retries = 2
         configuration.connectTimeout = .seconds(2)
-        let client = CQLClient(configuration)
+        let client = try CQLClient(configuration)
         #expect(try await client.version() == .v1, "the refused first contact point is skipped")
         _ = try await client.query("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
                                    idempotent: false)

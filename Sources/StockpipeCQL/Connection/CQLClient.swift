@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Cassandra through one connection at a time, chosen from several contact points: when a node
 /// goes away the next request connects to another (or the same, once it is back). Statements
@@ -16,6 +17,8 @@ public actor CQLClient {
         public var requestTimeout: Duration = .seconds(12)
         /// Further attempts for an idempotent statement.
         public var retries = 3
+        /// Encrypts every connection when set (the server's `client_encryption_options`).
+        public var tls: TLSConfiguration?
 
         public init(contactPoints: [(host: String, port: Int)]) {
             self.contactPoints = contactPoints
@@ -40,10 +43,13 @@ public actor CQLClient {
     private var connection: CQLConnection?
     private var preferred = 0
     private var prepared: [String: (id: [UInt8], variables: [CQLColumn])] = [:]
+    private let tlsContext: NIOSSLContext?
     let logger = Logger(label: "stockpipe.cql")
 
-    public init(_ configuration: Configuration) {
+    /// Throws only when the TLS configuration cannot be used (an unreadable certificate, say).
+    public init(_ configuration: Configuration) throws {
         self.configuration = configuration
+        tlsContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
     }
 
     /// The negotiated protocol version, connecting if needed.
@@ -56,15 +62,63 @@ public actor CQLClient {
     /// Prepares `cql` on the current node (once per connection) and executes it with `values`.
     public func execute(_ cql: String, _ values: [CQLValue], consistency: Consistency = .one, idempotent: Bool) async throws -> CQLResult {
         try await withRetries(idempotent: idempotent) { connection in
-            let statement = try await self.statement(cql, on: connection)
-            do {
-                return try await connection.execute(statement.id, values, consistency: consistency)
-            } catch let error as CQLServerError {
-                guard case .unprepared = error.kind else { throw error }
-                self.forget(cql)
-                let again = try await self.statement(cql, on: connection)
-                return try await connection.execute(again.id, values, consistency: consistency)
+            try await self.withPrepared([cql], on: connection) { ids in
+                try await connection.execute(ids[0], values, consistency: consistency)
             }
+        }
+    }
+
+    /// Runs a prepared SELECT and gathers its rows, a page at a time where the protocol pages
+    /// (v2+), until `limit` rows are in or none are left. Each page is retried on its own.
+    public func select(_ cql: String, _ values: [CQLValue], consistency: Consistency = .one, limit: Int = .max,
+                       pageSize: Int32 = 5_000) async throws -> CQLRows {
+        var gathered = CQLRows(columns: [], rows: [], pagingState: nil)
+        var state: [UInt8]?
+        repeat {
+            let page = try await withRetries(idempotent: true) { connection in
+                try await self.withPrepared([cql], on: connection) { ids in
+                    let paging = connection.version.supportsPaging
+                    return try await connection.execute(ids[0], values, consistency: consistency,
+                                                        pageSize: paging ? Int32(min(Int(pageSize), limit)) : nil,
+                                                        pagingState: paging ? state : nil)
+                }
+            }
+            guard case .rows(let rows) = page else { throw CQLProtocolError("a SELECT was answered without rows") }
+            if gathered.columns.isEmpty { gathered.columns = rows.columns }
+            gathered.rows.append(contentsOf: rows.rows.prefix(limit - gathered.rows.count))
+            state = rows.pagingState
+        } while state != nil && gathered.rows.count < limit
+        return gathered
+    }
+
+    /// Prepared statements in one unlogged BATCH: for writes to one partition, one round trip and
+    /// one mutation on the replicas. Needs protocol v2; ``supportsBatch`` says if the node has it.
+    public func batch(_ statements: [(cql: String, values: [CQLValue])], consistency: Consistency = .one,
+                      idempotent: Bool) async throws {
+        _ = try await withRetries(idempotent: idempotent) { connection in
+            try await self.withPrepared(statements.map(\.cql), on: connection) { ids in
+                try await connection.batch(Array(zip(ids, statements.map(\.values))), unlogged: true, consistency: consistency)
+            }
+        }
+    }
+
+    /// Whether the connected node takes BATCH messages (protocol v2 and later).
+    public func supportsBatch() async throws -> Bool { try await current().version.supportsBatch }
+
+    /// Runs `operation` with the ids of `statements`, preparing what this connection has not, and
+    /// once more after preparing again if the node answers that it forgot one.
+    private func withPrepared(_ statements: [String], on connection: CQLConnection,
+                              _ operation: ([[UInt8]]) async throws -> CQLResult) async throws -> CQLResult {
+        var ids: [[UInt8]] = []
+        for cql in statements { ids.append(try await statement(cql, on: connection).id) }
+        do {
+            return try await operation(ids)
+        } catch let error as CQLServerError {
+            guard case .unprepared = error.kind else { throw error }
+            for cql in statements { forget(cql) }
+            ids = []
+            for cql in statements { ids.append(try await statement(cql, on: connection).id) }
+            return try await operation(ids)
         }
     }
 
@@ -118,6 +172,7 @@ public actor CQLClient {
             do {
                 let opened = try await CQLConnection.connect(
                     host: point.host, port: point.port, username: configuration.username, password: configuration.password,
+                    tls: tlsContext,
                     timeout: configuration.connectTimeout, requestTimeout: configuration.requestTimeout)
                 preferred = index
                 connection = opened

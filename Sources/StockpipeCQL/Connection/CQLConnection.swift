@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One connection to a Cassandra node: negotiates the protocol version (v4 down to v1), logs in
 /// if asked, and carries many requests at once, matched to their answers by stream id.
@@ -19,7 +20,10 @@ public final class CQLConnection: Sendable {
         self.requestTimeout = requestTimeout
     }
 
+    /// With `tls`, the connection is encrypted and the server's certificate checked against
+    /// `host` (the name it was reached by), as the context's configuration says.
     public static func connect(host: String, port: Int, username: String? = nil, password: String? = nil,
+                               tls: NIOSSLContext? = nil,
                                timeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(12),
                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> CQLConnection {
         let credentials = username.map { ConnectionStateMachine.Credentials(username: $0, password: password ?? "") }
@@ -30,6 +34,11 @@ public final class CQLConnection: Sendable {
                 .connectTimeout(.nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)))
                 .channelInitializer { [offering] channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            // SNI and name checks need a name; an address is checked as an address.
+                            let name = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
+                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name))
+                        }
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(CQLFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(
                             CQLChannelHandler(offering: offering, credentials: credentials, handshake: handshake))
@@ -86,8 +95,16 @@ public final class CQLConnection: Sendable {
         return (id, variables)
     }
 
-    public func execute(_ id: [UInt8], _ values: [CQLValue], consistency: Consistency = .one) async throws -> CQLResult {
-        try Self.result(await send(.execute(id: id, QueryParameters(consistency: consistency, values: values))))
+    /// Executes a prepared statement; `pageSize` and `pagingState` (v2+) ask for one page of rows.
+    public func execute(_ id: [UInt8], _ values: [CQLValue], consistency: Consistency = .one,
+                        pageSize: Int32? = nil, pagingState: [UInt8]? = nil) async throws -> CQLResult {
+        try Self.result(await send(.execute(id: id, QueryParameters(consistency: consistency, values: values,
+                                                                        pageSize: pageSize, pagingState: pagingState))))
+    }
+
+    /// Several prepared statements in one BATCH (v2+).
+    public func batch(_ statements: [([UInt8], [CQLValue])], unlogged: Bool, consistency: Consistency) async throws -> CQLResult {
+        try Self.result(await send(.batch(unlogged: unlogged, statements.map { .prepared($0.0, $0.1) }, consistency)))
     }
 
     public func close() async throws {

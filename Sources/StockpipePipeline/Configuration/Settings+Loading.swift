@@ -40,7 +40,9 @@ extension Settings {
 
     /// Every setting by its file key; nested keys are written `validation.max-age`.
     static let keys = [
-        "data-dir", "log", "brokers", "kafka.<property>", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "host", "port", "dashboard",
+        "data-dir", "log", "brokers", "kafka.<property>", "store", "contact-points", "cassandra.keyspace", "cassandra.replication",
+        "cassandra.consistency", "cassandra.ttl", "cassandra.quarantine-ttl", "cassandra.username", "cassandra.password",
+        "cassandra.tls", "cassandra.ca-certificate", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "host", "port", "dashboard",
         "dashboard-token",
         "batch-size", "validation.max-future-skew", "validation.max-age", "validation.price-jump-percent",
         "validation.price-jump-window", "validation.symbol-pattern", "retention.staging", "retention.stock_data",
@@ -60,7 +62,7 @@ extension Settings {
     }
 
     mutating func apply(key: String, value: Any, origin: String) throws {
-        if let nested = value as? [String: Any], ["validation", "retention", "kafka", "finnhub"].contains(key) {
+        if let nested = value as? [String: Any], ["validation", "retention", "kafka", "finnhub", "cassandra"].contains(key) {
             for (inner, innerValue) in nested.sorted(by: { $0.key < $1.key }) {
                 try apply(key: "\(key).\(inner)", value: innerValue, origin: origin)
             }
@@ -81,6 +83,20 @@ extension Settings {
             guard let kind = LogKind(rawValue: text) else { throw fail("embedded or kafka") }
             log = kind
         case "brokers": brokers = text
+        case "store":
+            guard let kind = StoreKind(rawValue: text) else { throw fail("embedded or cassandra") }
+            store = kind
+        case "contact-points": contactPoints = text
+        case "cassandra.keyspace": cassandraKeyspace = text
+        case "cassandra.replication": cassandraReplication = text
+        case "cassandra.consistency": cassandraConsistency = text
+        case "cassandra.ttl": cassandraTTL = try Self.duration(text).map { $0 == 0 ? nil : $0 } ?? { throw fail("a duration like 90d, or 0") }()
+        case "cassandra.quarantine-ttl":
+            cassandraQuarantineTTL = try Self.duration(text).map { $0 == 0 ? nil : $0 } ?? { throw fail("a duration like 30d, or 0") }()
+        case "cassandra.username": cassandraUsername = text.isEmpty ? nil : text
+        case "cassandra.password": cassandraPassword = text
+        case "cassandra.tls": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; cassandraTLS = flag
+        case "cassandra.ca-certificate": cassandraCACertificate = text
         case "source":
             guard let kind = SourceKind(rawValue: text) else { throw fail("one of simulator, replay, finnhub") }
             source = kind

@@ -1,3 +1,5 @@
+import StockpipeCassandra
+import StockpipeCQL
 import StockpipeFinnhub
 import StockpipeKafka
 import StockpipeModel
@@ -14,6 +16,10 @@ public struct Settings: Sendable {
         case embedded, kafka
     }
 
+    public enum StoreKind: String, Sendable, CaseIterable {
+        case embedded, cassandra
+    }
+
     public var dataDirectory = "./stockpipe-data"
     /// Where the topics live: the embedded SQLite log in the data directory, or Kafka.
     public var log: LogKind = .embedded
@@ -21,6 +27,22 @@ public struct Settings: Sendable {
     public var brokers: String?
     /// librdkafka properties passed through (`kafka:` in the file, `--kafka-property` on the command line).
     public var kafkaProperties: [String: String] = [:]
+    /// Where trades, candles, quotes and the quarantine are kept: SQLite in the data directory, or Cassandra.
+    public var store: StoreKind = .embedded
+    /// Cassandra nodes, `host:port,...` (port 9042 if left out).
+    public var contactPoints: String?
+    public var cassandraKeyspace = "stock_data"
+    /// `SimpleStrategy:3` or `NetworkTopologyStrategy:dc1=3,dc2=3`; used by `schema create`.
+    public var cassandraReplication = "SimpleStrategy:3"
+    public var cassandraConsistency = "local_quorum"
+    /// How long rows live, in milliseconds; nil keeps them.
+    public var cassandraTTL: Int64?
+    public var cassandraQuarantineTTL: Int64?
+    public var cassandraUsername: String?
+    /// `STOCKPIPE_CASSANDRA_PASSWORD`, or `cassandra.password` in the file.
+    public var cassandraPassword: String?
+    public var cassandraTLS = false
+    public var cassandraCACertificate: String?
     public var source: SourceKind = .simulator
     public var file: String?
     /// The symbols to simulate or subscribe to; also the allow-list of validation. `["*"]` allows any.
@@ -89,6 +111,7 @@ public struct Settings: Sendable {
         if log == .kafka, brokers?.isEmpty ?? true {
             throw UserError("--log kafka needs --brokers host:port,... (the Kafka bootstrap servers)")
         }
+        if store == .cassandra { _ = try cassandraConfiguration }
         if symbols.isEmpty { throw UserError("symbols is empty; give at least one symbol, or * to allow any") }
         if rate <= 0 { throw UserError("rate must be above 0 trades per second") }
         if !(0...1).contains(badFraction) { throw UserError("bad-fraction must be between 0 and 1") }
@@ -138,6 +161,55 @@ extension Settings {
         case .replay: "replay:\(file ?? "")"
         case .simulator: "simulator:seed=\(seed)"
         case .finnhub: "finnhub:ws"
+        }
+    }
+}
+
+extension Settings {
+    /// The Cassandra store's settings, checked: each mistake is named with how to fix it.
+    public var cassandraConfiguration: CassandraConfiguration {
+        get throws {
+            guard let contactPoints, !contactPoints.isEmpty else {
+                throw UserError("--store cassandra needs --contact-points host:port,... (Cassandra nodes, port 9042 if left out)")
+            }
+            var configuration: CassandraConfiguration
+            do {
+                configuration = CassandraConfiguration(contactPoints: try CQLClient.Configuration.parse(contactPoints))
+            } catch {
+                throw UserError("--contact-points: \(error)")
+            }
+            guard CassandraConfiguration.isValidKeyspace(cassandraKeyspace) else {
+                throw UserError("cassandra.keyspace must be a letter then letters, digits or _ (48 at most), not '\(cassandraKeyspace)'")
+            }
+            configuration.keyspace = cassandraKeyspace
+            guard let replication = CassandraConfiguration.Replication(cassandraReplication) else {
+                throw UserError("cassandra.replication must be SimpleStrategy:N or NetworkTopologyStrategy:dc1=N,dc2=M, not '\(cassandraReplication)'")
+            }
+            configuration.replication = replication
+            guard let consistency = CassandraConfiguration.consistency(named: cassandraConsistency) else {
+                throw UserError("cassandra.consistency must be one of one, two, three, quorum, all, local_quorum, each_quorum, local_one, any; "
+                                + "not '\(cassandraConsistency)'")
+            }
+            configuration.consistency = consistency
+            // Cassandra refuses TTLs over 20 years.
+            let longest: Int64 = 630_720_000
+            for (name, ttl) in [("cassandra.ttl", cassandraTTL), ("cassandra.quarantine-ttl", cassandraQuarantineTTL)] {
+                if let ttl, ttl / 1_000 > longest || ttl < 1_000 {
+                    throw UserError("\(name) must be between 1s and 7300d (Cassandra's longest), or 0 to keep rows")
+                }
+            }
+            configuration.ttl = cassandraTTL.map { Int($0 / 1_000) }
+            configuration.quarantineTTL = cassandraQuarantineTTL.map { Int($0 / 1_000) }
+            configuration.username = cassandraUsername
+            configuration.password = cassandraPassword
+            if cassandraTLS || cassandraCACertificate != nil {
+                do {
+                    configuration.tls = try CassandraConfiguration.tls(caCertificate: cassandraCACertificate)
+                } catch {
+                    throw UserError("cannot use cassandra.ca-certificate \(cassandraCACertificate ?? ""): \(error); give a PEM file")
+                }
+            }
+            return configuration
         }
     }
 }

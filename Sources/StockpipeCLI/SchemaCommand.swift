@@ -1,0 +1,39 @@
+import ArgumentParser
+import StockpipeCassandra
+import StockpipePipeline
+
+struct SchemaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema", abstract: "Create the Cassandra keyspace and tables.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the keyspace (cassandra.replication, SimpleStrategy:3 unless set) and the store's tables; "
+                + "what exists is left as it is, so it is safe to run again.")
+
+        @OptionGroup var common: CommonOptions
+        @Option(help: ArgumentHelp("Keyspace (default stock_data).", valueName: "NAME"))
+        var keyspace: String?
+        @Option(help: ArgumentHelp("SimpleStrategy:N or NetworkTopologyStrategy:dc1=N,dc2=M.", valueName: "STRATEGY"))
+        var replication: String?
+
+        func run() async throws {
+            let settings = try common.settings { settings in
+                if let keyspace { try settings.apply(flag: "cassandra.keyspace", value: keyspace) }
+                if let replication { try settings.apply(flag: "cassandra.replication", value: replication) }
+                settings.store = .cassandra
+            }
+            let outcomes: [CassandraSchema.Outcome]
+            do {
+                outcomes = try await CassandraSchema.create(try settings.cassandraConfiguration)
+            } catch let error as UserError {
+                throw error
+            } catch {
+                throw UserError("cannot create the schema on Cassandra at \(settings.contactPoints ?? ""): \(error)")
+            }
+            for outcome in outcomes {
+                print("\(outcome.object): \(outcome.created ? "created" : "exists already, left as it is")")
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+import StockpipeCQL
+import StockpipeModel
+import StockpipeStore
+
+/// A partition of the time-series tables.
+struct PartitionKey: Hashable, Sendable {
+    var symbol: String
+    var day: String
+
+    var values: [CQLValue] { [.text(symbol), .text(day)] }
+}
+
+extension CassandraStore {
+    /// Trades first, each partition on its own, then quotes, then the quarantine (including the
+    /// duplicates found on the way). Counts derived from rows are written after the rows.
+    public func write(_ batch: StoreBatch) async throws -> StoreWriteResult {
+        try await writes.run { try await self.writeInOrder(batch) }
+    }
+
+    private func writeInOrder(_ batch: StoreBatch) async throws -> StoreWriteResult {
+        let now = WallClock.milliseconds()
+        var groups: [PartitionKey: [IncomingTrade]] = [:]
+        var keys: [PartitionKey] = []
+        for index in batch.order ?? batch.insertOrder() {
+            let trade = batch.trades[index].trade
+            let key = PartitionKey(symbol: trade.symbol, day: Day.text(of: trade.timestamp))
+            if groups[key] == nil { keys.append(key) }
+            groups[key, default: []].append(batch.trades[index])
+        }
+        let work = keys.map { ($0, groups[$0]!) }
+        let outcomes = try await mapConcurrently(work, width: 4) { key, trades in
+            try await self.writeTrades(trades, into: key, now: now)
+        }
+        var result = StoreWriteResult()
+        var quarantine = batch.quarantine
+        var leaving: [String] = []
+        for outcome in outcomes {
+            result.inserted += outcome.inserted
+            result.redelivered += outcome.redelivered
+            result.duplicates += outcome.duplicates.count
+            quarantine += outcome.duplicates
+            leaving += outcome.leaving
+        }
+        result.quotes = try await writeQuotes(batch.quotes)
+        try await writeQuarantine(quarantine, leaving: leaving)
+        result.quarantined = quarantine.count
+        return result
+    }
+
+    struct TradeOutcome: Sendable {
+        var inserted = 0
+        var redelivered = 0
+        var duplicates: [QuarantineRecord] = []
+        /// Quarantine keys of re-driven trades that are now stored.
+        var leaving: [String] = []
+    }
+
+    private struct TradeKey: Hashable {
+        var timestamp: Int64
+        var id: [UInt8]
+    }
+
+    /// One read finds which trades of the partition are stored already; the rest are written,
+    /// then their candles. A trade stored from the same source is a redelivery: its minute is
+    /// computed again from the stored trades, since the first delivery may have stopped between
+    /// writing trades and writing candles.
+    private func writeTrades(_ incoming: [IncomingTrade], into key: PartitionKey, now: Int64) async throws -> TradeOutcome {
+        let times = incoming.map(\.trade.timestamp)
+        var stored: [TradeKey: Int64] = [:]
+        for row in try await select(cql.tradeKeys, key.values + Self.slice(times.min()!, times.max()!)!) {
+            stored[TradeKey(timestamp: try row.int64(0), id: row.blob(1))] = try row.int64(2)
+        }
+        var outcome = TradeOutcome()
+        var fresh: [Trade] = []
+        var doubtful: Set<Int64> = []
+        var statements: [(cql: String, values: [CQLValue])] = []
+        for item in incoming {
+            let trade = item.trade
+            let tradeKey = TradeKey(timestamp: trade.timestamp, id: trade.id.bytes)
+            if let source = stored[tradeKey] {
+                if source == item.sourceHash {
+                    outcome.redelivered += 1
+                    doubtful.insert(CandleAccumulator.minute(of: trade.timestamp))
+                    if item.redriven { outcome.leaving.append(item.origin.quarantineKey) }
+                } else {
+                    outcome.duplicates.append(QuarantineRecord(reasons: [.duplicate], payload: trade.finnhubJSON(),
+                                                               origin: item.origin, quarantinedAt: now))
+                }
+                continue
+            }
+            stored[tradeKey] = item.sourceHash
+            fresh.append(trade)
+            outcome.inserted += 1
+            if item.redriven { outcome.leaving.append(item.origin.quarantineKey) }
+            statements.append((cql.insertTrade, key.values + [
+                .timestamp(trade.timestamp), .blob(trade.id.bytes), .double(trade.price), .double(trade.volume), .bigint(item.sourceHash),
+                .text(item.conditionsText),
+            ]))
+        }
+        try await write(statements)
+        try await writeCandles(of: fresh, recomputing: doubtful, in: key)
+        return outcome
+    }
+
+    /// Adds the new trades to their minutes' candles; minutes in doubt are folded again from
+    /// every stored trade. Then the partition's per-day counts follow.
+    private func writeCandles(of fresh: [Trade], recomputing doubtful: Set<Int64>, in key: PartitionKey) async throws {
+        var accumulator = CandleAccumulator()
+        for trade in fresh { accumulator.add(trade) }
+        var candles: [Int64: CandleAccumulator.Partial] = [:]
+        for (candleKey, partial) in accumulator.folded() { candles[candleKey.start] = partial }
+        let touched = Set(candles.keys).union(doubtful)
+        guard let lowest = touched.min(), let highest = touched.max() else { return }
+
+        var stored: [Int64: CandleAccumulator.Partial] = [:]
+        for row in try await select(cql.candlesForMerge, key.values + Self.slice(lowest, highest)!) {
+            stored[try row.int64(0)] = try Self.partial(row)
+        }
+        var delta = (trades: Int64(fresh.count), candles: Int64(0), backfilled: Int64(0))
+        for (minute, partial) in candles where !doubtful.contains(minute) {
+            if let old = stored[minute], old.trades > 0 {
+                var merged = old
+                merged.add(partial)
+                candles[minute] = merged
+            } else if stored[minute] != nil {
+                delta.backfilled -= 1
+            } else {
+                delta.candles += 1
+            }
+        }
+        if let first = doubtful.min(), let last = doubtful.max() {
+            var again = CandleAccumulator()
+            for row in try await select(cql.tradesForCandles, key.values + Self.slice(first, last + Candle.oneMinute - 1)!) {
+                let minute = CandleAccumulator.minute(of: try row.int64(0))
+                guard doubtful.contains(minute) else { continue }
+                again.add(Trade(symbol: key.symbol, price: try row.double(2), volume: try row.double(3), timestamp: try row.int64(0),
+                                conditions: [], id: TradeID(bytes: row.blob(1)) ?? TradeID(high: 0, low: 0)))
+            }
+            for (candleKey, partial) in again.folded() { candles[candleKey.start] = partial }
+        }
+        try await write(candles.sorted { $0.key < $1.key }.map { minute, candle in
+            (cql.insertCandle, key.values + [
+                .timestamp(minute), .double(candle.open), .double(candle.high), .double(candle.low), .double(candle.close),
+                .blob(FixedPoint.bytes(candle.volume)), .blob(FixedPoint.bytes(candle.notional)), .bigint(candle.trades),
+                .bigint(candle.first.ts), .blob(candle.first.id.bytes), .bigint(candle.last.ts), .blob(candle.last.id.bytes),
+            ])
+        })
+        if doubtful.isEmpty {
+            let row = try await select(cql.symbolDay, key.values, limit: 1).first
+            try await write([(cql.updateSymbolDay, [
+                .bigint(try (row?.int64(0) ?? 0) + delta.trades), .bigint(try (row?.int64(1) ?? 0) + delta.candles),
+                .bigint(try (row?.int64(2) ?? 0) + delta.backfilled),
+            ] + key.values)])
+        } else {
+            try await recountCandles(of: key)
+        }
+    }
+
+    static func partial(_ row: CQLCells) throws -> CandleAccumulator.Partial {
+        CandleAccumulator.Partial(
+            open: try row.double(1), high: try row.double(2), low: try row.double(3), close: try row.double(4),
+            volume: FixedPoint.value(row.blob(5)), notional: FixedPoint.value(row.blob(6)), trades: try row.int64(7),
+            first: (try row.int64(8), TradeID(bytes: row.blob(9)) ?? TradeID(high: 0, low: 0)),
+            last: (try row.int64(10), TradeID(bytes: row.blob(11)) ?? TradeID(high: 0, low: 0)))
+    }
+
+    /// The partition's trades, candles and backfilled candles, counted from its candles.
+    func recountCandles(of key: PartitionKey) async throws {
+        var trades: Int64 = 0, candles: Int64 = 0, backfilled: Int64 = 0
+        for row in try await select(cql.candleTrades, key.values) {
+            let count = try row.int64(0)
+            trades += count
+            candles += 1
+            if count == 0 { backfilled += 1 }
+        }
+        try await write([(cql.updateSymbolDay, [.bigint(trades), .bigint(candles), .bigint(backfilled)] + key.values)])
+    }
+
+    /// One row per symbol and poll, as in the embedded store; returns how many were new.
+    private func writeQuotes(_ quotes: [Quote]) async throws -> Int {
+        var groups: [PartitionKey: [Int64: Quote]] = [:]
+        for quote in quotes {
+            let key = PartitionKey(symbol: quote.symbol, day: Day.text(of: quote.receivedAt))
+            if groups[key]?[quote.receivedAt] == nil { groups[key, default: [:]][quote.receivedAt] = quote }
+        }
+        var added = 0
+        for (key, byTime) in groups {
+            let times = byTime.keys
+            let stored = Set(try await select(cql.quoteTimes, key.values + Self.slice(times.min()!, times.max()!)!)
+                .map { try $0.int64(0) })
+            let fresh = byTime.values.filter { !stored.contains($0.receivedAt) }
+            try await write(fresh.map { quote in
+                var values: [CQLValue] = key.values + [
+                    .timestamp(quote.receivedAt), .bigint(quote.timestamp), .double(quote.current), .double(quote.high), .double(quote.low),
+                    .double(quote.open), .double(quote.previousClose),
+                ]
+                if let change = quote.change { values.append(.double(change)) }
+                if let percent = quote.percentChange { values.append(.double(percent)) }
+                return (cql.insertQuote(withChange: quote.change != nil, withPercentChange: quote.percentChange != nil), values)
+            })
+            added += fresh.count
+            let count: Int64
+            if stored.isEmpty {
+                count = try (await select(cql.symbolDayQuotes, key.values, limit: 1).first?.int64(0) ?? 0) + Int64(fresh.count)
+            } else {
+                // A quote seen before: the first delivery may not have counted it.
+                count = Int64(try await select(cql.quoteTimes, key.values + Self.slice(nil, nil)!).count)
+            }
+            try await write([(cql.updateSymbolDayQuotes, [.bigint(count)] + key.values)])
+        }
+        return added
+    }
+
+    /// Quarantined records are upserted by their key (the last of a batch wins); a record that
+    /// was quarantined before at another time moves. Re-driven trades that are now stored leave.
+    private func writeQuarantine(_ records: [QuarantineRecord], leaving: [String]) async throws {
+        var latest: [String: QuarantineRecord] = [:]
+        for record in records { latest[record.origin.quarantineKey] = record }
+        let keys = Array(latest.keys) + leaving.filter { latest[$0] == nil }
+        guard !keys.isEmpty else { return }
+        let previous = try await mapConcurrently(keys, width: 32) { key -> (day: String, at: Int64)? in
+            guard let row = try await self.select(self.cql.quarantineSource, [.text(key)], limit: 1).first else { return nil }
+            return (row.text(0), try row.int64(1))
+        }
+        var rows: [(cql: String, values: [CQLValue])] = []
+        var removals: [(cql: String, values: [CQLValue])] = []
+        var sources: [(cql: String, values: [CQLValue])] = []
+        var recount: Set<String> = []
+        var added: [String: [String: Int64]] = [:]
+        for (key, old) in zip(keys, previous) {
+            guard let record = latest[key] else {
+                // Leaving: a stored re-driven trade.
+                if let old {
+                    removals.append((cql.deleteQuarantine, [.text(old.day), .timestamp(old.at), .text(key)]))
+                    sources.append((cql.deleteQuarantineSource, [.text(key)]))
+                    recount.insert(old.day)
+                }
+                continue
+            }
+            let day = Day.text(of: record.quarantinedAt)
+            let reasons = Reasons(record.reasons).codes.map(\.rawValue)
+            rows.append((cql.insertQuarantine, [.text(day), .timestamp(record.quarantinedAt), .text(key), .text(reasons.joined(separator: ",")),
+                                                .blob(record.payload), .text(record.origin.json)]))
+            sources.append((cql.insertQuarantineSource, [.text(key), .text(day), .timestamp(record.quarantinedAt)]))
+            if let old {
+                // Seen before: counted or not, depending on where the first attempt stopped.
+                recount.insert(day)
+                if old.day != day || old.at != record.quarantinedAt {
+                    removals.append((cql.deleteQuarantine, [.text(old.day), .timestamp(old.at), .text(key)]))
+                    recount.insert(old.day)
+                }
+            } else {
+                added[day, default: [:]][Self.allReasons, default: 0] += 1
+                for reason in reasons { added[day, default: [:]][reason, default: 0] += 1 }
+            }
+        }
+        try await write(rows)
+        try await write(removals)
+        try await write(sources)
+        for day in recount { try await recountQuarantine(day: day) }
+        for (day, counts) in added where !recount.contains(day) {
+            var stored: [String: Int64] = [:]
+            for row in try await select(cql.quarantineDay, [.text(day)]) { stored[row.text(0)] = try row.int64(1) }
+            try await write(counts.map { reason, count in
+                (cql.updateQuarantineDay, [.bigint((stored[reason] ?? 0) + count), .text(day), .text(reason)])
+            })
+        }
+    }
+
+    /// The reason under which a day's count of records (not of reasons) is kept.
+    static let allReasons = "*"
+
+    func recountQuarantine(day: String) async throws {
+        var counts: [String: Int64] = [Self.allReasons: 0]
+        for reason in ReasonCode.allCases { counts[reason.rawValue] = 0 }
+        for row in try await select(cql.quarantineReasons, [.text(day), .timestamp(0)]) {
+            counts[Self.allReasons, default: 0] += 1
+            for reason in row.text(1).split(separator: ",") { counts[String(reason), default: 0] += 1 }
+        }
+        try await write(counts.map { reason, count in (cql.updateQuarantineDay, [.bigint(count), .text(day), .text(reason)]) })
+    }
+}
