@@ -117,6 +117,7 @@ let package = Package(
             name: "StockpipeCassandra",
             dependencies: [
                 "StockpipeCQL", "StockpipeModel", "StockpipeStore",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),

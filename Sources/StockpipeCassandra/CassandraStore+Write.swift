@@ -14,7 +14,7 @@ extension CassandraStore {
     /// Trades first, each partition on its own, then quotes, then the quarantine (including the
     /// duplicates found on the way). Counts derived from rows are written after the rows.
     public func write(_ batch: StoreBatch) async throws -> StoreWriteResult {
-        try await writes.run { try await self.writeInOrder(batch) }
+        try await unavailableIfTransient { try await self.writes.run { try await self.writeInOrder(batch) } }
     }
 
     private func writeInOrder(_ batch: StoreBatch) async throws -> StoreWriteResult {

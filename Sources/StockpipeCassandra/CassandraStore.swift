@@ -1,3 +1,4 @@
+import NIOCore
 import StockpipeCQL
 import StockpipeModel
 import StockpipeStore
@@ -74,6 +75,18 @@ public final class CassandraStore: Store {
             throw CassandraStoreError.tooManyRows(limit)
         }
         return rows
+    }
+
+    /// Lost connections, timeouts and overloaded or unavailable replicas become
+    /// ``StoreUnavailable``: the caller may write the batch again once the cluster is back.
+    func unavailableIfTransient<T>(_ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await operation()
+        } catch let error as CQLServerError where error.isRetryable {
+            throw StoreUnavailable("\(error)")
+        } catch let error where error is CQLConnectionError || error is ChannelError || error is IOError {
+            throw StoreUnavailable("Cassandra: \(error)")
+        }
     }
 
     /// Upserts: in unlogged batches of one partition where the protocol has BATCH, else as

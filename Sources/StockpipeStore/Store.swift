@@ -186,3 +186,11 @@ extension StoreBatch {
         return keys.map(\.index)
     }
 }
+
+/// The store could not be reached, or did not answer in time. Nothing is known to be lost: the
+/// same batch may be written again (writes are idempotent), which the load stage does until the
+/// store is back.
+public struct StoreUnavailable: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

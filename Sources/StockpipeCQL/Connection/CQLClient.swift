@@ -143,7 +143,7 @@ public actor CQLClient {
             do {
                 return try await operation(connection)
             } catch {
-                let lostConnection = error is CQLConnectionError || error is ChannelError
+                let lostConnection = error is CQLConnectionError || error is ChannelError || error is IOError
                 let retryable = lostConnection || (error as? CQLServerError)?.isRetryable == true
                 if lostConnection { drop(connection) }
                 guard idempotent, retryable, attempt < configuration.retries else { throw error }

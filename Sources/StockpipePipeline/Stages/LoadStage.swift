@@ -47,7 +47,7 @@ public struct LoadStage: Service {
             let (store, metrics, last, consumed) = (store, metrics, records.last, records.count)
             let stagedAt = topic == Topic.stockData ? records.map(\.timestamp) : []
             try await writes.submit {
-                let result = try await store.write(batch)
+                let result = try await Self.write(batch, to: store)
                 metrics.recordLatency(stagedAt: stagedAt, now: WallClock.milliseconds())
                 try await consumer.commit(publishing: [], through: last, state: nil)
                 metrics.add(.stored, result.inserted)
@@ -60,6 +60,24 @@ public struct LoadStage: Service {
         try await consumer.flush()
         await consumer.close()
     }
+
+    /// Writes the batch, again and again while the store is unavailable (waits doubling to 30 s),
+    /// so that a store restart pauses the stage instead of ending it.
+    static func write(_ batch: StoreBatch, to store: any Store) async throws -> StoreWriteResult {
+        var wait = Duration.milliseconds(500)
+        while true {
+            do {
+                return try await store.write(batch)
+            } catch let error as StoreUnavailable {
+                let pause = wait
+                logger.warning("the store is unavailable; writing the batch again in \(pause)", metadata: ["error": "\(error)"])
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+                wait = min(wait * 2, .seconds(30))
+            }
+        }
+    }
+
+    static let logger = Logger(label: "stockpipe.load")
 
     /// A record that cannot be read is quarantined as `malformed` rather than stopping the stage.
     func tradeBatch(_ records: [ConsumedRecord]) -> StoreBatch {
