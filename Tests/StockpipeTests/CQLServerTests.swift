@@ -84,6 +84,12 @@ final class Cassandra12 {
         throw CQLTestError("Cassandra 1.2 did not open its native port in 60 s: \((try? String(contentsOfFile: directory.file("out.log"), encoding: .utf8))?.suffix(1_000) ?? "")")
     }
 
+    /// Ends the server as a crash would: SIGKILL, nothing flushed on the way out.
+    func crash() async {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        await process.exited()
+    }
+
     func stop() async {
         if process.isRunning { process.terminate() }
         await process.exited()

@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import Foundation
+import StockpipeCassandra
+import StockpipeSources
+import Testing
+
+/// The `stockpipe` binary on the Cassandra store, as a user runs it, against Cassandra 1.2.0:
+/// the same replay gives the same answers as on the embedded store, also when the server is
+/// killed halfway.
+@Suite("Pipeline on Cassandra", .serialized, .timeLimit(.minutes(6)))
+struct CassandraPipelineTests {
+    /// The settings a single 1.2 node needs, as a user would keep them in a file.
+    func configFile(_ server: Cassandra12, in directory: TemporaryDirectory) throws -> String {
+        try directory.write("cassandra.yaml", lines: [
+            "store: cassandra",
+            "contact-points: 127.0.0.1:\(server.port)",
+            "cassandra:",
+            "  replication: SimpleStrategy:1",
+            "  consistency: one",
+        ])
+    }
+
+    /// What `query` and `status` say about each symbol, from one data directory and settings.
+    func answers(_ options: [String]) async throws -> [String: String] {
+        var answers: [String: String] = [:]
+        for symbol in Simulator.defaultSymbols {
+            for query in [["trades", "--limit", "1000000"], ["candles"], ["candles", "--interval", "5m"]] {
+                let result = try await runStockpipe(["query"] + query + ["--symbol", symbol, "--json"] + options)
+                #expect(result.status == 0, "\(result.stderr)")
+                answers["\(query.joined(separator: " ")) \(symbol)"] = result.stdout
+            }
+        }
+        let status = try await runStockpipe(["status", "--json"] + options)
+        let document = try #require(try parseJSON(status.stdout) as? [String: Any])
+        let store = try #require(document["store"] as? [String: Any])
+        answers["store"] = store.keys.sorted().map { "\($0): \(store[$0] ?? "")" }.joined(separator: ", ")
+        let quarantine = try await runStockpipe(["quarantine", "list", "--limit", "1000000", "--json"] + options)
+        let records = try #require(try parseJSON(quarantine.stdout) as? [[String: Any]])
+        answers["quarantine"] = records.map { "\($0["reasons"] ?? "") \($0["payload"] ?? "")" }.sorted().joined(separator: "\n")
+        return answers
+    }
+
+    @Test func aReplayStoredInCassandraReadsBackAsOnTheEmbeddedStore() async throws {
+        let server = try await Cassandra12.start()
+        let directory = try TemporaryDirectory()
+        let config = try configFile(server, in: directory)
+        let replay = directory.file("replay.ndjson")
+        let simulated = try await runStockpipe(["simulate", "--out", replay, "--count", "30000", "--seed", "5", "--bad-fraction", "0.03"])
+        #expect(simulated.status == 0)
+        let cassandra = ["--config", config, "--data-dir", directory.file("c")]
+
+        let early = try await runStockpipe(["run", "--file", replay, "--drain", "--no-dashboard"] + cassandra)
+        #expect(early.status == 2 && early.stderr.contains("stockpipe schema create"), "\(early.stderr)")
+        let created = try await runStockpipe(["schema", "create", "--config", config])
+        #expect(created.status == 0 && created.stdout.components(separatedBy: ": created").count == 9, "\(created.stdout)")
+        let again = try await runStockpipe(["schema", "create", "--config", config])
+        #expect(again.status == 0 && again.stdout.components(separatedBy: "exists already").count == 9, "\(again.stdout)")
+
+        let embeddedRun = try await runStockpipe(["run", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.file("e")])
+        #expect(embeddedRun.status == 0, "\(embeddedRun.stderr)")
+        let cassandraRun = try await runStockpipe(["run", "--file", replay, "--drain", "--no-dashboard"] + cassandra)
+        #expect(cassandraRun.status == 0 && cassandraRun.stderr.contains("counts reconcile"), "\(cassandraRun.stderr)")
+
+        let expected = try await answers(["--data-dir", directory.file("e")])
+        let stored = try await answers(cassandra)
+        #expect(stored.keys.sorted() == expected.keys.sorted())
+        for key in expected.keys.sorted() {
+            #expect(stored[key] == expected[key], "\(key)")
+        }
+        #expect(expected["trades --limit 1000000 AAPL", default: ""].count > 10_000, "the comparison has something to compare")
+
+        // The dashboard's API reads the same through the store interface.
+        let embeddedServer = try await RunningDashboard.start(["serve", "--port", "0", "--data-dir", directory.file("e")])
+        let cassandraServer = try await RunningDashboard.start(["serve", "--port", "0"] + cassandra)
+        for path in ["api/v1/symbols", "api/v1/candles?symbol=AAPL&interval=5m", "api/v1/trades?symbol=MSFT&limit=50"] {
+            func body(_ base: String) async throws -> String {
+                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + path), timeout: .seconds(20))
+                #expect(response.status == .ok, "\(path)")
+                return String(buffer: try await response.body.collect(upTo: 16 << 20))
+            }
+            let fromCassandra = try await body(cassandraServer.url)
+            #expect(fromCassandra == (try await body(embeddedServer.url)), "\(path)")
+        }
+        #expect(await cassandraServer.stop() == 0)
+        #expect(await embeddedServer.stop() == 0)
+        await server.stop()
+    }
+
+    @Test func killingCassandraDuringALoadLosesAndDuplicatesNothing() async throws {
+        let server = try await Cassandra12.start()
+        let directory = try TemporaryDirectory()
+        let config = try configFile(server, in: directory)
+        let replay = directory.file("replay.ndjson")
+        _ = try await runStockpipe(["simulate", "--out", replay, "--count", "80000", "--seed", "11", "--bad-fraction", "0.02"])
+        #expect(try await runStockpipe(["schema", "create", "--config", config]).status == 0)
+        let cassandra = ["--config", config, "--data-dir", directory.file("c")]
+        let embeddedRun = try await runStockpipe(["run", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.file("e")])
+        #expect(embeddedRun.status == 0)
+
+        let (run, _, stderr) = try startStockpipe(["run", "--file", replay, "--drain", "--no-dashboard"] + cassandra)
+        var configuration = CassandraConfiguration(contactPoints: [("127.0.0.1", server.port)])
+        configuration.consistency = .one
+        let store = try await CassandraStore.open(configuration)
+        var storedBeforeTheCrash: Int64 = 0
+        while run.isRunning, storedBeforeTheCrash < 15_000 {
+            try await Task.sleep(for: .milliseconds(100))
+            storedBeforeTheCrash = try await store.counts().trades
+        }
+        try await store.close()
+        #expect(run.isRunning, "the load was still going when the server died")
+        await server.crash()
+        try await Task.sleep(for: .seconds(4))
+        try await server.launch()
+        #expect(await run.exited() == 0)
+        let log = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+        #expect(log.contains("the store is unavailable; writing the batch again"), "the stage waited for the store")
+        #expect(log.contains("counts reconcile"), "\(log.suffix(2_000))")
+
+        let expected = try await answers(["--data-dir", directory.file("e")])
+        let stored = try await answers(cassandra)
+        for key in expected.keys.sorted() {
+            #expect(stored[key] == expected[key], "\(key)")
+        }
+        await server.stop()
+    }
+
+    @Test func cassandraSettingsMistakesAreOneLine() async throws {
+        let directory = try TemporaryDirectory()
+        let cases: [([String], String)] = [
+            (["status", "--store", "cassandra"], "--store cassandra needs --contact-points"),
+            (["status", "--contact-points", "db:notaport"], "contact points must be host:port"),
+            (["status", "--contact-points", "127.0.0.1:1"], "cannot use Cassandra at 127.0.0.1:1"),
+            (["schema", "create", "--contact-points", "127.0.0.1:1", "--replication", "SimpleStrategy"], "cassandra.replication must be"),
+            (["schema", "create", "--contact-points", "127.0.0.1:1", "--keyspace", "drop table"], "cassandra.keyspace must be"),
+        ]
+        for (arguments, message) in cases {
+            let result = try await runStockpipe(arguments + ["--data-dir", directory.path])
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count <= 2, "\(arguments): \(result.stderr)")
+        }
+    }
+}
