@@ -29,7 +29,7 @@ struct SchemaCommand: AsyncParsableCommand {
             } catch let error as UserError {
                 throw error
             } catch {
-                throw UserError("cannot create the schema on Cassandra at \(settings.contactPoints ?? ""): \(error)")
+                throw UserError("cannot create the schema on Cassandra at \(settings.contactPoints ?? ""): \(CassandraConfiguration.explain(error))")
             }
             for outcome in outcomes {
                 print("\(outcome.object): \(outcome.created ? "created" : "exists already, left as it is")")

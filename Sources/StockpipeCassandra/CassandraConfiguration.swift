@@ -114,3 +114,14 @@ extension CassandraConfiguration {
         return tls
     }
 }
+
+extension CassandraConfiguration {
+    /// A connection error in words an operator can act on.
+    public static func explain(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the server's TLS certificate is not trusted; give the cluster's CA with cassandra.ca-certificate (\(text))"
+        }
+        return text
+    }
+}

@@ -78,7 +78,7 @@ public struct Backends: Sendable {
         } catch let error as CassandraStoreError {
             throw UserError("\(error)")
         } catch {
-            throw UserError("cannot use Cassandra at \(settings.contactPoints ?? ""): \(error)")
+            throw UserError("cannot use Cassandra at \(settings.contactPoints ?? ""): \(CassandraConfiguration.explain(error))")
         }
     }
 

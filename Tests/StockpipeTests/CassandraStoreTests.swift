@@ -185,3 +185,62 @@ struct CassandraStoreTests {
         await server.stop()
     }
 }
+
+/// TLS in front of Cassandra 1.2, which can encrypt client connections only with a JKS keystore:
+/// socat terminates TLS with a certificate made by openssl, so both ends are independent of ours.
+@Suite("Cassandra over TLS", .serialized, .timeLimit(.minutes(3)))
+struct CassandraTLSTests {
+    func run(_ arguments: [String]) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        #expect(await process.exited() == 0, "\(arguments.first ?? "")")
+    }
+
+    @Test func theStoreWorksThroughTLSAndRefusesAnUntrustedCertificate() async throws {
+        let server = try await Cassandra12.start()
+        let directory = try TemporaryDirectory()
+        let (certificate, key) = (directory.file("server.pem"), directory.file("server.key"))
+        try await run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                       "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", certificate])
+        let port = Int.random(in: 50_001...60_000)
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        proxy.arguments = ["socat", "OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(certificate),key=\(key),verify=0",
+                           "TCP:127.0.0.1:\(server.port)"]
+        proxy.standardOutput = FileHandle.nullDevice
+        proxy.standardError = FileHandle.nullDevice
+        try proxy.run()
+        // socat outlives SIGTERM here; SIGKILL ends it and the connections it forked.
+        defer { kill(proxy.processIdentifier, SIGKILL) }
+        try await Task.sleep(for: .milliseconds(500))
+
+        // By name and by address, trusting the certificate given in the settings.
+        let config = try directory.write("tls.yaml", lines: [
+            "contact-points: localhost:\(port)", "cassandra:", "  replication: SimpleStrategy:1", "  consistency: one",
+            "  tls: true", "  ca-certificate: \(certificate)",
+        ])
+        let created = try await runStockpipe(["schema", "create", "--config", config, "--data-dir", directory.path])
+        #expect(created.status == 0 && created.stdout.contains("table stock_data.trades: created"), "\(created.stderr)")
+        var configuration = CassandraConfiguration(contactPoints: [("127.0.0.1", port)])
+        configuration.consistency = .one
+        configuration.tls = try CassandraConfiguration.tls(caCertificate: certificate)
+        let store = try await CassandraStore.open(configuration)
+        let trade = Trade(symbol: "AAPL", price: 187.5, volume: 10, timestamp: 1_732_480_000_000, conditions: ["1"],
+                          id: TradeID(symbol: "AAPL", price: 187.5, volume: 10, timestamp: 1_732_480_000_000, conditions: ["1"], occurrence: 0))
+        let incoming = IncomingTrade(trade: trade, origin: Origin(topic: "stock_data", partition: 0, offset: 0, source: "tls:@0#0"))
+        #expect(try await store.write(StoreBatch(trades: [incoming])).inserted == 1)
+        #expect(try await store.trades(symbol: "AAPL", from: nil, to: nil, limit: 10) == [trade])
+        try await store.close()
+
+        // The system's roots do not know this certificate: the connection is refused, clearly.
+        let untrusted = try await runStockpipe(["status", "--contact-points", "localhost:\(port)", "--data-dir", directory.path],
+                                               environment: ["STOCKPIPE_CASSANDRA_TLS": "true"])
+        #expect(untrusted.status == 2 && untrusted.stderr.contains("not trusted") && untrusted.stderr.contains("cassandra.ca-certificate"),
+                "\(untrusted.stderr)")
+        await server.stop()
+    }
+}
