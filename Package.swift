@@ -149,7 +149,10 @@ let package = Package(
         // Release-build throughput of each stage: `swift run -c release stockpipe-bench`.
         .executableTarget(
             name: "StockpipeBench",
-            dependencies: ["StockpipePipeline", "StockpipeJSON", "StockpipeKafka", "StockpipeModel", "StockpipeSources"],
+            dependencies: [
+                "StockpipePipeline", "StockpipeJSON", "StockpipeKafka", "StockpipeModel", "StockpipeSources", "StockpipeCQL",
+                "StockpipeCassandra", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "StockpipeTests",

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StockpipeCassandra
 import StockpipeJSON
 import StockpipeKafka
 import StockpipeModel
@@ -156,4 +157,32 @@ if bytesOut == 0 { print("nothing validated") }
     let report = try await StatusReport.collect(backends)
     await backends.close()
     print("reconciles: \(report.balanced) (stored \(report.store.trades), quarantined \(report.store.quarantined))")
+}
+
+try await benchCQLCodec(records: count)
+
+// The Cassandra store, when a node is given (scripts/bench.sh starts the 1.2 server for this).
+if let contactPoints = ProcessInfo.processInfo.environment["STOCKPIPE_BENCH_CASSANDRA"] {
+    var cassandraSettings = settings
+    cassandraSettings.store = .cassandra
+    cassandraSettings.contactPoints = contactPoints
+    cassandraSettings.cassandraReplication = "SimpleStrategy:1"
+    cassandraSettings.cassandraConsistency = "one"
+    cassandraSettings.dataDirectory = directory + "/cassandra"
+    _ = try await CassandraSchema.create(try cassandraSettings.cassandraConfiguration)
+    let backends = try await Backends.open(cassandraSettings, create: true)
+    let runner = PipelineRunner(settings: cassandraSettings, stages: PipelineRunner.Stage.allCases, drain: true, showProgress: false, logger: logger)
+    try await measure("run --drain on Cassandra 1.2 (end to end)", records: count) { try await runner.run(backends) }
+    let report = try await StatusReport.collect(backends)
+    print("reconciles: \(report.balanced) (stored \(report.store.trades), quarantined \(report.store.quarantined))")
+    var read = 0
+    try await measure("cassandra read: every trade of every symbol", records: Int(report.store.trades)) {
+        for symbol in Simulator.defaultSymbols {
+            read += try await backends.store.trades(symbol: symbol, from: 0, to: nil, limit: 10_000_000).count
+        }
+    }
+    try await measure("cassandra read: 1m candles of every symbol", records: Simulator.defaultSymbols.count) {
+        for symbol in Simulator.defaultSymbols { read += try await backends.store.candles(symbol: symbol, from: nil, to: nil).count }
+    }
+    await backends.close()
 }
