@@ -15,14 +15,7 @@ public struct Backends: Sendable {
         let directory = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
         if settings.store == .cassandra && settings.log == .kafka {
             // Nothing lives in the data directory.
-            let store = try await openCassandra(settings)
-            do {
-                let log = try await KafkaLog(settings.kafkaConfiguration, knownSources: [settings.sourceName, StatusReport.redriveSource])
-                return Backends(log: log, store: store, dataDirectory: directory)
-            } catch {
-                try? await store.close()
-                throw UserError("\(error)")
-            }
+            return try await withKafkaLog(settings, store: try await openCassandra(settings), directory: directory)
         }
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
@@ -61,6 +54,11 @@ public struct Backends: Sendable {
             throw UserError("cannot open the pipeline data in \(directory): \(error); is it a stockpipe data directory?")
         }
         if let embedded { return Backends(log: embedded, store: store, dataDirectory: directory) }
+        return try await withKafkaLog(settings, store: store, directory: directory)
+    }
+
+    /// Connects to Kafka for a store already open; closes the store if that fails.
+    private static func withKafkaLog(_ settings: Settings, store: any Store, directory: String) async throws -> Backends {
         do {
             let log = try await KafkaLog(settings.kafkaConfiguration, knownSources: [settings.sourceName, StatusReport.redriveSource])
             return Backends(log: log, store: store, dataDirectory: directory)

