@@ -89,23 +89,39 @@ public final class CassandraStore: Store {
         }
     }
 
-    /// Upserts: in unlogged batches of one partition where the protocol has BATCH, else as
-    /// single statements, many in flight. Every one is safe to repeat, so each is retried.
+    /// Upserts, grouped: in unlogged BATCH messages where the protocol has them (v2+); on v1, runs
+    /// of the same statement become one prepared `BEGIN UNLOGGED BATCH ... APPLY BATCH` statement
+    /// (of 32, 16, ... 1 inserts, so few are prepared). Callers hand in one partition's writes, so
+    /// each group is one mutation on the replicas. Every statement is safe to repeat, so each
+    /// group is retried.
     func write(_ statements: [(cql: String, values: [CQLValue])]) async throws {
         guard !statements.isEmpty else { return }
+        var groups: [(cql: String, values: [CQLValue])] = []
+        var messages: [[(cql: String, values: [CQLValue])]] = []
         if version.supportsBatch {
-            let chunks = stride(from: 0, to: statements.count, by: 64).map { Array(statements[$0..<min($0 + 64, statements.count)]) }
-            try await forEachConcurrently(chunks, width: 8) { chunk in
-                if chunk.count == 1 {
-                    _ = try await self.client.execute(chunk[0].cql, chunk[0].values, consistency: self.consistency, idempotent: true)
-                } else {
-                    try await self.client.batch(chunk, consistency: self.consistency, idempotent: true)
-                }
-            }
+            messages = stride(from: 0, to: statements.count, by: 64).map { Array(statements[$0..<min($0 + 64, statements.count)]) }
         } else {
-            try await forEachConcurrently(statements, width: 96) { statement in
-                _ = try await self.client.execute(statement.cql, statement.values, consistency: self.consistency, idempotent: true)
+            var start = 0
+            while start < statements.count {
+                var run = 1
+                while start + run < statements.count, run < 32, statements[start + run].cql == statements[start].cql { run += 1 }
+                let size = 1 << (Int.bitWidth - 1 - run.leadingZeroBitCount)  // the largest power of two <= run
+                let chunk = statements[start..<start + size]
+                groups.append(size == 1 ? chunk.first! : (
+                    "BEGIN UNLOGGED BATCH " + String(repeating: chunk.first!.cql + "; ", count: size) + "APPLY BATCH",
+                    chunk.flatMap(\.values)))
+                start += size
             }
+        }
+        try await forEachConcurrently(messages, width: 8) { chunk in
+            if chunk.count == 1 {
+                _ = try await self.client.execute(chunk[0].cql, chunk[0].values, consistency: self.consistency, idempotent: true)
+            } else {
+                try await self.client.batch(chunk, consistency: self.consistency, idempotent: true)
+            }
+        }
+        try await forEachConcurrently(groups, width: 32) { group in
+            _ = try await self.client.execute(group.cql, group.values, consistency: self.consistency, idempotent: true)
         }
     }
 }
