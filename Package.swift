@@ -121,6 +121,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
+        // Schedules: cron expressions in a time zone.
+        .target(name: "StockpipeSchedule", swiftSettings: strict),
         // The dashboard and JSON API (Hummingbird), live updates, /metrics.
         .target(
             name: "StockpipeDashboard",
@@ -158,7 +160,7 @@ let package = Package(
             name: "StockpipeTests",
             // The CLI tests run the built `stockpipe` binary, so the tests depend on it.
             dependencies: [
-                "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL", "StockpipeCassandra",
+                "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL", "StockpipeCassandra", "StockpipeSchedule",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,0 +1,77 @@
+import Foundation
+import StockpipeSchedule
+import Testing
+
+@Suite("Cron expressions")
+struct CronTests {
+    let newYork = TimeZone(identifier: "America/New_York")!
+    let utc = TimeZone(identifier: "UTC")!
+
+    func date(_ text: String, _ zone: TimeZone) -> Date {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.date(from: text)!
+    }
+
+    func text(_ date: Date?, _ zone: TimeZone) -> String {
+        guard let date else { return "never" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        return formatter.string(from: date)
+    }
+
+    @Test(arguments: [
+        ("*/15 * * * *", "2024-11-25 10:07", "2024-11-25 10:15 EST"),
+        ("*/15 * * * *", "2024-11-25 10:15", "2024-11-25 10:30 EST"),
+        ("0 9 * * MON-FRI", "2024-11-29 10:00", "2024-12-02 09:00 EST"),
+        ("30 9-16/2 * * 1-5", "2024-11-25 12:00", "2024-11-25 13:30 EST"),
+        ("0 0 13 * FRI", "2024-12-01 00:00", "2024-12-06 00:00 EST"),      // a Friday, not the 13th: either matches
+        ("0 0 13 * FRI", "2024-12-10 00:00", "2024-12-13 00:00 EST"),
+        ("0 0 29 2 *", "2024-03-01 00:00", "2028-02-29 00:00 EST"),
+        ("0 12 * JAN,jul SUN", "2024-11-25 00:00", "2025-01-05 12:00 EST"),
+        ("0 0 * * 7", "2024-11-25 00:00", "2024-12-01 00:00 EST"),        // 7 is Sunday too
+        ("5/20 * * * *", "2024-11-25 10:46", "2024-11-25 11:05 EST"),
+        // 02:30 does not exist on the day clocks spring forward: the next is a day later.
+        ("30 2 * * *", "2024-03-10 00:00", "2024-03-11 02:30 EDT"),
+        // 01:30 happens twice when they fall back: it runs once.
+        ("30 1 * * *", "2024-11-03 00:00", "2024-11-03 01:30 EDT"),
+        ("30 1 * * *", "2024-11-03 01:31", "2024-11-04 01:30 EST"),
+    ])
+    func nextRunInNewYork(expression: String, after: String, expected: String) throws {
+        let cron = try CronExpression(expression)
+        #expect(text(cron.next(after: date(after, newYork), in: newYork), newYork) == expected)
+    }
+
+    @Test func aRepeatedLocalTimeRunsOnce() throws {
+        let cron = try CronExpression("30 1 * * *")
+        let first = try #require(cron.next(after: date("2024-11-03 00:00", newYork), in: newYork))
+        let second = try #require(cron.next(after: first, in: newYork))
+        #expect(second.timeIntervalSince(first) == 25 * 3_600, "the next day's 01:30, not the repeated hour's")
+    }
+
+    @Test func aDateThatNeverComesHasNoNextRun() throws {
+        #expect(try CronExpression("0 0 30 2 *").next(after: date("2024-01-01 00:00", utc), in: utc) == nil)
+    }
+
+    @Test(arguments: [
+        ("* * * *", "5 fields"),
+        ("60 * * * *", "minute must be 0-59"),
+        ("* 24 * * *", "hour must be 0-23"),
+        ("5-1 * * * *", "runs backwards"),
+        ("*/0 * * * *", "above 0"),
+        ("* * * * FUNDAY", "day of week must be 0-7 or a name like MON"),
+        ("* * * 13 *", "month must be 1-12"),
+        ("1,,2 * * * *", "is not a cron field"),
+    ])
+    func mistakesAreNamed(expression: String, message: String) {
+        #expect {
+            _ = try CronExpression(expression)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+}
