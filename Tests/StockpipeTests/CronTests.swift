@@ -75,3 +75,44 @@ struct CronTests {
         }
     }
 }
+
+@Suite("Exchange calendars")
+struct ExchangeCalendarTests {
+    func closed(_ year: Int) -> [String] {
+        var days: [String] = []
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var date = calendar.date(from: DateComponents(year: year, month: 1, day: 1))!
+        while calendar.component(.year, from: date) == year {
+            let parts = calendar.dateComponents([.month, .day, .weekday], from: date)
+            if parts.weekday != 1, parts.weekday != 7, !ExchangeCalendar.nyse.isTradingDay(year: year, month: parts.month!, day: parts.day!) {
+                days.append(String(format: "%02d-%02d", parts.month!, parts.day!))
+            }
+            date = calendar.date(byAdding: .day, value: 1, to: date)!
+        }
+        return days
+    }
+
+    /// The weekdays NYSE's published calendars list as closed (special closures aside).
+    @Test func nyseHolidaysFollowThePublishedCalendars() {
+        #expect(closed(2024) == ["01-01", "01-15", "02-19", "03-29", "05-27", "06-19", "07-04", "09-02", "11-28", "12-25"])
+        // Juneteenth and Christmas on a Sunday: the Mondays; New Year's Day 2022 on a Saturday: not made up.
+        #expect(closed(2022) == ["01-17", "02-21", "04-15", "05-30", "06-20", "07-04", "09-05", "11-24", "12-26"])
+        // Independence Day on a Sunday, Christmas on a Saturday: Monday the 5th, Friday the 24th.
+        #expect(closed(2027) == ["01-01", "01-18", "02-15", "03-26", "05-31", "06-18", "07-05", "09-06", "11-25", "12-24"])
+    }
+
+    @Test func nyseIsOpenFromHalfPastNineToFourNewYorkTime() throws {
+        let formatter = ISO8601DateFormatter()
+        func open(_ text: String) -> Bool { ExchangeCalendar.nyse.isOpen(at: formatter.date(from: text)!) }
+        #expect(!open("2024-11-25T14:29:59Z"))   // 09:29:59 EST
+        #expect(open("2024-11-25T14:30:00Z"))
+        #expect(open("2024-11-25T20:59:00Z"))    // 15:59 EST
+        #expect(!open("2024-11-25T21:00:00Z"))   // 16:00 EST
+        #expect(open("2024-07-01T13:30:00Z"))    // 09:30 EDT
+        #expect(!open("2024-11-23T15:00:00Z"))   // a Saturday
+        #expect(!open("2024-11-28T15:00:00Z"))   // Thanksgiving
+        #expect(ExchangeCalendar.always.isOpen(at: formatter.date(from: "2024-11-23T03:00:00Z")!))
+        #expect(ExchangeCalendar.named("NASDAQ")?.name == "nyse" && ExchangeCalendar.named("lse") == nil)
+    }
+}
