@@ -1,0 +1,78 @@
+import Foundation
+
+/// A piece of work the scheduler runs: when, only while an exchange is open or always, and how
+/// hard to try. The action returns a one-line summary for the run history.
+public struct Job: Sendable {
+    public enum Schedule: Sendable, CustomStringConvertible {
+        /// Every interval from the scheduler's start.
+        case every(Duration)
+        case cron(CronExpression, TimeZone)
+
+        func next(after date: Date) -> Date? {
+            switch self {
+            case .every(let interval):
+                let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+                return date.addingTimeInterval(seconds)
+            case .cron(let expression, let zone): return expression.next(after: date, in: zone)
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .every(let interval): "every \(interval)"
+            case .cron(let expression, let zone): "cron \(expression) (\(zone.identifier))"
+            }
+        }
+    }
+
+    public var name: String
+    public var schedule: Schedule
+    /// Runs that fall while this exchange is closed are left out.
+    public var calendar: ExchangeCalendar?
+    /// A run that takes longer is cancelled and counts as failed.
+    public var timeout: Duration = .seconds(300)
+    /// Tries per run; between them the wait starts at `backoff` and doubles.
+    public var attempts = 3
+    public var backoff: Duration = .seconds(5)
+    public var action: @Sendable () async throws -> String
+
+    public init(name: String, schedule: Schedule, action: @escaping @Sendable () async throws -> String) {
+        self.name = name
+        self.schedule = schedule
+        self.action = action
+    }
+}
+
+/// One run of a job, as the history keeps it.
+public struct JobRun: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        case succeeded(String)
+        case failed(String)
+        case timedOut
+        /// The previous run was still going: runs of one job never overlap.
+        case skippedStillRunning
+    }
+
+    public var job: String
+    public var scheduledAt: Date
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var attempts: Int
+    public var outcome: Outcome
+}
+
+/// Where the scheduler's time comes from: the system clock, or a test's.
+public protocol SchedulerClock: Sendable {
+    func now() -> Date
+    /// Returns at `deadline`, or throws `CancellationError` when the task is cancelled first.
+    func sleep(until deadline: Date) async throws
+}
+
+public struct SystemSchedulerClock: SchedulerClock {
+    public init() {}
+    public func now() -> Date { Date() }
+    public func sleep(until deadline: Date) async throws {
+        let seconds = deadline.timeIntervalSinceNow
+        if seconds > 0 { try await Task.sleep(for: .milliseconds(Int64(seconds * 1_000))) }
+    }
+}
