@@ -95,7 +95,7 @@ let package = Package(
             name: "StockpipePipeline",
             dependencies: [
                 "StockpipeJSON", "StockpipeModel", "StockpipeLog", "StockpipeKafka", "StockpipeStore", "StockpipeSources",
-                "StockpipeFinnhub", "StockpipeCassandra", "StockpipeCQL",
+                "StockpipeFinnhub", "StockpipeCassandra", "StockpipeCQL", "StockpipeSchedule",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,7 +121,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
-        // Schedules: cron expressions in a time zone.
+        // Schedules: cron expressions in a time zone, exchange calendars, the job scheduler.
         .target(name: "StockpipeSchedule", swiftSettings: strict),
         // The dashboard and JSON API (Hummingbird), live updates, /metrics.
         .target(
@@ -140,7 +140,7 @@ let package = Package(
             name: "StockpipeCLI",
             dependencies: [
                 "StockpipePipeline", "StockpipeKafka", "StockpipeLog", "StockpipeJSON", "StockpipeModel",
-                "StockpipeFinnhubServer", "StockpipeDashboard",
+                "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeSchedule", "StockpipeStore",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

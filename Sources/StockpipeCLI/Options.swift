@@ -90,6 +90,9 @@ struct StageOptions: ParsableArguments {
     @Flag(name: .customLong("no-dashboard"), help: "Do not serve the dashboard.")
     var noDashboard = false
 
+    @Flag(name: .customLong("no-scheduler"), help: "Do not run the scheduled jobs beside the pipeline.")
+    var noScheduler = false
+
     @Option(name: .customLong("batch-size"), help: ArgumentHelp("Records a stage handles at a time.", valueName: "N"))
     var batchSize: Int?
 

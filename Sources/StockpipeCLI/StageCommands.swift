@@ -18,9 +18,14 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 struct IngestCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Run only the ingest stage: source → staging.")
+    static let configuration = CommandConfiguration(
+        commandName: "ingest", abstract: "Run only the ingest stage: source → staging.",
+        discussion: "With --once (for Airflow and cron): stage what the source has now and exit 0: a replay to its end "
+            + "(a rerun stages nothing twice), the simulator's --limit records, one round of Finnhub REST quotes "
+            + "(and --limit trades from the stream, if given).")
     @OptionGroup var options: StageOptions
-    func run() async throws { try await runStages([.ingest], options: options) }
+    @Flag(help: "Stage what the source has now, then exit (a bounded run for external schedulers).") var once = false
+    func run() async throws { try await runStages([.ingest], options: options, once: once) }
 }
 
 struct ValidateCommand: AsyncParsableCommand {
@@ -38,15 +43,18 @@ struct LoadCommand: AsyncParsableCommand {
 }
 
 /// Runs the stages, telling the user what is happening, and a summary at the end.
-func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions) async throws {
-    let settings = try options.settings()
+func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bool = false) async throws {
+    var settings = try options.settings()
+    if options.noScheduler { settings.scheduler = false }
     let logger = Logger(label: "stockpipe")
-    let runner = PipelineRunner(settings: settings, stages: stages, drain: options.drain, showProgress: true, logger: logger)
+    let drain = options.drain || once
+    var runner = PipelineRunner(settings: settings, stages: stages, drain: drain, showProgress: true, logger: logger)
+    runner.once = once
     if stages.contains(.ingest) { _ = try runner.makeSource() }  // report a bad source before creating anything
     let withDashboard = stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard
     if withDashboard { try Dashboard.check(settings.dashboardConfiguration) }
     let backends = try await Backends.open(settings, create: true)
-    say(describe(settings, stages: stages, drain: options.drain, dataDirectory: backends.dataDirectory))
+    say(describe(settings, stages: stages, drain: drain, dataDirectory: backends.dataDirectory))
     let started = ContinuousClock.now
     do {
         let dashboard = withDashboard
@@ -100,6 +108,9 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
     if stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard {
         // With port 0 the dashboard says where it is once it listens.
         if settings.port != 0 { parts.append("dashboard at http://\(settings.host):\(settings.port)/") }
+    }
+    if !drain && settings.scheduler && stages.count == PipelineRunner.Stage.allCases.count {
+        parts.append("scheduler on (stockpipe jobs list)")
     }
     parts.append(drain ? "exits when drained" : "Ctrl-C stops")
     return parts.joined(separator: "; ")

@@ -41,6 +41,12 @@ public enum CassandraSchema {
             PRIMARY KEY (symbol, day)
             """, "day DESC", false),
         ("quarantine_days", "day text, reason text, records bigint, PRIMARY KEY (day, reason)", nil, false),
+        ("job_runs", """
+            job text, started_at timestamp, scheduled_at timestamp, finished_at timestamp, attempts bigint, outcome text,
+            detail text, trigger text, state text, PRIMARY KEY (job, started_at, scheduled_at)
+            """, "started_at DESC, scheduled_at DESC", false),
+        ("quality_reports", "kind text, generated_at timestamp, report text, PRIMARY KEY (kind, generated_at)",
+         "generated_at DESC", false),
     ]
 
     /// Creates what is missing and leaves what exists (an existing keyspace keeps its replication).

@@ -56,6 +56,7 @@ extension CassandraStore {
             guard try row.int64(2) > 0 else { continue }
             for record in try await select(cql.quarantineReasons, [.text(row.text(0)), .timestamp(max(0, start))]) {
                 let time = floor(try record.int64(0))
+                buckets[time, default: QualityBucket(start: time)].quarantinedRecords += 1
                 for reason in Self.reasons(record.text(1)) {
                     buckets[time, default: QualityBucket(start: time)].quarantined[reason, default: 0] += 1
                 }

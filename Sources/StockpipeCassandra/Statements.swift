@@ -119,4 +119,21 @@ struct Statements: Sendable {
     var updateQuarantineDay: String {
         "UPDATE \(keyspace).quarantine_days\(quarantineUsing) SET records = ? WHERE day = ? AND reason = ?"
     }
+
+    // MARK: operations (kept for a bounded time: the history 30 days, reports 7)
+
+    var insertJobRun: String {
+        insert("job_runs", ["job", "started_at", "scheduled_at", "finished_at", "attempts", "outcome", "detail", "trigger", "state"],
+               ttl: " USING TTL \(30 * 86_400)")
+    }
+    func jobRuns(limit: Int) -> String {
+        "SELECT job, scheduled_at, started_at, finished_at, attempts, outcome, detail, trigger, state FROM \(keyspace).job_runs "
+            + "WHERE job = ? LIMIT \(Self.limit(limit))"
+    }
+    var insertQualityReport: String {
+        insert("quality_reports", ["kind", "generated_at", "report"], ttl: " USING TTL \(7 * 86_400)")
+    }
+    var latestQualityReport: String {
+        "SELECT generated_at, report FROM \(keyspace).quality_reports WHERE kind = 'quality' LIMIT 1"
+    }
 }

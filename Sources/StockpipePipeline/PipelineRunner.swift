@@ -18,6 +18,12 @@ public struct PipelineRunner: Sendable {
     public let showProgress: Bool
     public let logger: Logger
     public let metrics = PipelineMetrics()
+    /// `ingest --once`: take what the source has now and exit. The Finnhub trade stream never
+    /// ends, so without `--limit` only one round of REST quotes is taken from Finnhub.
+    public var once = false
+
+    /// Whether the trade source runs: not the endless Finnhub stream under `--once` without a limit.
+    var runsTradeSource: Bool { !(once && settings.source == .finnhub && settings.limit == nil) }
 
     public init(settings: Settings, stages: [Stage], drain: Bool, showProgress: Bool, logger: Logger) {
         self.settings = settings
@@ -48,8 +54,9 @@ public struct PipelineRunner: Sendable {
             guard let configuration = settings.finnhubConfiguration else {
                 throw UserError("--source finnhub needs a Finnhub API key: set FINNHUB_TOKEN")
             }
-            if drain && settings.limit == nil {
-                throw UserError("--drain with the Finnhub stream needs --limit N, or it would never finish")
+            if drain && settings.limit == nil && !once {
+                throw UserError("--drain with the Finnhub stream needs --limit N, or it would never finish "
+                                + "(or `ingest --once`, which polls one round of quotes)")
             }
             return FinnhubTradeSource(configuration: configuration, limit: settings.limit)
         }
@@ -70,8 +77,10 @@ public struct PipelineRunner: Sendable {
     /// `alongside` run in the same group (the dashboard) and stop with the stages.
     public func run(_ backends: Backends, alongside: [any Service] = []) async throws {
         let quotes = stages.contains(.ingest) ? try makeQuoteSource() : nil
+        let trades = stages.contains(.ingest) && runsTradeSource ? try makeSource() : nil
         let coordinator = drain
-            ? DrainCoordinator(upstreamAlreadyDone: PipelineStage.upstream(of: stages), ingests: quotes == nil ? 1 : 2) : nil
+            ? DrainCoordinator(upstreamAlreadyDone: PipelineStage.upstream(of: stages), ingests: (quotes == nil ? 0 : 1) + (trades == nil ? 0 : 1))
+            : nil
         let last = stages.last
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ service: any Service, stage: Stage?) {
@@ -85,8 +94,8 @@ public struct PipelineRunner: Sendable {
             ? Backpressure(metrics: metrics, gap: .staging, limit: settings.batchSize * 8) : nil
         let pacedValidate = stages.contains(.load)
             ? Backpressure(metrics: metrics, gap: .validated, limit: settings.batchSize * 16) : nil
-        if stages.contains(.ingest) {
-            add(IngestStage(source: try makeSource(), log: backends.log, drain: coordinator, metrics: metrics, logger: logger,
+        if let trades {
+            add(IngestStage(source: trades, log: backends.log, drain: coordinator, metrics: metrics, logger: logger,
                             backpressure: pacedIngest), stage: .ingest)
         }
         if let quotes {
@@ -96,11 +105,20 @@ public struct PipelineRunner: Sendable {
             add(ValidateStage(log: backends.log, rules: settings.effectiveValidation, batchSize: settings.batchSize,
                               drain: coordinator, metrics: metrics, backpressure: pacedValidate), stage: .validate)
         }
+        // The scheduler runs with the whole pipeline, unless bounded (--drain) or turned off.
+        let scheduler = settings.scheduler && !drain && stages.count == Stage.allCases.count
+            ? try SchedulerService(catalog: JobCatalog(settings: settings, backends: backends, logger: logger,
+                                                       ingestPollsQuotes: quotes != nil))
+            : nil
         if stages.contains(.load) {
             add(LoadStage(log: backends.log, store: backends.store, batchSize: settings.batchSize, drain: coordinator,
                           metrics: metrics), stage: .load)
-            add(RetentionService(log: backends.log), stage: nil)
+            // Otherwise the scheduler's retention job does this.
+            if scheduler?.jobs.contains(where: { $0.name == BuiltInJob.retention.rawValue }) != true {
+                add(RetentionService(log: backends.log), stage: nil)
+            }
         }
+        if let scheduler { add(scheduler, stage: nil) }
         if showProgress { add(ProgressReporter(metrics: metrics), stage: nil) }
         for service in alongside { add(service, stage: nil) }
         var quiet = logger

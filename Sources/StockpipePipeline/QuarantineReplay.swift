@@ -8,7 +8,15 @@ import StockpipeModel
 public enum QuarantineReplay {
     /// Stages the quarantined records (all, or those with `reason`) again; returns how many.
     public static func restage(_ backends: Backends, reason: ReasonCode?) async throws -> Int {
-        let records = try await backends.store.quarantine(reason: reason, limit: .max)
+        try await restage(backends, records: try await backends.store.quarantine(reason: reason, limit: .max))
+    }
+
+    /// Stages the quarantined records that `include` picks again; returns how many.
+    public static func restage(_ backends: Backends, where include: (QuarantineRecord) -> Bool) async throws -> Int {
+        try await restage(backends, records: try await backends.store.quarantine(reason: nil, limit: .max).filter(include))
+    }
+
+    private static func restage(_ backends: Backends, records: [QuarantineRecord]) async throws -> Int {
         guard !records.isEmpty else { return 0 }
         let session = try await backends.log.source(name: StatusReport.redriveSource)
         var counters = IngestCounters(json: session.checkpoint?.state)

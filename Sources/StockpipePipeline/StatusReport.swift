@@ -18,6 +18,9 @@ public struct StatusReport: Sendable {
     public var topics: [LogStatus.TopicStatus]
     public var stages: [Stage]
     public var store: StoreCounts
+    /// The newest data-quality report, and the last run of each built-in job.
+    public var quality: QualityReport?
+    public var jobs: [JobRunEntry] = []
 
     public static let redriveSource = "quarantine-replay"
 
@@ -29,9 +32,14 @@ public struct StatusReport: Sendable {
             let found = log.groups.first { $0.group == group && $0.topic == topic }
             return Stage(name: group, topic: topic, position: found?.position ?? 0, lag: found?.lag ?? appended)
         }
+        var jobs: [JobRunEntry] = []
+        for job in BuiltInJob.allCases {
+            if let last = try await backends.store.jobRuns(job: job.rawValue, limit: 1).first { jobs.append(last) }
+        }
+        let quality = try await backends.store.latestQualityReport().flatMap { try? QualityReport(json: $0.json) }
         return StatusReport(dataDirectory: backends.dataDirectory,
                             sources: log.sources.map { ($0.name, IngestCounters(json: $0.checkpoint.state)) },
-                            topics: log.topics, stages: stages, store: store)
+                            topics: log.topics, stages: stages, store: store, quality: quality, jobs: jobs)
     }
 
     /// Records the sources staged, each counted once: the counters are committed with each
@@ -119,6 +127,12 @@ public struct StatusReport: Sendable {
         writer.key("pending"); writer.integer(pending)
         writer.key("balanced"); writer.bool(balanced)
         writer.objectEnd()
+        writer.key("quality")
+        if let quality { writer.raw(Array(quality.json().utf8)) } else { writer.null() }
+        writer.key("jobs")
+        writer.arrayStart()
+        for run in jobs { run.writeJSON(to: &writer) }
+        writer.arrayEnd()
     }
 
     public func text() -> String {
@@ -157,6 +171,18 @@ public struct StatusReport: Sendable {
         lines.append("reconciliation  staged \(n(staged))" + (redriven > 0 ? " − re-driven \(n(redriven))" : "")
                      + " = stored \(n(store.trades + store.quotes))" + (store.quotes > 0 ? " (\(n(store.quotes)) quotes)" : "")
                      + " + quarantined \(n(store.quarantined)) + pending \(n(pending))  → \(verdict)")
+        if let quality {
+            lines.append("")
+            lines.append("data quality  \(quality.summary) (report of \(JobRunEntry.time(quality.generatedAt)))")
+            for breach in quality.breaches { lines.append("              \(breach)") }
+        }
+        if !jobs.isEmpty {
+            lines.append("")
+            lines.append("job             last run (UTC)         outcome    detail")
+            for run in jobs {
+                lines.append(pad(run.job, 16) + pad(JobRunEntry.time(run.startedAt), 23) + pad(run.outcome.rawValue, 11) + run.detail)
+            }
+        }
         return lines.joined(separator: "\n")
     }
 

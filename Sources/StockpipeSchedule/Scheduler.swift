@@ -40,7 +40,7 @@ public actor Scheduler {
                     continue
                 }
                 running.insert(job.name)
-                runs.addTask { await self.execute(job, scheduledAt: due) }
+                runs.addTask { await self.record(await self.execute(job, scheduledAt: due)) }
             }
             runs.cancelAll()
         }
@@ -48,7 +48,18 @@ public actor Scheduler {
 
     private func finished(_ name: String) { running.remove(name) }
 
-    private func execute(_ job: Job, scheduledAt: Date) async {
+    /// Runs `job` now, outside its schedule, with its attempts and timeout (`stockpipe jobs run`);
+    /// the run is recorded as manual. Nil when a run of it is already going in this scheduler.
+    public func runNow(_ job: Job) async -> JobRun? {
+        guard !running.contains(job.name) else { return nil }
+        running.insert(job.name)
+        var run = await execute(job, scheduledAt: clock.now())
+        run.manual = true
+        await record(run)
+        return run
+    }
+
+    private func execute(_ job: Job, scheduledAt: Date) async -> JobRun {
         let started = clock.now()
         var attempt = 0
         var outcome = JobRun.Outcome.failed("not run")
@@ -61,9 +72,9 @@ public actor Scheduler {
             do { try await clock.sleep(until: clock.now().addingTimeInterval(Self.seconds(wait))) } catch { break }
             wait = wait * 2
         }
-        await record(JobRun(job: job.name, scheduledAt: scheduledAt, startedAt: started, finishedAt: clock.now(), attempts: attempt,
-                            outcome: outcome))
         finished(job.name)
+        return JobRun(job: job.name, scheduledAt: scheduledAt, startedAt: started, finishedAt: clock.now(), attempts: attempt,
+                      outcome: outcome)
     }
 
     /// The action raced against the timeout; the loser is cancelled.

@@ -59,6 +59,7 @@ extension SQLiteStore {
                 """, arguments: [floor(from)])
             while let row = try quarantined.next() {
                 let start = floor(row[0])
+                buckets[start, default: QualityBucket(start: start)].quarantinedRecords += 1
                 for code in Reasons(bits: UInt32(truncatingIfNeeded: row[1] as Int64)).codes {
                     buckets[start, default: QualityBucket(start: start)].quarantined[code, default: 0] += 1
                 }

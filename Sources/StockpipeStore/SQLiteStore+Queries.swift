@@ -94,7 +94,9 @@ extension SQLiteStore {
             }
             var counts = StoreCounts(trades: trades, candles: candles, symbols: symbols, quarantined: quarantined,
                                      quarantineByReason: byReason)
-            counts.quotes = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM quotes") ?? 0
+            counts.quotes = try Int64.fetchOne(db, sql: """
+                SELECT (SELECT COUNT(*) FROM quotes) + (SELECT value FROM counters WHERE name = 'quotes_expired')
+                """) ?? 0
             counts.backfilledCandles = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM candles_1m WHERE trades = 0") ?? 0
             return counts
         }

@@ -56,6 +56,17 @@ public final class SQLiteStore: Store {
                     PRIMARY KEY (symbol, received_at)) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-operations") { db in
+            try db.execute(sql: """
+                CREATE TABLE job_runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, scheduled_at INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, attempts INTEGER NOT NULL,
+                    outcome TEXT NOT NULL, detail TEXT NOT NULL, trigger TEXT NOT NULL, state TEXT NOT NULL);
+                CREATE INDEX job_runs_by_job ON job_runs (job, started_at);
+                CREATE TABLE quality_reports (generated_at INTEGER PRIMARY KEY, report TEXT NOT NULL);
+                INSERT INTO counters VALUES ('quotes_expired', 0);
+                """)
+        }
         return migrator
     }
 

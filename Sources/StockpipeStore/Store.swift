@@ -4,7 +4,7 @@ import StockpipeModel
 ///
 /// Writes are idempotent: a trade is keyed by its identity and a quarantined record by its source,
 /// so the load stage may deliver a batch again after a crash without changing the result.
-public protocol Store: Sendable {
+public protocol Store: OperationsStore {
     /// Writes one batch in one transaction and keeps the 1-minute candles in step with the trades.
     /// A trade whose identity is already stored from another source is quarantined as `duplicate`.
     func write(_ batch: StoreBatch) async throws -> StoreWriteResult
@@ -108,7 +108,10 @@ public struct QualityBucket: Sendable, Equatable {
     /// Unix ms, a multiple of the bucket length.
     public var start: Int64
     public var accepted: Int64 = 0
+    /// By reason: a record with two reasons counts under each.
     public var quarantined: [ReasonCode: Int64] = [:]
+    /// Records quarantined, each once.
+    public var quarantinedRecords: Int64 = 0
 
     public init(start: Int64) { self.start = start }
 }

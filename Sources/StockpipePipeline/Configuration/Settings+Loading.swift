@@ -48,7 +48,10 @@ extension Settings {
         "validation.price-jump-window", "validation.symbol-pattern", "retention.staging", "retention.stock_data",
         "retention.bad_stock_data", "finnhub.token-file", "finnhub.token", "finnhub.ws-url", "finnhub.rest-url",
         "finnhub.max-symbols", "finnhub.stall-timeout", "finnhub.ca-certificate", "finnhub.quote-interval",
-        "finnhub.calls-per-minute", "finnhub.calls-per-second",
+        "finnhub.calls-per-minute", "finnhub.calls-per-second", "retention.store", "scheduler",
+        "jobs.<job>.schedule", "jobs.<job>.enabled", "jobs.<job>.time-zone", "jobs.<job>.calendar", "jobs.<job>.timeout",
+        "jobs.<job>.attempts", "jobs.<job>.backoff", "quality.freshness", "quality.max-quarantine-percent", "quality.window",
+        "quality.max-gap-minutes", "quality.calendar",
     ]
 
     /// `STOCKPIPE_DATA_DIR` → `data-dir`, `STOCKPIPE_VALIDATION_MAX_AGE` → `validation.max-age`, ...
@@ -62,7 +65,9 @@ extension Settings {
     }
 
     mutating func apply(key: String, value: Any, origin: String) throws {
-        if let nested = value as? [String: Any], ["validation", "retention", "kafka", "finnhub", "cassandra"].contains(key) {
+        if let nested = value as? [String: Any],
+           ["validation", "retention", "kafka", "finnhub", "cassandra", "jobs", "quality"].contains(key)
+            || (key.hasPrefix("jobs.") && key.split(separator: ".").count == 2) {
             for (inner, innerValue) in nested.sorted(by: { $0.key < $1.key }) {
                 try apply(key: "\(key).\(inner)", value: innerValue, origin: origin)
             }
@@ -75,6 +80,10 @@ extension Settings {
         }
         if key.hasPrefix("kafka."), key.count > "kafka.".count {
             kafkaProperties[String(key.dropFirst("kafka.".count))] = text
+            return
+        }
+        if key.hasPrefix("jobs.") {
+            try applyJob(key: key, text: text, origin: origin, fail: fail)
             return
         }
         switch key {
@@ -138,11 +147,44 @@ extension Settings {
             guard let number = Double(text), number > 0 else { throw fail("a percentage above 0, like 20") }
             validation.priceJumpFraction = number / 100
         case "validation.symbol-pattern": validation.symbolPattern = text
+        case "retention.store":
+            storeRetention = try Self.duration(text) ?? { throw fail("a duration like 90d, or 0 to keep everything") }()
+        case "scheduler": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; scheduler = flag
+        case "quality.freshness": quality.freshness = try Self.duration(text) ?? { throw fail("a duration like 5m") }()
+        case "quality.window": quality.window = try Self.duration(text).flatMap { $0 >= 60_000 ? $0 : nil } ?? { throw fail("a duration of at least 1m, like 1h") }()
+        case "quality.max-quarantine-percent":
+            guard let number = Double(text), (0...100).contains(number) else { throw fail("a percentage between 0 and 100") }
+            quality.maxQuarantinePercent = number
+        case "quality.max-gap-minutes":
+            guard let number = Int(text), number >= 0 else { throw fail("a whole number of minutes") }; quality.maxGapMinutes = number
+        case "quality.calendar": quality.calendar = text.lowercased()
         case "retention.staging", "retention.stock_data", "retention.bad_stock_data":
             retention[String(key.dropFirst("retention.".count))] = try Self.duration(text) ?? { throw fail("a duration like 3d") }()
         default:
             throw UserError("unknown setting '\(key)' in \(origin); known settings: \(Self.keys.joined(separator: ", "))")
         }
+    }
+
+    /// `jobs.NAME.FIELD`, for a built-in job.
+    private mutating func applyJob(key: String, text: String, origin: String, fail: (String) -> UserError) throws {
+        let parts = key.split(separator: ".").map(String.init)
+        guard parts.count == 3, let job = BuiltInJob(rawValue: parts[1]) else {
+            throw UserError("unknown setting '\(key)' in \(origin); jobs are \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", ")), "
+                            + "each with schedule, enabled, time-zone, calendar, timeout, attempts, backoff")
+        }
+        var settings = jobs[job] ?? JobSettings.defaults(job)
+        switch parts[2] {
+        case "schedule": settings.schedule = text
+        case "enabled": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; settings.enabled = flag
+        case "time-zone": settings.timeZone = text
+        case "calendar": settings.calendar = text.lowercased()
+        case "timeout": settings.timeout = try Self.duration(text) ?? { throw fail("a duration like 5m") }()
+        case "attempts": guard let number = Int(text) else { throw fail("a whole number of tries") }; settings.attempts = number
+        case "backoff": settings.backoff = try Self.duration(text) ?? { throw fail("a duration like 10s") }()
+        default:
+            throw UserError("unknown setting '\(key)' in \(origin); a job has schedule, enabled, time-zone, calendar, timeout, attempts, backoff")
+        }
+        jobs[job] = settings
     }
 
     static func text(of value: Any) -> String {

@@ -3,6 +3,7 @@ import StockpipeCQL
 import StockpipeFinnhub
 import StockpipeKafka
 import StockpipeModel
+import StockpipeSchedule
 import StockpipeSources
 
 /// Everything a stockpipe process can be told, after defaults, the configuration file, the
@@ -81,6 +82,13 @@ public struct Settings: Sendable {
     public var sourceChosen = false
     /// Records a stage takes from the log at a time.
     public var batchSize = 8_192
+    /// Trades, candles and quotes older than this (ms) are removed by the retention job; 0 keeps them.
+    public var storeRetention: Int64 = 0
+    /// Whether `stockpipe run` runs the scheduler beside the stages.
+    public var scheduler = true
+    /// Each built-in job's schedule (`jobs.NAME.*`).
+    public var jobs: [BuiltInJob: JobSettings] = Dictionary(uniqueKeysWithValues: BuiltInJob.allCases.map { ($0, JobSettings.defaults($0)) })
+    public var quality = QualitySettings()
 
     public init() {}
 
@@ -117,6 +125,20 @@ public struct Settings: Sendable {
         if !(0...1).contains(badFraction) { throw UserError("bad-fraction must be between 0 and 1") }
         if !(0...65535).contains(port) { throw UserError("port must be between 0 (any free port) and 65535") }
         if batchSize < 1 || batchSize > 100_000 { throw UserError("batch-size must be between 1 and 100000") }
+        if storeRetention > 0 && storeRetention < validation.maxAge {
+            // A trade older than the store keeps, but young enough to pass validation, would be stored again.
+            throw UserError("retention.store must be 0 (keep everything) or at least validation.max-age "
+                            + "(\(validation.maxAge / 86_400_000)d), so that an expired trade is never accepted again")
+        }
+        for (job, schedule) in jobs {
+            _ = try schedule.parsedSchedule(job: job.rawValue)
+            _ = try schedule.parsedCalendar(job: job.rawValue)
+            if schedule.attempts < 1 { throw UserError("jobs.\(job.rawValue).attempts must be at least 1") }
+            if schedule.timeout < 1_000 { throw UserError("jobs.\(job.rawValue).timeout must be at least 1s") }
+        }
+        if ExchangeCalendar.named(quality.calendar) == nil {
+            throw UserError("quality.calendar must be nyse or always, not '\(quality.calendar)'")
+        }
         do {
             _ = try Regex(validation.symbolPattern)
         } catch {

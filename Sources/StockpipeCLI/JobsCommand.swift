@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import StockpipeJSON
+import StockpipeModel
+import StockpipePipeline
+import StockpipeSchedule
+import StockpipeStore
+
+/// Exit statuses beyond 0 (done), 1 (failed) and 2 (a mistake in the command or settings).
+enum ExitStatus {
+    /// `quality-report`: the report was made, and a configured threshold is broken.
+    static let thresholdBroken: Int32 = 3
+}
+
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler", abstract: "Run the scheduled jobs alone (no stages), until Ctrl-C.",
+        discussion: "The same jobs `stockpipe run` runs beside the pipeline: see `stockpipe jobs list`. Run one scheduler per "
+            + "store: a second one would run every job twice.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let settings = try common.settings()
+        let backends = try await Backends.open(settings, create: true)
+        let catalog = JobCatalog(settings: settings, backends: backends, logger: Logger(label: "stockpipe"))
+        let service: SchedulerService
+        do { service = try SchedulerService(catalog: catalog) } catch { await backends.close(); throw error }
+        say("scheduler for \(backends.dataDirectory): " + service.jobs.map { "\($0.name) (\($0.schedule))" }.joined(separator: ", ")
+            + "; Ctrl-C stops")
+        var quiet = Logger(label: "stockpipe")
+        quiet.logLevel = .warning
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: quiet))
+        do { try await group.run() } catch { await backends.close(); throw error }
+        await backends.close()
+    }
+}
+
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs", abstract: "List the scheduled jobs, run one now, or show their history.",
+        subcommands: [List.self, Run.self, History.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Each job: its schedule, whether it runs here, its last run.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let settings = try common.settings()
+            let backends = try await Backends.open(settings, create: false)
+            let catalog = JobCatalog(settings: settings, backends: backends, logger: Logger(label: "stockpipe"))
+            var lines: [String] = []
+            do {
+                for job in BuiltInJob.allCases {
+                    let schedule = settings.jobs[job] ?? JobSettings.defaults(job)
+                    let parsed = try schedule.parsedSchedule(job: job.rawValue)
+                    var line = job.rawValue + ": " + job.summary
+                    line += "\n    schedule  \(parsed)" + (schedule.calendar.map { $0 == "none" ? "" : ", only while \($0) is open" } ?? "")
+                    line += "; timeout \(QualityText.duration(schedule.timeout)), \(schedule.attempts) attempts, backoff from "
+                        + QualityText.duration(schedule.backoff)
+                    if case .cron = parsed, let next = parsed.next(after: Date()) {
+                        line += "\n    next      \(JobRunEntry.time(next.milliseconds)) UTC"
+                    }
+                    line += "\n    runs      " + (catalog.whyOff(job).map { "no: \($0)" } ?? "yes, in `stockpipe run` and `stockpipe scheduler`")
+                    if let last = try await backends.store.jobRuns(job: job.rawValue, limit: 1).first {
+                        line += "\n    last run  \(JobRunEntry.time(last.startedAt)) UTC, \(last.outcome.rawValue): \(last.detail)"
+                    }
+                    lines.append(line)
+                }
+            } catch {
+                await backends.close()
+                throw error
+            }
+            await backends.close()
+            print(lines.joined(separator: "\n\n"))
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one job now, with its attempts and timeout; kept in the history as manual.",
+            discussion: "Exits 0 when the run succeeded, 1 when it failed or timed out.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: ArgumentHelp("The job: \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "NAME"))
+        var name: String
+
+        func run() async throws {
+            guard let job = BuiltInJob(rawValue: name) else {
+                throw UserError("no job '\(name)'; jobs are \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let settings = try common.settings()
+            if job == .quotePoll && settings.finnhubToken == nil {
+                throw UserError("quote-poll needs a Finnhub API key: set FINNHUB_TOKEN")
+            }
+            let backends = try await Backends.open(settings, create: true)
+            let catalog = JobCatalog(settings: settings, backends: backends, logger: Logger(label: "stockpipe"))
+            let scheduled: Job
+            do { scheduled = try catalog.job(job) } catch { await backends.close(); throw error }
+            let scheduler = Scheduler(jobs: [], clock: SystemSchedulerClock(), record: catalog.record)
+            let run = await scheduler.runNow(scheduled)
+            await backends.close()
+            guard let run else { return }
+            let entry = JobRunEntry(run)
+            print("\(job.rawValue): \(entry.outcome.rawValue) after \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s"): \(entry.detail)")
+            if entry.outcome != .succeeded { throw ExitCode(1) }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Past runs, newest first: of one job, or of all.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: ArgumentHelp("Only this job.", valueName: "NAME")) var name: String?
+        @Option(help: ArgumentHelp("At most N runs.", valueName: "N")) var limit = 20
+        @Flag(help: "One JSON document on stdout.") var json = false
+
+        func run() async throws {
+            guard limit > 0 else { throw UserError("--limit must be above 0") }
+            let names = try name.map { name in
+                guard BuiltInJob(rawValue: name) != nil else {
+                    throw UserError("no job '\(name)'; jobs are \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return [name]
+            } ?? BuiltInJob.allCases.map(\.rawValue)
+            let backends = try await Backends.open(try common.settings(), create: false)
+            var runs: [JobRunEntry] = []
+            do {
+                for name in names { runs += try await backends.store.jobRuns(job: name, limit: limit) }
+            } catch {
+                await backends.close()
+                throw error
+            }
+            await backends.close()
+            runs = Array(runs.sorted { ($0.startedAt, $0.finishedAt) > ($1.startedAt, $1.finishedAt) }.prefix(limit))
+            if json {
+                printJSONArray(runs) { $1.writeJSON(to: &$0) }
+                return
+            }
+            if runs.isEmpty { print("no job runs yet"); return }
+            print("started (UTC)         job             trigger   outcome    tries  took      detail")
+            for run in runs {
+                let took = QualityText.duration(run.finishedAt - run.startedAt, precise: true)
+                print(JobRunEntry.time(run.startedAt) + "   " + run.job.padding(toLength: 16, withPad: " ", startingAt: 0)
+                      + run.trigger.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                      + run.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                      + String(run.attempts).padding(toLength: 7, withPad: " ", startingAt: 0)
+                      + took.padding(toLength: 10, withPad: " ", startingAt: 0) + run.detail)
+            }
+        }
+    }
+}
+
+struct QualityReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quality-report",
+        abstract: "Make the data-quality report now, keep it in the store, and print it.",
+        discussion: "Exits 0 when every threshold holds, 3 when one is broken (the report is still kept), 1 or 2 on errors. "
+            + "Thresholds: quality.* in the configuration, or the flags.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: ArgumentHelp("A symbol is stale when its last trade is older, while the market is open.", valueName: "DURATION"))
+    var freshness: String?
+    @Option(name: .customLong("max-quarantine-percent"), help: ArgumentHelp("Most records quarantined over the window, in percent.", valueName: "N"))
+    var maxQuarantinePercent: Double?
+    @Option(name: .customLong("max-gap-minutes"), help: ArgumentHelp("Most open-market minutes without trades per symbol.", valueName: "N"))
+    var maxGapMinutes: Int?
+    @Option(help: ArgumentHelp("How far back the rate and the gaps are measured.", valueName: "DURATION")) var window: String?
+    @Flag(help: "One JSON document on stdout.") var json = false
+
+    func run() async throws {
+        let settings = try common.settings { settings in
+            let flags: [(String, String?)] = [
+                ("quality.freshness", freshness), ("quality.max-quarantine-percent", maxQuarantinePercent.map { String($0) }),
+                ("quality.max-gap-minutes", maxGapMinutes.map { String($0) }), ("quality.window", window),
+            ]
+            for case let (key, value?) in flags { try settings.apply(flag: key, value: value) }
+        }
+        let backends = try await Backends.open(settings, create: false)
+        let report: QualityReport
+        do {
+            report = try await QualityReport.make(backends.store, settings: settings.quality, now: WallClock.milliseconds())
+            try await backends.store.saveQualityReport(report.json(), generatedAt: report.generatedAt)
+        } catch {
+            await backends.close()
+            throw error
+        }
+        await backends.close()
+        if json {
+            print(report.json())
+        } else {
+            print("data quality: \(report.summary)")
+            for breach in report.breaches { print("  \(breach)") }
+        }
+        if !report.ok { throw ExitCode(ExitStatus.thresholdBroken) }
+    }
+}
+
+enum QualityText {
+    /// 600000 → "10m"; with `precise`, 1234 → "1.2s".
+    static func duration(_ milliseconds: Int64, precise: Bool = false) -> String {
+        if precise && milliseconds < 60_000 { return String(format: "%.1fs", Double(milliseconds) / 1_000) }
+        return QualityReport.words(milliseconds)
+    }
+}

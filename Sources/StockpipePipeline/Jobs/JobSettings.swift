@@ -1,0 +1,107 @@
+import Foundation
+import StockpipeSchedule
+
+/// The jobs stockpipe knows how to run on a schedule.
+public enum BuiltInJob: String, Sendable, CaseIterable {
+    /// Freshness, quarantine rate and candle gaps, kept in the store and shown by `status`, the API and `/metrics`.
+    case qualityReport = "quality-report"
+    /// The log's retention per topic, and the store's (`retention.store`).
+    case retention
+    /// Sends quarantined records through validation again after the validation rules changed.
+    case redrive
+    /// One round of Finnhub REST quotes, for processes that run no ingest stage of their own.
+    case quotePoll = "quote-poll"
+
+    public var summary: String {
+        switch self {
+        case .qualityReport: "data-quality report: freshness per symbol, quarantine rate, gaps in candles"
+        case .retention: "removes what is older than the log's and the store's retention"
+        case .redrive: "re-drives quarantined records once the validation rules have changed"
+        case .quotePoll: "polls one Finnhub REST quote per symbol into staging"
+        }
+    }
+}
+
+/// How one job is scheduled: `jobs.NAME.*` in the configuration file.
+///
+/// ```yaml
+/// jobs:
+///   quality-report:
+///     schedule: "*/5 9-16 * * 1-5"   # cron (5 fields), or an interval: every 1m
+///     time-zone: America/New_York
+///     calendar: nyse                  # runs only while NYSE is open; always, or none
+///     timeout: 2m
+///     attempts: 3
+///     backoff: 10s
+/// ```
+public struct JobSettings: Sendable, Equatable {
+    public var enabled = true
+    /// `every DURATION`, or a 5-field cron expression.
+    public var schedule: String
+    public var timeZone = "UTC"
+    /// An exchange calendar (`nyse`, `always`); nil runs regardless of market hours.
+    public var calendar: String?
+    public var timeout: Int64 = 300_000
+    public var attempts = 3
+    public var backoff: Int64 = 10_000
+
+    public init(schedule: String, enabled: Bool = true, calendar: String? = nil) {
+        self.schedule = schedule
+        self.enabled = enabled
+        self.calendar = calendar
+    }
+
+    /// The defaults of each built-in job.
+    public static func defaults(_ job: BuiltInJob) -> JobSettings {
+        switch job {
+        case .qualityReport: JobSettings(schedule: "every 1m")
+        case .retention: JobSettings(schedule: "every 10m")
+        case .redrive: JobSettings(schedule: "every 5m")
+        case .quotePoll: JobSettings(schedule: "every 1m", calendar: "nyse")
+        }
+    }
+
+    /// The schedule as the scheduler takes it; a clear error for a mistake.
+    public func parsedSchedule(job: String) throws -> Job.Schedule {
+        guard let zone = TimeZone(identifier: timeZone) else {
+            throw UserError("jobs.\(job).time-zone must be an IANA time zone like America/New_York, not '\(timeZone)'")
+        }
+        let text = schedule.trimmingCharacters(in: .whitespaces)
+        if text.hasPrefix("every ") || Settings.duration(text) != nil {
+            let interval = Settings.duration(text.hasPrefix("every ") ? String(text.dropFirst(6)) : text) ?? 0
+            guard interval >= 1_000 else {
+                throw UserError("jobs.\(job).schedule must be an interval of at least 1s (like every 5m) or a cron expression, not '\(schedule)'")
+            }
+            return .every(.milliseconds(interval))
+        }
+        do {
+            return .cron(try CronExpression(text), zone)
+        } catch {
+            throw UserError("jobs.\(job).schedule '\(schedule)' is neither an interval (every 5m) nor a cron expression: \(error)")
+        }
+    }
+
+    public func parsedCalendar(job: String) throws -> ExchangeCalendar? {
+        guard let calendar, calendar != "none" else { return nil }
+        guard let found = ExchangeCalendar.named(calendar) else {
+            throw UserError("jobs.\(job).calendar must be nyse, always or none, not '\(calendar)'")
+        }
+        return found
+    }
+}
+
+/// The thresholds of the data-quality report: `quality.*` in the configuration file.
+public struct QualitySettings: Sendable, Equatable {
+    /// A symbol whose last trade is older than this while the market is open is stale.
+    public var freshness: Int64 = 5 * 60_000
+    /// The most records quarantined over the window, as a percentage of all validated.
+    public var maxQuarantinePercent: Double = 5
+    /// How far back the rate and the gaps are measured.
+    public var window: Int64 = 60 * 60_000
+    /// The most open-market minutes without a candle, per symbol, over the window.
+    public var maxGapMinutes = 5
+    /// Freshness and gaps count only while this exchange is open (`always` for crypto and the simulator).
+    public var calendar = "always"
+
+    public init() {}
+}
