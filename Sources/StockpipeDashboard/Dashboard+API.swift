@@ -18,6 +18,8 @@ extension Dashboard {
         api.get("quarantine") { request, _ in try await self.quarantine(APIQuery(request)) }
         api.get("quarantine/counts") { request, _ in try await self.quarantineCounts(APIQuery(request)) }
         api.get("status") { _, _ in try await self.status() }
+        api.get("quality") { _, _ in try await self.quality() }
+        api.get("jobs") { request, _ in try await self.jobs(APIQuery(request)) }
         api.get("stream") { request, _ in self.stream(request) }
         api.get("openapi.json") { _, _ in Response.json(Array(OpenAPIDocument.json.utf8)) }
         router.get("health") { _, _ in try await self.health() }
@@ -112,6 +114,29 @@ extension Dashboard {
     func status() async throws -> Response {
         let sample = try await sampler.latestOrCollect()
         return .json(sample.json())
+    }
+
+    /// The stored report as it was kept: the job, `quality-report` or another process made it.
+    func quality() async throws -> Response {
+        guard let stored = try await backends.store.latestQualityReport() else { return .json(Array("null".utf8)) }
+        return .json(Array(stored.json.utf8))
+    }
+
+    func jobs(_ query: APIQuery) async throws -> Response {
+        let names: [String]
+        if let job = query.string("job") {
+            guard BuiltInJob(rawValue: job) != nil else {
+                throw APIError.badRequest("job must be one of \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            names = [job]
+        } else {
+            names = BuiltInJob.allCases.map(\.rawValue)
+        }
+        let limit = try query.limit(default: 50, maximum: 1_000)
+        var runs: [JobRunEntry] = []
+        for name in names { runs += try await backends.store.jobRuns(job: name, limit: limit) }
+        runs = Array(runs.sorted { ($0.startedAt, $0.finishedAt) > ($1.startedAt, $1.finishedAt) }.prefix(limit))
+        return .jsonArray(runs, bytesEach: 256) { $1.writeJSON(to: &$0) }
     }
 
     func health() async throws -> Response {

@@ -82,6 +82,8 @@ final class StatusSampler: Sendable {
     private let lagGauges: [String: Gauge]
     private let positionGauges: [String: Gauge]
     private let storeGauges: [String: Gauge]
+    /// From the newest stored data-quality report, whichever process made it.
+    private let qualityGauges: [String: Gauge]
 
     init(backends: Backends, registry: PrometheusCollectorRegistry, pipeline: PipelineMetrics?) {
         self.backends = backends
@@ -100,6 +102,18 @@ final class StatusSampler: Sendable {
         storeGauges = Dictionary(uniqueKeysWithValues: ["trades", "quotes", "quarantined", "candles"].map {
             ($0, registry.makeGauge(descriptor: .init(namespace: "stockpipe", metricName: "store", unitName: "records", helpText: "Rows in the store"),
                                labels: [("table", $0)]))
+        })
+        let quality: [(name: String, unit: String, help: String)] = [
+            ("ok", "", "1 when the newest data-quality report breaks no threshold"),
+            ("breaches", "", "Thresholds the newest data-quality report finds broken"),
+            ("quarantine", "percent", "Records quarantined over the report's window, in percent"),
+            ("stale_symbols", "", "Symbols without a trade for longer than quality.freshness while the market is open"),
+            ("gap_minutes", "", "Open-market minutes without trades, summed over symbols, in the report's window"),
+            ("generated_at_seconds", "", "When the newest data-quality report was made, Unix seconds"),
+        ]
+        qualityGauges = Dictionary(uniqueKeysWithValues: quality.map { gauge in
+            (gauge.name, registry.makeGauge(descriptor: .init(namespace: "stockpipe", subsystem: "quality", metricName: gauge.name,
+                                                              unitName: gauge.unit, helpText: gauge.help)))
         })
     }
 
@@ -133,6 +147,14 @@ final class StatusSampler: Sendable {
         storeGauges["trades"]?.set(Double(report.store.trades))
         storeGauges["quotes"]?.set(Double(report.store.quotes))
         storeGauges["quarantined"]?.set(Double(report.store.quarantined))
+        if let quality = report.quality {
+            qualityGauges["ok"]?.set(quality.ok ? 1.0 : 0.0)
+            qualityGauges["breaches"]?.set(Double(quality.breaches.count))
+            qualityGauges["quarantine"]?.set(quality.quarantinePercent)
+            qualityGauges["stale_symbols"]?.set(Double(quality.staleSymbols))
+            qualityGauges["gap_minutes"]?.set(Double(quality.gapMinutes))
+            qualityGauges["generated_at_seconds"]?.set(Double(quality.generatedAt) / 1_000)
+        }
         storeGauges["candles"]?.set(Double(report.store.candles))
         let latency = pipeline?.latency.flatMap { now - $0.measuredAt < 10_000 ? $0 : nil }
         return state.withLock { state in

@@ -70,7 +70,6 @@ public struct JobCatalog: Sendable {
         case .qualityReport:
             let report = try await QualityReport.make(backends.store, settings: settings.quality, now: WallClock.milliseconds())
             try await backends.store.saveQualityReport(report.json(), generatedAt: report.generatedAt)
-            report.publish()
             return JobResult(report.summary)
         case .retention: return try await retention()
         case .redrive: return try await redrive()

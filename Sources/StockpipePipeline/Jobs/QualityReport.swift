@@ -1,5 +1,4 @@
 import Foundation
-import Metrics
 import StockpipeSchedule
 import StockpipeStore
 
@@ -139,16 +138,6 @@ public struct QualityReport: Codable, Sendable, Equatable {
         if seconds >= 3_600 { return seconds % 3_600 == 0 ? "\(seconds / 3_600)h" : "\(seconds / 3_600)h \(seconds % 3_600 / 60)m" }
         if seconds >= 60 { return seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds / 60)m \(seconds % 60)s" }
         return "\(seconds)s"
-    }
-
-    /// Sets the `stockpipe_quality_*` gauges of `/metrics`.
-    public func publish() {
-        Gauge(label: "stockpipe_quality_ok").record(ok ? 1 : 0)
-        Gauge(label: "stockpipe_quality_breaches").record(breaches.count)
-        Gauge(label: "stockpipe_quality_quarantine_percent").record(quarantinePercent)
-        Gauge(label: "stockpipe_quality_stale_symbols").record(staleSymbols)
-        Gauge(label: "stockpipe_quality_gap_minutes").record(gapMinutes)
-        Gauge(label: "stockpipe_quality_generated_at_seconds").record(Double(generatedAt) / 1_000)
     }
 }
 
