@@ -87,8 +87,14 @@ struct ProcessResult {
 /// Starts the binary with `arguments` in `directory`; output goes to files, so nothing can block.
 func startStockpipe(_ arguments: [String], in directory: String? = nil,
                     environment: [String: String] = [:]) throws -> (Process, stdout: String, stderr: String) {
+    try startProgram(stockpipeBinary, arguments, in: directory, environment: environment)
+}
+
+/// Starts `executable` with the test's environment less its `STOCKPIPE_*` variables, plus `environment`.
+func startProgram(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                  environment: [String: String] = [:]) throws -> (Process, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: stockpipeBinary)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STOCKPIPE_") }
@@ -103,6 +109,20 @@ func startStockpipe(_ arguments: [String], in directory: String? = nil,
     process.standardInput = FileHandle.nullDevice
     try process.run()
     return (process, stdoutPath, stderrPath)
+}
+
+/// Runs `executable` to completion and returns what it printed.
+func runProgram(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                environment: [String: String] = [:]) async throws -> ProcessResult {
+    let (process, stdoutPath, stderrPath) = try startProgram(executable, arguments, in: directory, environment: environment)
+    await process.exited()
+    defer {
+        try? FileManager.default.removeItem(atPath: stdoutPath)
+        try? FileManager.default.removeItem(atPath: stderrPath)
+    }
+    return ProcessResult(status: process.terminationStatus,
+                         stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
 }
 
 /// Runs the binary to completion.
