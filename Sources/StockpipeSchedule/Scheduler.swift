@@ -72,6 +72,8 @@ public actor Scheduler {
             do { try await clock.sleep(until: clock.now().addingTimeInterval(Self.seconds(wait))) } catch { break }
             wait = wait * 2
         }
+        // Cut short by the scheduler stopping, not by the job's timeout.
+        if Task.isCancelled, outcome == .timedOut { outcome = .failed("cancelled: the scheduler stopped") }
         finished(job.name)
         return JobRun(job: job.name, scheduledAt: scheduledAt, startedAt: started, finishedAt: clock.now(), attempts: attempt,
                       outcome: outcome)

@@ -96,7 +96,7 @@ struct CassandraStoreTests {
         let server = try await Cassandra12.start()
         let configuration = Self.configuration(server)
         let created = try await CassandraSchema.create(configuration)
-        #expect(created.count == 8 && created.allSatisfy(\.created))
+        #expect(created.count == 10 && created.allSatisfy(\.created))
         let again = try await CassandraSchema.create(configuration)
         #expect(again.map(\.object) == created.map(\.object) && again.allSatisfy { !$0.created }, "schema create is idempotent")
 
@@ -131,6 +131,33 @@ struct CassandraStoreTests {
         // A trade in a backfilled minute takes it over.
         try await both(StoreBatch(trades: [incoming("TSLA", price: 251, volume: 2, at: -590_000, source: "replay:h:@0#0")]), "over a backfill")
         try await expectSameAnswers(cassandra, embedded, "at the end")
+
+        // The scheduler's history and reports read back the same from both.
+        let runs = [
+            JobRunEntry(job: "quality-report", scheduledAt: Self.start, startedAt: Self.start + 5, finishedAt: Self.start + 900,
+                        attempts: 1, outcome: .succeeded, detail: "12 symbols: ok", trigger: .schedule),
+            JobRunEntry(job: "redrive", scheduledAt: Self.start, startedAt: Self.start + 7, finishedAt: Self.start + 20_000,
+                        attempts: 2, outcome: .succeeded, detail: "re-drove 3", trigger: .manual, state: "5d2c298f"),
+            JobRunEntry(job: "quality-report", scheduledAt: Self.start + 60_000, startedAt: Self.start + 60_000,
+                        finishedAt: Self.start + 60_000, attempts: 0, outcome: .skipped, detail: "the previous run was still going",
+                        trigger: .schedule),
+        ]
+        for run in runs {
+            try await embedded.recordJobRun(run)
+            try await cassandra.recordJobRun(run)
+        }
+        for job in ["quality-report", "redrive", "retention"] {
+            #expect(try await cassandra.jobRuns(job: job, limit: 10) == embedded.jobRuns(job: job, limit: 10), "history of \(job)")
+        }
+        #expect(try await cassandra.jobRuns(job: "quality-report", limit: 10).map(\.outcome) == [.skipped, .succeeded])
+        #expect(try await cassandra.jobRuns(job: "quality-report", limit: 1).count == 1)
+        for (offset, json) in [(Int64(0), #"{"ok":true}"#), (60_000, #"{"ok":false}"#)] {
+            try await embedded.saveQualityReport(json, generatedAt: Self.start + offset)
+            try await cassandra.saveQualityReport(json, generatedAt: Self.start + offset)
+        }
+        #expect(try await cassandra.latestQualityReport() == embedded.latestQualityReport())
+        #expect(try await cassandra.latestQualityReport()?.json == #"{"ok":false}"#)
+        #expect(try await cassandra.expire(before: Self.start + 86_400_000).expiresByItself, "Cassandra rows expire by their TTLs")
 
         try await cassandra.close()
         try await embedded.close()
