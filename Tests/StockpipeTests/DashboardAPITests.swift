@@ -102,6 +102,7 @@ struct DashboardAPITests {
         ("/api/v1/trades?symbol=AAPL&to=", "to must be a time"),
         ("/api/v1/quarantine?reason=bogus", "reason must be one of"),
         ("/api/v1/quarantine/counts?bucket=7m", "bucket must be one of"),
+        ("/api/v1/jobs?job=nightly", "job must be one of"),
     ])
     func badParametersAreRefusedInWords(uri: String, message: String) async throws {
         let directory = try await Self.filledDirectory()
@@ -114,6 +115,31 @@ struct DashboardAPITests {
         }
     }
 
+    @Test func theQualityReportAndTheJobHistoryAreServedAsKeptInTheStore() async throws {
+        let directory = try await Self.filledDirectory()
+        try await withDashboard(directory) { client in
+            let none = try await client.execute(uri: "/api/v1/quality", method: .get) { try json($0) }
+            #expect(none is NSNull, "no report yet")
+        }
+        let data = ["--data-dir", directory.file("data")]
+        #expect(try await runStockpipe(["quality-report", "--max-quarantine-percent", "1"] + data).status == 3)
+        #expect(try await runStockpipe(["jobs", "run", "redrive"] + data).status == 0)
+        try await withDashboard(directory) { client in
+            let report = try #require(try await client.execute(uri: "/api/v1/quality", method: .get) { try json($0) as? [String: Any] })
+            #expect(report["ok"] as? Bool == false)
+            #expect((report["breaches"] as? [String])?.first?.hasPrefix("quarantine rate") == true)
+            #expect((report["symbols"] as? [Any])?.count == Simulator.defaultSymbols.count)
+            let runs = try #require(try await client.execute(uri: "/api/v1/jobs?job=redrive", method: .get) { try json($0) as? [[String: Any]] })
+            #expect(runs.count == 1 && runs[0]["outcome"] as? String == "succeeded" && runs[0]["trigger"] as? String == "manual")
+            let status = try #require(try await client.execute(uri: "/api/v1/status", method: .get) { try json($0) as? [String: Any] })
+            #expect((status["quality"] as? [String: Any])?["ok"] as? Bool == false)
+            #expect((status["jobs"] as? [[String: Any]])?.map { $0["job"] as? String } == ["redrive"])
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains("stockpipe_quality_ok 0"), "\(metrics.prefix(2_000))")
+            #expect(metrics.contains("stockpipe_quality_breaches 1"))
+        }
+    }
+
     @Test func theOpenAPIDocumentDescribesEveryRoute() async throws {
         let directory = try await Self.filledDirectory()
         try await withDashboard(directory) { client in
@@ -121,7 +147,8 @@ struct DashboardAPITests {
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = Set(((document["paths"] as? [String: Any]) ?? [:]).keys)
             #expect(paths == ["/api/v1/symbols", "/api/v1/trades", "/api/v1/candles", "/api/v1/quotes", "/api/v1/quarantine",
-                              "/api/v1/quarantine/counts", "/api/v1/status", "/api/v1/stream", "/api/v1/openapi.json", "/health", "/metrics"])
+                              "/api/v1/quarantine/counts", "/api/v1/status", "/api/v1/quality", "/api/v1/jobs", "/api/v1/stream",
+                              "/api/v1/openapi.json", "/health", "/metrics"])
             for path in paths where path != "/api/v1/stream" {
                 let probe = path.contains("trades") || path.contains("candles") || path.contains("quotes") ? path + "?symbol=AAPL" : path
                 try await client.execute(uri: probe, method: .get) { #expect($0.status == .ok, "\(probe)") }
