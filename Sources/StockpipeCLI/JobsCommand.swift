@@ -88,9 +88,7 @@ struct JobsCommand: AsyncParsableCommand {
         var name: String
 
         func run() async throws {
-            guard let job = BuiltInJob(rawValue: name) else {
-                throw UserError("no job '\(name)'; jobs are \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let job = try builtInJob(named: name)
             let settings = try common.settings()
             if job == .quotePoll && settings.finnhubToken == nil {
                 throw UserError("quote-poll needs a Finnhub API key: set FINNHUB_TOKEN")
@@ -118,12 +116,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard limit > 0 else { throw UserError("--limit must be above 0") }
-            let names = try name.map { name in
-                guard BuiltInJob(rawValue: name) != nil else {
-                    throw UserError("no job '\(name)'; jobs are \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return [name]
-            } ?? BuiltInJob.allCases.map(\.rawValue)
+            let names = try name.map { [try builtInJob(named: $0).rawValue] } ?? BuiltInJob.allCases.map(\.rawValue)
             let backends = try await Backends.open(try common.settings(), create: false)
             var runs: [JobRunEntry] = []
             do {
@@ -195,6 +188,13 @@ struct QualityReportCommand: AsyncParsableCommand {
         }
         if !report.ok { throw ExitCode(ExitStatus.thresholdBroken) }
     }
+}
+
+func builtInJob(named name: String) throws -> BuiltInJob {
+    guard let job = BuiltInJob(rawValue: name) else {
+        throw UserError("no job '\(name)'; jobs are \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return job
 }
 
 enum QualityText {

@@ -112,24 +112,10 @@ func startProgram(_ executable: String, _ arguments: [String], in directory: Str
 }
 
 /// Runs `executable` to completion and returns what it printed.
-func runProgram(_ executable: String, _ arguments: [String], in directory: String? = nil,
-                environment: [String: String] = [:]) async throws -> ProcessResult {
-    let (process, stdoutPath, stderrPath) = try startProgram(executable, arguments, in: directory, environment: environment)
-    await process.exited()
-    defer {
-        try? FileManager.default.removeItem(atPath: stdoutPath)
-        try? FileManager.default.removeItem(atPath: stderrPath)
-    }
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
-}
-
-/// Runs the binary to completion.
 /// With a `timeout`, the process gets SIGINT (a graceful stop) when it runs that long.
-func runStockpipe(_ arguments: [String], in directory: String? = nil,
-                  environment: [String: String] = [:], timeout: Duration? = nil) async throws -> ProcessResult {
-    let (process, stdoutPath, stderrPath) = try startStockpipe(arguments, in: directory, environment: environment)
+func runProgram(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                environment: [String: String] = [:], timeout: Duration? = nil) async throws -> ProcessResult {
+    let (process, stdoutPath, stderrPath) = try startProgram(executable, arguments, in: directory, environment: environment)
     if let timeout {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -143,6 +129,12 @@ func runStockpipe(_ arguments: [String], in directory: String? = nil,
     return ProcessResult(status: process.terminationStatus,
                          stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
+}
+
+/// Runs the binary to completion (see ``runProgram(_:_:in:environment:timeout:)``).
+func runStockpipe(_ arguments: [String], in directory: String? = nil,
+                  environment: [String: String] = [:], timeout: Duration? = nil) async throws -> ProcessResult {
+    try await runProgram(stockpipeBinary, arguments, in: directory, environment: environment, timeout: timeout)
 }
 
 extension Process {
