@@ -125,6 +125,22 @@ struct SchedulerTests {
         await task.value
     }
 
+    @Test func aRunCutShortByStoppingIsRecordedAsCancelledNotTimedOut() async throws {
+        let clock = ManualClock(monday)
+        let job = Job(name: "long", schedule: .every(.seconds(60))) {
+            try await clock.sleep(until: .distantFuture)
+            return "never"
+        }
+        let (task, history) = start([job], clock)
+        try await eventually { clock.waiting == 1 }
+        clock.advance(by: 60)
+        // Running: the loop waits for the next time, the action for ever, the timeout for 300 s.
+        try await eventually { clock.waiting == 3 }
+        task.cancel()
+        await task.value
+        #expect(await history.runs.map(\.outcome) == [.failed("cancelled: the scheduler stopped")])
+    }
+
     @Test func failuresAreRetriedWithDoublingWaitsThenRecorded() async throws {
         let clock = ManualClock(monday)
         let calls = Counter()
