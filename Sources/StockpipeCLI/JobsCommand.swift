@@ -64,7 +64,10 @@ struct JobsCommand: AsyncParsableCommand {
                     if case .cron = parsed, let next = parsed.next(after: Date()) {
                         line += "\n    next      \(JobRunEntry.time(next.milliseconds)) UTC"
                     }
-                    line += "\n    runs      " + (catalog.whyOff(job).map { "no: \($0)" } ?? "yes, in `stockpipe run` and `stockpipe scheduler`")
+                    let here = job == .quotePoll
+                        ? "yes, in `stockpipe scheduler` (in `stockpipe run` the ingest stage polls quotes itself)"
+                        : "yes, in `stockpipe run` and `stockpipe scheduler`"
+                    line += "\n    runs      " + (catalog.whyOff(job).map { "no: \($0)" } ?? here)
                     if let last = try await backends.store.jobRuns(job: job.rawValue, limit: 1).first {
                         line += "\n    last run  \(JobRunEntry.time(last.startedAt)) UTC, \(last.outcome.rawValue): \(last.detail)"
                     }
