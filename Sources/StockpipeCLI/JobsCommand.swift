@@ -121,15 +121,14 @@ struct JobsCommand: AsyncParsableCommand {
             guard limit > 0 else { throw UserError("--limit must be above 0") }
             let names = try name.map { [try builtInJob(named: $0).rawValue] } ?? BuiltInJob.allCases.map(\.rawValue)
             let backends = try await Backends.open(try common.settings(), create: false)
-            var runs: [JobRunEntry] = []
+            let runs: [JobRunEntry]
             do {
-                for name in names { runs += try await backends.store.jobRuns(job: name, limit: limit) }
+                runs = try await JobRunEntry.recent(in: backends.store, jobs: names, limit: limit)
             } catch {
                 await backends.close()
                 throw error
             }
             await backends.close()
-            runs = Array(runs.sorted { ($0.startedAt, $0.finishedAt) > ($1.startedAt, $1.finishedAt) }.prefix(limit))
             if json {
                 printJSONArray(runs) { $1.writeJSON(to: &$0) }
                 return

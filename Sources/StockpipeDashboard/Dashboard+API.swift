@@ -133,9 +133,7 @@ extension Dashboard {
             names = BuiltInJob.allCases.map(\.rawValue)
         }
         let limit = try query.limit(default: 50, maximum: 1_000)
-        var runs: [JobRunEntry] = []
-        for name in names { runs += try await backends.store.jobRuns(job: name, limit: limit) }
-        runs = Array(runs.sorted { ($0.startedAt, $0.finishedAt) > ($1.startedAt, $1.finishedAt) }.prefix(limit))
+        let runs = try await JobRunEntry.recent(in: backends.store, jobs: names, limit: limit)
         return .jsonArray(runs, bytesEach: 256) { $1.writeJSON(to: &$0) }
     }
 

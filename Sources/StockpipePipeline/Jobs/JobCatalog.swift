@@ -155,6 +155,13 @@ extension ValidationRules {
 }
 
 extension JobRunEntry {
+    /// The newest `limit` runs of `jobs` together, newest first (`jobs history`, `/api/v1/jobs`).
+    public static func recent(in store: any Store, jobs: [String], limit: Int) async throws -> [JobRunEntry] {
+        var runs: [JobRunEntry] = []
+        for job in jobs { runs += try await store.jobRuns(job: job, limit: limit) }
+        return Array(runs.sorted { ($0.startedAt, $0.finishedAt) > ($1.startedAt, $1.finishedAt) }.prefix(limit))
+    }
+
     /// The history's JSON form (`jobs history --json`, `status --json`).
     public func writeJSON(to writer: inout JSONWriter) {
         writer.objectStart()

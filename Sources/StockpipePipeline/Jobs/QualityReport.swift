@@ -97,9 +97,7 @@ public struct QualityReport: Codable, Sendable, Equatable {
     public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var document = (try? encoder.encode(Document(self))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        if document.isEmpty { document = "{}" }
-        return document
+        return (try? encoder.encode(Document(self))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     public init(json: String) throws {
