@@ -51,7 +51,7 @@ for t in 5 15 25 35 45 55; do
 done
 sleep 5
 events=$(for i in $(seq 1 50); do grep -c '^event: tick' "$work/client-$i.txt" || true; done | sort -n | tr '\n' ' ')
-echo "  events per client over the run (one a second): $(echo $events | awk '{print "min " $1 ", max " $NF}')"
+echo "  events per client over the run (one a second): $(echo "$events" | awk '{print "min " $1 ", max " $NF}')"
 curl -s http://127.0.0.1:18081/api/v1/status | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["pipeline"]; print("  rates/s:", p["rates"], "latency ms:", p["latencyMs"])'
 kill -INT $pid; wait $pid 2>/dev/null || true
 tail -2 "$work/live.err"

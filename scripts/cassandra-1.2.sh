@@ -44,5 +44,7 @@ opens=()
 for module in java.lang java.nio sun.nio.ch java.util java.io java.util.concurrent java.util.concurrent.atomic; do
   opens+=(--add-opens "java.base/$module=ALL-UNNAMED")
 done
+# Extra JVM options, split on spaces as a shell would.
+read -r -a extra <<< "${STOCKPIPE_CASSANDRA_JAVA_OPTS:-}"
 exec java -Xms256m -Xmx1g -Xss512k "${opens[@]}" --add-exports java.base/jdk.internal.ref=ALL-UNNAMED \
-  ${STOCKPIPE_CASSANDRA_JAVA_OPTS:-} -Dcassandra.config="file://$dir/cassandra.yaml" -Dcassandra-foreground=yes -cp "$jar" org.apache.cassandra.service.CassandraDaemon
+  "${extra[@]}" -Dcassandra.config="file://$dir/cassandra.yaml" -Dcassandra-foreground=yes -cp "$jar" org.apache.cassandra.service.CassandraDaemon

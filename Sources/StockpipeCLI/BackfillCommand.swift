@@ -34,6 +34,7 @@ struct BackfillCommand: AsyncParsableCommand {
         let to = try parseTime(to, flag: "--to") ?? now
         let from = try parseTime(from, flag: "--from") ?? (to - 86_400_000)
         guard from <= to else { throw UserError("--from must not be after --to") }
+        try common.checkpoint("backfill 1-minute candles of \(finnhub.symbols.count) symbols from Finnhub (\(settings.backendsSummary))")
         let backfill = CandleBackfill(
             configuration: finnhub,
             limiter: RateLimiter(perSecond: settings.finnhubCallsPerSecond, perMinute: settings.finnhubCallsPerMinute))

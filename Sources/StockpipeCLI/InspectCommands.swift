@@ -12,7 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "One JSON document on stdout.") var json = false
 
     func run() async throws {
-        let backends = try await Backends.open(try common.settings(), create: false)
+        let backends = try await Backends.open(try common.settings(checking: "read the status"), create: false)
         let report = try await StatusReport.collect(backends)
         await backends.close()
         print(json ? report.json() : report.text())
@@ -37,7 +37,7 @@ struct QueryCommand: AsyncParsableCommand {
         func run() async throws {
             guard limit > 0 else { throw UserError("--limit must be above 0") }
             let (from, to) = (try parseTime(from, flag: "--from"), try parseTime(to, flag: "--to"))
-            let backends = try await Backends.open(try common.settings(), create: false)
+            let backends = try await Backends.open(try common.settings(checking: "query trades"), create: false)
             let trades = try await backends.store.trades(symbol: symbol, from: from, to: to, limit: limit)
             await backends.close()
             if json {
@@ -72,7 +72,7 @@ struct QueryCommand: AsyncParsableCommand {
             }
             var (from, to) = (try parseTime(from, flag: "--from"), try parseTime(to, flag: "--to"))
             if let start = from { from = start - ((start % length) + length) % length }  // whole intervals
-            let backends = try await Backends.open(try common.settings(), create: false)
+            let backends = try await Backends.open(try common.settings(checking: "query candles"), create: false)
             let candles = Candle.rollUp(try await backends.store.candles(symbol: symbol, from: from, to: to), to: length)
             await backends.close()
             if json {
@@ -107,7 +107,7 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         func run() async throws {
             let code = try parseReason(reason)
-            let backends = try await Backends.open(try common.settings(), create: false)
+            let backends = try await Backends.open(try common.settings(checking: "list quarantined records"), create: false)
             let records = try await backends.store.quarantine(reason: code, limit: limit)
             await backends.close()
             if json {
@@ -132,7 +132,7 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         func run() async throws {
             let code = try parseReason(reason)
-            let backends = try await Backends.open(try common.settings(), create: false)
+            let backends = try await Backends.open(try common.settings(checking: "re-drive quarantined records"), create: false)
             let count = try await QuarantineReplay.restage(backends, reason: code)
             await backends.close()
             print("staged \(count) quarantined records again; a running pipeline validates them, "

@@ -23,7 +23,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let settings = try common.settings()
+        let settings = try common.settings(checking: "run the scheduled jobs until stopped")
         let backends = try await Backends.open(settings, create: true)
         let catalog = JobCatalog(settings: settings, backends: backends, logger: Logger(label: "stockpipe"))
         let service: SchedulerService
@@ -49,7 +49,7 @@ struct JobsCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            let settings = try common.settings()
+            let settings = try common.settings(checking: "list the scheduled jobs")
             let backends = try await Backends.open(settings, create: false)
             let catalog = JobCatalog(settings: settings, backends: backends, logger: Logger(label: "stockpipe"))
             var lines: [String] = []
@@ -96,6 +96,7 @@ struct JobsCommand: AsyncParsableCommand {
             if job == .quotePoll && settings.finnhubToken == nil {
                 throw UserError("quote-poll needs a Finnhub API key: set FINNHUB_TOKEN")
             }
+            try common.checkpoint("run the job \(job.rawValue) now (\(settings.backendsSummary))")
             let backends = try await Backends.open(settings, create: true)
             let catalog = JobCatalog(settings: settings, backends: backends, logger: Logger(label: "stockpipe"))
             let scheduled: Job
@@ -120,7 +121,7 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             guard limit > 0 else { throw UserError("--limit must be above 0") }
             let names = try name.map { [try builtInJob(named: $0).rawValue] } ?? BuiltInJob.allCases.map(\.rawValue)
-            let backends = try await Backends.open(try common.settings(), create: false)
+            let backends = try await Backends.open(try common.settings(checking: "show the jobs' history"), create: false)
             let runs: [JobRunEntry]
             do {
                 runs = try await JobRunEntry.recent(in: backends.store, jobs: names, limit: limit)
@@ -172,6 +173,7 @@ struct QualityReportCommand: AsyncParsableCommand {
             ]
             for case let (key, value?) in flags { try settings.apply(flag: key, value: value) }
         }
+        try common.checkpoint("make the data-quality report (\(settings.backendsSummary))")
         let backends = try await Backends.open(settings, create: false)
         let report: QualityReport
         do {

@@ -26,6 +26,10 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("contact-points"), help: ArgumentHelp("Cassandra nodes; implies --store cassandra.", valueName: "HOST:PORT,..."))
     var contactPoints: String?
 
+    @Flag(help: ArgumentHelp("Check the flags, the settings and the STOCKPIPE_* environment, say what would run, and exit 0 "
+                             + "without connecting to anything or touching the data directory."))
+    var check = false
+
     /// Defaults, then file, then environment, then `adjust` (the flags).
     func settings(_ adjust: (inout Settings) throws -> Void = { _ in }) throws -> Settings {
         var settings = try Settings.load(configPath: config, environment: ProcessInfo.processInfo.environment)

@@ -18,7 +18,7 @@ extension QueryCommand {
         func run() async throws {
             guard limit > 0 else { throw UserError("--limit must be above 0") }
             let (from, to) = (try parseTime(from, flag: "--from"), try parseTime(to, flag: "--to"))
-            let backends = try await Backends.open(try common.settings(), create: false)
+            let backends = try await Backends.open(try common.settings(checking: "query quotes"), create: false)
             let quotes = try await backends.store.quotes(symbol: symbol, from: from, to: to, limit: limit)
             await backends.close()
             if json {

@@ -23,6 +23,9 @@ struct SchemaCommand: AsyncParsableCommand {
                 if let replication { try settings.apply(flag: "cassandra.replication", value: replication) }
                 settings.store = .cassandra
             }
+            _ = try settings.cassandraConfiguration
+            try common.checkpoint("create the keyspace \(settings.cassandraKeyspace) (\(settings.cassandraReplication)) and the tables "
+                                  + "on Cassandra at \(settings.contactPoints ?? "")")
             let outcomes: [CassandraSchema.Outcome]
             do {
                 outcomes = try await CassandraSchema.create(try settings.cassandraConfiguration)

@@ -20,6 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
             if let port { try settings.apply(flag: "port", value: String(port)) }
         }
         try Dashboard.check(settings.dashboardConfiguration)
+        try common.checkpoint("serve the dashboard at http://\(settings.host):\(settings.port)/"
+                              + (settings.dashboardToken == nil ? "" : " behind a bearer token") + " (\(settings.backendsSummary))")
         let backends = try await Backends.open(settings, create: false)
         say("serving the dashboard for \(backends.dataDirectory)"
             + (settings.port == 0 ? "" : " at http://\(settings.host):\(settings.port)/") + "; Ctrl-C stops")

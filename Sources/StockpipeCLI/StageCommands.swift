@@ -53,6 +53,7 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
     if stages.contains(.ingest) { _ = try runner.makeSource() }  // report a bad source before creating anything
     let withDashboard = stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard
     if withDashboard { try Dashboard.check(settings.dashboardConfiguration) }
+    try options.common.checkpoint(describe(settings, stages: stages, drain: drain, dataDirectory: settings.dataDirectory))
     let backends = try await Backends.open(settings, create: true)
     say(describe(settings, stages: stages, drain: drain, dataDirectory: backends.dataDirectory))
     let started = ContinuousClock.now
@@ -88,9 +89,10 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
 func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool, dataDirectory: String) -> String {
     var parts: [String] = []
     let what = stages.count == PipelineRunner.Stage.allCases.count ? "the pipeline" : "the \(stages.map(\.rawValue).joined(separator: ", ")) stage"
-    switch settings.log {
-    case .embedded: parts.append("running \(what) on the embedded log and store in \(dataDirectory)")
-    case .kafka: parts.append("running \(what) on Kafka at \(settings.brokers ?? ""), with the store in \(dataDirectory)")
+    if settings.log == .embedded && settings.store == .embedded {
+        parts.append("running \(what) on the embedded log and store in \(dataDirectory)")
+    } else {
+        parts.append("running \(what) (\(settings.backendsSummary))")
     }
     if stages.contains(.ingest) {
         switch settings.source {

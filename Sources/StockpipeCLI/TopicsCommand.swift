@@ -27,6 +27,8 @@ struct TopicsCommand: AsyncParsableCommand {
             let settings = try common.kafkaSettings()
             guard partitions >= 1 else { throw UserError("--partitions must be at least 1") }
             guard replicationFactor >= 1 else { throw UserError("--replication-factor must be at least 1") }
+            try common.checkpoint("create the topics on Kafka at \(settings.brokers ?? "") with \(partitions) partitions "
+                                  + "and replication factor \(replicationFactor)")
             let results: [(String, KafkaAdmin.Outcome)]
             do {
                 results = try await KafkaAdmin.createTopics(TopicSpec.pipeline(partitions: partitions, replicationFactor: replicationFactor),
@@ -49,6 +51,7 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try common.kafkaSettings()
+            try common.checkpoint("describe the topics on Kafka at \(settings.brokers ?? "")")
             let log: KafkaLog
             do {
                 log = try await KafkaLog(settings.kafkaConfiguration, knownSources: [settings.sourceName])

@@ -40,7 +40,10 @@ public enum CassandraSchema {
             symbol text, day text, trades bigint, candles bigint, backfilled bigint, quotes bigint,
             PRIMARY KEY (symbol, day)
             """, "day DESC", false),
-        ("quarantine_days", "day text, reason text, records bigint, PRIMARY KEY (day, reason)", nil, false),
+        // Per shard so that each has one writer: see CassandraStore.writeQuarantine.
+        ("quarantine_counts", """
+            shard text, day text, reason text, records bigint, read_through bigint, PRIMARY KEY (shard, day, reason)
+            """, nil, false),
         ("job_runs", """
             job text, started_at timestamp, scheduled_at timestamp, finished_at timestamp, attempts bigint, outcome text,
             detail text, trigger text, state text, PRIMARY KEY (job, started_at, scheduled_at)
@@ -78,8 +81,27 @@ public enum CassandraSchema {
             let with = options.isEmpty ? "" : " WITH " + options.joined(separator: " AND ")
             let created = try await run("CREATE TABLE\(ifNotExists) \(keyspace).\(table.name) (\(table.columns))\(with)", client)
             outcomes.append(Outcome(object: "table \(keyspace).\(table.name)", created: created))
+            if created && table.name == "quarantine_counts" { try await carryOverQuarantineDays(configuration, client) }
         }
         return outcomes
+    }
+
+    /// Stores made before the counts were kept per shard had one table of per-day counts; its
+    /// rows become the shard `quarantine_days`, which nothing writes any more.
+    static func carryOverQuarantineDays(_ configuration: CassandraConfiguration, _ client: CQLClient) async throws {
+        let keyspace = configuration.keyspace
+        let rows: [CQLCells]
+        do {
+            rows = try await client.select("SELECT day, reason, records FROM \(keyspace).quarantine_days LIMIT 1000000", [],
+                                           consistency: configuration.consistency).cells
+        } catch let error as CQLServerError where error.kind == .invalid {
+            return
+        }
+        for row in rows {
+            _ = try await client.execute(
+                "UPDATE \(keyspace).quarantine_counts SET records = ? WHERE shard = 'quarantine_days' AND day = ? AND reason = ?",
+                [.bigint(try row.int64(2)), .text(row.text(0)), .text(row.text(1))], consistency: configuration.consistency, idempotent: true)
+        }
     }
 
     /// Time-window compaction (3.0.8+) keeps each day's data in its own files, so old days are

@@ -52,9 +52,8 @@ extension CassandraStore {
                 buckets[time, default: QualityBucket(start: time)].accepted += trades
             }
         }
-        for row in try await select(cql.quarantineDays, []) where row.text(1) == Self.allReasons && row.text(0) >= firstDay {
-            guard try row.int64(2) > 0 else { continue }
-            for record in try await select(cql.quarantineReasons, [.text(row.text(0)), .timestamp(max(0, start))]) {
+        for (day, counts) in try await quarantineDayCounts() where day >= firstDay && counts[Self.allReasons, default: 0] > 0 {
+            for record in try await select(cql.quarantineReasons, [.text(day), .timestamp(max(0, start))]) {
                 let time = floor(try record.int64(0))
                 buckets[time, default: QualityBucket(start: time)].quarantinedRecords += 1
                 for reason in Self.reasons(record.text(1)) {

@@ -71,11 +71,8 @@ extension CassandraStore {
 
     /// Newest first across days, skipping days without records of `reason`.
     public func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord] {
-        var perDay: [String: Int64] = [:]
         let wanted = reason?.rawValue ?? Self.allReasons
-        for row in try await select(cql.quarantineDays, []) where row.text(1) == wanted {
-            perDay[row.text(0)] = try row.int64(2)
-        }
+        let perDay = try await quarantineDayCounts().compactMapValues { $0[wanted] }
         var records: [QuarantineRecord] = []
         for (day, count) in perDay.sorted(by: { $0.key > $1.key }) where count > 0 && records.count < limit {
             // With a reason, the day's rows are filtered here, so the whole day may be read.
@@ -108,12 +105,13 @@ extension CassandraStore {
         }
         var quarantined: Int64 = 0
         var byReason: [ReasonCode: Int64] = [:]
-        for row in try await select(cql.quarantineDays, []) {
-            let count = try row.int64(2)
-            if row.text(1) == Self.allReasons {
-                quarantined += count
-            } else if let reason = ReasonCode(rawValue: row.text(1)), count > 0 {
-                byReason[reason, default: 0] += count
+        for (_, counts) in try await quarantineDayCounts() {
+            for (reason, count) in counts {
+                if reason == Self.allReasons {
+                    quarantined += count
+                } else if let reason = ReasonCode(rawValue: reason), count > 0 {
+                    byReason[reason, default: 0] += count
+                }
             }
         }
         var counts = StoreCounts(trades: trades, candles: candles, symbols: Int64(symbols.count), quarantined: quarantined,
@@ -121,5 +119,14 @@ extension CassandraStore {
         counts.quotes = quotes
         counts.backfilledCandles = backfilled
         return counts
+    }
+
+    /// The quarantine's records per day and reason, summed over the shards that count them.
+    func quarantineDayCounts() async throws -> [String: [String: Int64]] {
+        var days: [String: [String: Int64]] = [:]
+        for row in try await select(cql.allQuarantineCounts, []) where !row.text(0).isEmpty {
+            days[row.text(0), default: [:]][row.text(1), default: 0] += try row.int64(2)
+        }
+        return days
     }
 }

@@ -32,8 +32,9 @@ extension CassandraStore {
             try await self.writeTrades(trades, into: key, now: now)
         }
         var result = StoreWriteResult()
-        var quarantine = batch.quarantine
-        var leaving: [String] = []
+        let positions = batch.quarantinePositions.count == batch.quarantine.count ? batch.quarantinePositions : nil
+        var quarantine = batch.quarantine.enumerated().map { QuarantineItem(record: $1, position: positions?[$0]) }
+        var leaving: [Departure] = []
         for outcome in outcomes {
             result.inserted += outcome.inserted
             result.redelivered += outcome.redelivered
@@ -50,9 +51,21 @@ extension CassandraStore {
     struct TradeOutcome: Sendable {
         var inserted = 0
         var redelivered = 0
-        var duplicates: [QuarantineRecord] = []
-        /// Quarantine keys of re-driven trades that are now stored.
-        var leaving: [String] = []
+        var duplicates: [QuarantineItem] = []
+        /// Re-driven trades that are now stored.
+        var leaving: [Departure] = []
+    }
+
+    /// A record for the quarantine, and where the load stage read it.
+    struct QuarantineItem: Sendable {
+        var record: QuarantineRecord
+        var position: LogPosition?
+    }
+
+    /// A re-driven trade, now stored, whose record leaves the quarantine.
+    struct Departure: Sendable {
+        var key: String
+        var position: LogPosition?
     }
 
     private struct TradeKey: Hashable {
@@ -81,17 +94,20 @@ extension CassandraStore {
                 if source == item.sourceHash {
                     outcome.redelivered += 1
                     doubtful.insert(CandleAccumulator.minute(of: trade.timestamp))
-                    if item.redriven { outcome.leaving.append(item.origin.quarantineKey) }
+                    if item.redriven { outcome.leaving.append(Departure(key: item.origin.quarantineKey, position: item.position)) }
                 } else {
-                    outcome.duplicates.append(QuarantineRecord(reasons: [.duplicate], payload: trade.finnhubJSON(),
-                                                               origin: item.origin, quarantinedAt: now))
+                    // The log's time, not the clock's: read again, the record is quarantined at the same time.
+                    outcome.duplicates.append(QuarantineItem(
+                        record: QuarantineRecord(reasons: [.duplicate], payload: trade.finnhubJSON(), origin: item.origin,
+                                                 quarantinedAt: item.position?.appendedAt ?? now),
+                        position: item.position))
                 }
                 continue
             }
             stored[tradeKey] = item.sourceHash
             fresh.append(trade)
             outcome.inserted += 1
-            if item.redriven { outcome.leaving.append(item.origin.quarantineKey) }
+            if item.redriven { outcome.leaving.append(Departure(key: item.origin.quarantineKey, position: item.position)) }
             statements.append((cql.insertTrade, key.values + [
                 .timestamp(trade.timestamp), .blob(trade.id.bytes), .double(trade.price), .double(trade.volume), .bigint(item.sourceHash),
                 .text(item.conditionsText),
@@ -213,27 +229,36 @@ extension CassandraStore {
 
     /// Quarantined records are upserted by their key (the last of a batch wins); a record that
     /// was quarantined before at another time moves. Re-driven trades that are now stored leave.
-    private func writeQuarantine(_ records: [QuarantineRecord], leaving: [String]) async throws {
-        var latest: [String: QuarantineRecord] = [:]
-        for record in records { latest[record.origin.quarantineKey] = record }
-        let keys = Array(latest.keys) + leaving.filter { latest[$0] == nil }
+    ///
+    /// Counts go first, rows after. A shard of the counts is the log partition its records were
+    /// read from, so only that partition's owner in the load group writes it; each change is one
+    /// single-partition batch that also moves the shard's last counted offset. A record read again
+    /// after a crash or a rebalance is at or below that offset: its rows are written again, which
+    /// changes nothing, and it is not counted twice. Two shards meet on one record only when a
+    /// re-drive of it is loaded while the record itself still is, which the re-drive job does not do.
+    private func writeQuarantine(_ items: [QuarantineItem], leaving: [Departure]) async throws {
+        var latest: [String: QuarantineItem] = [:]
+        for item in items { latest[item.record.origin.quarantineKey] = item }
+        var departures: [String: Departure] = [:]
+        for departure in leaving where latest[departure.key] == nil { departures[departure.key] = departure }
+        let keys = Array(latest.keys) + Array(departures.keys)
         guard !keys.isEmpty else { return }
         let previous = try await mapConcurrently(keys, width: 32) { key -> (day: String, at: Int64)? in
             guard let row = try await self.select(self.cql.quarantineSource, [.text(key)], limit: 1).first else { return nil }
             return (row.text(0), try row.int64(1))
         }
+        try await count(keys.enumerated().map { index, key in
+            (latest[key]?.record, previous[index], latest[key]?.position ?? departures[key]?.position, key)
+        })
+
         var rows: [(cql: String, values: [CQLValue])] = []
         var removals: [(cql: String, values: [CQLValue])] = []
         var sources: [(cql: String, values: [CQLValue])] = []
-        var recount: Set<String> = []
-        var added: [String: [String: Int64]] = [:]
         for (key, old) in zip(keys, previous) {
-            guard let record = latest[key] else {
-                // Leaving: a stored re-driven trade.
+            guard let record = latest[key]?.record else {
                 if let old {
                     removals.append((cql.deleteQuarantine, [.text(old.day), .timestamp(old.at), .text(key)]))
                     sources.append((cql.deleteQuarantineSource, [.text(key)]))
-                    recount.insert(old.day)
                 }
                 continue
             }
@@ -242,41 +267,65 @@ extension CassandraStore {
             rows.append((cql.insertQuarantine, [.text(day), .timestamp(record.quarantinedAt), .text(key), .text(reasons.joined(separator: ",")),
                                                 .blob(record.payload), .text(record.origin.json)]))
             sources.append((cql.insertQuarantineSource, [.text(key), .text(day), .timestamp(record.quarantinedAt)]))
-            if let old {
-                // Seen before: counted or not, depending on where the first attempt stopped.
-                recount.insert(day)
-                if old.day != day || old.at != record.quarantinedAt {
-                    removals.append((cql.deleteQuarantine, [.text(old.day), .timestamp(old.at), .text(key)]))
-                    recount.insert(old.day)
-                }
-            } else {
-                added[day, default: [:]][Self.allReasons, default: 0] += 1
-                for reason in reasons { added[day, default: [:]][reason, default: 0] += 1 }
+            if let old, old.day != day || old.at != record.quarantinedAt {
+                removals.append((cql.deleteQuarantine, [.text(old.day), .timestamp(old.at), .text(key)]))
             }
         }
         try await write(rows)
         try await write(removals)
         try await write(sources)
-        for day in recount { try await recountQuarantine(day: day) }
-        for (day, counts) in added where !recount.contains(day) {
-            var stored: [String: Int64] = [:]
-            for row in try await select(cql.quarantineDay, [.text(day)]) { stored[row.text(0)] = try row.int64(1) }
-            try await write(counts.map { reason, count in
-                (cql.updateQuarantineDay, [.bigint((stored[reason] ?? 0) + count), .text(day), .text(reason)])
-            })
-        }
     }
 
     /// The reason under which a day's count of records (not of reasons) is kept.
     static let allReasons = "*"
 
-    func recountQuarantine(day: String) async throws {
-        var counts: [String: Int64] = [Self.allReasons: 0]
-        for reason in ReasonCode.allCases { counts[reason.rawValue] = 0 }
-        for row in try await select(cql.quarantineReasons, [.text(day), .timestamp(0)]) {
-            counts[Self.allReasons, default: 0] += 1
-            for reason in row.text(1).split(separator: ",") { counts[String(reason), default: 0] += 1 }
+    /// The shard of the counts that records read at `position` go to; records of a batch made by
+    /// hand go to the shard `direct` (a partition key may not be empty).
+    static func shard(_ position: LogPosition?) -> String {
+        position.map { "\($0.topic)/\($0.partition)" } ?? "direct"
+    }
+
+    /// Counts each change not counted before: a new record (+1 on its day), a move (-1 where it
+    /// was, +1 where it goes) or a departure (-1).
+    private func count(_ changes: [(record: QuarantineRecord?, old: (day: String, at: Int64)?, position: LogPosition?, key: String)])
+        async throws {
+        var through: [String: Int64] = [:]
+        for shard in Set(changes.compactMap { $0.position.map { Self.shard($0) } }) {
+            through[shard] = try await select(cql.countedThrough, [.text(shard)], limit: 1).first.map { try $0.int64(0) } ?? -1
         }
-        try await write(counts.map { reason, count in (cql.updateQuarantineDay, [.bigint(count), .text(day), .text(reason)]) })
+        var deltas: [String: [String: [String: Int64]]] = [:]
+        var reached: [String: Int64] = [:]
+        func add(_ shard: String, _ day: String, _ reasons: [String], _ delta: Int64) {
+            for reason in [Self.allReasons] + reasons { deltas[shard, default: [:]][day, default: [:]][reason, default: 0] += delta }
+        }
+        for change in changes {
+            let shard = Self.shard(change.position)
+            if let position = change.position {
+                guard position.offset > through[shard]! else { continue }
+                reached[shard] = max(reached[shard] ?? -1, position.offset)
+            }
+            let day = change.record.map { Day.text(of: $0.quarantinedAt) }
+            if let old = change.old {
+                if old.day == day && old.at == change.record?.quarantinedAt { continue }
+                if let row = try await select(cql.quarantineReasonsOf, [.text(old.day), .timestamp(old.at), .text(change.key)], limit: 1).first {
+                    add(shard, old.day, row.text(0).split(separator: ",").map(String.init), -1)
+                }
+            }
+            if let record = change.record, let day {
+                add(shard, day, Reasons(record.reasons).codes.map(\.rawValue), 1)
+            }
+        }
+        for shard in Set(deltas.keys).union(reached.keys) {
+            var statements: [(cql: String, values: [CQLValue])] = []
+            for (day, changed) in deltas[shard] ?? [:] {
+                var stored: [String: Int64] = [:]
+                for row in try await select(cql.quarantineCounts, [.text(shard), .text(day)]) { stored[row.text(0)] = try row.int64(1) }
+                for (reason, delta) in changed.sorted(by: { $0.key < $1.key }) where delta != 0 {
+                    statements.append((cql.updateQuarantineCount, [.bigint((stored[reason] ?? 0) + delta), .text(shard), .text(day), .text(reason)]))
+                }
+            }
+            if let offset = reached[shard] { statements.append((cql.updateCountedThrough, [.bigint(offset), .text(shard)])) }
+            try await writeAtomically(statements)
+        }
     }
 }

@@ -124,6 +124,20 @@ public final class CassandraStore: Store {
             _ = try await self.client.execute(group.cql, group.values, consistency: self.consistency, idempotent: true)
         }
     }
+
+    /// Upserts to one partition, applied all or none: one unlogged batch, which Cassandra applies
+    /// to a single partition as one mutation.
+    func writeAtomically(_ statements: [(cql: String, values: [CQLValue])]) async throws {
+        guard let first = statements.first else { return }
+        if statements.count == 1 {
+            _ = try await client.execute(first.cql, first.values, consistency: consistency, idempotent: true)
+        } else if version.supportsBatch {
+            try await client.batch(statements, consistency: consistency, idempotent: true)
+        } else {
+            let cql = "BEGIN UNLOGGED BATCH " + statements.map { $0.cql + "; " }.joined() + "APPLY BATCH"
+            _ = try await client.execute(cql, statements.flatMap(\.values), consistency: consistency, idempotent: true)
+        }
+    }
 }
 
 public enum CassandraStoreError: Error, CustomStringConvertible, Equatable {

@@ -114,10 +114,22 @@ struct Statements: Sendable {
     var quarantineReasons: String {
         "SELECT quarantined_at, reasons FROM \(keyspace).quarantine WHERE day = ? AND quarantined_at >= ? LIMIT \(Self.scanLimit)"
     }
-    var quarantineDays: String { "SELECT day, reason, records FROM \(keyspace).quarantine_days LIMIT \(Self.scanLimit)" }
-    var quarantineDay: String { "SELECT reason, records FROM \(keyspace).quarantine_days WHERE day = ?" }
-    var updateQuarantineDay: String {
-        "UPDATE \(keyspace).quarantine_days\(quarantineUsing) SET records = ? WHERE day = ? AND reason = ?"
+    var quarantineReasonsOf: String {
+        "SELECT reasons FROM \(keyspace).quarantine WHERE day = ? AND quarantined_at = ? AND source = ?"
+    }
+
+    // Per-day counts of the quarantine, kept per shard (a log partition); the row of day '' holds
+    // the last offset of the shard that the counts include.
+    var allQuarantineCounts: String { "SELECT day, reason, records FROM \(keyspace).quarantine_counts LIMIT \(Self.scanLimit)" }
+    var quarantineCounts: String { "SELECT reason, records FROM \(keyspace).quarantine_counts WHERE shard = ? AND day = ?" }
+    var updateQuarantineCount: String {
+        "UPDATE \(keyspace).quarantine_counts\(quarantineUsing) SET records = ? WHERE shard = ? AND day = ? AND reason = ?"
+    }
+    var countedThrough: String {
+        "SELECT read_through FROM \(keyspace).quarantine_counts WHERE shard = ? AND day = '' AND reason = ''"
+    }
+    var updateCountedThrough: String {
+        "UPDATE \(keyspace).quarantine_counts SET read_through = ? WHERE shard = ? AND day = '' AND reason = ''"
     }
 
     // MARK: operations (kept for a bounded time: the history 30 days, reports 7)

@@ -23,6 +23,16 @@ final class ConsumerTracker: Sendable {
         var held: [ConsumedRecord] = []
         /// Partitions taken away by rebalances or lost with the membership, over the consumer's life.
         var revoked = 0
+        /// Positions whose commit a rebalance refused, on partitions this consumer kept: nobody
+        /// reads those records again, so the positions are committed again (see `commitAgain`).
+        var refused: [Int32: Refused] = [:]
+        /// Commits under way: their batches are written, their positions not yet with the brokers.
+        var committing = 0
+    }
+
+    private struct Refused {
+        var offset: Int64
+        var metadata: [UInt8]?
     }
 
     /// Kafka brokers keep at most `offset.metadata.max.bytes` (4096 by default) of commit metadata.
@@ -76,8 +86,10 @@ final class ConsumerTracker: Sendable {
 
     /// The offsets to commit for everything polled up to `last`, on partitions still owned, each
     /// with the state of its keys as metadata. The caller destroys the list.
+    /// Counts as a commit under way until ``commitFinished()``.
     func commitList(through last: ConsumedRecord, state keyed: [String: String]?) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
         state.withLock { state in
+            state.committing += 1
             var offsets: [Int32: Int64] = [:]
             while !state.polled.isEmpty {
                 let polled = state.polled.removeFirst()
@@ -88,13 +100,60 @@ final class ConsumerTracker: Sendable {
             for (key, value) in keyed ?? [:] {
                 if let partition = state.keyPartitions[key] { shares[partition, default: []].append((key, value)) }
             }
-            let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+            let list = rd_kafka_topic_partition_list_new(Int32(offsets.count + state.refused.count))!
             for (partition, offset) in offsets.sorted(by: { $0.key < $1.key }) where state.assigned.contains(partition) {
                 let element = rd_kafka_topic_partition_list_add(list, topic, partition)!
                 element.pointee.offset = offset + 1
                 if keyed != nil { Self.attach(Self.encode(shares[partition] ?? []), to: element) }
             }
+            Self.add(state.refused.filter { offsets[$0.key] == nil && state.assigned.contains($0.key) }, to: list, topic: topic)
             return list
+        }
+    }
+
+    /// The refused positions of partitions still owned, to commit again; the caller destroys the list.
+    func refusedList() -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        state.withLock { state in
+            let list = rd_kafka_topic_partition_list_new(Int32(state.refused.count))!
+            Self.add(state.refused.filter { state.assigned.contains($0.key) }, to: list, topic: topic)
+            return list
+        }
+    }
+
+    private static func add(_ refused: [Int32: Refused], to list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, topic: String) {
+        for (partition, entry) in refused.sorted(by: { $0.key < $1.key }) {
+            let element = rd_kafka_topic_partition_list_add(list, topic, partition)!
+            element.pointee.offset = entry.offset
+            if let metadata = entry.metadata { attach(metadata, to: element) }
+        }
+    }
+
+    func commitFinished() {
+        state.withLock { $0.committing -= 1 }
+    }
+
+    /// The brokers took the commit of `list`: nothing of those partitions is owed any more.
+    func committed(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let elements = UnsafeMutableBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
+        state.withLock { state in
+            for element in elements where (state.refused[element.partition]?.offset ?? .max) <= element.offset {
+                state.refused[element.partition] = nil
+            }
+        }
+    }
+
+    /// A rebalance refused the commit of `list`: its positions are kept for the partitions still owned.
+    func refused(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let elements = UnsafeMutableBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
+        let entries = elements.map { element in
+            (element.partition, Refused(offset: element.offset, metadata: element.metadata.map {
+                Array(UnsafeRawBufferPointer(start: $0, count: element.metadata_size))
+            }))
+        }
+        state.withLock { state in
+            for (partition, entry) in entries where state.assigned.contains(partition) {
+                if (state.refused[partition]?.offset ?? -1) < entry.offset { state.refused[partition] = entry }
+            }
         }
     }
 
@@ -126,7 +185,9 @@ final class ConsumerTracker: Sendable {
     /// Called on the poll thread, inside `rd_kafka_consumer_poll`, when the group rebalances.
     func rebalance(_ handle: OpaquePointer, _ error: rd_kafka_resp_err_t,
                    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        // NULL when the group cannot be asked (it crashed a CI run while consumers closed and
+        // joined); then the cooperative call is made, and the eager one if that is refused.
+        let cooperative: Bool? = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) == "COOPERATIVE" }
         let elements = UnsafeMutableBufferPointer(start: partitions.pointee.elems, count: Int(partitions.pointee.cnt))
         let ids = Set(elements.map(\.partition))
         switch error {
@@ -148,22 +209,58 @@ final class ConsumerTracker: Sendable {
                     }
                 }
             }
-            if cooperative {
-                if let failure = rd_kafka_incremental_assign(handle, partitions) { rd_kafka_error_destroy(failure) }
-            } else {
-                _ = rd_kafka_assign(handle, partitions)
-            }
+            if cooperative != false, Self.succeeded(rd_kafka_incremental_assign(handle, partitions)) || cooperative == true { return }
+            _ = rd_kafka_assign(handle, partitions)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            awaitCommits(of: ids, handle)
             forget(ids)
-            if cooperative {
-                if let failure = rd_kafka_incremental_unassign(handle, partitions) { rd_kafka_error_destroy(failure) }
-            } else {
-                _ = rd_kafka_assign(handle, nil)
-            }
+            if cooperative != false, Self.succeeded(rd_kafka_incremental_unassign(handle, partitions)) || cooperative == true { return }
+            _ = rd_kafka_assign(handle, nil)
         default:
             forget(nil)
             _ = rd_kafka_assign(handle, nil)
         }
+    }
+
+    /// Whether a call that answers an error object (or NULL) succeeded; the object is destroyed.
+    private static func succeeded(_ failure: OpaquePointer?) -> Bool {
+        guard let failure else { return true }
+        rd_kafka_error_destroy(failure)
+        return false
+    }
+
+    /// How long a revocation waits for the batches in hand to be written and committed.
+    static let handOverTimeout = Duration.seconds(60)
+
+    /// Holds a revocation (on the poll thread, which may block) until every record polled from
+    /// `partitions` is committed: the stage is writing that batch now, and the partitions' next
+    /// owner must not write the same records at the same time. Per-day counts downstream are read,
+    /// added to and written back, so two writers would count twice. The commit also spares the
+    /// next owner a redelivery. Not while closing: a closing stage has nothing in hand.
+    ///
+    /// A commit made while the group was still joining is refused; it is made again here, where
+    /// the group has settled (the brokers take a commit from the rebalance callback).
+    private func awaitCommits(of partitions: Set<Int32>, _ handle: OpaquePointer) {
+        let deadline = ContinuousClock.now + Self.handOverTimeout
+        while true {
+            let busy = state.withLock { state in
+                !state.closing && (state.committing > 0 || state.polled.contains { $0.offsets.keys.contains(where: partitions.contains) })
+            }
+            if !busy { break }
+            guard ContinuousClock.now < deadline else {
+                KafkaLogging.logger.warning("\(topic): partitions \(partitions.sorted()) are handed over with a batch still being written after \(Self.handOverTimeout)")
+                return
+            }
+            usleep(2_000)
+        }
+        let owed = state.withLock { $0.refused.filter { partitions.contains($0.key) } }
+        guard !owed.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(owed.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        Self.add(owed, to: list, topic: topic)
+        let error = rd_kafka_commit(handle, list, 0)
+        if error == RD_KAFKA_RESP_ERR_NO_ERROR { committed(list) }
+        else { KafkaLogging.logger.debug("\(topic): partitions \(owed.keys.sorted()) handed over uncommitted (\(String(cString: rd_kafka_err2str(error)))); their next owner reads their last records again") }
     }
 
     /// Drops what is known of revoked partitions (`nil`: all of them).
@@ -172,7 +269,9 @@ final class ConsumerTracker: Sendable {
             let gone = partitions ?? state.assigned
             state.revoked += gone.count
             state.assigned.subtract(gone)
+            state.refused = state.refused.filter { !gone.contains($0.key) }
             state.keyPartitions = state.keyPartitions.filter { !gone.contains($0.value) }
+            state.held = state.held.filter { !gone.contains($0.partition) }
             for index in state.polled.indices {
                 state.polled[index].offsets = state.polled[index].offsets.filter { !gone.contains($0.key) }
             }

@@ -93,18 +93,43 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Commits everything polled up to and including `last`, with each partition's share of `state`.
-    /// A commit refused because the group rebalanced is not an error: the partition's new owner
-    /// reads those records again, and every write downstream is idempotent.
+    /// A commit refused because the group rebalanced is not an error: a partition that moved is
+    /// read again by its new owner (every write downstream is idempotent), and the positions of
+    /// partitions this consumer kept go with its next commit or ``commitAgain()``.
     public func commit(through last: ConsumedRecord, state: [String: String]?) async throws {
         try await commitThread.run { [handle, tracker, group] in
             let list = tracker.commitList(through: last, state: state)
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            guard list.pointee.cnt > 0 else { return }
-            let error = rd_kafka_commit(handle.pointer, list, 0)
-            guard error != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
-            let failure = KafkaError(error, context: "cannot commit the position of group \(group)")
-            if !failure.isStaleGeneration { throw failure }
+            defer {
+                rd_kafka_topic_partition_list_destroy(list)
+                tracker.commitFinished()
+            }
+            try Self.commit(list, handle: handle, tracker: tracker, group: group)
         }
+    }
+
+    /// Commits again the positions a rebalance refused, on partitions still owned. A stage that
+    /// has read everything calls it while it waits: the last batch's commit may be one of them,
+    /// and without it the group's lag would never reach zero.
+    public func commitAgain() async throws {
+        try await commitThread.run { [handle, tracker, group] in
+            let list = tracker.refusedList()
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try Self.commit(list, handle: handle, tracker: tracker, group: group)
+        }
+    }
+
+    private static func commit(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, handle: KafkaHandle,
+                               tracker: ConsumerTracker, group: String) throws {
+        guard list.pointee.cnt > 0 else { return }
+        let error = rd_kafka_commit(handle.pointer, list, 0)
+        guard error != RD_KAFKA_RESP_ERR_NO_ERROR else {
+            tracker.committed(list)
+            return
+        }
+        let failure = KafkaError(error, context: "cannot commit the position of group \(group)")
+        guard failure.isStaleGeneration else { throw failure }
+        tracker.refused(list)
+        KafkaLogging.logger.debug("group \(group): a rebalance refused a commit; it is made again once the group settles")
     }
 
     /// State committed with the partitions assigned since the last call.

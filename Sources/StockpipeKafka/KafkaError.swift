@@ -27,6 +27,14 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
 
     var responseError: rd_kafka_resp_err_t { rd_kafka_resp_err_t(rawValue: code) }
 
+    /// A leader or coordinator that moved, or a broker not reached this time: asking again soon can succeed.
+    static func isTransient(_ error: rd_kafka_resp_err_t) -> Bool {
+        [RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+         RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+         RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH, RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE,
+         RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__WAIT_COORD].contains(error)
+    }
+
     /// The group moved on (rebalance or fencing): the commit did not count, and the partition's next
     /// owner consumes those records again. Stores are idempotent, so nothing is lost or doubled.
     var isStaleGeneration: Bool {

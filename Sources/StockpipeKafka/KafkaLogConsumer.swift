@@ -26,7 +26,11 @@ final class KafkaLogConsumer: LogConsumer {
         }
     }
 
-    func flush() async throws { try await chain.flush() }
+    /// Waits for the commits so far, then commits again what a rebalance refused.
+    func flush() async throws {
+        try await chain.flush()
+        try await consumer.commitAgain()
+    }
 
     func pause() async { await consumer.pause() }
     func resume() async { await consumer.resume() }

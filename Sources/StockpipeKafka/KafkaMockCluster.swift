@@ -34,6 +34,23 @@ public final class KafkaMockCluster: Sendable {
         _ = rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, broker)
     }
 
+    /// The next `count` offset commits, from any client, are answered as if the group were
+    /// rebalancing (REBALANCE_IN_PROGRESS), as a real coordinator answers one sent mid-rebalance.
+    public func refuseNextCommits(_ count: Int) {
+        failNext(count, requests: 8, with: RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
+    }
+
+    /// The next `count` offset queries (ListOffsets) are answered NOT_LEADER_FOR_PARTITION, as
+    /// while leaders move.
+    public func refuseNextOffsetQueries(_ count: Int) {
+        failNext(count, requests: 2, with: RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION)
+    }
+
+    private func failNext(_ count: Int, requests apiKey: Int16, with error: rd_kafka_resp_err_t) {
+        let errors = [rd_kafka_resp_err_t](repeating: error, count: count)
+        rd_kafka_mock_push_request_errors_array(cluster.pointer, apiKey, count, errors)
+    }
+
     public func close() {
         rd_kafka_mock_cluster_destroy(cluster.pointer)
         rd_kafka_destroy(host.pointer)

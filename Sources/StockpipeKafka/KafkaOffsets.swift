@@ -1,4 +1,5 @@
 import CRdKafka
+import Glibc
 
 /// Offsets: watermarks of partitions and positions committed by groups. Blocking calls.
 enum KafkaOffsets {
@@ -6,11 +7,27 @@ enum KafkaOffsets {
                            timeoutMilliseconds: Int32) throws -> (low: Int64, high: Int64) {
         var low: Int64 = 0
         var high: Int64 = 0
-        let error = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, timeoutMilliseconds)
+        let error = askingAgainWhileTransient(timeoutMilliseconds) { remaining in
+            rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, remaining)
+        }
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(error, context: "cannot read the offsets of \(topic) partition \(partition)")
         }
         return (low, high)
+    }
+
+    /// Leaders move and coordinators change while a broker is down or back: an answer saying so is
+    /// asked for again, every 100 ms, until `timeoutMilliseconds` is spent. (Runs on a thread of
+    /// its own, like every call here, so it may sleep.)
+    static func askingAgainWhileTransient(_ timeoutMilliseconds: Int32, _ call: (Int32) -> rd_kafka_resp_err_t) -> rd_kafka_resp_err_t {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+            let error = call(Int32(max(1, milliseconds)))
+            guard KafkaError.isTransient(error), ContinuousClock.now + .milliseconds(100) < deadline else { return error }
+            usleep(100_000)
+        }
     }
 
     /// Commits `metadata` for the handle's group on one partition, at offset 0: such groups never
@@ -33,7 +50,9 @@ enum KafkaOffsets {
         let list = rd_kafka_topic_partition_list_new(partitions)!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for partition in 0..<partitions { rd_kafka_topic_partition_list_add(list, topic, partition) }
-        let error = rd_kafka_committed(handle.pointer, list, timeoutMilliseconds)
+        let error = askingAgainWhileTransient(timeoutMilliseconds) { remaining in
+            rd_kafka_committed(handle.pointer, list, remaining)
+        }
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(error, context: "cannot read the positions of group \(group) on \(topic)")
         }

@@ -76,8 +76,14 @@ public final class KafkaProducer: Sendable {
                 }
                 if rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                     rd_kafka_error_destroy(error)
-                    // The poller drains the queue as the brokers acknowledge; wait for room.
-                    try? await Task.sleep(for: .milliseconds(1))
+                    // The poller drains the queue as the brokers acknowledge; wait for room. A
+                    // cancelled task gives up instead: its sleep would return at once and spin.
+                    do {
+                        try await Task.sleep(for: .milliseconds(1))
+                    } catch {
+                        batch.abandon(records.count - index, KafkaError("cannot send to \(record.topic): the stage is stopping"))
+                        break
+                    }
                     continue
                 }
                 batch.abandon(records.count - index, KafkaError(taking: error, context: "cannot send to \(record.topic)"))

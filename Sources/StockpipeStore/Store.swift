@@ -30,6 +30,26 @@ public protocol Store: OperationsStore {
     func close() async throws
 }
 
+/// Where and when the log took a record that the load stage read.
+///
+/// A store without transactions (Cassandra) keeps its quarantine counts per log partition,
+/// together with the last offset they include, so that a record read again after a crash or a
+/// rebalance is never counted twice; only the partition's owner in the consumer group writes them.
+public struct LogPosition: Hashable, Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// Unix ms: the log's timestamp of the record, the same every time it is read.
+    public var appendedAt: Int64
+
+    public init(topic: String, partition: Int32, offset: Int64, appendedAt: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.appendedAt = appendedAt
+    }
+}
+
 /// A validated trade with where it came from.
 public struct IncomingTrade: Sendable {
     public var trade: Trade
@@ -37,16 +57,19 @@ public struct IncomingTrade: Sendable {
     /// Set for a record sent through the pipeline again by `quarantine replay`: once stored, it
     /// leaves the quarantine.
     public var redriven: Bool
+    /// Where the load stage read it; nil for a batch made by hand.
+    public var position: LogPosition?
 
     /// Digest of the source, stored to tell a redelivery (same source) from a duplicate.
     package let sourceHash: Int64
     /// The conditions as stored.
     package let conditionsText: String
 
-    public init(trade: Trade, origin: Origin, redriven: Bool = false) {
+    public init(trade: Trade, origin: Origin, redriven: Bool = false, position: LogPosition? = nil) {
         self.trade = trade
         self.origin = origin
         self.redriven = redriven
+        self.position = position
         sourceHash = StableHasher.hash64(origin.quarantineKey)
         conditionsText = SQLiteStore.conditionsText(trade.conditions)
     }
@@ -56,6 +79,9 @@ public struct StoreBatch: Sendable {
     public var trades: [IncomingTrade]
     public var quarantine: [QuarantineRecord]
     public var quotes: [Quote] = []
+    /// Where each record of `quarantine` was read, in the same order; empty for a batch made by
+    /// hand, whose records count as new unless stored already at the same time.
+    public var quarantinePositions: [LogPosition] = []
     /// Set by ``preparedForInsert()``, off the store's writer: the insert order, and the candles of
     /// all `trades`.
     package var order: [Int]?

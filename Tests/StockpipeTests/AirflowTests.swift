@@ -3,7 +3,7 @@ import Testing
 
 /// The shipped DAG under real Apache Airflow (installed into .build/airflow by `.ci/run`), with
 /// the built `stockpipe` on PATH over a replay file.
-@Suite struct AirflowTests {
+@Suite(.timeLimit(.minutes(10))) struct AirflowTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static let airflow = packageRoot + "/.build/airflow/bin/airflow"

@@ -3,7 +3,7 @@ import Testing
 
 /// The binary as a user runs it: one-line errors, exact JSON documents, and a store that survives
 /// `kill -9` at any moment.
-@Suite("stockpipe command line")
+@Suite("stockpipe command line", .timeLimit(.minutes(5)))
 struct CLITests {
     @Test("user mistakes give one line on stderr and a non-zero exit", arguments: [
         (["run", "--source", "replay", "--file", "/nonexistent/f.ndjson", "--drain"], "cannot read replay file"),

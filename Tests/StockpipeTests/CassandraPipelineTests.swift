@@ -7,7 +7,7 @@ import Testing
 /// The `stockpipe` binary on the Cassandra store, as a user runs it, against Cassandra 1.2.0:
 /// the same replay gives the same answers as on the embedded store, also when the server is
 /// killed halfway.
-@Suite("Pipeline on Cassandra", .serialized, .timeLimit(.minutes(6)))
+@Suite("Pipeline on Cassandra", .serialized, .timeLimit(.minutes(8)))
 struct CassandraPipelineTests {
     /// The settings a single 1.2 node needs, as a user would keep them in a file.
     func configFile(_ server: Cassandra12, in directory: TemporaryDirectory) throws -> String {
@@ -120,6 +120,64 @@ struct CassandraPipelineTests {
         let stored = try await answers(cassandra)
         for key in expected.keys.sorted() {
             #expect(stored[key] == expected[key], "\(key)")
+        }
+        await server.stop()
+    }
+
+    /// `load` scaled out: a second process joins while the first is writing (the partitions move
+    /// only once the batch in hand is committed), then the first is killed (the second reads its
+    /// last batches again). Per-day counts and candles are read, added to and written back, so
+    /// two writers at once, or a batch counted twice, would show in the answers.
+    @Test func twoLoadProcessesShareTheWorkAndOneSurvivesTheOther() async throws {
+        let server = try await Cassandra12.start()
+        let directory = try TemporaryDirectory()
+        let config = try configFile(server, in: directory)
+        let replay = directory.file("replay.ndjson")
+        _ = try await runStockpipe(["simulate", "--out", replay, "--count", "60000", "--seed", "12", "--bad-fraction", "0.3"])
+        #expect(try await runStockpipe(["schema", "create", "--config", config]).status == 0)
+        let symbols = ["--symbols", Simulator.defaultSymbols.joined(separator: ",")]
+        let embeddedRun = try await runStockpipe(["run", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.file("e")]
+                                                 + symbols)
+        #expect(embeddedRun.status == 0, "\(embeddedRun.stderr)")
+
+        let kafka = try TestKafka(partitions: 12)
+        let scaled = ["--config", config, "--data-dir", directory.file("c")] + kafka.flags
+        #expect(try await runStockpipe(["ingest", "--source", "replay", "--file", replay, "--drain"] + scaled).status == 0)
+        let validate = try await runStockpipe(["validate", "--drain"] + symbols + scaled)
+        #expect(validate.status == 0, "\(validate.stderr)")
+
+        var configuration = CassandraConfiguration(contactPoints: [("127.0.0.1", server.port)])
+        configuration.consistency = .one
+        let store = try await CassandraStore.open(configuration)
+        func stored(atLeast count: Int64, while process: Process) async throws -> Int64 {
+            var trades: Int64 = 0
+            while process.isRunning, trades < count {
+                try await Task.sleep(for: .milliseconds(100))
+                trades = try await store.counts().trades
+            }
+            return trades
+        }
+        // Small batches keep the loads busy long enough for both steps.
+        let load = ["load", "--drain", "--batch-size", "20"] + scaled
+        let (first, _, firstErr) = try startStockpipe(load)
+        let beforeTheSecond = try await stored(atLeast: 5_000, while: first)
+        let (second, _, secondErr) = try startStockpipe(load)
+        let beforeTheKill = try await stored(atLeast: beforeTheSecond + 15_000, while: first)
+        #expect(first.isRunning, "the first load was still going when it was killed (at \(beforeTheKill) trades)")
+        kill(first.processIdentifier, SIGKILL)
+        await first.exited()
+        #expect(await second.exited() == 0, "\((try? String(contentsOfFile: secondErr, encoding: .utf8)) ?? "")")
+        try await store.close()
+        let firstLog = (try? String(contentsOfFile: firstErr, encoding: .utf8)) ?? ""
+        #expect(!firstLog.contains("handed over with a batch still being written"), "\(firstLog.suffix(2_000))")
+
+        let status = try await runStockpipe(["status", "--json"] + scaled)
+        let document = try #require(try parseJSON(status.stdout) as? [String: Any])
+        #expect((document["reconciliation"] as? [String: Any])?["balanced"] as? Bool == true, "\(status.stdout)")
+        let expected = try await answers(["--data-dir", directory.file("e")])
+        let actual = try await answers(scaled)
+        for key in expected.keys.sorted() {
+            #expect(actual[key] == expected[key], "\(key)")
         }
         await server.stop()
     }

@@ -3,7 +3,7 @@ import Testing
 
 /// `kill -9` at random moments, then a restart: the final store must equal that of a run that was
 /// never interrupted. Every stage commits its input position only after its output is durable.
-@Suite("Crash safety", .serialized)
+@Suite("Crash safety", .serialized, .timeLimit(.minutes(6)))
 struct CrashTests {
     @Test func killedRunsEndWithTheSameStoreAsAnUninterruptedRun() async throws {
         let directory = try TemporaryDirectory()

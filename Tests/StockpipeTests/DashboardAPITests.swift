@@ -10,7 +10,7 @@ import StockpipeSources
 import Testing
 
 /// The JSON API through Hummingbird's test client, over a store filled by a real replay.
-@Suite("Dashboard API", .serialized)
+@Suite("Dashboard API", .serialized, .timeLimit(.minutes(5)))
 struct DashboardAPITests {
     /// A simulated day-part of trades, 5 % defective, drained into a fresh data directory.
     static func filledDirectory() async throws -> TemporaryDirectory {

@@ -153,6 +153,8 @@ struct DashboardLiveTests {
         // The event stream never ends, so it is left out; every other operation is generated for.
         schemathesis.arguments = ["schemathesis", "run", dashboard.url + "api/v1/openapi.json", "--exclude-path", "/api/v1/stream",
                                   "--max-examples", "40", "--generation-deterministic", "--no-color"]
+        // It keeps a cache of what it found in .schemathesis/ under the current directory.
+        schemathesis.currentDirectoryURL = URL(fileURLWithPath: directory.path)
         let output = directory.file("schemathesis.txt")
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         schemathesis.standardOutput = FileHandle(forWritingAtPath: output)

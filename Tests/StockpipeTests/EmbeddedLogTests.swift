@@ -5,7 +5,7 @@ import StockpipeLog
 import StockpipeModel
 import Testing
 
-@Suite("Embedded log")
+@Suite("Embedded log", .timeLimit(.minutes(5)))
 struct EmbeddedLogTests {
     func record(_ topic: String, _ value: String, source: String = "") -> OutgoingRecord {
         OutgoingRecord(topic: topic, key: "AAPL", value: Array(value.utf8), headers: [RecordHeader(Header.source, source)],

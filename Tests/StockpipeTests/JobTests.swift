@@ -8,7 +8,7 @@ import Testing
 
 /// The built-in jobs over real SQLite stores filled by the pipeline, and the bounded commands
 /// and job commands of the binary.
-@Suite struct JobTests {
+@Suite(.timeLimit(.minutes(5))) struct JobTests {
     static let minute: Int64 = 60_000
 
     func catalog(_ settings: Settings, _ backends: Backends) -> JobCatalog {

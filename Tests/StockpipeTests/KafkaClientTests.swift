@@ -3,28 +3,41 @@ import Foundation
 import StockpipeModel
 import Testing
 
-@Suite("Kafka client on the mock cluster", .serialized)
+@Suite("Kafka client on the mock cluster", .serialized, .timeLimit(.minutes(5)))
 struct KafkaClientTests {
     func record(_ topic: String, _ key: String, _ value: String) -> OutgoingRecord {
         OutgoingRecord(topic: topic, key: key, value: Array(value.utf8),
                        headers: [RecordHeader("source", "test:\(value)"), RecordHeader("kind", "trade")], timestamp: 1_700_000_000_000)
     }
 
-    @Test func producedRecordsComeBackWithKeysHeadersAndCommittedState() async throws {
+    /// A mock cluster with a `staging` topic, and a configuration that reaches it.
+    func stagingCluster(partitions: Int32, _ properties: [String: String] = [:]) throws -> (KafkaMockCluster, KafkaConfiguration) {
         let cluster = try KafkaMockCluster(brokers: 3)
+        try cluster.createTopic("staging", partitions: partitions, replicationFactor: 3)
+        let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000"]
+            .merging(properties) { $1 })
+        return (cluster, configuration)
+    }
+
+    /// Polls until `count` records have come, or `deadline`.
+    func poll(_ consumer: KafkaConsumer, until count: Int, deadline: ContinuousClock.Instant) async throws -> [ConsumedRecord] {
+        var seen: [ConsumedRecord] = []
+        while seen.count < count && ContinuousClock.now < deadline {
+            seen += try await consumer.poll(maxRecords: 500, timeout: .milliseconds(200))
+        }
+        return seen
+    }
+
+    @Test func producedRecordsComeBackWithKeysHeadersAndCommittedState() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 4)
         defer { cluster.close() }
-        try cluster.createTopic("staging", partitions: 4, replicationFactor: 3)
-        let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000"])
         let producer = try KafkaProducer(configuration)
         let symbols = ["AAPL", "MSFT", "BRK.B", "BINANCE:BTCUSDT"]
         try await producer.send((0..<1000).map { record("staging", symbols[$0 % 4], "v\($0)") })
 
         let consumer = try KafkaConsumer(configuration, group: "g", topic: "staging")
-        var seen: [ConsumedRecord] = []
         let deadline = ContinuousClock.now + .seconds(30)
-        while seen.count < 1000 && ContinuousClock.now < deadline {
-            seen += try await consumer.poll(maxRecords: 500, timeout: .milliseconds(200))
-        }
+        let seen = try await poll(consumer, until: 1000, deadline: deadline)
         #expect(seen.count == 1000)
         #expect(Set(seen.map { String(decoding: $0.value, as: UTF8.self) }).count == 1000)
         let first = try #require(seen.first)
@@ -52,11 +65,8 @@ struct KafkaClientTests {
     }
 
     @Test func aPausedConsumerKeepsItsPartitionsPastTheMaxPollInterval() async throws {
-        let cluster = try KafkaMockCluster(brokers: 3)
+        let (cluster, configuration) = try stagingCluster(partitions: 2, ["max.poll.interval.ms": "7000"])
         defer { cluster.close() }
-        try cluster.createTopic("staging", partitions: 2, replicationFactor: 3)
-        let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000",
-                                                "max.poll.interval.ms": "7000"])
         let producer = try KafkaProducer(configuration)
         try await producer.send((0..<100).map { record("staging", "K\($0 % 5)", "a\($0)") })
         let consumer = try KafkaConsumer(configuration, group: "paused", topic: "staging")
@@ -76,6 +86,110 @@ struct KafkaClientTests {
         #expect(Set(seen.map { String(decoding: $0.value, as: UTF8.self) }).count == 200)
         #expect(consumer.tracker.revokedPartitions == 0, "the consumer lost its partitions while paused")
         await consumer.close()
+        await producer.close()
+    }
+
+    /// A stage stopping while librdkafka's queue is full used to spin in the producer (its sleep
+    /// returned at once) until the queued records timed out, then report that instead.
+    @Test func aCancelledSendWithAFullQueueGivesUpAtOnce() async throws {
+        let configuration = KafkaConfiguration(["bootstrap.servers": "127.0.0.1:1", "queue.buffering.max.messages": "1",
+                                                "message.timeout.ms": "5000"])
+        let producer = try KafkaProducer(configuration)
+        let records = (0..<4).map { record("staging", "AAPL", "v\($0)") }
+        let sending = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await producer.enqueue(records)
+        }
+        let batch = await sending.value
+        await #expect {
+            try await batch.wait()
+        } throws: { error in
+            "\(error)".contains("the stage is stopping")
+        }
+        await producer.close()
+    }
+
+    /// A commit refused by a rebalance on a partition the consumer kept used to be dropped: nobody
+    /// read those records again, so the group's lag never reached zero and `--drain` never ended.
+    @Test func aCommitRefusedByARebalanceIsMadeAgainOnPartitionsStillOwned() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 2)
+        defer { cluster.close() }
+        let producer = try KafkaProducer(configuration)
+        try await producer.send((0..<100).map { record("staging", ["AAPL", "MSFT"][$0 % 2], "v\($0)") })
+        let consumer = try KafkaConsumer(configuration, group: "g", topic: "staging")
+        let deadline = ContinuousClock.now + .seconds(60)
+        let seen = try await poll(consumer, until: 100, deadline: deadline)
+        try #require(seen.count == 100)
+
+        cluster.refuseNextCommits(1)
+        try await consumer.commit(through: seen.last!, state: nil)
+        #expect(try await consumer.lag() == 100, "the refused commit counted")
+        var lag: Int64 = 100
+        while lag > 0 && ContinuousClock.now < deadline {
+            #expect(try await consumer.poll(maxRecords: 10, timeout: .milliseconds(200)).isEmpty, "records were delivered again")
+            try await consumer.commitAgain()
+            lag = try await consumer.lag()
+        }
+        #expect(lag == 0)
+        await consumer.close()
+        await producer.close()
+    }
+
+    /// A leader that moved made the lag query throw, which ended a draining run (seen in CI).
+    @Test func theLagIsAskedForAgainWhileLeadersMove() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 2)
+        defer { cluster.close() }
+        let producer = try KafkaProducer(configuration)
+        try await producer.send((0..<10).map { record("staging", "AAPL", "v\($0)") })
+        let consumer = try KafkaConsumer(configuration, group: "g", topic: "staging")
+        cluster.refuseNextOffsetQueries(3)
+        #expect(try await consumer.lag() == 10)
+        await consumer.close()
+        await producer.close()
+    }
+
+    /// Two `load` processes wrote the same records at once when a member joined while the other
+    /// was writing a batch: the partitions moved at once, and the newcomer read them from the last
+    /// commit. A revocation now waits until the batch in hand is written and its commit made.
+    /// (Whether the commit is taken is another matter: the mock refuses commits whenever the group
+    /// is joining, which it does again under load; the next owner then reads the batch again,
+    /// after the first owner is done with it, which the store's idempotent writes absorb.)
+    @Test func partitionsMoveOnlyAfterTheBatchInHandIsWritten() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 4)
+        defer { cluster.close() }
+        let producer = try KafkaProducer(configuration)
+        try await producer.send((0..<400).map { record("staging", "k\($0 % 16)", "v\($0)") })
+        let first = try KafkaConsumer(configuration, group: "g", topic: "staging")
+        let inHand = try await poll(first, until: 400, deadline: ContinuousClock.now + .seconds(60))
+        try #require(inHand.count == 400)
+
+        // A second member joins while the first is still "writing" what it has.
+        let second = try KafkaConsumer(configuration, group: "g", topic: "staging")
+        let watchUntil = ContinuousClock.now + .seconds(16)
+        let secondReads = Task { () -> ContinuousClock.Instant? in
+            while ContinuousClock.now < watchUntil {
+                if try await !second.poll(maxRecords: 500, timeout: .milliseconds(100)).isEmpty { return ContinuousClock.now }
+            }
+            return nil
+        }
+        let firstPolls = Task {
+            while ContinuousClock.now < watchUntil && first.tracker.revokedPartitions == 0 {
+                _ = try await first.poll(maxRecords: 500, timeout: .milliseconds(100))
+            }
+        }
+        // The mock cluster holds a rebalance for 3 s; without the wait, the partitions moved
+        // and the second member read them within 5 s.
+        try await Task.sleep(for: .seconds(8))
+        #expect(first.tracker.revokedPartitions == 0, "partitions were handed over while their batch was being written")
+        let written = ContinuousClock.now
+        try await first.commit(through: inHand.last!, state: nil)
+        try await firstPolls.value
+        #expect(first.tracker.revokedPartitions > 0, "the group rebalanced")
+        if let read = try await secondReads.value {
+            #expect(read > written, "the second member read records \(written - read) before the first had written them")
+        }
+        await second.close()
+        await first.close()
         await producer.close()
     }
 }

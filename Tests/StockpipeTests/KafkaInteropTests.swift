@@ -7,7 +7,7 @@ import Testing
 
 /// What stockpipe writes to Kafka is readable by another client (kcat), what another client
 /// writes is processed by stockpipe, and mistakes about Kafka get one clear line.
-@Suite("Kafka interop and errors", .serialized)
+@Suite("Kafka interop and errors", .serialized, .timeLimit(.minutes(5)))
 struct KafkaInteropTests {
     /// Runs validate and load in this process until the topics are drained.
     func validateAndLoad(_ settings: Settings) async throws -> StatusReport {

@@ -9,7 +9,7 @@ import Testing
 
 /// The pipeline on Kafka (librdkafka's 3-broker mock cluster, replication factor 3): the stages
 /// are the same as on the embedded log, and so must be what ends up in the store, whatever fails.
-@Suite("Pipeline on Kafka", .serialized)
+@Suite("Pipeline on Kafka", .serialized, .timeLimit(.minutes(6)))
 struct KafkaPipelineTests {
     /// A simulated replay file, and the store an embedded-log run makes of it: the reference.
     func reference(_ directory: TemporaryDirectory, count: Int, seed: Int = 7) async throws -> (file: String, store: StoreSnapshot) {

@@ -5,7 +5,7 @@ import StockpipeSources
 import StockpipeStore
 import Testing
 
-@Suite("Embedded pipeline end to end")
+@Suite("Embedded pipeline end to end", .timeLimit(.minutes(5)))
 struct PipelineTests {
     @Test func simulatedDefectsAreQuarantinedExactlyAsInjected() async throws {
         let directory = try TemporaryDirectory()

@@ -76,7 +76,7 @@ func eventually(_ condition: () async -> Bool) async throws {
     Issue.record("the condition did not come true")
 }
 
-@Suite("Scheduler on a test clock")
+@Suite("Scheduler on a test clock", .timeLimit(.minutes(2)))
 struct SchedulerTests {
     /// Monday 2024-11-25 09:00 New York time.
     let monday = ISO8601DateFormatter().date(from: "2024-11-25T14:00:00Z")!

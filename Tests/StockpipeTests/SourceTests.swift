@@ -3,7 +3,7 @@ import StockpipeModel
 import StockpipeSources
 import Testing
 
-@Suite("Sources")
+@Suite("Sources", .timeLimit(.minutes(3)))
 struct SourceTests {
     @Test func theSimulatorIsDeterministic() {
         func lines() -> [[UInt8]] {

@@ -4,7 +4,7 @@ import StockpipeSources
 import StockpipeStore
 import Testing
 
-@Suite("SQLite store")
+@Suite("SQLite store", .timeLimit(.minutes(3)))
 struct StoreTests {
     func incoming(_ symbol: String, price: Double, volume: Double, at timestamp: Int64, occurrence: Int = 0,
                   source: String) -> IncomingTrade {

@@ -87,12 +87,13 @@ public struct LoadStage: Service {
             for index in records.indices {
                 if records[index].headers[header: Header.kind] == "quote" {
                     if let quote = try? Quote(json: records[index].value) { batch.quotes.append(quote) }
-                    else { batch.quarantine.append(unreadable(records[index])) }
+                    else { batch.quarantine(unreadable(records[index]), readAt: records[index].position) }
                 } else if let trade = try? Trade(json: records[index].value) {
                     batch.trades.append(IncomingTrade(trade: trade, origin: records[index].origin,
-                                                      redriven: records[index].headers[header: Header.redriven] != nil))
+                                                      redriven: records[index].headers[header: Header.redriven] != nil,
+                                                      position: records[index].position))
                 } else {
-                    batch.quarantine.append(unreadable(records[index]))
+                    batch.quarantine(unreadable(records[index]), readAt: records[index].position)
                 }
             }
         }
@@ -100,11 +101,26 @@ public struct LoadStage: Service {
     }
 
     func quarantineBatch(_ records: [ConsumedRecord]) -> StoreBatch {
-        StoreBatch(quarantine: records.map { (try? QuarantineRecord(json: $0.value)) ?? unreadable($0) })
+        var batch = StoreBatch()
+        for record in records {
+            batch.quarantine((try? QuarantineRecord(json: record.value)) ?? unreadable(record), readAt: record.position)
+        }
+        return batch
     }
 
     private func unreadable(_ record: ConsumedRecord) -> QuarantineRecord {
         QuarantineRecord(reasons: [.malformed], payload: record.value, origin: record.origin,
                          quarantinedAt: WallClock.milliseconds())
     }
+}
+
+extension StoreBatch {
+    mutating func quarantine(_ record: QuarantineRecord, readAt position: LogPosition) {
+        quarantine.append(record)
+        quarantinePositions.append(position)
+    }
+}
+
+extension ConsumedRecord {
+    var position: LogPosition { LogPosition(topic: topic, partition: partition, offset: offset, appendedAt: timestamp) }
 }

@@ -140,10 +140,19 @@ func runStockpipe(_ arguments: [String], in directory: String? = nil,
 extension Process {
     /// Waits for the process to end without holding a thread: the tests share a small pool of
     /// them with the servers some of them run in process, and a blocked pool starves those.
+    /// When the waiting task is cancelled (a test's time limit ran out), the process is killed
+    /// rather than waited for: a sleep that throws at once would otherwise spin here for good.
     @discardableResult
     func exited() async -> Int32 {
-        while isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        waitUntilExit()  // reaped already; returns at once
+        while isRunning {
+            do {
+                try await Task.sleep(for: .milliseconds(10))
+            } catch {
+                kill(processIdentifier, SIGKILL)
+                break
+            }
+        }
+        waitUntilExit()  // reaped already, or killed just now; returns at once or nearly
         return terminationStatus
     }
 }
@@ -151,4 +160,43 @@ extension Process {
 /// Parses JSON text with Foundation, an implementation independent of ours.
 func parseJSON(_ text: String) throws -> Any {
     try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port` (a helper process that has
+/// only just been started, say); throws after `timeout`.
+func waitUntilListening(port: Int, timeout: Duration = .seconds(30)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if withLoopbackSocket(port: port, connect) == 0 { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw CQLTestError("nothing listens on 127.0.0.1:\(port) after \(timeout)")
+}
+
+/// The first of `count` consecutive loopback ports that are free now, below the kernel's ephemeral
+/// range (32768 and up on Linux), where outgoing connections and port-0 listeners get theirs: a
+/// server told to use a port in that range can find it taken by the time it starts.
+func freeConsecutivePorts(_ count: Int) throws -> Int {
+    for _ in 0..<100 {
+        let base = Int.random(in: 10_000...(32_000 - count))
+        if (base..<base + count).allSatisfy(isFreePort) { return base }
+    }
+    throw CQLTestError("found no \(count) free consecutive ports between 10000 and 32000")
+}
+
+private func isFreePort(_ port: Int) -> Bool {
+    withLoopbackSocket(port: port, bind) == 0
+}
+
+/// Calls `operation` (`connect` or `bind`) with a new TCP socket and 127.0.0.1:`port`, then closes the socket.
+private func withLoopbackSocket(port: Int, _ operation: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { operation(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
 }

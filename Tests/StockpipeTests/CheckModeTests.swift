@@ -1,0 +1,103 @@
+import Foundation
+import StockpipePipeline
+import Testing
+
+/// `--check`: the real binary parses a command line and its settings and stops before connecting.
+@Suite("Check mode", .timeLimit(.minutes(5)))
+struct CheckModeTests {
+    /// Each leaf command of the binary's own command tree that takes `--check`, by its path.
+    static func commandsTakingCheck() async throws -> [[String]] {
+        let dump = try await runStockpipe(["--experimental-dump-help"])
+        let document = try #require(try parseJSON(dump.stdout) as? [String: Any])
+        var found: [[String]] = []
+        func walk(_ command: [String: Any], _ path: [String]) {
+            let subcommands = command["subcommands"] as? [[String: Any]] ?? []
+            if subcommands.isEmpty {
+                let names = (command["arguments"] as? [[String: Any]] ?? [])
+                    .flatMap { $0["names"] as? [[String: Any]] ?? [] }.compactMap { $0["name"] as? String }
+                if names.contains("check") { found.append(path) }
+            }
+            for subcommand in subcommands { walk(subcommand, path + [subcommand["commandName"] as? String ?? "?"]) }
+        }
+        walk(try #require(document["command"] as? [String: Any]), [])
+        return found
+    }
+
+    @Test func everyCommandThatReadsSettingsChecksWithoutConnectingOrWriting() async throws {
+        let commands = try await Self.commandsTakingCheck()
+        // The walk found the commands the Compose file and the DAG use, and more.
+        #expect(commands.count >= 20)
+        for expected in [["topics", "create"], ["schema", "create"], ["ingest"], ["validate"], ["load"], ["serve"], ["scheduler"],
+                         ["quality-report"], ["health"], ["jobs", "run"]] {
+            #expect(commands.contains(expected), "\(expected) takes no --check")
+        }
+        let required: [String: [String]] = [
+            "jobs run": ["quality-report"], "query trades": ["--symbol", "AAPL"], "query candles": ["--symbol", "AAPL"],
+            "query quotes": ["--symbol", "AAPL"],
+        ]
+        for command in commands {
+            let directory = try TemporaryDirectory()
+            // Nothing listens on port 1: a command that connected would fail, and one that wrote would leave files.
+            let arguments = command + (required[command.joined(separator: " ")] ?? [])
+                + ["--brokers", "127.0.0.1:1", "--contact-points", "127.0.0.1:1", "--check"]
+            let result = try await runStockpipe(arguments, in: directory.path, environment: ["FINNHUB_TOKEN": "check-mode-token"])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(result.stdout.hasPrefix("ok: "), "\(command): \(result.stdout)")
+            #expect(!result.stdout.contains("check-mode-token") && !result.stderr.contains("check-mode-token"))
+            let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            #expect(left.isEmpty, "\(command) --check wrote \(left)")
+        }
+    }
+
+    @Test func itSaysWhereTheStagesWouldReadAndWrite() async throws {
+        let result = try await runStockpipe(["load", "--brokers", "kafka-1:19092,kafka-2:19092", "--contact-points", "cassandra:9042",
+                                             "--check"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("load stage"))
+        #expect(result.stdout.contains("Kafka at kafka-1:19092,kafka-2:19092"))
+        #expect(result.stdout.contains("Cassandra at cassandra:9042 (keyspace stock_data"))
+        let topics = try await runStockpipe(["topics", "create", "--brokers", "k:9092", "--partitions", "12", "--check"])
+        #expect(topics.stdout.contains("12 partitions and replication factor 3"), "\(topics.stdout)")
+    }
+
+    @Test func aMisspeltEnvironmentVariableIsNamedWithTheSettingItWasMeantFor() async throws {
+        let result = try await runStockpipe(["validate", "--check"], environment: ["STOCKPIPE_BROKER": "kafka:9092"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("environment variable STOCKPIPE_BROKER is not a stockpipe setting; did you mean STOCKPIPE_BROKERS?"),
+                "\(result.stderr)")
+        let far = try await runStockpipe(["status", "--check"], environment: ["STOCKPIPE_NONSENSE_VALUE": "1"])
+        #expect(far.status == 2)
+        #expect(far.stderr.contains("STOCKPIPE_NONSENSE_VALUE is not a stockpipe setting; see the README"), "\(far.stderr)")
+        // Variables stockpipe reads for other things are not mistakes.
+        let known = try await runStockpipe(["status", "--check"],
+                                           environment: ["STOCKPIPE_LOG_LEVEL": "debug", "STOCKPIPE_BIN": "/usr/bin/stockpipe",
+                                                         "STOCKPIPE_DAG_SCHEDULE": "@hourly"])
+        #expect(known.status == 0, "\(known.stderr)")
+    }
+
+    @Test(arguments: [
+        (["serve", "--host", "0.0.0.0"], "set a token (STOCKPIPE_DASHBOARD_TOKEN"),
+        (["ingest", "--source", "replay", "--file", "/no/such/feed.ndjson"], "cannot read replay file /no/such/feed.ndjson"),
+        (["topics", "create"], "this command works on Kafka"),
+        (["topics", "create", "--brokers", "k:9092", "--partitions", "0"], "--partitions must be at least 1"),
+        (["schema", "create", "--contact-points", "c:9042", "--replication", "EveryWhere:3"], "cassandra.replication must be"),
+        (["ingest", "--once"], "--drain with the simulator needs --limit N"),
+        (["jobs", "run", "quote-poll"], "quote-poll needs a Finnhub API key"),
+    ])
+    func aCheckFailsWhereTheCommandWouldFail(arguments: [String], message: String) async throws {
+        let checked = try await runStockpipe(arguments + ["--check"])
+        #expect(checked.status == 2)
+        #expect(checked.stderr.contains(message), "\(checked.stderr)")
+        #expect(checked.stdout.isEmpty)
+    }
+
+    @Test func unknownVariablesAreFoundAndTheNearestSettingSuggested() {
+        let unknown = Settings.unknownEnvironmentVariables([
+            "STOCKPIPE_BROKERS": "k:9092", "STOCKPIPE_CONTACT_POINT": "c", "STOCKPIPE_BENCH_ONLY": "validate", "PATH": "/bin",
+            "STOCKPIPE_ZZZ": "1",
+        ])
+        #expect(unknown.map(\.name) == ["STOCKPIPE_CONTACT_POINT", "STOCKPIPE_ZZZ"])
+        #expect(unknown.first?.suggestion == "STOCKPIPE_CONTACT_POINTS")
+        #expect(unknown.last?.suggestion == nil)
+    }
+}
