@@ -78,6 +78,17 @@ struct CQLResponseTests {
         return (try? JSONDecoder().decode([CQLFrameTests.Golden].self, from: Data(contentsOf: url))) ?? []
     }()
 
+    @Test func anotherProtocolOnThePortIsNamedAsSuch() {
+        var http = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\n\r\n")
+        #expect(throws: CQLProtocolError("the server does not speak the CQL native protocol (its first byte is 0x48 ('H')); check the contact point's port (CQL listens on 9042 by default)")) {
+            try FrameHeader.read(from: &http)
+        }
+        var future = ByteBuffer(bytes: [0x86, 0, 0, 0, 0x02, 0, 0, 0, 0])
+        #expect(throws: CQLProtocolError("the server speaks protocol version 6, which this client does not")) {
+            try FrameHeader.read(from: &future)
+        }
+    }
+
     func decode(_ name: String, version: UInt8) throws -> CQLResponse {
         let golden = try #require(Self.goldens.first { $0.name == name && $0.version == version }, "no fixture \(name) v\(version)")
         var buffer = ByteBuffer(bytes: stride(from: 0, to: golden.hex.count, by: 2).map { offset -> UInt8 in

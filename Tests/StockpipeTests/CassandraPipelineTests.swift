@@ -187,7 +187,7 @@ struct CassandraPipelineTests {
         let cases: [([String], String)] = [
             (["status", "--store", "cassandra"], "--store cassandra needs --contact-points"),
             (["status", "--contact-points", "db:notaport"], "contact points must be host:port"),
-            (["status", "--contact-points", "127.0.0.1:1"], "cannot use Cassandra at 127.0.0.1:1"),
+            (["status", "--contact-points", "127.0.0.1:1"], "cannot use Cassandra at 127.0.0.1:1: could not open a CQL session: no contact point answered (127.0.0.1:1: connection refused)"),
             (["schema", "create", "--contact-points", "127.0.0.1:1", "--replication", "SimpleStrategy"], "cassandra.replication must be"),
             (["schema", "create", "--contact-points", "127.0.0.1:1", "--keyspace", "drop table"], "cassandra.keyspace must be"),
         ]

@@ -179,7 +179,7 @@ public actor CQLClient {
                 prepared.removeAll()
                 return opened
             } catch {
-                problems.append("\(point.host):\(point.port): \(error)")
+                problems.append("\(point.host):\(point.port): \(ConnectFailure.words(error))")
             }
         }
         throw CQLConnectionError.handshakeFailed("no contact point answered (" + problems.joined(separator: "; ") + ")")

@@ -33,6 +33,12 @@ public struct FrameHeader: Sendable, Equatable {
     /// Reads a header if the buffer holds one whole; nil when more bytes are needed.
     public static func read(from buffer: inout ByteBuffer) throws(CQLProtocolError) -> FrameHeader? {
         guard let first: UInt8 = buffer.getInteger(at: buffer.readerIndex) else { return nil }
+        // Servers answer with the response bit set; anything else (an HTTP server says "H") is
+        // some other protocol, most likely on a contact point with the wrong port.
+        guard first & 0x80 != 0 else {
+            let shown = first >= 0x20 && first < 0x7F ? " ('\(Character(Unicode.Scalar(first)))')" : ""
+            throw CQLProtocolError("the server does not speak the CQL native protocol (its first byte is 0x\(String(first, radix: 16))\(shown)); check the contact point's port (CQL listens on 9042 by default)")
+        }
         guard let version = ProtocolVersion(rawValue: first & 0x7F) else {
             throw CQLProtocolError("the server speaks protocol version \(first & 0x7F), which this client does not")
         }
