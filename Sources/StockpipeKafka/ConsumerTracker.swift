@@ -28,6 +28,8 @@ final class ConsumerTracker: Sendable {
         var refused: [Int32: Refused] = [:]
         /// Commits under way: their batches are written, their positions not yet with the brokers.
         var committing = 0
+        /// Whether the group has handed this member an assignment (possibly empty) yet.
+        var assignedOnce = false
     }
 
     private struct Refused {
@@ -60,6 +62,8 @@ final class ConsumerTracker: Sendable {
     }
 
     var revokedPartitions: Int { state.withLock(\.revoked) }
+
+    var hasBeenAssigned: Bool { state.withLock(\.assignedOnce) }
 
     func hold(_ record: ConsumedRecord) {
         state.withLock { $0.held.append(record) }
@@ -201,6 +205,7 @@ final class ConsumerTracker: Sendable {
                 handedOver.append((element.partition, KeyedStateCoding.decode(bytes)))
             }
             state.withLock { state in
+                state.assignedOnce = true
                 state.assigned.formUnion(ids)
                 for (partition, entries) in handedOver {
                     for (key, value) in entries {

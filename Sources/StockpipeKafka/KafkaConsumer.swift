@@ -158,14 +158,26 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Leaves the group (handing its partitions over at once) and releases the client.
-    public func close() async {
+    ///
+    /// A member caught between joining the group and its first assignment is given up to
+    /// `assignmentTimeout` to receive it first: see ``releasable(_:tracker:within:)``.
+    /// - Returns: whether the librdkafka client was released (`false` only when that wait ran out).
+    @discardableResult
+    public func close(assignmentTimeout: Duration = .seconds(10)) async -> Bool {
         tracker.close()
         _ = try? await commitThread.run { [offsetsClient] in rd_kafka_destroy(offsetsClient.pointer) }
-        _ = try? await pollThread.run { [handle] in
+        let released = (try? await pollThread.run { [handle, tracker, group] in
+            let releasable = Self.releasable(handle, tracker: tracker, within: assignmentTimeout)
             _ = rd_kafka_consumer_close(handle.pointer)
-            rd_kafka_destroy(handle.pointer)
-        }
+            if releasable {
+                rd_kafka_destroy(handle.pointer)
+            } else {
+                KafkaLogging.logger.warning("group \(group): no assignment came within \(assignmentTimeout) of joining; the client is left open rather than destroyed, which would abort the process (librdkafka 2.0 issue 4312)")
+            }
+            return releasable
+        }) ?? false
         pollThread.stop()
         commitThread.stop()
+        return released
     }
 }

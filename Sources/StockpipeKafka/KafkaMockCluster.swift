@@ -46,6 +46,12 @@ public final class KafkaMockCluster: Sendable {
         failNext(count, requests: 2, with: RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION)
     }
 
+    /// The next `count` SyncGroup requests are answered REBALANCE_IN_PROGRESS: members that join
+    /// get no assignment and join again, as while a group keeps rebalancing.
+    public func refuseNextGroupSyncs(_ count: Int) {
+        failNext(count, requests: 14, with: RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
+    }
+
     private func failNext(_ count: Int, requests apiKey: Int16, with error: rd_kafka_resp_err_t) {
         let errors = [rd_kafka_resp_err_t](repeating: error, count: count)
         rd_kafka_mock_push_request_errors_array(cluster.pointer, apiKey, count, errors)

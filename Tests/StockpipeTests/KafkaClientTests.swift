@@ -1,3 +1,4 @@
+import CRdKafka
 import Foundation
 @testable import StockpipeKafka
 import StockpipeModel
@@ -191,5 +192,47 @@ struct KafkaClientTests {
         await second.close()
         await first.close()
         await producer.close()
+    }
+}
+
+/// librdkafka 2.0 aborts the process when a cooperative-sticky member is destroyed after joining
+/// its group and before its first assignment (confluentinc/librdkafka#4312); a CI run died of it
+/// while consumers closed and joined. The mock refuses SyncGroup to hold a member in between.
+@Suite("Kafka consumers closed between joining and their first assignment", .serialized, .timeLimit(.minutes(3)))
+struct KafkaConsumerCloseTests {
+    /// A member of group `g` on a mock cluster that answers its next `refusedSyncs` SyncGroup
+    /// requests REBALANCE_IN_PROGRESS, polled until its group has chosen an assignor but not
+    /// yet given it an assignment.
+    func joinedButUnassigned(refusedSyncs: Int) async throws -> (KafkaMockCluster, KafkaConsumer) {
+        let cluster = try KafkaMockCluster(brokers: 3)
+        try cluster.createTopic("staging", partitions: 2, replicationFactor: 3)
+        cluster.refuseNextGroupSyncs(refusedSyncs)
+        let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000"])
+        let consumer = try KafkaConsumer(configuration, group: "g", topic: "staging")
+        let deadline = ContinuousClock.now + .seconds(30)
+        var joined = false
+        while !joined && ContinuousClock.now < deadline {
+            _ = try await consumer.poll(maxRecords: 10, timeout: .milliseconds(50))
+            joined = try await consumer.pollThread.run { [handle = consumer.handle] in
+                rd_kafka_rebalance_protocol(handle.pointer).map { String(cString: $0) } == "COOPERATIVE"
+            }
+        }
+        try #require(joined, "the member joined its group within 30 s")
+        try #require(!consumer.tracker.hasBeenAssigned, "the member is still waiting for its first assignment")
+        return (cluster, consumer)
+    }
+
+    @Test func aMemberClosedBeforeItsFirstAssignmentWaitsForItAndIsReleased() async throws {
+        let (cluster, consumer) = try await joinedButUnassigned(refusedSyncs: 2)
+        defer { cluster.close() }
+        #expect(await consumer.close(assignmentTimeout: .seconds(30)))
+        #expect(consumer.tracker.hasBeenAssigned)
+    }
+
+    @Test func aMemberThatNeverGetsItsAssignmentIsLeftOpenInsteadOfAbortingTheProcess() async throws {
+        let (cluster, consumer) = try await joinedButUnassigned(refusedSyncs: 100_000)
+        defer { cluster.close() }
+        #expect(await consumer.close(assignmentTimeout: .seconds(2)) == false)
+        #expect(!consumer.tracker.hasBeenAssigned)
     }
 }
