@@ -91,6 +91,23 @@ struct CheckModeTests {
         #expect(checked.stdout.isEmpty)
     }
 
+    /// `--check` refused STOCKPIPE_CASSANDRA_JAVA_OPTS, which scripts/cassandra-1.2.sh reads: a
+    /// variable set for one of the shipped files must not be taken for a misspelt setting.
+    @Test func everyVariableTheShippedFilesUseIsKnown() throws {
+        let root = DeploymentTests.root
+        let scripts = try FileManager.default.contentsOfDirectory(atPath: root + "/scripts").map { "scripts/" + $0 }
+        let shipped = scripts + ["Dockerfile", "deploy/docker-compose.yml", "deploy/stockpipe.env.example",
+                                 "airflow/dags/stockpipe_pipeline.py"]
+        var used: [String: String] = [:]
+        for file in shipped {
+            let text = try String(contentsOfFile: root + "/" + file, encoding: .utf8)
+            for match in text.matches(of: /STOCKPIPE_[A-Z][A-Z0-9_]*/) { used[String(match.output), default: file] = file }
+        }
+        #expect(used["STOCKPIPE_CASSANDRA_JAVA_OPTS"] != nil, "the scan finds the variables")
+        let unknown = Settings.unknownEnvironmentVariables(used.mapValues { _ in "x" })
+        #expect(unknown.isEmpty, "\(unknown.map { "\($0.name) (\(used[$0.name] ?? ""))" })")
+    }
+
     @Test func unknownVariablesAreFoundAndTheNearestSettingSuggested() {
         let unknown = Settings.unknownEnvironmentVariables([
             "STOCKPIPE_BROKERS": "k:9092", "STOCKPIPE_CONTACT_POINT": "c", "STOCKPIPE_BENCH_ONLY": "validate", "PATH": "/bin",

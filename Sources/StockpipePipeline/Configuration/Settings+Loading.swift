@@ -210,8 +210,12 @@ extension Settings {
 }
 
 extension Settings {
-    /// `STOCKPIPE_*` variables that stockpipe reads for something other than a setting.
-    static let otherEnvironmentVariables: Set<String> = ["STOCKPIPE_CONFIG", "STOCKPIPE_LOG_LEVEL", "STOCKPIPE_BIN", "STOCKPIPE_DAG_SCHEDULE"]
+    /// `STOCKPIPE_*` variables that stockpipe and its scripts read for something other than a setting
+    /// (the last two: where scripts/cassandra-1.2.sh finds its jar, and the JVM options it adds).
+    static let otherEnvironmentVariables: Set<String> = [
+        "STOCKPIPE_CONFIG", "STOCKPIPE_LOG_LEVEL", "STOCKPIPE_BIN", "STOCKPIPE_DAG_SCHEDULE",
+        "STOCKPIPE_CASSANDRA_JAR", "STOCKPIPE_CASSANDRA_JAVA_OPTS",
+    ]
 
     /// `STOCKPIPE_*` variables that name no setting, each with the nearest name that does, if one is close:
     /// a misspelt variable is otherwise silently ignored.
