@@ -49,7 +49,8 @@ WORKDIR /var/lib/stockpipe
 ENV STOCKPIPE_DATA_DIR=/var/lib/stockpipe/data
 VOLUME ["/var/lib/stockpipe"]
 EXPOSE 8080
-# Asks the dashboard's /health (which reads the store); services without a dashboard turn it off.
+# Asks the dashboard's /health (which reads the store); the stage services of the Compose stack check
+# their own heartbeat instead (`stockpipe health --stage S`).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["stockpipe", "health"]
 ENTRYPOINT ["stockpipe"]
 # The whole pipeline on the embedded log and store, the dashboard reachable through a published port

@@ -120,6 +120,7 @@ public struct PipelineRunner: Sendable {
         }
         if let scheduler { add(scheduler, stage: nil) }
         if showProgress { add(ProgressReporter(metrics: metrics), stage: nil) }
+        if !drain { add(HeartbeatService(metrics: metrics, stages: stages, dataDirectory: settings.dataDirectory), stage: nil) }
         for service in alongside { add(service, stage: nil) }
         var quiet = logger
         quiet.logLevel = .warning

@@ -136,6 +136,11 @@ struct DeploymentTests {
             }
         }
         #expect(Set(checked.keys) == ["topics-init", "schema-init", "ingest", "validate", "load", "dashboard", "scheduler"])
+        // Each stage's container checks that stage's heartbeat.
+        for stage in ["ingest", "validate", "load"] {
+            let test = (services[stage]?["healthcheck"] as? [String: Any])?["test"] as? [String]
+            #expect(test == ["CMD", "stockpipe", "health", "--stage", stage], "\(stage): \(test ?? [])")
+        }
         #expect(checked["topics-init"]?.contains("on Kafka at kafka-1:19092,kafka-2:19092,kafka-3:19092 with 6 partitions and replication factor 3") == true)
         #expect(checked["load"]?.contains("Cassandra at cassandra:9042") == true, "\(checked["load"] ?? "")")
         #expect(checked["ingest"]?.contains("source: simulator") == true, "\(checked["ingest"] ?? "")")

@@ -29,11 +29,13 @@ public struct IngestStage: Service {
     }
 
     public func run() async throws {
+        metrics.beat(.ingest, loop: source.name)
         let session = try await log.source(name: source.name)
         var reader = try source.open(at: session.checkpoint?.position)
         var counters = IngestCounters(json: session.checkpoint?.state)
         var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            metrics.beat(.ingest, loop: source.name)
             await backpressure?.wait()
             guard let messages = try await reader.next(maxMessages: messagesPerBatch) else {
                 if drain != nil { break }

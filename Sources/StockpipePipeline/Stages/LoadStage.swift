@@ -32,9 +32,11 @@ public struct LoadStage: Service {
     }
 
     private func consume(_ topic: String, group: String) async throws {
+        metrics.beat(.load, loop: topic)
         let consumer = try await log.consumer(group: group, topic: topic)
         var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            metrics.beat(.load, loop: topic)
             // Store transactions are synced to disk, so fewer, larger ones go much faster.
             let records = try await consumer.poll(maxRecords: batchSize * 4, timeout: .milliseconds(200))
             if records.isEmpty {

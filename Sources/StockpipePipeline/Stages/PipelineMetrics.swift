@@ -1,4 +1,5 @@
 import Metrics
+import StockpipeModel
 import Synchronization
 
 /// Counters of what this process's stages did, for the progress line, the final summary, the
@@ -48,6 +49,8 @@ public final class PipelineMetrics: Sendable {
     }
 
     private let counts = Mutex<[Counter: Int]>([:])
+    /// When each loop of each stage last went round (Unix ms), for the heartbeat.
+    private let beats = Mutex<[PipelineStage: [String: Int64]]>([:])
     private let lastLatency = Mutex<Latency?>(nil)
     private let exported: [Counter: Metrics.Counter]
     private let latencyTimer: Metrics.Timer
@@ -78,6 +81,17 @@ public final class PipelineMetrics: Sendable {
 
     public func value(_ counter: Counter) -> Int {
         counts.withLock { $0[counter, default: 0] }
+    }
+
+    /// Called by each loop of a stage every time round (a stage may have several: load reads two topics).
+    func beat(_ stage: PipelineStage, loop: String) {
+        let now = WallClock.milliseconds()
+        beats.withLock { $0[stage, default: [:]][loop] = now }
+    }
+
+    /// The last beat of the stage's slowest loop: a stage is as alive as its most stuck loop.
+    public func lastBeat(of stage: PipelineStage) -> Int64? {
+        beats.withLock { $0[stage]?.values.min() }
     }
 }
 

@@ -27,11 +27,13 @@ public struct ValidateStage: Service {
     }
 
     public func run() async throws {
+        metrics.beat(.validate, loop: Topic.staging)
         let consumer = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging)
         var validator = try Validator(rules: rules)
         var writes = CommitPipeline()
         var writer = JSONWriter(capacity: 256)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            metrics.beat(.validate, loop: Topic.staging)
             if let backpressure, backpressure.mustWait {
                 await consumer.pause()
                 await backpressure.wait()
