@@ -9,9 +9,33 @@ final class BlockingThread: @unchecked Sendable {
     private var stopping = false
 
     init(name: String) {
-        let thread = Thread { [self] in loop() }
-        thread.name = name
+        let short = Self.threadName(name)
+        let thread = Thread { [self] in
+            Self.nameCurrentThread(short)
+            loop()
+        }
+        thread.name = short
         thread.start()
+    }
+
+    /// `name` cut to the 15 bytes Linux keeps. Without a name of its own a thread shows the name of
+    /// the one that started it: a crash on a poll thread once read as one of Swift's ("oot.default-qos").
+    /// Foundation on Linux keeps `Thread.name` to itself; crash reports and /proc show the kernel's
+    /// name, which a thread sets by writing its own `comm` (`pthread_setname_np` is not imported).
+    private static func nameCurrentThread(_ name: String) {
+        let file = open("/proc/thread-self/comm", O_WRONLY)
+        guard file >= 0 else { return }
+        _ = name.withCString { write(file, $0, strlen($0)) }
+        close(file)
+    }
+
+    static func threadName(_ name: String) -> String {
+        var short = ""
+        for character in name {
+            guard short.utf8.count + character.utf8.count <= 15 else { break }
+            short.append(character)
+        }
+        return short
     }
 
     /// Runs `body` on the thread and returns its result.

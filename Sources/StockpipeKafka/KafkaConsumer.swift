@@ -54,8 +54,8 @@ public final class KafkaConsumer: Sendable {
             rd_kafka_destroy(offsetsClient.pointer)
             throw error
         }
-        pollThread = BlockingThread(name: "kafka-poll-\(group)")
-        commitThread = BlockingThread(name: "kafka-commit-\(group)")
+        pollThread = BlockingThread(name: "poll \(group)")
+        commitThread = BlockingThread(name: "commit \(group)")
         rd_kafka_poll_set_consumer(handle.pointer)
         let list = rd_kafka_topic_partition_list_new(1)
         defer { rd_kafka_topic_partition_list_destroy(list) }

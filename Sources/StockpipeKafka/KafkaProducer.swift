@@ -41,7 +41,7 @@ public final class KafkaProducer: Sendable {
         }
         brokers = configuration.brokers
         handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: conf, brokers: brokers)
-        poller = BlockingThread(name: "kafka-producer-poll")
+        poller = BlockingThread(name: "kafka-produce")
         poller.enqueue { [handle, running] in
             // Serves delivery reports until closed.
             while running.value.load(ordering: .relaxed) { rd_kafka_poll(handle.pointer, 100) }

@@ -236,3 +236,27 @@ struct KafkaConsumerCloseTests {
         #expect(!consumer.tracker.hasBeenAssigned)
     }
 }
+
+@Suite("Kafka client threads")
+struct KafkaThreadTests {
+    /// A crash report named a consumer's poll thread "oot.default-qos": Linux refused its 26-byte
+    /// name, and the thread kept the name of the Swift thread that started it.
+    @Test func pollAndCommitThreadsCarryTheirGroupsName() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        defer { cluster.close() }
+        try cluster.createTopic("bad_stock_data", partitions: 1, replicationFactor: 1)
+        let consumer = try KafkaConsumer(KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]),
+                                         group: "load-quarantine", topic: "bad_stock_data")
+        // Each thread names itself first thing; these calls run on the poll and the commit thread.
+        _ = try await consumer.poll(maxRecords: 1, timeout: .milliseconds(10))
+        try await consumer.commitAgain()
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .newlines) })
+        #expect(names.contains("poll load-quara"), "\(names.sorted())")
+        #expect(names.contains("commit load-qua"), "\(names.sorted())")
+        await consumer.close(assignmentTimeout: .seconds(30))
+        #expect(BlockingThread.threadName("kafka-poll-load-quarantine") == "kafka-poll-load")
+        #expect(BlockingThread.threadName("poll é") == "poll é")
+    }
+}
