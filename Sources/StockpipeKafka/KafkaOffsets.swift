@@ -3,6 +3,11 @@ import Glibc
 
 /// Offsets: watermarks of partitions and positions committed by groups. Blocking calls.
 enum KafkaOffsets {
+    /// How long a group's positions are waited for. Its coordinator is away while its broker
+    /// restarts, and librdkafka tries a broker that refused it again only after a backoff that
+    /// grows to 10 s: with 8 s, an ingest that started while a broker was down for 3 s failed.
+    static let groupTimeoutMilliseconds: Int32 = 30_000
+
     static func watermarks(_ handle: KafkaHandle, topic: String, partition: Int32,
                            timeoutMilliseconds: Int32) throws -> (low: Int64, high: Int64) {
         var low: Int64 = 0
@@ -73,7 +78,7 @@ enum GroupOffsets {
         return try await BlockingThread(name: "kafka-offsets").runOnce {
             defer { rd_kafka_destroy(handle.pointer) }
             return try KafkaOffsets.committed(handle, topic: topic, partitions: partitions, group: group,
-                                              timeoutMilliseconds: 8_000)
+                                              timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)
         }
     }
 

@@ -30,7 +30,7 @@ final class KafkaSourceSession: SourceSession {
         do {
             let checkpoint = try await thread.run { [handle] in
                 try KafkaOffsets.committed(handle, topic: Topic.staging, partitions: 1, group: group(name),
-                                           timeoutMilliseconds: 8_000)[0].flatMap { decode($0.metadata) }
+                                           timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)[0].flatMap { decode($0.metadata) }
             }
             return KafkaSourceSession(name: name, checkpoint: checkpoint, handle: handle, producer: producer, thread: thread)
         } catch {

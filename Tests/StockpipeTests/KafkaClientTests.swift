@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 @testable import StockpipeKafka
+import StockpipeLog
 import StockpipeModel
 import Testing
 
@@ -258,5 +259,26 @@ struct KafkaThreadTests {
         await consumer.close(assignmentTimeout: .seconds(30))
         #expect(BlockingThread.threadName("kafka-poll-load-quarantine") == "kafka-poll-load")
         #expect(BlockingThread.threadName("poll é") == "poll é")
+    }
+}
+
+@Suite("Kafka source checkpoints while brokers restart", .timeLimit(.minutes(3)))
+struct KafkaSourceRestartTests {
+    /// CI failed `aBrokerDownAndLeadersMovedLoseAndDoubleNothing` when its ingest started after the
+    /// broker went down: its source's checkpoint was waited for 8 s, which a 3 s restart outlasts
+    /// (librdkafka's reconnect backoff grows to 10 s), and the run ended "Local: Timed out".
+    @Test func aSourceOpenedWhileTheBrokersAreDownWaitsForThem() async throws {
+        let kafka = try TestKafka(partitions: 2)
+        let log = try await KafkaLog(KafkaConfiguration(["bootstrap.servers": kafka.brokers].merging(TestKafka.properties) { $1 }))
+        for broker: Int32 in 1...3 { kafka.cluster.setBroker(broker, up: false) }
+        let opening = Task { try await log.source(name: "replay:restart") }
+        try await Task.sleep(for: .seconds(9))
+        for broker: Int32 in 1...3 { kafka.cluster.setBroker(broker, up: true) }
+        let session = try await opening.value
+        #expect(session.checkpoint == nil)
+        try await session.commit(publishing: [], checkpoint: SourceCheckpoint(position: 7, state: []))
+        try await session.flush()
+        await session.close()
+        try await log.close()
     }
 }
