@@ -18,10 +18,10 @@ final class BlockingThread: @unchecked Sendable {
         thread.start()
     }
 
-    /// `name` cut to the 15 bytes Linux keeps. Without a name of its own a thread shows the name of
-    /// the one that started it: a crash on a poll thread once read as one of Swift's ("oot.default-qos").
     /// Foundation on Linux keeps `Thread.name` to itself; crash reports and /proc show the kernel's
     /// name, which a thread sets by writing its own `comm` (`pthread_setname_np` is not imported).
+    /// Without a name of its own a thread shows the name of the one that started it: a crash on a
+    /// poll thread once read as one of Swift's ("oot.default-qos").
     private static func nameCurrentThread(_ name: String) {
         let file = open("/proc/thread-self/comm", O_WRONLY)
         guard file >= 0 else { return }
@@ -29,6 +29,7 @@ final class BlockingThread: @unchecked Sendable {
         close(file)
     }
 
+    /// `name` cut to the 15 bytes Linux keeps (it refuses a longer one).
     static func threadName(_ name: String) -> String {
         var short = ""
         for character in name {
