@@ -12,6 +12,11 @@ public struct ValidationRules: Sendable, Equatable {
     public var symbolPattern = ValidationRules.defaultSymbolPattern
     /// When set, symbols outside it are `symbol_not_allowed`.
     public var allowedSymbols: Set<String>?
+    /// The largest price accepted; above it a trade is `out_of_range`. The default is far above any
+    /// listed instrument and far below what the candles' fixed-point sums can hold.
+    public var maxPrice: Double = 1e9
+    /// The largest volume of one trade accepted; above it a trade is `out_of_range`.
+    public var maxVolume: Double = 1e12
 
     public static let defaultSymbolPattern = #"^([A-Z][A-Z0-9 _.\-]{0,19}:)?[A-Z0-9][A-Z0-9._/=^\-]{0,29}$"#
 
