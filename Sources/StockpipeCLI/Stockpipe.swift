@@ -25,7 +25,7 @@ struct Stockpipe: AsyncParsableCommand {
     /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit.
     static func main() async {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = EscapingLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["STOCKPIPE_LOG_LEVEL"] ?? "") ?? .info
             return handler
         }

@@ -94,7 +94,7 @@ enum OpenAPIDocument {
           "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
           "Reason": {"type": "string", "enum": ["malformed", "missing_field", "null_field", "wrong_type", "non_finite", "non_positive_price",
                      "negative_volume", "invalid_symbol", "symbol_not_allowed", "timestamp_in_future", "timestamp_too_old", "duplicate",
-                     "price_jump", "quote_inconsistent", "no_data"]},
+                     "price_jump", "quote_inconsistent", "no_data", "out_of_range", "store_rejected"]},
           "Trade": {"type": "object", "required": ["symbol", "price", "volume", "timestamp", "conditions"], "additionalProperties": false,
                     "properties": {"symbol": {"type": "string"}, "price": {"type": "number"}, "volume": {"type": "number"},
                                    "timestamp": {"type": "integer", "description": "Unix ms"},

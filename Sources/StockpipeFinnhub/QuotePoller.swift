@@ -100,7 +100,7 @@ struct QuotePollReader: FeedReader {
         switch response.status {
         case 200:
             failures = 0
-            return Self.message(symbol: symbol, body: response.body)
+            return Self.message(symbol: symbol, body: lifetime.rest.configuration.token.redact(response.body))
         case 429:
             let wait = FinnhubREST.retryAfter(response.headers)
             await poller.limiter.pause(until: .now + wait)

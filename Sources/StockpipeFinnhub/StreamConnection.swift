@@ -137,8 +137,9 @@ final class StreamConnection: Sendable {
             case .text(let text): bytes = Array(text.utf8)
             case .binary(let buffer): bytes = Array(buffer.readableBytesView)
             }
+            let kept = configuration.token.redact(bytes)
             state.withLock { state in
-                state.buffer.append(bytes)
+                state.buffer.append(kept)
                 state.counters.messages += 1
                 state.lastMessage = .now
             }

@@ -204,36 +204,54 @@ public struct JSONReader {
     }
 
     /// Skips one value of any kind, checking that it is well formed; returns its byte range.
+    ///
+    /// Without recursion: a line of a hundred thousand `[` costs a small array, not the stack.
     @discardableResult
     public mutating func skipValue() throws(JSONError) -> Range<Int> {
         skipWhitespace()
         let start = index
-        guard let kind = peekKind() else { throw JSONError(offset: index) }
-        switch kind {
-        case .object:
-            index += 1
-            if !consumeIf(UInt8(ascii: "}")) {
-                repeat {
-                    skipWhitespace()
-                    _ = try readKey()
-                    try expect(UInt8(ascii: ":"))
-                    try skipValue()
-                } while consumeIf(UInt8(ascii: ","))
-                try expect(UInt8(ascii: "}"))
+        // The containers open around the current value, innermost last; true for an object.
+        var open: [Bool] = []
+        while true {
+            skipWhitespace()
+            guard let kind = peekKind() else { throw JSONError(offset: index) }
+            switch kind {
+            case .object:
+                index += 1
+                if !consumeIf(UInt8(ascii: "}")) {
+                    open.append(true)
+                    try skipKey()
+                    continue
+                }
+            case .array:
+                index += 1
+                if !consumeIf(UInt8(ascii: "]")) {
+                    open.append(false)
+                    continue
+                }
+            case .string: try skipString()
+            case .number: try skipNumber()
+            case .bool: _ = try readBool()
+            case .null: if !consumeNull() { throw JSONError(offset: index) }
+            case .invalid: throw JSONError(offset: index)
             }
-        case .array:
-            index += 1
-            if !consumeIf(UInt8(ascii: "]")) {
-                repeat { try skipValue() } while consumeIf(UInt8(ascii: ","))
-                try expect(UInt8(ascii: "]"))
+            // A value is complete: close what ends after it, up to the next element.
+            while let isObject = open.last {
+                if consumeIf(UInt8(ascii: ",")) {
+                    if isObject { try skipKey() }
+                    break
+                }
+                try expect(isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+                open.removeLast()
             }
-        case .string: try skipString()
-        case .number: try skipNumber()
-        case .bool: _ = try readBool()
-        case .null: if !consumeNull() { throw JSONError(offset: index) }
-        case .invalid: throw JSONError(offset: index)
+            if open.isEmpty { return start..<index }
         }
-        return start..<index
+    }
+
+    private mutating func skipKey() throws(JSONError) {
+        skipWhitespace()
+        _ = try readKey()
+        try expect(UInt8(ascii: ":"))
     }
 }
 

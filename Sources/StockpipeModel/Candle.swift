@@ -39,8 +39,13 @@ public struct Candle: Sendable, Equatable {
     public var volume: Double { Double(volumeUnits) / FixedPoint.scale }
 
     /// Volume-weighted average price; nil when the volume is zero (as for many FX prints).
+    /// Also nil when the notional sum has saturated (see ``FixedPoint/adding(_:_:)``): no VWAP is
+    /// better than a wrong one.
     public var vwap: Double? {
-        volumeUnits > 0 && !backfilled ? Double(notionalUnits) / Double(volumeUnits) / FixedPoint.scale : nil
+        guard volumeUnits > 0, !backfilled, !FixedPoint.isSaturated(notionalUnits), !FixedPoint.isSaturated(volumeUnits) else {
+            return nil
+        }
+        return Double(notionalUnits) / Double(volumeUnits) / FixedPoint.scale
     }
 
     public static let oneMinute: Int64 = 60_000
@@ -64,9 +69,9 @@ public struct Candle: Sendable, Equatable {
                 last.high = max(last.high, candle.high)
                 last.low = min(last.low, candle.low)
                 last.close = candle.close
-                last.volumeUnits += candle.volumeUnits
-                last.notionalUnits += candle.notionalUnits
-                last.trades += candle.trades
+                last.volumeUnits = FixedPoint.adding(last.volumeUnits, candle.volumeUnits)
+                last.notionalUnits = FixedPoint.adding(last.notionalUnits, candle.notionalUnits)
+                last.trades = last.trades &+ candle.trades
                 last.backfilled = last.backfilled || candle.backfilled
                 result[result.count - 1] = last
             } else {
@@ -102,8 +107,36 @@ public struct Candle: Sendable, Equatable {
 public enum FixedPoint {
     public static let scale = 1e9
 
+    /// `value` in units of 10⁻⁹, saturating at the ends of `Int128` (NaN is 0). Validation keeps
+    /// stored values far inside the range (`out_of_range`); saturating makes a value that slipped
+    /// past it wrong in one candle instead of a crash on every restart.
     public static func units(_ value: Double) -> Int128 {
-        Int128((value * scale).rounded())
+        let scaled = (value * scale).rounded()
+        if scaled.isNaN { return 0 }
+        if scaled >= 0x1p127 { return .max }
+        if scaled < -0x1p127 { return .min }
+        return Int128(scaled)
+    }
+
+    /// A price in units times a volume in units (units of 10⁻¹⁸), saturating.
+    public static func notional(price: Int128, volume: Int128) -> Int128 {
+        let (product, overflow) = price.multipliedReportingOverflow(by: volume)
+        guard overflow else { return product }
+        return (price < 0) != (volume < 0) ? .min : .max
+    }
+
+    /// A sum that sticks at the ends of `Int128` instead of trapping.
+    public static func adding(_ a: Int128, _ b: Int128) -> Int128 {
+        if isSaturated(a) { return a }
+        if isSaturated(b) { return b }
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        guard overflow else { return sum }
+        return b > 0 ? .max : .min
+    }
+
+    /// Whether a sum has hit an end of the range, so its value is a bound, not a total.
+    public static func isSaturated(_ value: Int128) -> Bool {
+        value == .max || value == .min
     }
 
     /// 16 big-endian bytes, for storage.

@@ -78,6 +78,9 @@ extension Origin {
             writer.key("originalSize"); writer.integer(Int64(originalSize))
             writer.key("truncated"); writer.bool(true)
         }
+        if let error {
+            writer.key("error"); writer.string(error)
+        }
         writer.objectEnd()
     }
 
@@ -93,17 +96,19 @@ extension Origin {
         var offset: Int64 = 0
         var originalSize: Int?
         var occurrence = 0
+        var error: String?
         try reader.forEachMember { key, reader in
             if key == "topic" { topic = try reader.readString() }
             else if key == "partition" { partition = Int32(truncatingIfNeeded: try reader.readNumber().integer ?? 0) }
             else if key == "offset" { offset = try reader.readNumber().integer ?? 0 }
             else if key == "source" { source = try reader.readString() }
-            else if key == "occurrence" { occurrence = Int(try reader.readNumber().integer ?? 0) }
-            else if key == "originalSize" { originalSize = (try reader.readNumber().integer).map { Int($0) } }
+            else if key == "occurrence" { occurrence = Int(truncatingIfNeeded: try reader.readNumber().integer ?? 0) }
+            else if key == "originalSize" { originalSize = (try reader.readNumber().integer).map { Int(truncatingIfNeeded: $0) } }
+            else if key == "error" { error = try reader.readString() }
             else { try reader.skipValue() }
         }
         self.init(topic: topic, partition: partition, offset: offset, source: source, occurrence: occurrence,
-                  originalSize: originalSize)
+                  originalSize: originalSize, error: error)
     }
 
     public init(json: String) throws {

@@ -15,9 +15,25 @@ public enum ReasonCode: String, CaseIterable, Sendable, Codable {
     case priceJump = "price_jump"
     case quoteInconsistent = "quote_inconsistent"
     case noData = "no_data"
+    // Appended, not inserted: a code's position is its bit in stored reason masks.
+    /// A price, volume or notional (price × volume) beyond what the store and the candles hold
+    /// exactly: above `validation.max-price` / `validation.max-volume`, a notional above 10¹⁴, or a
+    /// price below 10⁻⁶.
+    case outOfRange = "out_of_range"
+    /// Passed validation but refused by the store for a reason a retry will not change; the
+    /// store's error is kept in the record's origin.
+    case storeRejected = "store_rejected"
 
     /// The codes that can apply to a trade (the rest concern quotes).
-    public static let tradeReasons: [ReasonCode] = allCases.filter { $0 != .quoteInconsistent && $0 != .noData }
+    public static let tradeReasons: [ReasonCode] = allCases.filter { $0 != .quoteInconsistent && $0 != .noData && $0 != .storeRejected }
+
+    /// The codes in the order the README documents them: trade rules, then quote rules, then the
+    /// load stage's.
+    public static let documentedOrder: [ReasonCode] = [
+        .malformed, .missingField, .nullField, .wrongType, .nonFinite, .nonPositivePrice, .negativeVolume, .outOfRange,
+        .invalidSymbol, .symbolNotAllowed, .timestampInFuture, .timestampTooOld, .duplicate, .priceJump,
+        .quoteInconsistent, .noData, .storeRejected,
+    ]
 
     /// This code's bit in ``Reasons``: its position in the documented order.
     var bit: UInt32 { 1 << UInt32(ReasonCode.bitIndex[self]!) }
@@ -39,6 +55,6 @@ public struct Reasons: Sendable, Equatable {
     }
 
     public var codes: [ReasonCode] {
-        ReasonCode.allCases.enumerated().compactMap { bits & (1 << UInt32($0.offset)) != 0 ? $0.element : nil }
+        ReasonCode.documentedOrder.filter { bits & $0.bit != 0 }
     }
 }

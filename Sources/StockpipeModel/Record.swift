@@ -106,8 +106,12 @@ public struct Origin: Sendable, Equatable {
     public var occurrence: Int
     /// Set when the payload was cut at the size limit: the size of the original.
     public var originalSize: Int?
+    /// Why the store refused the record (`store_rejected`), in its own words.
+    public var error: String?
 
-    public init(topic: String, partition: Int32, offset: Int64, source: String, occurrence: Int = 0, originalSize: Int? = nil) {
+    public init(topic: String, partition: Int32, offset: Int64, source: String, occurrence: Int = 0, originalSize: Int? = nil,
+                error: String? = nil) {
+        self.error = error
         self.topic = topic
         self.partition = partition
         self.offset = offset

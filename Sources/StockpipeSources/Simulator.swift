@@ -175,6 +175,9 @@ public struct Simulator {
         case .nonFinite: fields.p = .raw(random.pick(["NaN", "Infinity", "-Infinity", "1e999"]))
         case .nonPositivePrice: fields.p = .number(random.pick([0, -price]))
         case .negativeVolume: fields.v = .number(-volume)
+        case .outOfRange:
+            // Beyond the default limits (a price of 10⁹, a volume of 10¹²), as a fat-fingered print would be.
+            if random.next() % 2 == 0 { fields.p = .number(price * 1e10) } else { fields.v = .number(1e13) }
         case .invalidSymbol: fields.s = .string(random.pick(["", "aapl!", "BAD SYMBOL$", String(repeating: "X", count: 80)]))
         case .symbolNotAllowed:
             let outsiders = ["ZZZZ", "NOTLISTED", "BINANCE:DOGEUSDT"].filter { !configuration.symbols.contains($0) }

@@ -25,7 +25,7 @@ package struct CandleAccumulator: Sendable {
         package init(_ trade: Trade) {
             open = trade.price; high = trade.price; low = trade.price; close = trade.price
             volume = FixedPoint.units(trade.volume)
-            notional = FixedPoint.units(trade.price) * volume
+            notional = FixedPoint.notional(price: FixedPoint.units(trade.price), volume: volume)
             trades = 1
             first = (trade.timestamp, trade.id)
             last = first
@@ -50,9 +50,9 @@ package struct CandleAccumulator: Sendable {
         package mutating func add(_ other: Partial) {
             high = max(high, other.high)
             low = min(low, other.low)
-            volume += other.volume
-            notional += other.notional
-            trades += other.trades
+            volume = FixedPoint.adding(volume, other.volume)
+            notional = FixedPoint.adding(notional, other.notional)
+            trades = trades &+ other.trades
             if (other.first.ts, other.first.id) < (first.ts, first.id) {
                 first = other.first
                 open = other.open
@@ -71,7 +71,8 @@ package struct CandleAccumulator: Sendable {
 
     /// The start of the minute `timestamp` falls in (also before 1970).
     package static func minute(of timestamp: Int64) -> Int64 {
-        timestamp - ((timestamp % Candle.oneMinute) + Candle.oneMinute) % Candle.oneMinute
+        // Wrapping: validation keeps timestamps far from the ends of Int64; this must not trap if one slips past.
+        timestamp &- ((timestamp % Candle.oneMinute) + Candle.oneMinute) % Candle.oneMinute
     }
 
     package mutating func add(_ trade: Trade) {

@@ -71,6 +71,10 @@ public final class SQLiteStore: Store {
     }
 
     public func write(_ batch: StoreBatch) async throws -> StoreWriteResult {
+        try await Self.unavailableIfTransient { try await self.writeOnce(batch) }
+    }
+
+    private func writeOnce(_ batch: StoreBatch) async throws -> StoreWriteResult {
         let now = WallClock.milliseconds()
         return try await pool.write { db in
             var result = StoreWriteResult()

@@ -63,9 +63,21 @@ public struct LoadStage: Service {
         await consumer.close()
     }
 
+    /// Writes the batch. A batch the store refuses for another reason than being unavailable is
+    /// written apart, so that only the records it refuses are quarantined (see ``writeApart``).
+    static func write(_ batch: StoreBatch, to store: any Store) async throws -> StoreWriteResult {
+        do {
+            return try await writeWhenAvailable(batch, to: store)
+        } catch let error where !(error is CancellationError) && batch.recordCount > 0 {
+            logger.warning("the store refused a batch; writing it apart to find what it refuses",
+                           metadata: ["records": "\(batch.recordCount)", "error": "\(describe(error))"])
+            return try await writeApart(batch, to: store, refusal: error)
+        }
+    }
+
     /// Writes the batch, again and again while the store is unavailable (waits doubling to 30 s),
     /// so that a store restart pauses the stage instead of ending it.
-    static func write(_ batch: StoreBatch, to store: any Store) async throws -> StoreWriteResult {
+    static func writeWhenAvailable(_ batch: StoreBatch, to store: any Store) async throws -> StoreWriteResult {
         var wait = Duration.milliseconds(500)
         while true {
             do {
@@ -116,12 +128,6 @@ public struct LoadStage: Service {
     }
 }
 
-extension StoreBatch {
-    mutating func quarantine(_ record: QuarantineRecord, readAt position: LogPosition) {
-        quarantine.append(record)
-        quarantinePositions.append(position)
-    }
-}
 
 extension ConsumedRecord {
     var position: LogPosition { LogPosition(topic: topic, partition: partition, offset: offset, appendedAt: timestamp) }

@@ -39,25 +39,44 @@ public struct ValidateStage: Service {
                 await backpressure.wait()
                 await consumer.resume()
             }
-            let records = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
-            if records.isEmpty {
+            let polled = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
+            if polled.isEmpty {
                 try await writes.finish()
                 try await consumer.flush()
                 if let drain, drain.isFinished(.ingest), try await consumer.lag() == 0 { break }
                 continue
             }
             validator.resume(await consumer.takeResumedState())
+            var records = polled
             var outputs: [OutgoingRecord] = []
             outputs.reserveCapacity(records.count)
-            var rejected = 0
+            var complete = false
+            var emptyPolls = 0
             let now = WallClock.milliseconds()
-            records.withUnsafeBufferPointer { records in
-                for index in records.indices {
-                    let output = route(records[index], validator: &validator, writer: &writer, now: now)
-                    if output.topic == Topic.badStockData { rejected += 1 }
-                    outputs.append(output)
+            while outputs.count < records.count {
+                records.withUnsafeBufferPointer { records in
+                    while outputs.count < records.count {
+                        guard let output = route(records, at: outputs.count, validator: &validator, writer: &writer, now: now,
+                                                 complete: complete) else { break }
+                        outputs.append(output)
+                    }
+                }
+                guard outputs.count < records.count else { break }
+                // A trade ahead of the stream's clock waits for the trades after it (see StreamClock).
+                let more = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
+                records += more
+                emptyPolls = more.isEmpty ? emptyPolls + 1 : 0
+                if more.isEmpty, Task.isShuttingDownGracefully || Task.isCancelled || emptyPolls >= 5 {
+                    // Nothing more for a second: the stream has said what it will say for now. When
+                    // draining, only the end of the input counts as that.
+                    if let drain {
+                        complete = drain.isFinished(.ingest) ? try await consumer.lag() == 0 : false
+                    } else {
+                        complete = true
+                    }
                 }
             }
+            let rejected = outputs.count(where: { $0.topic == Topic.badStockData })
             let (last, state, metrics) = (records.last, validator.state(), metrics)
             try await writes.submit { [outputs, rejected] in
                 try await consumer.commit(publishing: outputs, through: last, state: state)
@@ -71,9 +90,11 @@ public struct ValidateStage: Service {
         drain?.markFinished(.validate)
     }
 
-    /// The one output of one staged record.
-    func route(_ record: ConsumedRecord, validator: inout Validator, writer: inout JSONWriter, now: Int64) -> OutgoingRecord {
-        var record = record
+    /// The one output of the staged record at `index`; nil when validation needs to see more of the
+    /// records after it, which `complete` says cannot come for now.
+    func route(_ records: UnsafeBufferPointer<ConsumedRecord>, at index: Int, validator: inout Validator,
+               writer: inout JSONWriter, now: Int64, complete: Bool) -> OutgoingRecord? {
+        var record = records[index]
         if record.headers[header: Header.source] == nil {
             // Written by another producer: its place in staging names it, stably across redeliveries.
             record.headers.append(RecordHeader(Header.source, "\(record.topic)/\(record.partition)/\(record.offset)"))
@@ -92,12 +113,15 @@ public struct ValidateStage: Service {
             }
         } else {
             let occurrence = record.headers[header: Header.occurrence].flatMap { Int($0) } ?? 0
-            switch validator.validate(tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp) {
+            let later = { (count: Int) in Self.laterTrades(records, after: index, count: count, complete: complete) }
+            switch validator.validate(tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp, later: later) {
             case .valid(let trade):
                 return OutgoingRecord(topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
                                       headers: record.headers, timestamp: record.timestamp)
             case .invalid(let codes):
                 reasons = codes
+            case .undecided:
+                return nil
             }
         }
         var quarantined = QuarantineRecord(reasons: reasons, payload: record.value, origin: record.origin, quarantinedAt: now)
@@ -112,5 +136,20 @@ public struct ValidateStage: Service {
         headers.append(RecordHeader(Header.reasons, reasons.map(\.rawValue).joined(separator: ",")))
         return OutgoingRecord(topic: Topic.badStockData, key: record.key, value: value,
                               headers: headers, timestamp: record.timestamp)
+    }
+
+    /// The timestamps of up to `count` trades staged after `index`.
+    static func laterTrades(_ records: UnsafeBufferPointer<ConsumedRecord>, after index: Int, count: Int,
+                            complete: Bool) -> Validator.LaterTrades {
+        var timestamps: [Int64] = []
+        var next = index + 1
+        while timestamps.count < count, next < records.endIndex {
+            let kind = records[next].headers[header: Header.kind]
+            if kind != "raw", kind != "quote", let timestamp = (try? FinnhubTrade.parse(records[next].value))?.timestamp {
+                timestamps.append(timestamp)
+            }
+            next += 1
+        }
+        return Validator.LaterTrades(timestamps: timestamps, complete: complete)
     }
 }

@@ -17,6 +17,12 @@ public struct ValidationRules: Sendable, Equatable {
     public var maxPrice: Double = 1e9
     /// The largest volume of one trade accepted; above it a trade is `out_of_range`.
     public var maxVolume: Double = 1e12
+    /// The smallest price accepted: the candles add prices in units of 10⁻⁹, so below this a VWAP
+    /// would be off by more than 0.1 %.
+    public static let minPrice = 1e-6
+    /// The largest price × volume of one trade: a minute's candle sums notionals in units of 10⁻¹⁸
+    /// in 128 bits (up to 1.7 × 10²⁰), room for a million such trades.
+    public static let maxNotional = 1e14
 
     public static let defaultSymbolPattern = #"^([A-Z][A-Z0-9 _.\-]{0,19}:)?[A-Z0-9][A-Z0-9._/=^\-]{0,29}$"#
 

@@ -62,13 +62,15 @@ extension Validator {
         } else {
             if current <= 0 { reasons.insert(.nonPositivePrice) }
             if low > high || current < low || current > high || open < low || open > high { reasons.insert(.quoteInconsistent) }
-            let timestamp = Int64(seconds) * 1_000
-            if timestamp > receivedAt + rules.maxFutureSkew { reasons.insert(.timestampInFuture) }
-            if timestamp < receivedAt - rules.maxAge { reasons.insert(.timestampTooOld) }
+            if [current, high, low, open, previousClose].contains(where: { abs($0) > rules.maxPrice }) { reasons.insert(.outOfRange) }
+            // In Double, so that a `t` of 1e300 seconds is "in the future", not an Int64 overflow.
+            let milliseconds = (seconds * 1_000).rounded(.down)
+            if milliseconds > Double(receivedAt) + Double(rules.maxFutureSkew) { reasons.insert(.timestampInFuture) }
+            if milliseconds < Double(receivedAt) - Double(rules.maxAge) { reasons.insert(.timestampTooOld) }
         }
         guard reasons.isEmpty else { return .invalid(reasons.codes) }
         return .valid(Quote(symbol: symbol, current: current, change: fields["d"], percentChange: fields["dp"], high: high,
-                            low: low, open: open, previousClose: previousClose, timestamp: Int64(seconds) * 1_000,
+                            low: low, open: open, previousClose: previousClose, timestamp: Int64((seconds * 1_000).rounded(.down)),
                             receivedAt: receivedAt))
     }
 }

@@ -11,12 +11,27 @@ public struct Validator {
     public enum Outcome {
         case valid(Trade)
         case invalid([ReasonCode])
+        /// The trade is stamped ahead of the stream's clock and too few trades after it are known
+        /// to tell a gap in the stream from a bad timestamp.
+        case undecided
+    }
+
+    /// The timestamps of trades staged after the one being judged, and whether there can be more.
+    public struct LaterTrades {
+        public var timestamps: [Int64]
+        public var complete: Bool
+        public init(timestamps: [Int64], complete: Bool) {
+            self.timestamps = timestamps
+            self.complete = complete
+        }
     }
 
     public let rules: ValidationRules
     private let symbolRegex: Regex<AnyRegexOutput>
     /// What is known of each symbol seen, so that one lookup per trade answers every symbol rule.
     private var symbols: [String: SymbolFacts] = [:]
+    /// The stream's own time, for `timestamp_in_future` on history.
+    public private(set) var clock = StreamClock()
 
     struct SymbolFacts {
         var wellFormed: Bool
@@ -48,6 +63,7 @@ public struct Validator {
             var facts = symbols[symbol] ?? self.facts(for: symbol)
             facts.reference = Reference(price: price, timestamp: timestamp)
             if symbols[symbol] != nil || symbols.count < Self.maxSymbols { symbols[symbol] = facts }
+            clock.resume(latest: timestamp)
         }
     }
 
@@ -62,11 +78,25 @@ public struct Validator {
     }
 
     /// Validates the raw Finnhub trade object in `bytes`, received at `receivedAt` (Unix ms).
-    public mutating func validate(tradeJSON bytes: [UInt8], occurrence: Int, receivedAt: Int64) -> Outcome {
+    ///
+    /// `later` gives the timestamps of up to `count` trades staged after this one; it is asked only
+    /// for a trade stamped ahead of the stream's clock (see ``StreamClock``). When it has fewer
+    /// than asked and more may come, the outcome is `.undecided`: call again with more records.
+    public mutating func validate(tradeJSON bytes: [UInt8], occurrence: Int, receivedAt: Int64,
+                                  later: (_ count: Int) -> LaterTrades = { _ in LaterTrades(timestamps: [], complete: true) })
+        -> Outcome {
         guard let trade = try? FinnhubTrade.parse(bytes) else { return .invalid([.malformed]) }
         var reasons = trade.problems
-        if let price = trade.price, price <= 0 { reasons.insert(.nonPositivePrice) }
-        if let volume = trade.volume, volume < 0 { reasons.insert(.negativeVolume) }
+        if let price = trade.price {
+            if price <= 0 { reasons.insert(.nonPositivePrice) }
+            else if price > rules.maxPrice || price < ValidationRules.minPrice { reasons.insert(.outOfRange) }
+        }
+        if let volume = trade.volume {
+            if volume < 0 { reasons.insert(.negativeVolume) } else if volume > rules.maxVolume { reasons.insert(.outOfRange) }
+        }
+        if let price = trade.price, let volume = trade.volume, price * volume > ValidationRules.maxNotional {
+            reasons.insert(.outOfRange)
+        }
         var facts: SymbolFacts?
         var slot: Dictionary<String, SymbolFacts>.Index?
         if let symbol = trade.symbol {
@@ -80,19 +110,36 @@ public struct Validator {
             }
         }
         if let timestamp = trade.timestamp {
-            if timestamp > receivedAt + rules.maxFutureSkew { reasons.insert(.timestampInFuture) }
-            if timestamp < receivedAt - rules.maxAge { reasons.insert(.timestampTooOld) }
+            var inTime = true
+            if timestamp > receivedAt.addingClamped(rules.maxFutureSkew) {
+                reasons.insert(.timestampInFuture)
+                inTime = false
+            } else if clock.isAhead(timestamp, receivedAt: receivedAt, skew: rules.maxFutureSkew) {
+                let evidence = later(StreamClock.evidenceCount)
+                if evidence.timestamps.count < StreamClock.evidenceCount && !evidence.complete { return .undecided }
+                if !StreamClock.confirms(evidence.timestamps, jumpTo: timestamp, skew: rules.maxFutureSkew) {
+                    reasons.insert(.timestampInFuture)
+                    inTime = false
+                }
+            }
+            if timestamp < receivedAt.addingClamped(-rules.maxAge) {
+                reasons.insert(.timestampTooOld)
+                inTime = false
+            }
+            if inTime { clock.advance(to: timestamp, receivedAt: receivedAt) }
         }
         guard reasons.isEmpty, let symbol = trade.symbol, let price = trade.price, let volume = trade.volume,
               let timestamp = trade.timestamp else {
             return .invalid(reasons.isEmpty ? [.malformed] : reasons.codes)
         }
         let reference = facts?.reference
-        if let reference, abs(timestamp - reference.timestamp) <= rules.priceJumpWindow,
-           abs(price / reference.price - 1) > rules.priceJumpFraction {
+        if let reference, case let gap = timestamp.subtractingClamped(reference.timestamp),
+           gap <= rules.priceJumpWindow, gap >= -rules.priceJumpWindow, abs(price / reference.price - 1) > rules.priceJumpFraction {
             return .invalid([.priceJump])
         }
-        if timestamp >= reference?.timestamp ?? .min {
+        // A trade stamped well before the reference (late, or a bad timestamp) does not replace it,
+        // so that it cannot take the price-jump rule's reference out of its window.
+        if timestamp >= (reference?.timestamp ?? .min).addingClamped(-rules.priceJumpWindow) {
             if let slot { symbols.values[slot].reference = Reference(price: price, timestamp: timestamp) }
         }
         let id = TradeID(symbol: symbol, price: price, volume: volume, timestamp: timestamp,
