@@ -96,7 +96,9 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
     }
     if stages.contains(.ingest) {
         switch settings.source {
-        case .replay: parts.append("source: replay of \(settings.file ?? "")")
+        case .replay:
+            parts.append("source: replay of \(settings.file ?? "")" + (drain ? "" : ", followed as it grows")
+                         + (settings.symbols == nil && stages.contains(.validate) ? " (any symbol allowed; --symbols A,B restricts)" : ""))
         case .simulator:
             let symbols = String(settings.simulatedSymbols.count)
             parts.append("source: simulator" + (settings.finnhubToken == nil ? ", as no FINNHUB_TOKEN is set" : "") + " (\(symbols) symbols, \(Int(settings.rate)) trades/s, "

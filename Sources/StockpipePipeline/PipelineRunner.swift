@@ -41,7 +41,7 @@ public struct PipelineRunner: Sendable {
     public func makeSource() throws -> any FeedSource {
         switch settings.source {
         case .replay:
-            return try ReplaySource(path: settings.file ?? "")
+            return try ReplaySource(path: settings.file ?? "", follow: !drain)
         case .simulator:
             if drain && settings.limit == nil {
                 throw UserError("--drain with the simulator needs --limit N, or it would never finish")
