@@ -10,11 +10,13 @@ struct SimulateCommand: AsyncParsableCommand {
         commandName: "simulate",
         abstract: "Write simulated Finnhub WebSocket messages to an NDJSON file, for replay.",
         discussion: "The same options give the same file. Trades end at --start plus the span the rate implies; by "
-            + "default they end now. Prints what was injected, by the reason validation will give.")
+            + "default they end now. Prints what was injected, by the reason validation will give. A replay allows any "
+            + "symbol unless given --symbols, so symbol_not_allowed defects are injected only with --symbols (replay with the "
+            + "same --symbols to have them quarantined).")
 
     @Option(help: ArgumentHelp("Output file.", valueName: "F")) var out: String
     @Option(help: ArgumentHelp("Records to write (trades, and malformed lines).", valueName: "N")) var count: Int
-    @Option(help: ArgumentHelp("Comma-separated symbols.", valueName: "A,B")) var symbols: String?
+    @Option(help: ArgumentHelp("Comma-separated symbols (default: the simulator's twelve).", valueName: "A,B")) var symbols: String?
     @Option(help: ArgumentHelp("Seed.", valueName: "N")) var seed: UInt64 = 1
     @Option(name: .customLong("bad-fraction"), help: ArgumentHelp("Share of records with a defect (0...1).", valueName: "X"))
     var badFraction = 0.0
@@ -31,7 +33,8 @@ struct SimulateCommand: AsyncParsableCommand {
         guard !symbolList.isEmpty else { throw UserError("--symbols is empty") }
         let span = Int64(Double(count) / rate * 1000)
         let first = try parseTime(start, flag: "--start") ?? WallClock.milliseconds() - span - 1_000
-        var simulator = Simulator(.init(symbols: symbolList, seed: seed, rate: rate, start: first, badFraction: badFraction))
+        var simulator = Simulator(.init(symbols: symbolList, seed: seed, rate: rate, start: first, badFraction: badFraction,
+                                        allowListActive: symbols != nil))
         guard let file = fopen(out, "w") else {
             throw UserError("cannot write \(out): \(String(cString: strerror(errno))); check the directory exists and is writable")
         }

@@ -96,14 +96,16 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
     }
     if stages.contains(.ingest) {
         switch settings.source {
-        case .replay: parts.append("source: replay of \(settings.file ?? "")")
+        case .replay:
+            parts.append("source: replay of \(settings.file ?? "")" + (drain ? "" : ", followed as it grows")
+                         + (settings.symbols == nil && stages.contains(.validate) ? " (any symbol allowed; --symbols A,B restricts)" : ""))
         case .simulator:
-            let symbols = settings.allowsAnySymbol ? "12" : String(settings.symbols.count)
+            let symbols = String(settings.simulatedSymbols.count)
             parts.append("source: simulator" + (settings.finnhubToken == nil ? ", as no FINNHUB_TOKEN is set" : "") + " (\(symbols) symbols, \(Int(settings.rate)) trades/s, "
                          + "\(settings.badFraction * 100)% defective, seed \(settings.seed)"
                          + (settings.limit.map { ", \($0) records" } ?? "") + ")")
         case .finnhub:
-            parts.append("source: Finnhub trade stream at \(settings.finnhubWebSocketURL) (\(settings.symbols.count) symbols; "
+            parts.append("source: Finnhub trade stream at \(settings.finnhubWebSocketURL) (\(settings.subscribedSymbols.count) symbols; "
                          + "the API key is set, and is never printed)")
         }
     }

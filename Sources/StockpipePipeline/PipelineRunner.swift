@@ -22,6 +22,10 @@ public struct PipelineRunner: Sendable {
     /// ends, so without `--limit` only one round of REST quotes is taken from Finnhub.
     public var once = false
 
+    /// The source beside which validation runs in this process (which decides its default
+    /// allow-list): the configured one when ingest runs here too, else none.
+    var validationSource: Settings.SourceKind? { stages.contains(.ingest) ? settings.source : nil }
+
     /// Whether the trade source runs: not the endless Finnhub stream under `--once` without a limit.
     var runsTradeSource: Bool { !(once && settings.source == .finnhub && settings.limit == nil) }
 
@@ -37,7 +41,7 @@ public struct PipelineRunner: Sendable {
     public func makeSource() throws -> any FeedSource {
         switch settings.source {
         case .replay:
-            return try ReplaySource(path: settings.file ?? "")
+            return try ReplaySource(path: settings.file ?? "", follow: !drain)
         case .simulator:
             if drain && settings.limit == nil {
                 throw UserError("--drain with the simulator needs --limit N, or it would never finish")
@@ -46,9 +50,9 @@ public struct PipelineRunner: Sendable {
             let paced = !drain
             let span = settings.limit.map { Int64(Double($0) / settings.rate * 1000) } ?? 0
             let configuration = Simulator.Configuration(
-                symbols: settings.allowsAnySymbol ? Simulator.defaultSymbols : settings.symbols, seed: settings.seed,
+                symbols: settings.simulatedSymbols, seed: settings.seed,
                 rate: settings.rate, start: paced ? now : now - span - 1_000, badFraction: settings.badFraction,
-                allowListActive: !settings.allowsAnySymbol)
+                allowListActive: settings.allowedSymbols(beside: stages.contains(.validate) ? .simulator : nil) != nil)
             return SimulatorSource(configuration: configuration, limit: settings.limit, paced: paced)
         case .finnhub:
             guard let configuration = settings.finnhubConfiguration else {
@@ -102,13 +106,13 @@ public struct PipelineRunner: Sendable {
             add(IngestStage(source: quotes, log: backends.log, drain: coordinator, metrics: metrics, logger: logger), stage: .ingest)
         }
         if stages.contains(.validate) {
-            add(ValidateStage(log: backends.log, rules: settings.effectiveValidation, batchSize: settings.batchSize,
+            add(ValidateStage(log: backends.log, rules: settings.effectiveValidation(beside: validationSource), batchSize: settings.batchSize,
                               drain: coordinator, metrics: metrics, backpressure: pacedValidate), stage: .validate)
         }
         // The scheduler runs with the whole pipeline, unless bounded (--drain) or turned off.
         let scheduler = settings.scheduler && !drain && stages.count == Stage.allCases.count
             ? try SchedulerService(catalog: JobCatalog(settings: settings, backends: backends, logger: logger,
-                                                       ingestPollsQuotes: quotes != nil))
+                                                       ingestPollsQuotes: quotes != nil, validationSource: validationSource))
             : nil
         if stages.contains(.load) {
             add(LoadStage(log: backends.log, store: backends.store, batchSize: settings.batchSize, drain: coordinator,

@@ -46,8 +46,10 @@ public struct Settings: Sendable {
     public var cassandraCACertificate: String?
     public var source: SourceKind = .simulator
     public var file: String?
-    /// The symbols to simulate or subscribe to; also the allow-list of validation. `["*"]` allows any.
-    public var symbols: [String] = Simulator.defaultSymbols
+    /// The symbols to simulate or subscribe to, and the allow-list of validation, whatever the
+    /// source; `["*"]` allows any. Nil when none were configured: then each source has its own
+    /// (see ``allowedSymbols(beside:)``).
+    public var symbols: [String]?
     /// Simulator trades per second.
     public var rate: Double = 1_000
     /// Stop the source after this many records.
@@ -94,10 +96,34 @@ public struct Settings: Sendable {
 
     public var allowsAnySymbol: Bool { symbols == ["*"] }
 
-    /// The rules with the allow-list filled in from `symbols`.
-    public var effectiveValidation: ValidationRules {
+    /// What the simulator simulates: the configured symbols, or its twelve (also for `*`).
+    public var simulatedSymbols: [String] {
+        guard let symbols, !allowsAnySymbol else { return Simulator.defaultSymbols }
+        return symbols
+    }
+
+    /// What the Finnhub source subscribes to: the configured symbols, or by default the same
+    /// twelve symbols the simulator simulates (all of them Finnhub symbols). It needs a list: `*` is refused.
+    public var subscribedSymbols: [String] { symbols ?? Simulator.defaultSymbols }
+
+    /// The allow-list of validation running beside `source` (the source ingest reads in the same
+    /// process; nil for a validate stage in a process of its own); nil allows any well-formed symbol.
+    /// Configured `symbols` apply whatever the source (`*`: any). Without them: the simulator's
+    /// symbols for the simulator, the subscription for Finnhub, and any symbol for a replay (a
+    /// recording holds whatever was recorded) or with no source in the process.
+    public func allowedSymbols(beside source: SourceKind?) -> Set<String>? {
+        if let symbols { return allowsAnySymbol ? nil : Set(symbols) }
+        switch source {
+        case .simulator: return Set(simulatedSymbols)
+        case .finnhub: return Set(subscribedSymbols)
+        case .replay, nil: return nil
+        }
+    }
+
+    /// The rules with the allow-list filled in (see ``allowedSymbols(beside:)``).
+    public func effectiveValidation(beside source: SourceKind?) -> ValidationRules {
         var rules = validation
-        rules.allowedSymbols = allowsAnySymbol ? nil : Set(symbols)
+        rules.allowedSymbols = allowedSymbols(beside: source)
         return rules
     }
 
@@ -111,8 +137,8 @@ public struct Settings: Sendable {
                 throw UserError("--source finnhub needs a Finnhub API key: set FINNHUB_TOKEN, or finnhub.token-file in the configuration")
             }
             guard !allowsAnySymbol else { throw UserError("--source finnhub needs the symbols to subscribe to (--symbols A,B), not *") }
-            if symbols.count > finnhubMaxSymbols {
-                throw UserError("\(symbols.count) symbols, but one Finnhub connection carries at most \(finnhubMaxSymbols) on this plan; "
+            if subscribedSymbols.count > finnhubMaxSymbols {
+                throw UserError("\(subscribedSymbols.count) symbols, but one Finnhub connection carries at most \(finnhubMaxSymbols) on this plan; "
                                 + "give fewer with --symbols, or raise finnhub.max-symbols if your plan allows more")
             }
         }
@@ -120,7 +146,7 @@ public struct Settings: Sendable {
             throw UserError("--log kafka needs --brokers host:port,... (the Kafka bootstrap servers)")
         }
         if store == .cassandra { _ = try cassandraConfiguration }
-        if symbols.isEmpty { throw UserError("symbols is empty; give at least one symbol, or * to allow any") }
+        if symbols?.isEmpty == true { throw UserError("symbols is empty; give at least one symbol, or * to allow any") }
         if rate <= 0 { throw UserError("rate must be above 0 trades per second") }
         if !(0...1).contains(badFraction) { throw UserError("bad-fraction must be between 0 and 1") }
         if !(0...65535).contains(port) { throw UserError("port must be between 0 (any free port) and 65535") }
@@ -168,7 +194,7 @@ extension Settings {
 
     public var finnhubConfiguration: FinnhubConfiguration? {
         guard let finnhubToken else { return nil }
-        var configuration = FinnhubConfiguration(token: finnhubToken, symbols: symbols)
+        var configuration = FinnhubConfiguration(token: finnhubToken, symbols: subscribedSymbols)
         configuration.webSocketURL = finnhubWebSocketURL
         configuration.restURL = finnhubRestURL
         configuration.maxSymbols = finnhubMaxSymbols

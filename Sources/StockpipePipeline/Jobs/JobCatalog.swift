@@ -18,12 +18,17 @@ public struct JobCatalog: Sendable {
     public let logger: Logger
     /// Whether an ingest stage in this process polls quotes already (then `quote-poll` stays off).
     public let ingestPollsQuotes: Bool
+    /// The source ingest reads in this process, beside which validation runs (nil: none, as for
+    /// `stockpipe scheduler` and `jobs run`); it decides the default allow-list the redrive job notes.
+    public let validationSource: Settings.SourceKind?
 
-    public init(settings: Settings, backends: Backends, logger: Logger, ingestPollsQuotes: Bool = false) {
+    public init(settings: Settings, backends: Backends, logger: Logger, ingestPollsQuotes: Bool = false,
+                validationSource: Settings.SourceKind? = nil) {
         self.settings = settings
         self.backends = backends
         self.logger = logger
         self.ingestPollsQuotes = ingestPollsQuotes
+        self.validationSource = validationSource
     }
 
     /// Why a job does not run on its schedule here, or nil when it does.
@@ -94,9 +99,10 @@ public struct JobCatalog: Sendable {
     static let ruleReasons: Set<ReasonCode> = [.invalidSymbol, .symbolNotAllowed, .timestampInFuture, .timestampTooOld, .priceJump]
 
     /// The first run notes the rules; a later run that finds them changed re-drives every record
-    /// quarantined for a reason the rules decide.
+    /// quarantined for a reason the rules decide. The rules are those validation applies in this
+    /// process (the allow-list depends on the source beside it: see ``Settings/allowedSymbols(beside:)``).
     private func redrive() async throws -> JobResult {
-        let rules = settings.effectiveValidation.fingerprint
+        let rules = settings.effectiveValidation(beside: validationSource).fingerprint
         let last = try await backends.store.jobRuns(job: BuiltInJob.redrive.rawValue, limit: 50)
             .first { $0.outcome == .succeeded && !$0.state.isEmpty }?.state
         guard let last else { return JobResult("noted the validation rules (\(rules)); re-drives once they change", state: rules) }
@@ -111,7 +117,7 @@ public struct JobCatalog: Sendable {
                                  limiter: RateLimiter(perSecond: settings.finnhubCallsPerSecond, perMinute: settings.finnhubCallsPerMinute))
         let metrics = PipelineMetrics()
         try await IngestStage(source: poller, log: backends.log, drain: DrainCoordinator(), metrics: metrics, logger: logger).run()
-        return JobResult("staged \(metrics.value(.staged)) quotes of \(settings.symbols.count) symbols")
+        return JobResult("staged \(metrics.value(.staged)) quotes of \(settings.subscribedSymbols.count) symbols")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeSources
 
 /// What ingest has seen of a source, kept with its checkpoint so that `status` can account for
 /// every message, including the ones deliberately not staged.
@@ -16,6 +17,9 @@ public struct IngestCounters: Codable, Sendable, Equatable {
     public var empty = 0
     /// REST quotes staged.
     public var quotes = 0
+    /// Not a counter: which file the checkpoint's position belongs to (replay sources), so that a
+    /// replaced file is not read from the old one's offset. Absent from checkpoints saved before.
+    public var file: SourceMark?
 
     public init() {}
 
@@ -26,6 +30,7 @@ public struct IngestCounters: Codable, Sendable, Equatable {
         (messages, trades, malformed, pings, errors, empty, quotes) =
             (try read(.messages), try read(.trades), try read(.malformed), try read(.pings), try read(.errors), try read(.empty),
              try read(.quotes))
+        file = try? container.decodeIfPresent(SourceMark.self, forKey: .file)
     }
 
     public init(json: [UInt8]?) {

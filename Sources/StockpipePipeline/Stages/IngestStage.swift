@@ -31,8 +31,8 @@ public struct IngestStage: Service {
     public func run() async throws {
         metrics.beat(.ingest, loop: source.name)
         let session = try await log.source(name: source.name)
-        var reader = try source.open(at: session.checkpoint?.position)
         var counters = IngestCounters(json: session.checkpoint?.state)
+        var reader = try source.open(at: session.checkpoint?.position, mark: counters.file)
         var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             metrics.beat(.ingest, loop: source.name)
@@ -44,6 +44,7 @@ public struct IngestStage: Service {
             }
             if messages.isEmpty { continue }
             let records = stage(messages, counters: &counters).map(fittingTheLog)
+            counters.file = reader.mark
             let (checkpoint, metrics) = (SourceCheckpoint(position: reader.position, state: counters.json()), metrics)
             try await writes.submit {
                 try await session.commit(publishing: records, checkpoint: checkpoint)
