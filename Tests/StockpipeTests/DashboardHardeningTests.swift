@@ -77,12 +77,16 @@ struct DashboardHardeningTests {
     }
 
     @Test func connectionsOverTheCapAreAnswered503AndHealthAnswersOnceTheyGo() async throws {
-        try await withServedDashboard({ $0.maxConnections = 4; $0.headerTimeout = .seconds(60) }) { port in
+        try await withServedDashboard({ $0.maxConnections = 4; $0.headerTimeout = .seconds(60); $0.idleTimeout = .seconds(60) }) { port in
             var held: [RawSocket] = []
             defer { for socket in held { socket.close() } }
-            for _ in 0..<4 { held.append(try RawSocket(port: port)) }
-            // Those four are open on the server before the fifth arrives.
-            try await Task.sleep(for: .milliseconds(300))
+            // Four kept-alive connections, each answered once, so the server has surely counted them.
+            for _ in 0..<4 {
+                let socket = try RawSocket(port: port)
+                held.append(socket)
+                #expect(socket.send(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)))
+                #expect(await socket.read(timeout: .seconds(10)) { $0.contains("}") }.text.hasPrefix("HTTP/1.1 200"))
+            }
             let extra = try RawSocket(port: port)
             defer { extra.close() }
             #expect(extra.send(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)))
