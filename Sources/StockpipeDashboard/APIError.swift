@@ -6,6 +6,8 @@ import NIOCore
 struct APIError: HTTPResponseError {
     var status: HTTPResponse.Status
     var message: String
+    /// Added to the response, as `WWW-Authenticate` on a 401.
+    var headers: HTTPFields = [:]
 
     static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, message: message) }
 
@@ -14,7 +16,9 @@ struct APIError: HTTPResponseError {
         writer.objectStart()
         writer.key("error"); writer.string(message)
         writer.objectEnd()
-        return Response.json(writer.bytes, status: status)
+        var response = Response.json(writer.bytes, status: status)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 }
 

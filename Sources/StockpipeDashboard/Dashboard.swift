@@ -33,13 +33,19 @@ public final class Dashboard: Service, Sendable {
         feed = LiveFeed(store: backends.store)
     }
 
-    /// Refuses a configuration that would expose the data to the network without a token.
+    /// Refuses a configuration that would expose the data to the network without a token, a token
+    /// short enough to guess, and a host that does not resolve. Never names the token itself.
     public static func check(_ configuration: DashboardConfiguration) throws {
-        if !configuration.isLoopback && (configuration.token ?? "").isEmpty {
+        guard (0...65_535).contains(configuration.port) else { throw UserError("--port must be between 0 and 65535") }
+        if let token = configuration.token, !token.isEmpty, token.count < DashboardConfiguration.minimumTokenLength {
+            throw UserError("the dashboard token (STOCKPIPE_DASHBOARD_TOKEN or dashboard-token) is too short: use at least "
+                            + "\(DashboardConfiguration.minimumTokenLength) characters, e.g. from `openssl rand -hex 16`")
+        }
+        let loopback = try configuration.isLoopback()
+        if (configuration.token ?? "").isEmpty && !loopback {
             throw UserError("the dashboard on \(configuration.host) would be reachable from the network: set a token "
                             + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard-token), or bind to 127.0.0.1")
         }
-        guard (0...65_535).contains(configuration.port) else { throw UserError("--port must be between 0 and 65535") }
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -54,6 +60,7 @@ public final class Dashboard: Service, Sendable {
     public func run() async throws {
         try Self.check(configuration)
         let app = Application(router: router(),
+                              server: GuardedHTTP1Channel.builder(configuration),
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                    serverName: "stockpipe"),
                               onServerRunning: { [logger, configuration] channel in

@@ -1,18 +1,95 @@
-/// Where the dashboard listens and who may use it.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import StockpipePipeline
+
+/// Where the dashboard listens, who may use it, and how much of it one client may hold.
 public struct DashboardConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
-    /// Required as `Authorization: Bearer TOKEN` (or once as `?token=`, which sets a cookie) when set;
-    /// a dashboard bound to anything but loopback refuses to start without one.
+    /// Required as `Authorization: Bearer TOKEN` (or once as `?token=`, which sets a session cookie)
+    /// when set; a dashboard bound to anything but loopback refuses to start without one.
     public var token: String?
     /// How often live updates are computed and sent.
     public var tick: Duration = .seconds(1)
     /// How often the pipeline's status is sampled for rates and `/metrics`.
     public var statusEvery: Duration = .seconds(2)
+    /// The shortest token accepted.
+    public static let minimumTokenLength = 16
+    /// How long a client has to send a request's head (line and headers) once it has sent its
+    /// first byte, or once it has connected: then the connection is closed.
+    public var headerTimeout: Duration = .seconds(10)
+    /// How long a kept-alive connection may wait for its next request. An open response (the event
+    /// stream) is not idle.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Open connections at most; one more is answered 503 and closed.
+    public var maxConnections = 512
 
     public init() {}
 
-    public var isLoopback: Bool {
-        ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
+    /// Whether every address `host` resolves to is a loopback one (127.0.0.0/8 or ::1): only then
+    /// can nothing but this machine reach the dashboard.
+    public func isLoopback() throws -> Bool {
+        let addresses = try Self.resolve(host)
+        return !addresses.isEmpty && addresses.allSatisfy(\.isLoopback)
+    }
+
+    enum Address {
+        case v4(UInt32)
+        case v6([UInt8])
+
+        var isLoopback: Bool {
+            switch self {
+            case .v4(let address): address >> 24 == 127
+            case .v6(let bytes):
+                bytes == [UInt8](repeating: 0, count: 15) + [1]
+                    // ::ffff:127.x.x.x, IPv4-mapped
+                    || (bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff && bytes[12] == 127)
+            }
+        }
+    }
+
+    /// The addresses `host` resolves to for listening, as `getaddrinfo` gives them.
+    static func resolve(_ host: String) throws -> [Address] {
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE
+        hints.ai_family = AF_UNSPEC
+        #if canImport(Darwin)
+        hints.ai_socktype = SOCK_STREAM
+        #else
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        #endif
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, nil, &hints, &list)
+        guard status == 0 else {
+            let reason = String(cString: gai_strerror(status))
+            throw UserError("the dashboard cannot listen on \(host): the host does not resolve (\(reason)); "
+                            + "use an address such as 127.0.0.1 or 0.0.0.0, or a name this machine resolves")
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [Address] = []
+        var next = list
+        while let entry = next {
+            if let socketAddress = entry.pointee.ai_addr {
+                switch Int32(socketAddress.pointee.sa_family) {
+                case AF_INET:
+                    socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                        addresses.append(.v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr)))
+                    }
+                case AF_INET6:
+                    socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                        var address = $0.pointee.sin6_addr
+                        addresses.append(.v6(withUnsafeBytes(of: &address) { Array($0) }))
+                    }
+                default: break
+                }
+            }
+            next = entry.pointee.ai_next
+        }
+        return addresses
     }
 }

@@ -78,7 +78,7 @@ enum OpenAPIDocument {
                         "401": {"$ref": "#/components/responses/Unauthorized"}}}}
       },
       "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Required when the dashboard listens beyond loopback"}},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Required when the dashboard listens beyond loopback; at least 16 characters"}},
         "parameters": {
           "symbol": {"name": "symbol", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 64}, "example": "AAPL"},
           "from": {"name": "from", "in": "query", "description": "Unix ms", "schema": {"type": "integer", "minimum": 0, "maximum": 999999999999999}, "example": 1732480000000},
@@ -87,7 +87,9 @@ enum OpenAPIDocument {
         },
         "responses": {
           "BadRequest": {"description": "A parameter is wrong; the message says which", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-          "Unauthorized": {"description": "A bearer token is required", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+          "Unauthorized": {"description": "A bearer token is required: `Authorization: Bearer TOKEN` (the scheme in any case), or the session cookie that `?token=TOKEN` sets",
+                           "headers": {"WWW-Authenticate": {"description": "The scheme to use", "schema": {"type": "string", "const": "Bearer realm=\"stockpipe\""}}},
+                           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         },
         "schemas": {
           "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},

@@ -191,7 +191,7 @@ struct DashboardAPITests {
         var exposed = DashboardConfiguration()
         exposed.host = "0.0.0.0"
         #expect(throws: UserError.self) { try Dashboard.check(exposed) }
-        exposed.token = "t"
+        exposed.token = "a-token-of-16-ch"
         try Dashboard.check(exposed)
     }
 }
