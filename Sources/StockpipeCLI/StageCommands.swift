@@ -84,6 +84,22 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
     say("store: \(StatusReport.grouped(report.store.trades)) trades, \(StatusReport.grouped(report.store.quarantined)) quarantined, "
         + "pending \(StatusReport.grouped(report.pending)) · counts \(report.balanced ? "reconcile" : "do NOT reconcile") "
         + "(stockpipe status)")
+    // A whole pipeline run to its end has nothing in flight: counts that do not add up mean records were
+    // lost or doubled, and a script that runs `run --drain` must not take that for success.
+    if drain && !once && stages.count == PipelineRunner.Stage.allCases.count && !report.balanced {
+        say("counts do not reconcile: " + reconciliationGap(report) + "; see `stockpipe status`")
+        throw ExitCode.failure
+    }
+}
+
+/// Which counts of the reconciliation differ, in words.
+func reconciliationGap(_ report: StatusReport) -> String {
+    let expected = report.staged - report.redriven
+    let accounted = report.store.trades + report.store.quotes + report.store.quarantined + report.pending
+    return "staged \(StatusReport.grouped(report.staged))" + (report.redriven > 0 ? " − re-driven \(StatusReport.grouped(report.redriven))" : "")
+        + " = \(StatusReport.grouped(expected)), but stored \(StatusReport.grouped(report.store.trades + report.store.quotes))"
+        + " + quarantined \(StatusReport.grouped(report.store.quarantined)) + pending \(StatusReport.grouped(report.pending))"
+        + " = \(StatusReport.grouped(accounted)) (\(accounted > expected ? "\(StatusReport.grouped(accounted - expected)) more" : "\(StatusReport.grouped(expected - accounted)) missing"))"
 }
 
 func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool, dataDirectory: String) -> String {
