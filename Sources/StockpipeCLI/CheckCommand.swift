@@ -84,7 +84,8 @@ struct CheckCommand: AsyncParsableCommand {
                 print("\(result.name.padding(toLength: 6, withPad: " ", startingAt: 0))\(result.file): "
                       + (result.problems.isEmpty ? "ok"
                          : result.problems == ["missing"] ? "missing"
-                         : "DAMAGED: \(result.problems.count)\(result.problems.count >= 20 ? "+" : "") problems: \(shown)\(more)"))
+                         : "DAMAGED: " + (result.problems.count == 1 ? shown
+                                          : "\(result.problems.count)\(result.problems.count >= 20 ? "+" : "") problems: \(shown)\(more)")))
             }
             for (name, reason) in unchecked {
                 print("\(name.padding(toLength: 6, withPad: " ", startingAt: 0))\(reason)")

@@ -21,9 +21,9 @@ public enum SQLiteIntegrity {
                 return problems
             }
         } catch let error as DatabaseError {
-            return ["cannot be read: \(error.message ?? "\(error.resultCode)")"]
+            return ["SQLite cannot read it: \(error.message ?? "\(error.resultCode)")"]
         } catch {
-            return ["cannot be read: \(error)"]
+            return ["SQLite cannot read it: \(error)"]
         }
     }
 }

@@ -56,7 +56,7 @@ struct SettingsLimitsTests {
         ["--rate", "1000000"], ["--rate", "0.001"], ["--max-age", "3650d"], ["--max-age", "1s"], ["--max-future-skew", "0"],
         ["--max-future-skew", "1d"], ["--seed", "18446744073709551615"], ["--bad-fraction", "1"], ["--port", "65535"],
         ["--batch-size", "100000"], ["--price-jump-percent", "10000"], ["--max-price", "1e12"], ["--max-volume", "1e15"],
-        ["--limit", "9223372036854775807"],
+        ["--limit", "9223372036854775807"], ["--limit", "9223372036854775807", "--rate", "0.001"],
     ])
     func edges(arguments: [String]) async throws {
         let result = try await runStockpipe(["run"] + arguments + ["--check"])
@@ -69,6 +69,7 @@ struct SettingsLimitsTests {
         (["--price-jump-percent", "10001"], "--price-jump-percent"), (["--max-price", "1.1e12"], "--max-price"),
         (["--max-volume", "2e15"], "--max-volume"), (["--bad-fraction", "1.01"], "--bad-fraction"),
         (["--seed", "18446744073709551616"], "--seed"),
+        (["--drain", "--limit", "9223372036854775807", "--rate", "0.001"], "--limit"),
     ])
     func pastTheEdges(arguments: [String], mentions: String) async throws {
         Self.expectRefused(try await runStockpipe(["run"] + arguments + ["--check"]), mentions: mentions, "\(arguments)")
@@ -183,10 +184,10 @@ struct SettingsLimitsTests {
     }
 
     @Test func durationsNeverOverflow() {
-        #expect(Settings.duration("7d") == 7 * 86_400_000)
-        #expect(Settings.duration("500ms") == 500)
-        #expect(Settings.duration("60") == 60_000)
-        #expect(Settings.duration("1.5s") == 1_500)
+        let expected: [(String, Int64)] = [("7d", 604_800_000), ("500ms", 500), ("60", 60_000), ("1.5s", 1_500), ("15m", 900_000)]
+        for (text, milliseconds) in expected {
+            #expect(Settings.duration(text) == milliseconds, "\(text)")
+        }
         for text in ["99999999999999d", "1e300", "inf", "nan", "-1s", "", "1e300ms", "36501d"] {
             #expect(Settings.duration(text) == nil, "\(text)")
         }

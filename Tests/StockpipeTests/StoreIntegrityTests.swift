@@ -117,7 +117,8 @@ struct StoreIntegrityTests {
         #expect(check.status == 1, "\(check.stdout)")
         #expect(check.stdout.contains("store.sqlite: DAMAGED") && check.stdout.contains("log.sqlite: ok"), "\(check.stdout)")
         let json = try await runStockpipe(["check", "--json", "--data-dir", data])
-        #expect(json.status == 1 && (try parseJSON(json.stdout) as? [String: Any])?["ok"] as? Bool == false)
+        let damaged = try parseJSON(json.stdout) as? [String: Any]
+        #expect(json.status == 1 && damaged?["ok"] as? Bool == false)
 
         var failed = 0
         for symbol in Simulator.defaultSymbols {
