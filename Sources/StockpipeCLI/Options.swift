@@ -79,7 +79,8 @@ struct StageOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Simulator seed.", valueName: "N"))
     var seed: String?
 
-    @Option(name: .customLong("bad-fraction"), parsing: .unconditional, help: ArgumentHelp("Share of simulated records with a defect (0...1).", valueName: "X"))
+    @Option(name: .customLong("bad-fraction"), parsing: .unconditional,
+            help: ArgumentHelp("Share of simulated records with a defect (0...1).", valueName: "X"))
     var badFraction: String?
 
     @Flag(help: "Process everything there is (the source to its end, then every topic until no lag is left), then exit.")
@@ -97,13 +98,16 @@ struct StageOptions: ParsableArguments {
     @Flag(name: .customLong("no-scheduler"), help: "Do not run the scheduled jobs beside the pipeline.")
     var noScheduler = false
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: ArgumentHelp("Records a stage handles at a time.", valueName: "N"))
+    @Option(name: .customLong("batch-size"), parsing: .unconditional,
+            help: ArgumentHelp("Records a stage handles at a time.", valueName: "N"))
     var batchSize: String?
 
-    @Option(name: .customLong("max-age"), parsing: .unconditional, help: ArgumentHelp("Oldest trade accepted, e.g. 7d.", valueName: "DURATION"))
+    @Option(name: .customLong("max-age"), parsing: .unconditional,
+            help: ArgumentHelp("Oldest trade accepted, e.g. 7d.", valueName: "DURATION"))
     var maxAge: String?
 
-    @Option(name: .customLong("max-future-skew"), parsing: .unconditional, help: ArgumentHelp("How far ahead of receipt a trade may be stamped, e.g. 60s.", valueName: "DURATION"))
+    @Option(name: .customLong("max-future-skew"), parsing: .unconditional,
+            help: ArgumentHelp("How far ahead of receipt a trade may be stamped, e.g. 60s.", valueName: "DURATION"))
     var maxFutureSkew: String?
 
     @Option(name: .customLong("price-jump-percent"), parsing: .unconditional,

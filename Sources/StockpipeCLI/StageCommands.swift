@@ -96,10 +96,11 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
 func reconciliationGap(_ report: StatusReport) -> String {
     let expected = report.staged - report.redriven
     let accounted = report.store.trades + report.store.quotes + report.store.quarantined + report.pending
-    return "staged \(StatusReport.grouped(report.staged))" + (report.redriven > 0 ? " − re-driven \(StatusReport.grouped(report.redriven))" : "")
-        + " = \(StatusReport.grouped(expected)), but stored \(StatusReport.grouped(report.store.trades + report.store.quotes))"
-        + " + quarantined \(StatusReport.grouped(report.store.quarantined)) + pending \(StatusReport.grouped(report.pending))"
-        + " = \(StatusReport.grouped(accounted)) (\(accounted > expected ? "\(StatusReport.grouped(accounted - expected)) more" : "\(StatusReport.grouped(expected - accounted)) missing"))"
+    let n = StatusReport.grouped
+    let difference = accounted > expected ? "\(n(accounted - expected)) more" : "\(n(expected - accounted)) missing"
+    return "staged \(n(report.staged))" + (report.redriven > 0 ? " − re-driven \(n(report.redriven))" : "")
+        + " = \(n(expected)), but stored \(n(report.store.trades + report.store.quotes))"
+        + " + quarantined \(n(report.store.quarantined)) + pending \(n(report.pending)) = \(n(accounted)) (\(difference))"
 }
 
 func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool, dataDirectory: String) -> String {

@@ -151,7 +151,8 @@ struct SettingsLimitsTests {
 
     @Test func aConfigurationFileOverOneMebibyteIsRefused() async throws {
         let directory = try TemporaryDirectory()
-        let config = try directory.write("big.yaml", lines: ["rate: 10"] + Array(repeating: "# " + String(repeating: "x", count: 1_000), count: 1_100))
+        let comment = "# " + String(repeating: "x", count: 1_000)
+        let config = try directory.write("big.yaml", lines: ["rate: 10"] + Array(repeating: comment, count: 1_100))
         Self.expectRefused(try await runStockpipe(["run", "--config", config, "--check"], in: directory.path),
                            mentions: "at most 1 MiB", "big file")
     }
