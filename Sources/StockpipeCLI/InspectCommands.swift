@@ -31,7 +31,7 @@ struct QueryCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Symbol, e.g. AAPL or BINANCE:BTCUSDT.", valueName: "S")) var symbol: String
         @Option(help: ArgumentHelp("From this time: Unix ms, ISO 8601 or YYYY-MM-DD.", valueName: "T")) var from: String?
         @Option(help: ArgumentHelp("Up to this time (inclusive).", valueName: "T")) var to: String?
-        @Option(help: ArgumentHelp("At most N trades.", valueName: "N")) var limit = 100
+        @Option(parsing: .unconditional, help: ArgumentHelp("At most N trades.", valueName: "N")) var limit = 100
         @Flag(help: "One JSON document on stdout.") var json = false
 
         func run() async throws {
@@ -102,10 +102,11 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         @OptionGroup var common: CommonOptions
         @Option(help: ArgumentHelp("Only records with this reason code.", valueName: "CODE")) var reason: String?
-        @Option(help: ArgumentHelp("At most N records.", valueName: "N")) var limit = 50
+        @Option(parsing: .unconditional, help: ArgumentHelp("At most N records.", valueName: "N")) var limit = 50
         @Flag(help: "One JSON document on stdout.") var json = false
 
         func run() async throws {
+            guard limit > 0 else { throw UserError("--limit must be above 0") }
             let code = try parseReason(reason)
             let backends = try await Backends.open(try common.settings(checking: "list quarantined records"), create: false)
             let records = try await backends.store.quarantine(reason: code, limit: limit)

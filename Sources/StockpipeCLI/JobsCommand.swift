@@ -115,7 +115,7 @@ struct JobsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Past runs, newest first: of one job, or of all.")
         @OptionGroup var common: CommonOptions
         @Argument(help: ArgumentHelp("Only this job.", valueName: "NAME")) var name: String?
-        @Option(help: ArgumentHelp("At most N runs.", valueName: "N")) var limit = 20
+        @Option(parsing: .unconditional, help: ArgumentHelp("At most N runs.", valueName: "N")) var limit = 20
         @Flag(help: "One JSON document on stdout.") var json = false
 
         func run() async throws {
@@ -158,18 +158,20 @@ struct QualityReportCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: ArgumentHelp("A symbol is stale when its last trade is older, while the market is open.", valueName: "DURATION"))
     var freshness: String?
-    @Option(name: .customLong("max-quarantine-percent"), help: ArgumentHelp("Most records quarantined over the window, in percent.", valueName: "N"))
-    var maxQuarantinePercent: Double?
-    @Option(name: .customLong("max-gap-minutes"), help: ArgumentHelp("Most open-market minutes without trades per symbol.", valueName: "N"))
-    var maxGapMinutes: Int?
+    @Option(name: .customLong("max-quarantine-percent"), parsing: .unconditional,
+            help: ArgumentHelp("Most records quarantined over the window, in percent.", valueName: "N"))
+    var maxQuarantinePercent: String?
+    @Option(name: .customLong("max-gap-minutes"), parsing: .unconditional,
+            help: ArgumentHelp("Most open-market minutes without trades per symbol.", valueName: "N"))
+    var maxGapMinutes: String?
     @Option(help: ArgumentHelp("How far back the rate and the gaps are measured.", valueName: "DURATION")) var window: String?
     @Flag(help: "One JSON document on stdout.") var json = false
 
     func run() async throws {
         let settings = try common.settings { settings in
             let flags: [(String, String?)] = [
-                ("quality.freshness", freshness), ("quality.max-quarantine-percent", maxQuarantinePercent.map { String($0) }),
-                ("quality.max-gap-minutes", maxGapMinutes.map { String($0) }), ("quality.window", window),
+                ("quality.freshness", freshness), ("quality.max-quarantine-percent", maxQuarantinePercent),
+                ("quality.max-gap-minutes", maxGapMinutes), ("quality.window", window),
             ]
             for case let (key, value?) in flags { try settings.apply(flag: key, value: value) }
         }

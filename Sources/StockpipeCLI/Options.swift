@@ -33,14 +33,14 @@ struct CommonOptions: ParsableArguments {
     /// Defaults, then file, then environment, then `adjust` (the flags).
     func settings(_ adjust: (inout Settings) throws -> Void = { _ in }) throws -> Settings {
         var settings = try Settings.load(configPath: config, environment: ProcessInfo.processInfo.environment)
-        if let dataDirectory { settings.dataDirectory = dataDirectory }
+        if let dataDirectory { try settings.apply(flag: "data-dir", value: dataDirectory) }
         if let brokers {
-            settings.brokers = brokers
+            try settings.apply(flag: "brokers", value: brokers)
             if log == nil { settings.log = .kafka }
         }
         if let log { try settings.apply(flag: "log", value: log) }
         if let contactPoints {
-            settings.contactPoints = contactPoints
+            try settings.apply(flag: "contact-points", value: contactPoints)
             if store == nil { settings.store = .cassandra }
         }
         if let store { try settings.apply(flag: "store", value: store) }
@@ -70,23 +70,24 @@ struct StageOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Comma-separated symbols: simulated, and allowed by validation (* allows any).", valueName: "A,B"))
     var symbols: String?
 
-    @Option(help: ArgumentHelp("Simulator trades per second.", valueName: "N"))
-    var rate: Double?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Simulator trades per second (above 0, at most 1000000).", valueName: "N"))
+    var rate: String?
 
-    @Option(help: ArgumentHelp("Stop the source after N records.", valueName: "N"))
-    var limit: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop the source after N records.", valueName: "N"))
+    var limit: String?
 
-    @Option(help: ArgumentHelp("Simulator seed.", valueName: "N"))
-    var seed: UInt64?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Simulator seed.", valueName: "N"))
+    var seed: String?
 
-    @Option(name: .customLong("bad-fraction"), help: ArgumentHelp("Share of simulated records with a defect (0...1).", valueName: "X"))
-    var badFraction: Double?
+    @Option(name: .customLong("bad-fraction"), parsing: .unconditional,
+            help: ArgumentHelp("Share of simulated records with a defect (0...1).", valueName: "X"))
+    var badFraction: String?
 
     @Flag(help: "Process everything there is (the source to its end, then every topic until no lag is left), then exit.")
     var drain = false
 
-    @Option(help: ArgumentHelp("Dashboard port (default 8080; 0 picks a free one).", valueName: "P"))
-    var port: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Dashboard port (default 8080; 0 picks a free one).", valueName: "P"))
+    var port: String?
 
     @Option(help: ArgumentHelp("Dashboard address (default 127.0.0.1; others need STOCKPIPE_DASHBOARD_TOKEN).", valueName: "HOST"))
     var host: String?
@@ -97,27 +98,38 @@ struct StageOptions: ParsableArguments {
     @Flag(name: .customLong("no-scheduler"), help: "Do not run the scheduled jobs beside the pipeline.")
     var noScheduler = false
 
-    @Option(name: .customLong("batch-size"), help: ArgumentHelp("Records a stage handles at a time.", valueName: "N"))
-    var batchSize: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional,
+            help: ArgumentHelp("Records a stage handles at a time.", valueName: "N"))
+    var batchSize: String?
 
-    @Option(name: .customLong("max-age"), help: ArgumentHelp("Oldest trade accepted, e.g. 7d.", valueName: "DURATION"))
+    @Option(name: .customLong("max-age"), parsing: .unconditional,
+            help: ArgumentHelp("Oldest trade accepted, e.g. 7d.", valueName: "DURATION"))
     var maxAge: String?
 
-    @Option(name: .customLong("max-future-skew"), help: ArgumentHelp("How far ahead of receipt a trade may be stamped, e.g. 60s.", valueName: "DURATION"))
+    @Option(name: .customLong("max-future-skew"), parsing: .unconditional,
+            help: ArgumentHelp("How far ahead of receipt a trade may be stamped, e.g. 60s.", valueName: "DURATION"))
     var maxFutureSkew: String?
 
-    @Option(name: .customLong("price-jump-percent"), help: ArgumentHelp("Largest move from the last accepted price, in percent.", valueName: "N"))
-    var priceJumpPercent: Double?
+    @Option(name: .customLong("price-jump-percent"), parsing: .unconditional,
+            help: ArgumentHelp("Largest move from the last accepted price, in percent.", valueName: "N"))
+    var priceJumpPercent: String?
+
+    @Option(name: .customLong("max-price"), parsing: .unconditional,
+            help: ArgumentHelp("Highest price accepted (default 1e9); above it a trade is out_of_range.", valueName: "N"))
+    var maxPrice: String?
+
+    @Option(name: .customLong("max-volume"), parsing: .unconditional,
+            help: ArgumentHelp("Largest volume of one trade accepted (default 1e12).", valueName: "N"))
+    var maxVolume: String?
 
     func settings() throws -> Settings {
         try common.settings { settings in
             let flags: [(String, String?)] = [
-                ("source", source), ("file", file), ("symbols", symbols), ("rate", rate.map { String($0) }),
-                ("limit", limit.map { String($0) }), ("seed", seed.map { String($0) }),
-                ("bad-fraction", badFraction.map { String($0) }), ("port", port.map { String($0) }), ("host", host),
-                ("batch-size", batchSize.map { String($0) }), ("validation.max-age", maxAge),
-                ("validation.max-future-skew", maxFutureSkew),
-                ("validation.price-jump-percent", priceJumpPercent.map { String($0) }),
+                ("source", source), ("file", file), ("symbols", symbols), ("rate", rate),
+                ("limit", limit), ("seed", seed), ("bad-fraction", badFraction), ("port", port), ("host", host),
+                ("batch-size", batchSize), ("validation.max-age", maxAge), ("validation.max-future-skew", maxFutureSkew),
+                ("validation.price-jump-percent", priceJumpPercent), ("validation.max-price", maxPrice),
+                ("validation.max-volume", maxVolume),
             ]
             for case let (key, value?) in flags {
                 try settings.apply(flag: key, value: value)

@@ -12,7 +12,7 @@ extension QueryCommand {
         @Option(help: ArgumentHelp("Symbol, e.g. AAPL.", valueName: "S")) var symbol: String
         @Option(help: ArgumentHelp("Polled from this time: Unix ms, ISO 8601 or YYYY-MM-DD.", valueName: "T")) var from: String?
         @Option(help: ArgumentHelp("Up to this time (inclusive).", valueName: "T")) var to: String?
-        @Option(help: ArgumentHelp("At most N quotes.", valueName: "N")) var limit = 100
+        @Option(parsing: .unconditional, help: ArgumentHelp("At most N quotes.", valueName: "N")) var limit = 100
         @Flag(help: "One JSON document on stdout.") var json = false
 
         func run() async throws {

@@ -12,12 +12,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "HOST")) var host: String?
-    @Option(help: ArgumentHelp("Port (0 picks a free one).", valueName: "P")) var port: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Port (0 picks a free one).", valueName: "P")) var port: String?
 
     func run() async throws {
         let settings = try common.settings { settings in
             if let host { try settings.apply(flag: "host", value: host) }
-            if let port { try settings.apply(flag: "port", value: String(port)) }
+            if let port { try settings.apply(flag: "port", value: port) }
         }
         try Dashboard.check(settings.dashboardConfiguration)
         try common.checkpoint("serve the dashboard at http://\(settings.host):\(settings.port)/"

@@ -15,24 +15,32 @@ struct SimulateCommand: AsyncParsableCommand {
             + "same --symbols to have them quarantined).")
 
     @Option(help: ArgumentHelp("Output file.", valueName: "F")) var out: String
-    @Option(help: ArgumentHelp("Records to write (trades, and malformed lines).", valueName: "N")) var count: Int
+    @Option(parsing: .unconditional, help: ArgumentHelp("Records to write (trades, and malformed lines).", valueName: "N")) var count: Int
     @Option(help: ArgumentHelp("Comma-separated symbols (default: the simulator's twelve).", valueName: "A,B")) var symbols: String?
-    @Option(help: ArgumentHelp("Seed.", valueName: "N")) var seed: UInt64 = 1
-    @Option(name: .customLong("bad-fraction"), help: ArgumentHelp("Share of records with a defect (0...1).", valueName: "X"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed.", valueName: "N")) var seed: UInt64 = 1
+    @Option(name: .customLong("bad-fraction"), parsing: .unconditional, help: ArgumentHelp("Share of records with a defect (0...1).", valueName: "X"))
     var badFraction = 0.0
-    @Option(help: ArgumentHelp("Trades per second of simulated time.", valueName: "N")) var rate = 1_000.0
+    @Option(parsing: .unconditional, help: ArgumentHelp("Trades per second of simulated time (above 0, at most 1000000).", valueName: "N"))
+    var rate = 1_000.0
     @Option(help: ArgumentHelp("Time of the first trade: Unix ms, ISO 8601 or a date.", valueName: "T")) var start: String?
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
     func run() async throws {
         guard count > 0 else { throw UserError("--count must be above 0") }
-        guard (0...1).contains(badFraction) else { throw UserError("--bad-fraction must be between 0 and 1") }
-        guard rate > 0 else { throw UserError("--rate must be above 0") }
+        guard (0...1).contains(badFraction) else { throw UserError("--bad-fraction must be between 0 and 1, not \(badFraction)") }
+        guard rate > 0, rate <= 1_000_000 else { throw UserError("--rate must be above 0 and at most 1000000 trades per second, not \(rate)") }
         let symbolList = symbols.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
             ?? Simulator.defaultSymbols
         guard !symbolList.isEmpty else { throw UserError("--symbols is empty") }
-        let span = Int64(Double(count) / rate * 1000)
-        let first = try parseTime(start, flag: "--start") ?? WallClock.milliseconds() - span - 1_000
+        // The trades must end before 9999 and, without --start, begin after 1970.
+        let spanMilliseconds = Double(count) / rate * 1000
+        let given = try parseTime(start, flag: "--start")
+        let room = given.map { TimeText.latest - $0 } ?? (WallClock.milliseconds() - 1_000)
+        guard spanMilliseconds < Double(room) else {
+            throw UserError("--count \(count) at --rate \(rate) spans more time than there is (1970 to 9999); raise --rate or lower --count")
+        }
+        let span = Int64(spanMilliseconds)
+        let first = given ?? WallClock.milliseconds() - span - 1_000
         var simulator = Simulator(.init(symbols: symbolList, seed: seed, rate: rate, start: first, badFraction: badFraction,
                                         allowListActive: symbols != nil))
         guard let file = fopen(out, "w") else {

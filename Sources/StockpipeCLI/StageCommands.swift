@@ -84,6 +84,23 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
     say("store: \(StatusReport.grouped(report.store.trades)) trades, \(StatusReport.grouped(report.store.quarantined)) quarantined, "
         + "pending \(StatusReport.grouped(report.pending)) · counts \(report.balanced ? "reconcile" : "do NOT reconcile") "
         + "(stockpipe status)")
+    // A whole pipeline run to its end has nothing in flight: counts that do not add up mean records were
+    // lost or doubled, and a script that runs `run --drain` must not take that for success.
+    if drain && !once && stages.count == PipelineRunner.Stage.allCases.count && !report.balanced {
+        say("counts do not reconcile: " + reconciliationGap(report) + "; see `stockpipe status`")
+        throw ExitCode.failure
+    }
+}
+
+/// Which counts of the reconciliation differ, in words.
+func reconciliationGap(_ report: StatusReport) -> String {
+    let expected = report.staged - report.redriven
+    let accounted = report.store.trades + report.store.quotes + report.store.quarantined + report.pending
+    let n = StatusReport.grouped
+    let difference = accounted > expected ? "\(n(accounted - expected)) more" : "\(n(expected - accounted)) missing"
+    return "staged \(n(report.staged))" + (report.redriven > 0 ? " − re-driven \(n(report.redriven))" : "")
+        + " = \(n(expected)), but stored \(n(report.store.trades + report.store.quotes))"
+        + " + quarantined \(n(report.store.quarantined)) + pending \(n(report.pending)) = \(n(accounted)) (\(difference))"
 }
 
 func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool, dataDirectory: String) -> String {

@@ -19,7 +19,7 @@ struct Stockpipe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [RunCommand.self, IngestCommand.self, ValidateCommand.self, LoadCommand.self, StatusCommand.self,
                       ServeCommand.self, QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self, SchemaCommand.self,
-                      SchedulerCommand.self, JobsCommand.self, QualityReportCommand.self, HealthCommand.self, DevCommand.self],
+                      SchedulerCommand.self, JobsCommand.self, QualityReportCommand.self, HealthCommand.self, CheckCommand.self, DevCommand.self],
         defaultSubcommand: RunCommand.self)
 
     /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit.

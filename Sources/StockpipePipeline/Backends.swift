@@ -2,6 +2,7 @@ import Foundation
 import StockpipeCassandra
 import StockpipeKafka
 import StockpipeLog
+import StockpipeModel
 import StockpipeStore
 
 /// The log and the store a process works on, opened from the settings.
@@ -42,6 +43,8 @@ public struct Backends: Sendable {
             else { store = try await openCassandra(settings) }
         } catch let error as UserError {
             throw error
+        } catch let error as DamagedDatabaseError {
+            throw error
         } catch {
             throw UserError("cannot open the pipeline data in \(directory): \(error); is it a stockpipe data directory?")
         }
@@ -51,6 +54,7 @@ public struct Backends: Sendable {
             }
         } catch {
             try? await store.close()
+            if error is DamagedDatabaseError { throw error }
             throw UserError("cannot open the pipeline data in \(directory): \(error); is it a stockpipe data directory?")
         }
         if let embedded { return Backends(log: embedded, store: store, dataDirectory: directory) }

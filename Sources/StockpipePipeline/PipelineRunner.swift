@@ -48,7 +48,13 @@ public struct PipelineRunner: Sendable {
             }
             let now = WallClock.milliseconds()
             let paced = !drain
-            let span = settings.limit.map { Int64(Double($0) / settings.rate * 1000) } ?? 0
+            // Unpaced, the trades end now and start as far back as the limit takes at the rate: after 1970.
+            let spanMilliseconds = settings.limit.map { Double($0) / settings.rate * 1000 } ?? 0
+            if !paced && !(spanMilliseconds < Double(now - 1_000)) {
+                throw UserError("--limit \(settings.limit ?? 0) at --rate \(settings.rate) spans more time than has passed since 1970; "
+                                + "raise --rate or lower --limit")
+            }
+            let span = paced ? 0 : Int64(spanMilliseconds)
             let configuration = Simulator.Configuration(
                 symbols: settings.simulatedSymbols, seed: settings.seed,
                 rate: settings.rate, start: paced ? now : now - span - 1_000, badFraction: settings.badFraction,

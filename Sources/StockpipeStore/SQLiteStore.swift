@@ -20,8 +20,12 @@ public final class SQLiteStore: Store {
         options.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768")
         }
-        pool = try DatabasePool(path: path, configuration: options)
-        try Self.migrator.migrate(pool)
+        do {
+            pool = try DatabasePool(path: path, configuration: options)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw Self.damage(error, path: path)
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -76,7 +80,7 @@ public final class SQLiteStore: Store {
 
     private func writeOnce(_ batch: StoreBatch) async throws -> StoreWriteResult {
         let now = WallClock.milliseconds()
-        return try await pool.write { db in
+        return try await checkedWrite { db in
             var result = StoreWriteResult()
             var insertedAll = true
             var inserted: [Int] = []
@@ -167,6 +171,7 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
+        checkpointForClose(pool)
         try pool.close()
     }
 }

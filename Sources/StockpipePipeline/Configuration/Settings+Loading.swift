@@ -12,22 +12,19 @@ extension Settings {
         let explicit = configPath ?? environment["STOCKPIPE_CONFIG"]
         let path = explicit ?? (FileManager.default.fileExists(atPath: "stockpipe.yaml") ? "stockpipe.yaml" : nil)
         if let path {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw UserError("cannot read configuration file \(path); check the path given to --config")
+            // An empty file sets nothing (and the environment still applies).
+            if let document = try loadYAML(path: path), !(document is NSNull) {
+                guard let values = document as? [String: Any] else {
+                    throw UserError("configuration file \(path) must be a mapping of settings, like `source: replay`")
+                }
+                for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+                    try settings.apply(key: key, value: value, origin: "\(path)")
+                }
             }
-            let document: Any?
-            do {
-                document = try Yams.load(yaml: text)
-            } catch {
-                throw UserError("configuration file \(path) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
-            }
-            guard let values = document as? [String: Any] else {
-                if document == nil { return settings }
-                throw UserError("configuration file \(path) must be a mapping of settings, like `source: replay`")
-            }
-            for (key, value) in values.sorted(by: { $0.key < $1.key }) {
-                try settings.apply(key: key, value: value, origin: "\(path)")
-            }
+        }
+        if let level = environment["STOCKPIPE_LOG_LEVEL"], !logLevels.contains(level) {
+            throw UserError("environment variable STOCKPIPE_LOG_LEVEL must be one of \(logLevels.joined(separator: ", ")), "
+                            + "not \(level.isEmpty ? "empty" : "'\(level.prefix(40))'")")
         }
         // Finnhub's own name for the key, as its documentation and other tools use it.
         if let token = environment["FINNHUB_TOKEN"].flatMap(FinnhubToken.init) { settings.finnhubToken = token }
@@ -38,6 +35,46 @@ extension Settings {
         return settings
     }
 
+    /// The values of `STOCKPIPE_LOG_LEVEL` (swift-log's levels).
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// The largest configuration file read: a settings file is a few KiB.
+    static let largestFile = 1 << 20
+    /// The most YAML nodes a file may hold: far more than every setting, far fewer than would take long to read.
+    static let mostNodes = 100_000
+
+    /// The configuration file's document, bounded: a file over 1 MiB and a file that uses aliases
+    /// (`*name`, which can multiply a small file into gigabytes) are refused with one line.
+    static func loadYAML(path: String) throws -> Any? {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+        if let size, size > largestFile {
+            throw UserError("configuration file \(path) is \(size) bytes; a configuration file must be at most 1 MiB")
+        }
+        guard let data = FileManager.default.contents(atPath: path), data.count <= largestFile,
+              let text = String(data: data, encoding: .utf8) else {
+            if let data = FileManager.default.contents(atPath: path), data.count > largestFile {
+                throw UserError("configuration file \(path) is over 1 MiB; a configuration file must be at most 1 MiB")
+            }
+            throw UserError("cannot read configuration file \(path); check the path given to --config")
+        }
+        if let line = YAMLAliases.firstAliasLine(in: text) {
+            throw UserError("configuration file \(path) uses a YAML alias (*name) on line \(line); aliases are not supported: "
+                            + "write the value out, or quote it if the * is part of it")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw UserError("configuration file \(path) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        }
+        guard let node else { return nil }
+        var budget = mostNodes
+        guard YAMLAliases.fits(node, budget: &budget) else {
+            throw UserError("configuration file \(path) holds more than \(mostNodes) values; a configuration file is a few settings")
+        }
+        return Constructor.default.any(from: node)
+    }
+
     /// Every setting by its file key; nested keys are written `validation.max-age`.
     static let keys = [
         "data-dir", "log", "brokers", "kafka.<property>", "store", "contact-points", "cassandra.keyspace", "cassandra.replication",
@@ -45,6 +82,7 @@ extension Settings {
         "cassandra.tls", "cassandra.ca-certificate", "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "host", "port", "dashboard",
         "dashboard-token",
         "batch-size", "validation.max-future-skew", "validation.max-age", "validation.price-jump-percent",
+        "validation.max-price", "validation.max-volume",
         "validation.price-jump-window", "validation.symbol-pattern", "retention.staging", "retention.stock_data",
         "retention.bad_stock_data", "finnhub.token-file", "finnhub.token", "finnhub.ws-url", "finnhub.rest-url",
         "finnhub.max-symbols", "finnhub.stall-timeout", "finnhub.ca-certificate", "finnhub.quote-interval",
@@ -74,9 +112,19 @@ extension Settings {
             return
         }
         let text = Self.text(of: value)
+        let subject = origin.hasPrefix("--") ? origin : "\(key) in \(origin)"
         func fail(_ expected: String) -> UserError {
-            let subject = origin.hasPrefix("--") ? origin : "\(key) in \(origin)"
-            return UserError("\(subject) must be \(expected), not \(text.isEmpty ? "empty" : "'\(text)'")")
+            UserError("\(subject) must be \(expected), not \(text.isEmpty ? "empty" : "'\(text.prefix(80))'")")
+        }
+        // One value per key: a list or a mapping where a single value belongs is a mistake, not text.
+        if Self.isMapping(value) {
+            throw UserError("\(subject) must be a single value, not a mapping")
+        }
+        if let list = value as? [Any] {
+            guard key == "symbols" else { throw UserError("\(subject) must be a single value, not a list") }
+            guard list.allSatisfy({ !($0 is [Any]) && !Self.isMapping($0) && !($0 is NSNull) }) else {
+                throw UserError("\(subject) must be a list of symbols like [AAPL, MSFT], not a list holding a list, a mapping or an empty item")
+            }
         }
         if key.hasPrefix("kafka."), key.count > "kafka.".count {
             kafkaProperties[String(key.dropFirst("kafka.".count))] = text
@@ -86,83 +134,118 @@ extension Settings {
             try applyJob(key: key, text: text, origin: origin, fail: fail)
             return
         }
+        /// A non-empty text, for keys that name something.
+        func nonEmpty(_ expected: String) throws -> String {
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(expected) }
+            return text
+        }
+        /// A finite number in `range`; `above` excludes the lower bound.
+        func number(_ range: ClosedRange<Double>, above: Bool = false, _ expected: String) throws -> Double {
+            guard let number = Double(text), number.isFinite, range.contains(number), !(above && number == range.lowerBound) else {
+                throw fail(expected)
+            }
+            return number
+        }
+        func whole(_ range: ClosedRange<Int>, _ expected: String) throws -> Int {
+            guard let number = Int(text), range.contains(number) else { throw fail(expected) }
+            return number
+        }
+        /// A duration in `range` (milliseconds); with `orZero`, 0 too.
+        func duration(_ range: ClosedRange<Int64>, orZero: Bool = false, _ expected: String) throws -> Int64 {
+            guard let milliseconds = Self.duration(text), range.contains(milliseconds) || (orZero && milliseconds == 0) else {
+                throw fail(expected)
+            }
+            return milliseconds
+        }
+        typealias L = SettingLimits
         switch key {
-        case "data-dir": dataDirectory = text
+        case "data-dir": dataDirectory = try nonEmpty("a directory, like ./stockpipe-data")
         case "log":
             guard let kind = LogKind(rawValue: text) else { throw fail("embedded or kafka") }
             log = kind
-        case "brokers": brokers = text
+        case "brokers": brokers = try nonEmpty("Kafka bootstrap servers, like kafka-1:9092,kafka-2:9092")
         case "store":
             guard let kind = StoreKind(rawValue: text) else { throw fail("embedded or cassandra") }
             store = kind
-        case "contact-points": contactPoints = text
-        case "cassandra.keyspace": cassandraKeyspace = text
-        case "cassandra.replication": cassandraReplication = text
-        case "cassandra.consistency": cassandraConsistency = text
-        case "cassandra.ttl": cassandraTTL = try Self.duration(text).map { $0 == 0 ? nil : $0 } ?? { throw fail("a duration like 90d, or 0") }()
+        case "contact-points": contactPoints = try nonEmpty("Cassandra nodes, like cassandra-1:9042,cassandra-2")
+        case "cassandra.keyspace": cassandraKeyspace = try nonEmpty("a keyspace name, like stock_data")
+        case "cassandra.replication": cassandraReplication = try nonEmpty("SimpleStrategy:N or NetworkTopologyStrategy:dc1=N,dc2=M")
+        case "cassandra.consistency": cassandraConsistency = try nonEmpty("a consistency level, like local_quorum")
+        case "cassandra.ttl":
+            let ttl = try duration(L.cassandraTTL, orZero: true, "a duration between 1s and 7300d, like 90d, or 0 to keep rows")
+            cassandraTTL = ttl == 0 ? nil : ttl
         case "cassandra.quarantine-ttl":
-            cassandraQuarantineTTL = try Self.duration(text).map { $0 == 0 ? nil : $0 } ?? { throw fail("a duration like 30d, or 0") }()
+            let ttl = try duration(L.cassandraTTL, orZero: true, "a duration between 1s and 7300d, like 30d, or 0 to keep rows")
+            cassandraQuarantineTTL = ttl == 0 ? nil : ttl
         case "cassandra.username": cassandraUsername = text.isEmpty ? nil : text
         case "cassandra.password": cassandraPassword = text
         case "cassandra.tls": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; cassandraTLS = flag
-        case "cassandra.ca-certificate": cassandraCACertificate = text
+        case "cassandra.ca-certificate": cassandraCACertificate = try nonEmpty("a PEM file")
         case "source":
             guard let kind = SourceKind(rawValue: text) else { throw fail("one of simulator, replay, finnhub") }
             source = kind
             sourceChosen = true
         case "finnhub.token":
-            finnhubToken = FinnhubToken(text)
+            finnhubToken = FinnhubToken(try nonEmpty("a Finnhub API key (better in FINNHUB_TOKEN)"))
         case "finnhub.token-file":
             guard let contents = try? String(contentsOfFile: text, encoding: .utf8), let token = FinnhubToken(contents) else {
                 throw UserError("cannot read a Finnhub token from \(text) (finnhub.token-file in \(origin)); check the path and that it is not empty")
             }
             finnhubToken = token
-        case "finnhub.ws-url": finnhubWebSocketURL = text
-        case "finnhub.rest-url": finnhubRestURL = text
-        case "finnhub.max-symbols": guard let number = Int(text), number > 0 else { throw fail("a number of symbols") }; finnhubMaxSymbols = number
-        case "finnhub.stall-timeout": finnhubStallTimeout = try Self.duration(text) ?? { throw fail("a duration like 30s") }()
-        case "finnhub.ca-certificate": finnhubCACertificate = text
-        case "finnhub.quote-interval": finnhubQuoteInterval = try Self.duration(text) ?? { throw fail("a duration like 60s, or 0") }()
+        case "finnhub.ws-url": finnhubWebSocketURL = try nonEmpty("a WebSocket address, like wss://ws.finnhub.io")
+        case "finnhub.rest-url": finnhubRestURL = try nonEmpty("an address, like https://finnhub.io/api/v1")
+        case "finnhub.max-symbols": finnhubMaxSymbols = try whole(L.finnhubMaxSymbols, "a number of symbols between 1 and 10000")
+        case "finnhub.stall-timeout": finnhubStallTimeout = try duration(L.finnhubStallTimeout, "a duration between 1s and 1d, like 30s")
+        case "finnhub.ca-certificate": finnhubCACertificate = try nonEmpty("a PEM file")
+        case "finnhub.quote-interval":
+            finnhubQuoteInterval = try duration(L.finnhubQuoteInterval, orZero: true, "a duration between 1s and 1d, like 60s, or 0")
         case "finnhub.calls-per-minute":
-            guard let number = Int(text), number > 0 else { throw fail("a number of calls") }; finnhubCallsPerMinute = number
+            finnhubCallsPerMinute = try whole(L.callsPerMinute, "a number of calls between 1 and 1000000")
         case "finnhub.calls-per-second":
-            guard let number = Int(text), number > 0 else { throw fail("a number of calls") }; finnhubCallsPerSecond = number
-        case "file": file = text
+            finnhubCallsPerSecond = try whole(L.callsPerSecond, "a number of calls between 1 and 100000")
+        case "file": file = try nonEmpty("an NDJSON file of Finnhub messages")
         case "symbols":
             let list = (value as? [Any])?.map(Self.text(of:)) ?? text.split(separator: ",").map(String.init)
             symbols = list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        case "rate": guard let number = Double(text) else { throw fail("a number of trades per second") }; rate = number
-        case "limit": guard let number = Int(text), number >= 0 else { throw fail("a whole number of records") }; limit = number
-        case "seed": guard let number = UInt64(text) else { throw fail("a whole number") }; seed = number
-        case "bad-fraction": guard let number = Double(text) else { throw fail("a fraction like 0.05") }; badFraction = number
-        case "port": guard let number = Int(text) else { throw fail("a port number") }; port = number
-        case "host": guard !text.isEmpty else { throw fail("an address to listen on, like 127.0.0.1") }; host = text
+            guard !symbols.isEmpty else { throw fail("at least one symbol, like AAPL,MSFT, or * to allow any") }
+        case "rate": rate = try number(L.rate, above: true, "a number of trades per second above 0 and at most 1000000")
+        case "limit": limit = try whole(0...Int.max, "a whole number of records, 0 or more")
+        case "seed": guard let number = UInt64(text) else { throw fail("a whole number from 0 to 18446744073709551615") }; seed = number
+        case "bad-fraction": badFraction = try number(0...1, "a fraction between 0 and 1, like 0.05")
+        case "port": port = try whole(0...65_535, "a port number between 0 (any free port) and 65535")
+        case "host": host = try nonEmpty("an address to listen on, like 127.0.0.1")
         case "dashboard-token": dashboardToken = text.isEmpty ? nil : text
         case "dashboard": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; dashboard = flag
-        case "batch-size": guard let number = Int(text) else { throw fail("a whole number") }; batchSize = number
-        case "validation.max-future-skew": validation.maxFutureSkew = try Self.duration(text) ?? { throw fail("a duration like 60s") }()
-        case "validation.max-age": validation.maxAge = try Self.duration(text) ?? { throw fail("a duration like 7d") }()
-        case "validation.price-jump-window": validation.priceJumpWindow = try Self.duration(text) ?? { throw fail("a duration like 15m") }()
+        case "batch-size": batchSize = try whole(L.batchSize, "a whole number between 1 and 100000")
+        case "validation.max-future-skew":
+            validation.maxFutureSkew = try duration(L.maxFutureSkew, "a duration between 0 and 1d, like 60s")
+        case "validation.max-age": validation.maxAge = try duration(L.maxAge, "a duration between 1s and 3650d, like 7d")
+        case "validation.price-jump-window":
+            validation.priceJumpWindow = try duration(L.priceJumpWindow, "a duration between 1s and 7d, like 15m")
         case "validation.price-jump-percent":
-            guard let number = Double(text), number > 0 else { throw fail("a percentage above 0, like 20") }
-            validation.priceJumpFraction = number / 100
-        case "validation.symbol-pattern": validation.symbolPattern = text
+            validation.priceJumpFraction = try number(L.priceJumpPercent, above: true, "a percentage above 0 and at most 10000, like 20") / 100
+        case "validation.max-price": validation.maxPrice = try number(L.maxPrice, above: true, "a price above 0 and at most 1e12, like 1e9")
+        case "validation.max-volume":
+            validation.maxVolume = try number(L.maxVolume, above: true, "a volume above 0 and at most 1e15, like 1e12")
+        case "validation.symbol-pattern": validation.symbolPattern = try nonEmpty("a regular expression")
         case "retention.store":
-            storeRetention = try Self.duration(text) ?? { throw fail("a duration like 90d, or 0 to keep everything") }()
+            storeRetention = try duration(L.storeRetention, orZero: true, "a duration up to 36500d, like 90d, or 0 to keep everything")
         case "scheduler": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; scheduler = flag
-        case "quality.freshness": quality.freshness = try Self.duration(text) ?? { throw fail("a duration like 5m") }()
-        case "quality.window": quality.window = try Self.duration(text).flatMap { $0 >= 60_000 ? $0 : nil } ?? { throw fail("a duration of at least 1m, like 1h") }()
+        case "quality.freshness": quality.freshness = try duration(L.freshness, "a duration between 1s and 30d, like 5m")
+        case "quality.window": quality.window = try duration(L.qualityWindow, "a duration between 1m and 30d, like 1h")
         case "quality.max-quarantine-percent":
-            guard let number = Double(text), (0...100).contains(number) else { throw fail("a percentage between 0 and 100") }
-            quality.maxQuarantinePercent = number
-        case "quality.max-gap-minutes":
-            guard let number = Int(text), number >= 0 else { throw fail("a whole number of minutes") }; quality.maxGapMinutes = number
-        case "quality.calendar": quality.calendar = text.lowercased()
+            quality.maxQuarantinePercent = try number(0...100, "a percentage between 0 and 100")
+        case "quality.max-gap-minutes": quality.maxGapMinutes = try whole(L.maxGapMinutes, "a whole number of minutes between 0 and 43200")
+        case "quality.calendar": quality.calendar = try nonEmpty("nyse or always").lowercased()
         case "retention.staging", "retention.stock_data", "retention.bad_stock_data":
-            retention[String(key.dropFirst("retention.".count))] = try Self.duration(text) ?? { throw fail("a duration like 3d") }()
+            retention[String(key.dropFirst("retention.".count))] = try duration(L.topicRetention, "a duration between 1m and 3650d, like 3d")
         default:
             throw UserError("unknown setting '\(key)' in \(origin); known settings: \(Self.keys.joined(separator: ", "))")
         }
+    }
+
+    static func isMapping(_ value: Any) -> Bool {
+        value is [AnyHashable: Any] || value is [String: Any]
     }
 
     /// `jobs.NAME.FIELD`, for a built-in job.
@@ -174,13 +257,29 @@ extension Settings {
         }
         var settings = jobs[job] ?? JobSettings.defaults(job)
         switch parts[2] {
-        case "schedule": settings.schedule = text
+        case "schedule":
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("an interval like every 5m, or a cron expression") }
+            settings.schedule = text
         case "enabled": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; settings.enabled = flag
-        case "time-zone": settings.timeZone = text
-        case "calendar": settings.calendar = text.lowercased()
-        case "timeout": settings.timeout = try Self.duration(text) ?? { throw fail("a duration like 5m") }()
-        case "attempts": guard let number = Int(text) else { throw fail("a whole number of tries") }; settings.attempts = number
-        case "backoff": settings.backoff = try Self.duration(text) ?? { throw fail("a duration like 10s") }()
+        case "time-zone":
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("an IANA time zone like America/New_York") }
+            settings.timeZone = text
+        case "calendar":
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("nyse, always or none") }
+            settings.calendar = text.lowercased()
+        case "timeout":
+            guard let timeout = Self.duration(text), SettingLimits.jobTimeout.contains(timeout) else {
+                throw fail("a duration between 1s and 1d, like 5m")
+            }
+            settings.timeout = timeout
+        case "attempts":
+            guard let number = Int(text), SettingLimits.jobAttempts.contains(number) else { throw fail("a whole number of tries between 1 and 100") }
+            settings.attempts = number
+        case "backoff":
+            guard let backoff = Self.duration(text), SettingLimits.jobBackoff.contains(backoff) else {
+                throw fail("a duration between 0 and 1d, like 10s")
+            }
+            settings.backoff = backoff
         default:
             throw UserError("unknown setting '\(key)' in \(origin); a job has schedule, enabled, time-zone, calendar, timeout, attempts, backoff")
         }
@@ -193,20 +292,58 @@ extension Settings {
         case let number as Int: String(number)
         case let number as Double: String(number)
         case let flag as Bool: String(flag)
+        case is NSNull: ""
         default: String(describing: value)
         }
     }
 
     /// `500ms`, `60s`, `15m`, `3h`, `7d`, or a bare number of seconds; in milliseconds.
+    /// Nil for anything else, and for a negative, non-finite or longer duration than
+    /// ``SettingLimits/longestDuration`` (so that no arithmetic on times and durations can overflow).
     public static func duration(_ text: String) -> Int64? {
         let units: [(String, Double)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
-            if let number = Double(trimmed.dropLast(suffix.count)), number >= 0 { return Int64(number * scale) }
+        var milliseconds: Double?
+        if let seconds = Double(trimmed) {
+            milliseconds = seconds * 1_000
+        } else if let (suffix, scale) = units.first(where: { trimmed.hasSuffix($0.0) }), let number = Double(trimmed.dropLast(suffix.count)) {
+            // "ms" before "s": the first unit whose suffix matches is the right one.
+            milliseconds = number * scale
         }
-        if let seconds = Double(trimmed), seconds >= 0 { return Int64(seconds * 1_000) }
-        return nil
+        guard let milliseconds, milliseconds.isFinite, milliseconds >= 0,
+              milliseconds <= Double(SettingLimits.longestDuration) else { return nil }
+        return Int64(milliseconds.rounded(.towardZero))
     }
+}
+
+/// The valid range of each setting that has one (durations in milliseconds); the README's
+/// configuration table lists the same.
+public enum SettingLimits {
+    static let second: Int64 = 1_000, minute: Int64 = 60_000, day: Int64 = 86_400_000
+    /// 100 years: no duration setting may be longer, whatever its own range.
+    public static let longestDuration: Int64 = 36_500 * day
+    static let rate: ClosedRange<Double> = 0...1_000_000
+    static let batchSize = 1...100_000
+    static let maxFutureSkew: ClosedRange<Int64> = 0...day
+    static let maxAge: ClosedRange<Int64> = second...(3_650 * day)
+    static let priceJumpWindow: ClosedRange<Int64> = second...(7 * day)
+    static let priceJumpPercent: ClosedRange<Double> = 0...10_000
+    static let maxPrice: ClosedRange<Double> = 0...1e12
+    static let maxVolume: ClosedRange<Double> = 0...1e15
+    static let topicRetention: ClosedRange<Int64> = minute...(3_650 * day)
+    static let storeRetention: ClosedRange<Int64> = 0...longestDuration
+    static let cassandraTTL: ClosedRange<Int64> = second...(7_300 * day)
+    static let finnhubMaxSymbols = 1...10_000
+    static let finnhubStallTimeout: ClosedRange<Int64> = second...day
+    static let finnhubQuoteInterval: ClosedRange<Int64> = second...day
+    static let callsPerMinute = 1...1_000_000
+    static let callsPerSecond = 1...100_000
+    static let freshness: ClosedRange<Int64> = second...(30 * day)
+    static let qualityWindow: ClosedRange<Int64> = minute...(30 * day)
+    static let maxGapMinutes = 0...43_200
+    static let jobTimeout: ClosedRange<Int64> = second...day
+    static let jobAttempts = 1...100
+    static let jobBackoff: ClosedRange<Int64> = 0...day
 }
 
 extension Settings {
@@ -247,5 +384,67 @@ extension Settings {
             previous = current
         }
         return previous[b.count]
+    }
+}
+
+/// Finds YAML aliases in a configuration file's text before the YAML library expands them.
+enum YAMLAliases {
+    /// The 1-based line of the first alias (`*name` where a value starts), outside quotes and comments; nil if none.
+    /// A `*` inside a plain value (`a *b`) is text to YAML and is not taken for an alias.
+    static func firstAliasLine(in text: String) -> Int? {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var quote: Character?
+            var previous: Character?
+            var valueStart = true  // at a place where a YAML node may begin
+            var characters = Array(line)
+            if characters.last == "\r" { characters.removeLast() }
+            var position = 0
+            while position < characters.count {
+                let character = characters[position]
+                defer { previous = character; position += 1 }
+                if let open = quote {
+                    if character == open {
+                        if open == "'" && position + 1 < characters.count && characters[position + 1] == "'" { position += 1; continue }
+                        quote = nil
+                    } else if open == "\"" && character == "\\" {
+                        position += 1
+                    }
+                    continue
+                }
+                if character == "#" && (previous == nil || previous == " " || previous == "\t") { break }
+                if valueStart {
+                    switch character {
+                    case " ", "\t", "-", "[", "{", ",", "?", ":": continue
+                    case "*": return index + 1
+                    case "\"", "'": quote = character; valueStart = false; continue
+                    case "!", "&":
+                        // A tag or an anchor comes before the node itself: skip to its end.
+                        while position + 1 < characters.count && characters[position + 1] != " " { position += 1 }
+                        continue
+                    default: valueStart = false
+                    }
+                }
+                // A flow indicator or a key's colon starts a new node.
+                if "[{,".contains(character) || (character == ":" && (position + 1 == characters.count || characters[position + 1] == " ")) {
+                    valueStart = true
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Counts `node`'s values, aliases expanded, and answers false as soon as there are more than `budget`.
+    static func fits(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar, .alias: return true
+        case .sequence(let sequence):
+            for item in sequence where !fits(item, budget: &budget) { return false }
+            return true
+        case .mapping(let mapping):
+            for (key, value) in mapping where !fits(key, budget: &budget) || !fits(value, budget: &budget) { return false }
+            return true
+        }
     }
 }

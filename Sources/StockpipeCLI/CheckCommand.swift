@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import StockpipeJSON
+import StockpipePipeline
+import StockpipeStore
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check the embedded log and store in the data directory for damage (SQLite's integrity_check).",
+        discussion: "Prints one line per database: ok, or the problems found. Exits 0 when every database checked is sound, "
+            + "1 when one is damaged or missing. Kafka and Cassandra are not checked here (the line says so); "
+            + "the embedded parts are.")
+
+    @OptionGroup var common: CommonOptions
+    @Flag(help: "One JSON document on stdout.") var json = false
+
+    struct Result {
+        var name: String
+        var file: String
+        var problems: [String]
+    }
+
+    func run() async throws {
+        let settings = try common.settings()
+        let directory = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
+        var files: [(name: String, file: String)] = []
+        var unchecked: [(name: String, reason: String)] = []
+        if settings.log == .embedded {
+            files.append(("log", directory + "/log.sqlite"))
+        } else {
+            unchecked.append(("log", "Kafka at \(settings.brokers ?? ""): not checked here (the brokers checksum every record batch; "
+                              + "`stockpipe topics describe` shows the topics' state)"))
+        }
+        if settings.store == .embedded {
+            files.append(("store", directory + "/store.sqlite"))
+        } else {
+            unchecked.append(("store", "Cassandra at \(settings.contactPoints ?? ""): not checked here (run `nodetool verify` on each node)"))
+        }
+        try common.checkpoint(files.isEmpty ? "nothing to check: the log and the store are not in the data directory"
+                                            : "check \(files.map(\.file).joined(separator: " and ")) with SQLite's integrity_check")
+        if !files.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            throw UserError("no pipeline data in \(directory); point --data-dir at a data directory")
+        }
+        let results = files.map { name, file in
+            Result(name: name, file: file,
+                   problems: FileManager.default.fileExists(atPath: file) ? SQLiteIntegrity.problems(path: file) : ["missing"])
+        }
+        let sound = results.allSatisfy(\.problems.isEmpty)
+        if json {
+            var writer = JSONWriter()
+            writer.objectStart()
+            writer.key("dataDirectory"); writer.string(directory)
+            writer.key("ok"); writer.bool(sound)
+            writer.key("databases")
+            writer.arrayStart()
+            for result in results {
+                writer.objectStart()
+                writer.key("name"); writer.string(result.name)
+                writer.key("file"); writer.string(result.file)
+                writer.key("ok"); writer.bool(result.problems.isEmpty)
+                writer.key("problems")
+                writer.arrayStart()
+                result.problems.forEach { writer.string($0) }
+                writer.arrayEnd()
+                writer.objectEnd()
+            }
+            writer.arrayEnd()
+            writer.key("unchecked")
+            writer.arrayStart()
+            for (name, reason) in unchecked {
+                writer.objectStart()
+                writer.key("name"); writer.string(name)
+                writer.key("reason"); writer.string(reason)
+                writer.objectEnd()
+            }
+            writer.arrayEnd()
+            writer.objectEnd()
+            print(writer.string)
+        } else {
+            for result in results {
+                let shown = result.problems.prefix(3).joined(separator: "; ")
+                let more = result.problems.count > 3 ? "; and \(result.problems.count - 3) more" : ""
+                print("\(result.name.padding(toLength: 6, withPad: " ", startingAt: 0))\(result.file): "
+                      + (result.problems.isEmpty ? "ok"
+                         : result.problems == ["missing"] ? "missing"
+                         : "DAMAGED: " + (result.problems.count == 1 ? shown
+                                          : "\(result.problems.count)\(result.problems.count >= 20 ? "+" : "") problems: \(shown)\(more)")))
+            }
+            for (name, reason) in unchecked {
+                print("\(name.padding(toLength: 6, withPad: " ", startingAt: 0))\(reason)")
+            }
+        }
+        if !sound { throw ExitCode.failure }
+    }
+}
