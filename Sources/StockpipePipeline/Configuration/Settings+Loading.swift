@@ -206,8 +206,9 @@ extension Settings {
         case "file": file = try nonEmpty("an NDJSON file of Finnhub messages")
         case "symbols":
             let list = (value as? [Any])?.map(Self.text(of:)) ?? text.split(separator: ",").map(String.init)
-            symbols = list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !symbols.isEmpty else { throw fail("at least one symbol, like AAPL,MSFT, or * to allow any") }
+            let given = list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !given.isEmpty else { throw fail("at least one symbol, like AAPL,MSFT, or * to allow any") }
+            symbols = given
         case "rate": rate = try number(L.rate, above: true, "a number of trades per second above 0 and at most 1000000")
         case "limit": limit = try whole(0...Int.max, "a whole number of records, 0 or more")
         case "seed": guard let number = UInt64(text) else { throw fail("a whole number from 0 to 18446744073709551615") }; seed = number
