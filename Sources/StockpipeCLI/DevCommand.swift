@@ -73,6 +73,8 @@ struct FinnhubServerCommand: AsyncParsableCommand {
     var unavailableFirst = 0
     @Option(name: .customLong("text-every"), help: ArgumentHelp("Answer every N-th REST call with a plain-text 200.", valueName: "N"))
     var textEvery: Int?
+    @Option(name: .customLong("echo-every"), help: ArgumentHelp("Answer every N-th REST call with an error echoing the request, key included.", valueName: "N"))
+    var echoEvery: Int?
     @Flag(name: .customLong("candles-forbidden"), help: "Answer /stock/candle with 403, as for a plan without it.")
     var candlesForbidden = false
     @Option(name: .customLong("bad-candle-every"), help: ArgumentHelp("Make every N-th candle's high fall below its low.", valueName: "N"))
@@ -85,6 +87,7 @@ struct FinnhubServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         for case let (flag, value?) in [("--drop-every", dropEvery), ("--stall-after", stallAfter), ("--malformed-every", malformedEvery), ("--text-every", textEvery),
+                                        ("--echo-every", echoEvery),
                                         ("--bad-candle-every", badCandleEvery), ("--max-symbols", maxSymbols),
                                         ("--calls-per-minute", callsPerMinute), ("--calls-per-second", callsPerSecond)] where value < 1 {
             throw UserError("\(flag) must be at least 1")
@@ -105,6 +108,7 @@ struct FinnhubServerCommand: AsyncParsableCommand {
         configuration.faults.callsPerMinute = callsPerMinute
         configuration.faults.callsPerSecond = callsPerSecond
         configuration.faults.textEvery = textEvery
+        configuration.faults.echoEvery = echoEvery
         configuration.faults.unavailableFirst = max(0, unavailableFirst)
         configuration.faults.candlesForbidden = candlesForbidden
         configuration.faults.badCandleEvery = badCandleEvery

@@ -81,6 +81,13 @@ extension FinnhubServer {
             return .refused(Response(status: .ok, headers: headers,
                                      body: .init(byteBuffer: ByteBuffer(string: "You don't have access to this resource."))))
         }
+        if let every = configuration.faults.echoEvery, call % every == 0 {
+            var writer = JSONWriter(capacity: 160)
+            writer.objectStart()
+            writer.key("error"); writer.string("bad request: \(request.uri) with key \(token ?? "")")
+            writer.objectEnd()
+            return .refused(Self.json(.ok, writer.string, headers: limitHeaders))
+        }
         return .admitted(limitHeaders)
     }
 

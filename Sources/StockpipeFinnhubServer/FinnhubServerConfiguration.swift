@@ -29,6 +29,9 @@ public struct FinnhubServerConfiguration: Sendable {
         public var unavailableFirst = 0
         /// Answer every this-many-th REST call with a 200 that is plain text, as Finnhub sometimes does.
         public var textEvery: Int?
+        /// Answer every this-many-th REST call with a JSON error that echoes the request, key
+        /// included, as some proxies and error pages do.
+        public var echoEvery: Int?
         /// Answer `/stock/candle` with a 403, as Finnhub does for plans without it.
         public var candlesForbidden = false
         /// Make every this-many-th candle contradict itself (its high below its low).

@@ -154,6 +154,25 @@ struct FinnhubTests {
                                       "timestamp", "receivedAt"])
     }
 
+    /// An answer that echoes the request carries the key: it is staged and quarantined with the
+    /// key replaced by `***`, so it reaches neither the log nor the store (before, it reached both).
+    @Test func anAnswerEchoingTheKeyIsStoredWithoutIt() async throws {
+        let (server, task) = try await startServer { $0.faults.echoEvery = 2 }
+        defer { task.cancel() }
+        let directory = try TemporaryDirectory()
+        let report = try await drain(quoteSettings(server, directory, symbols: ["AAPL", "MSFT", "NVDA", "AMZN"]))
+        #expect(report.store.quotes == 2)
+        #expect(report.store.quarantined == 2)
+        #expect(report.balanced, "\(report.text())")
+        let listed = try await runStockpipe(["quarantine", "list", "--json", "--data-dir", directory.path])
+        #expect(listed.stdout.contains("with key ***"), "\(listed.stdout)")
+        #expect(!listed.stdout.contains(Self.token))
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.contains(".sqlite") {
+            let contents = try Data(contentsOf: URL(fileURLWithPath: directory.file(file)))
+            #expect(contents.range(of: Data(Self.token.utf8)) == nil, "the key is in \(file)")
+        }
+    }
+
     @Test func aRateLimitStormLosesNothingAndTheLimiterAvoidsIt() async throws {
         let symbols = ["AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "META", "GOOGL", "BRK.B"]
         // The client allows more than the server: 429s come, are waited out as told, and every quote arrives.
@@ -269,7 +288,7 @@ struct FinnhubTests {
 
     /// `--text-every 0` used to crash the server on its first REST call (a remainder by zero).
     @Test func theDevServerRefusesFaultIntervalsBelowOne() async throws {
-        for flag in ["--text-every", "--drop-every", "--malformed-every", "--bad-candle-every", "--stall-after"] {
+        for flag in ["--text-every", "--echo-every", "--drop-every", "--malformed-every", "--bad-candle-every", "--stall-after"] {
             let result = try await runStockpipe(["dev", "finnhub-server", "--port", "0", flag, "0"], timeout: .seconds(10))
             #expect(result.status == 2, "\(flag): \(result.stderr)")
             #expect(result.stderr.contains("\(flag) must be at least 1"), "\(result.stderr)")

@@ -68,12 +68,9 @@ public struct ValidateStage: Service {
                 emptyPolls = more.isEmpty ? emptyPolls + 1 : 0
                 if more.isEmpty, Task.isShuttingDownGracefully || Task.isCancelled || emptyPolls >= 5 {
                     // Nothing more for a second: the stream has said what it will say for now. When
-                    // draining, only the end of the input counts as that.
-                    if let drain {
-                        complete = drain.isFinished(.ingest) ? try await consumer.lag() == 0 : false
-                    } else {
-                        complete = true
-                    }
+                    // draining, only once the input has all been staged. (Not the lag: on Kafka it
+                    // counts from the committed position, which this batch has not moved yet.)
+                    complete = drain?.isFinished(.ingest) ?? true
                 }
             }
             let rejected = outputs.count(where: { $0.topic == Topic.badStockData })
