@@ -10,7 +10,7 @@ struct SimulateCommand: AsyncParsableCommand {
         commandName: "simulate",
         abstract: "Write simulated Finnhub WebSocket messages to an NDJSON file, for replay.",
         discussion: "The same options give the same file. Trades end at --start plus the span the rate implies; by "
-            + "default they end now. Prints what was injected, by the reason validation will give. A replay allows any "
+            + "default they end shortly before now. Prints what was injected, by the reason validation will give. A replay allows any "
             + "symbol unless given --symbols, so symbol_not_allowed defects are injected only with --symbols (replay with the "
             + "same --symbols to have them quarantined).")
 
@@ -39,8 +39,12 @@ struct SimulateCommand: AsyncParsableCommand {
         guard spanMilliseconds < Double(room) else {
             throw UserError("--count \(count) at --rate \(rate) spans more time than there is (1970 to 9999); raise --rate or lower --count")
         }
+        // Trade times are a Poisson process: the real span differs from count / rate by about
+        // √count / rate. Six of those more keep the last trade before now (else it would be
+        // timestamp_in_future when replayed at once).
+        let spread = (Double(count).squareRoot() / rate * 1000 * 6).rounded(.up)
         let span = Int64(spanMilliseconds)
-        let first = given ?? WallClock.milliseconds() - span - 1_000
+        let first = given ?? WallClock.milliseconds() - span - Int64(min(spread, Double(room) - spanMilliseconds)) - 1_000
         var simulator = Simulator(.init(symbols: symbolList, seed: seed, rate: rate, start: first, badFraction: badFraction,
                                         allowListActive: symbols != nil))
         guard let file = fopen(out, "w") else {

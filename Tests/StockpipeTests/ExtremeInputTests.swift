@@ -160,6 +160,50 @@ struct StreamTimeTests {
         #expect(try futureIndices(times).isEmpty)
     }
 
+    /// Three bad timestamps in one message (found by a red-team pass: with three trades of
+    /// evidence, two of them confirmed the third) neither pass nor take the price rule away.
+    @Test func aBurstOfBadTimestampsCannotConfirmItself() throws {
+        let start = wall - 3 * 86_400_000
+        var times = (0..<300).map { start + Int64($0) * 1_000 }
+        var prices = [Double](repeating: 410, count: 300)
+        for index in [150, 151, 153] { times[index] += 2 * 86_400_000 }
+        prices[200] = 1_019
+        var validator = try Validator(rules: ValidationRules())
+        var future: [Int] = [], jumps: [Int] = []
+        for (index, time) in times.enumerated() {
+            let json = Array(#"{"s":"MSFT","p":\#(prices[index]),"t":\#(time),"v":1}"#.utf8)
+            let later = { (count: Int) in
+                Validator.LaterTrades(timestamps: Array(times[(index + 1)...].prefix(count)), complete: true)
+            }
+            if case .invalid(let codes) = validator.validate(tradeJSON: json, occurrence: 0, receivedAt: wall, later: later) {
+                if codes.contains(.timestampInFuture) { future.append(index) }
+                if codes.contains(.priceJump) { jumps.append(index) }
+            }
+        }
+        #expect(future == [150, 151, 153])
+        #expect(jumps == [200])
+    }
+
+    /// A trade sent through again from the quarantine has no neighbours after it: it is judged
+    /// against the clock as it stands and does not move it (before, it was accepted and did).
+    @Test func aRedrivenTradeIsJudgedByTheClockAsItStands() throws {
+        var validator = try Validator(rules: ValidationRules())
+        let t = wall - 3 * 86_400_000
+        func codes(_ time: Int64, price: Double = 100, redriven: Bool = false) -> [ReasonCode] {
+            let json = Array(#"{"s":"AAPL","p":\#(price),"t":\#(time),"v":1}"#.utf8)
+            if case .invalid(let codes) = validator.validate(tradeJSON: json, occurrence: 0, receivedAt: wall, redriven: redriven) {
+                return codes
+            }
+            return []
+        }
+        #expect(codes(t).isEmpty)
+        #expect(codes(t + 1_000).isEmpty)
+        #expect(codes(t + 2 * 86_400_000, redriven: true) == [.timestampInFuture])
+        #expect(codes(t + 2_000, redriven: true).isEmpty, "a redriven trade in the stream's time passes")
+        #expect(validator.clock.latest == t + 1_000, "and moves nothing")
+        #expect(codes(t + 3_000, price: 500) == [.priceJump])
+    }
+
     @Test func aLateTradeDoesNotTakeThePriceReferenceAway() throws {
         var validator = try Validator(rules: ValidationRules())
         func outcome(_ price: Double, _ time: Int64) -> [ReasonCode] {
@@ -171,6 +215,21 @@ struct StreamTimeTests {
         #expect(outcome(100, t).isEmpty)
         #expect(outcome(100, t - 3 * 86_400_000).isEmpty, "late, outside the window: not judged")
         #expect(outcome(180, t + 1_000) == [.priceJump], "the reference is still 100 at t")
+    }
+
+    /// Trade times are random: with `count / rate` as the span, some seeds ended minutes after
+    /// now, and those trades were quarantined as in the future when replayed at once.
+    @Test(arguments: [3, 4, 6])
+    func simulatedHistoryEndsBeforeNow(seed: Int) async throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.file("s.ndjson")
+        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "20000", "--seed", String(seed), "--rate", "1"])
+        #expect(simulate.status == 0, "\(simulate.stderr)")
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let times = text.matches(of: /"t":(\d{13})/).compactMap { Int64($0.1) }
+        #expect(times.count > 15_000)
+        #expect(times.max() ?? .max <= now, "the last trade is \(((times.max() ?? now) - now) / 1000) s after now")
     }
 
     /// The issue's case: three and a half days of data, every injected defect quarantined by its
@@ -228,6 +287,58 @@ struct StoreRefusalTests {
         let quarantined = try await withBackends(data) { try await $0.store.quarantine(reason: .storeRejected, limit: 10) }
         #expect(quarantined.count == 2)
         #expect(quarantined.allSatisfy { $0.origin.error?.contains("EVIL is not welcome here") == true })
+    }
+}
+
+/// A damaged store file is no refusal of records: the load stage stops with the damage named,
+/// instead of quarantining good trades as store_rejected (which a red-team pass saw it do).
+@Suite("Damaged store", .timeLimit(.minutes(5)))
+struct DamagedStoreTests {
+    @Test func aDamagedStoreStopsTheLoadStageAndQuarantinesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.file("data")
+        // AAPL sorts before TSLA, and a batch is inserted in key order: AAPL's rows fill the first
+        // leaf pages of the trades table, TSLA's the last.
+        let base = Int64(Date().timeIntervalSince1970 * 1000) - 600_000
+        func at(_ symbol: String, _ time: Int64, price: String = "181") -> String {
+            #"{"s":"\#(symbol)","p":\#(price),"t":\#(time),"v":1}"#
+        }
+        let first = ["AAPL", "TSLA"].flatMap { symbol in
+            (0..<3_000).map { at(symbol, base + Int64($0), price: "\(180 + Double($0 % 100) / 100)") }
+        }
+        let file = try directory.write("first.ndjson", lines: stride(from: 0, to: first.count, by: 100).map {
+            tradeMessage(Array(first[$0..<min($0 + 100, first.count)]))
+        })
+        let run = try await runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard", "--no-scheduler",
+                                          "--data-dir", data])
+        #expect(run.status == 0, "\(run.stderr)")
+        let store = data + "/store.sqlite"
+        // dbstat's path orders the leaves as the keys: the first ones hold AAPL's earliest trades.
+        let database = try DatabaseQueue(path: store)
+        let pages = try await database.read { db in
+            try Int.fetchAll(db, sql: "SELECT pageno FROM dbstat WHERE name = 'trades' AND pagetype = 'leaf' ORDER BY path")
+        }
+        try database.close()
+        try #require(pages.count > 8)
+        let handle = try #require(FileHandle(forUpdatingAtPath: store))
+        for page in pages.prefix(2) {
+            try handle.seek(toOffset: UInt64((page - 1) * 4_096))
+            try handle.write(contentsOf: Data((0..<4_096).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ page) }))
+        }
+        try handle.close()
+        let tesla = try await runStockpipe(["query", "trades", "--symbol", "TSLA", "--limit", "5", "--data-dir", data])
+        try #require(tesla.status == 0, "TSLA's pages must be whole for this test: \(tesla.stderr)")
+        // Early AAPL trades land on the damaged pages, late TSLA ones on whole pages.
+        let second = try directory.write("second.ndjson", lines: [
+            tradeMessage((0..<5).map { at("AAPL", base + Int64($0) * 3) } + (0..<5).map { at("TSLA", base + 5_000 + Int64($0)) }),
+        ])
+        let again = try await runStockpipe(["run", "--source", "replay", "--file", second, "--drain", "--no-dashboard",
+                                            "--no-scheduler", "--data-dir", data], timeout: .seconds(120))
+        #expect(again.status != 0, "\(again.stdout)")
+        #expect(again.stderr.contains("store.sqlite is damaged"), "\(again.stderr)")
+        let rejected = try await runStockpipe(["quarantine", "list", "--reason", "store_rejected", "--json", "--data-dir", data])
+        #expect(rejected.status == 0, "\(rejected.stderr)")
+        #expect((try parseJSON(rejected.stdout) as? [Any])?.isEmpty == true, "\(rejected.stdout)")
     }
 }
 

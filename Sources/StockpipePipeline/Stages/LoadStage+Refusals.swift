@@ -28,7 +28,7 @@ extension LoadStage {
         for half in batch.halves() {
             do {
                 result.add(try await writeWhenAvailable(half.preparedForInsert(), to: store))
-            } catch let error where !(error is CancellationError) {
+            } catch let error where !(error is CancellationError) && !(error is DamagedDatabaseError) {
                 result.add(try await writeApart(half, to: store, refusal: error, refused: &refused))
             }
         }

@@ -68,7 +68,8 @@ public struct LoadStage: Service {
     static func write(_ batch: StoreBatch, to store: any Store) async throws -> StoreWriteResult {
         do {
             return try await writeWhenAvailable(batch, to: store)
-        } catch let error where !(error is CancellationError) && batch.recordCount > 0 {
+        } catch let error where !(error is CancellationError) && !(error is DamagedDatabaseError) && batch.recordCount > 0 {
+            // A damaged file is no refusal of records: writing apart would quarantine good trades.
             logger.warning("the store refused a batch; writing it apart to find what it refuses",
                            metadata: ["records": "\(batch.recordCount)", "error": "\(describe(error))"])
             return try await writeApart(batch, to: store, refusal: error)

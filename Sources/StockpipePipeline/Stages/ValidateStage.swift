@@ -111,7 +111,9 @@ public struct ValidateStage: Service {
         } else {
             let occurrence = record.headers[header: Header.occurrence].flatMap { Int($0) } ?? 0
             let later = { (count: Int) in Self.laterTrades(records, after: index, count: count, complete: complete) }
-            switch validator.validate(tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp, later: later) {
+            let redriven = record.headers[header: Header.redriven] != nil
+            switch validator.validate(tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp,
+                                      redriven: redriven, later: later) {
             case .valid(let trade):
                 return OutgoingRecord(topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
                                       headers: record.headers, timestamp: record.timestamp)

@@ -4,9 +4,10 @@
 /// trade stamped two days ahead of its neighbours. The clock is the latest timestamp judged in time,
 /// moved on by the wall time that passed since (so a quiet live stream keeps up with the wall
 /// clock). A trade stamped beyond it by more than the skew is either a gap in the stream (a night,
-/// a weekend, an outage) or a bad timestamp; the trades after it decide: a gap is confirmed when most
-/// of the next ``evidenceCount`` trades are as late. A bad timestamp is never accepted, so it cannot
-/// move the clock, and no single record can switch the rule off for the records after it.
+/// a weekend, an outage) or a bad timestamp; the trades after it decide: a gap is confirmed when
+/// three quarters of the next ``evidenceCount`` trades are as late, so that a burst of a few bad
+/// timestamps (three in one message) cannot confirm itself. A bad timestamp is never accepted, so it
+/// cannot move the clock, and no single record can switch the rule off for the records after it.
 public struct StreamClock: Sendable, Equatable {
     /// The latest timestamp judged in time, and the wall time (receipt) when it was.
     public private(set) var latest: Int64?
@@ -15,7 +16,7 @@ public struct StreamClock: Sendable, Equatable {
     public init() {}
 
     /// Trades after a candidate that are asked for.
-    public static let evidenceCount = 3
+    public static let evidenceCount = 16
 
     /// The stream's time at `receivedAt`; nil before the first trade.
     public func now(receivedAt: Int64) -> Int64? {
@@ -31,12 +32,12 @@ public struct StreamClock: Sendable, Equatable {
         return timestamp > now.addingClamped(skew)
     }
 
-    /// A jump to `timestamp` is real when more than half of the trades after it are at most `skew`
-    /// earlier; with no trade after it, the wall clock alone has judged it.
+    /// A jump to `timestamp` is real when at least three quarters of the trades after it are at
+    /// most `skew` earlier; with no trade after it, the wall clock alone has judged it.
     static func confirms(_ later: [Int64], jumpTo timestamp: Int64, skew: Int64) -> Bool {
         guard !later.isEmpty else { return true }
         let floor = timestamp.addingClamped(-skew)
-        return later.filter { $0 >= floor }.count * 2 > later.count
+        return later.filter { $0 >= floor }.count * 4 >= later.count * 3
     }
 
     mutating func advance(to timestamp: Int64, receivedAt: Int64) {

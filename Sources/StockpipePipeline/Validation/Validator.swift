@@ -82,7 +82,11 @@ public struct Validator {
     /// `later` gives the timestamps of up to `count` trades staged after this one; it is asked only
     /// for a trade stamped ahead of the stream's clock (see ``StreamClock``). When it has fewer
     /// than asked and more may come, the outcome is `.undecided`: call again with more records.
-    public mutating func validate(tradeJSON bytes: [UInt8], occurrence: Int, receivedAt: Int64,
+    ///
+    /// A `redriven` trade (sent through again from the quarantine) is no part of the stream around
+    /// it: it is judged against the clock as it stands, and moves neither the clock nor, when it is
+    /// ahead of it, anything else.
+    public mutating func validate(tradeJSON bytes: [UInt8], occurrence: Int, receivedAt: Int64, redriven: Bool = false,
                                   later: (_ count: Int) -> LaterTrades = { _ in LaterTrades(timestamps: [], complete: true) })
         -> Outcome {
         guard let trade = try? FinnhubTrade.parse(bytes) else { return .invalid([.malformed]) }
@@ -114,6 +118,11 @@ public struct Validator {
             if timestamp > receivedAt.addingClamped(rules.maxFutureSkew) {
                 reasons.insert(.timestampInFuture)
                 inTime = false
+            } else if redriven {
+                if clock.latest != nil, clock.isAhead(timestamp, receivedAt: receivedAt, skew: rules.maxFutureSkew) {
+                    reasons.insert(.timestampInFuture)
+                }
+                inTime = false  // judged, but not a part of the stream that may move its clock
             } else if clock.isAhead(timestamp, receivedAt: receivedAt, skew: rules.maxFutureSkew) {
                 let evidence = later(StreamClock.evidenceCount)
                 if evidence.timestamps.count < StreamClock.evidenceCount && !evidence.complete { return .undecided }
