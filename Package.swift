@@ -37,11 +37,16 @@ let package = Package(
         .target(name: "StockpipeJSON", swiftSettings: strict),
         // Records, reason codes, trade identity and the wire formats of the topics.
         .target(name: "StockpipeModel", dependencies: ["StockpipeJSON"], swiftSettings: strict),
+        // What the embedded log and store share about their SQLite files: damage, checkpoints.
+        .target(
+            name: "StockpipeSQLite",
+            dependencies: ["StockpipeModel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         // The log interface and its embedded SQLite backend.
         .target(
             name: "StockpipeLog",
             dependencies: [
-                "StockpipeJSON", "StockpipeModel",
+                "StockpipeJSON", "StockpipeModel", "StockpipeSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -60,7 +65,7 @@ let package = Package(
         .target(
             name: "StockpipeStore",
             dependencies: [
-                "StockpipeModel",
+                "StockpipeModel", "StockpipeSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

@@ -1,3 +1,4 @@
+import StockpipeSQLite
 import Foundation
 import GRDB
 import StockpipeModel
@@ -38,7 +39,7 @@ public final class EmbeddedLog: Log {
             pool = try DatabasePool(path: configuration.path, configuration: options)
             try Self.migrator.migrate(pool)
         } catch {
-            throw Self.damage(error, path: configuration.path)
+            throw DamagedDatabaseError.from(error, path: configuration.path)
         }
         self.configuration = configuration
         leases = LeaseManager(pool: pool)
@@ -78,7 +79,7 @@ public final class EmbeddedLog: Log {
 
     public func consumer(group: String, topic: String) async throws -> any LogConsumer {
         let lease = try await leases.acquire("group \(group) on \(topic)")
-        let (position, state) = try await checkedRead { db in
+        let (position, state) = try await pool.checkedRead { db in
             let position = try Int64.fetchOne(db, sql: """
                 SELECT next_offset FROM group_positions WHERE group_name = ? AND topic = ? AND partition = 0
                 """, arguments: [group, topic]) ?? 0
@@ -90,7 +91,7 @@ public final class EmbeddedLog: Log {
 
     public func source(name: String) async throws -> any SourceSession {
         let lease = try await leases.acquire("source \(name)")
-        let checkpoint = try await checkedRead { db in
+        let checkpoint = try await pool.checkedRead { db in
             try Row.fetchOne(db, sql: "SELECT position, state FROM source_checkpoints WHERE name = ?", arguments: [name])
                 .map { SourceCheckpoint(position: $0["position"], state: [UInt8]($0["state"] as Data)) }
         }
@@ -111,7 +112,7 @@ public final class EmbeddedLog: Log {
             }
         }
         let now = WallClock.milliseconds()
-        try await checkedWrite { db in
+        try await pool.checkedWrite { db in
             try self.leases.verify(lease, in: db, now: now)
             for batch in encoded {
                 let next = try Int64.fetchOne(db, sql: "SELECT next_offset FROM partitions WHERE topic = ? AND partition = 0",
@@ -133,7 +134,7 @@ public final class EmbeddedLog: Log {
     /// Reads records of `topic` from `offset` on, whole batches at a time, stopping at the first
     /// batch boundary after `limit` records.
     func read(topic: String, from offset: Int64, limit: Int) async throws -> (records: [ConsumedRecord], start: Int64) {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             let start = try Int64.fetchOne(db, sql: "SELECT start_offset FROM partitions WHERE topic = ? AND partition = 0",
                                            arguments: [topic]) ?? 0
             let from = max(offset, start)
@@ -153,7 +154,7 @@ public final class EmbeddedLog: Log {
     }
 
     func endOffset(topic: String) async throws -> Int64 {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             try Int64.fetchOne(db, sql: "SELECT next_offset FROM partitions WHERE topic = ? AND partition = 0",
                                arguments: [topic]) ?? 0
         }
@@ -163,7 +164,7 @@ public final class EmbeddedLog: Log {
     public var maxRecordBytes: Int { 16 << 20 }
 
     public func status() async throws -> LogStatus {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             let topics = try Row.fetchAll(db, sql: "SELECT topic, start_offset, next_offset FROM partitions ORDER BY rowid")
                 .map { row -> LogStatus.TopicStatus in
                     let start: Int64 = row["start_offset"], next: Int64 = row["next_offset"]
@@ -189,7 +190,7 @@ public final class EmbeddedLog: Log {
 
     public func enforceRetention(now: Int64) async throws -> Int {
         let retention = configuration.retention
-        return try await checkedWrite { db in
+        return try await pool.checkedWrite { db in
             var removed = 0
             for (topic, keep) in retention {
                 let cutoff = now - keep
@@ -210,7 +211,7 @@ public final class EmbeddedLog: Log {
 
     public func close() async throws {
         await leases.releaseAll()
-        checkpointForClose(pool)
+        pool.checkpointForClose()
         try pool.close()
     }
 }

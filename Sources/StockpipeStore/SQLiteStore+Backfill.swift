@@ -1,3 +1,4 @@
+import StockpipeSQLite
 import Foundation
 import GRDB
 import StockpipeModel
@@ -6,7 +7,7 @@ extension SQLiteStore {
     /// Backfilled candles are rows with no trades and no VWAP (a zero notional); that is what tells
     /// them from candles built from trades.
     public func backfill(_ candles: [Candle]) async throws -> BackfillResult {
-        try await checkedWrite { db in
+        try await pool.checkedWrite { db in
             var result = BackfillResult()
             let existing = try db.cachedStatement(sql: "SELECT trades FROM candles_1m WHERE symbol = ? AND start = ?")
             let upsert = try db.cachedStatement(sql: """

@@ -1,3 +1,4 @@
+import StockpipeSQLite
 import Foundation
 import GRDB
 import StockpipeModel
@@ -14,7 +15,7 @@ extension SQLiteStore {
     }
 
     public func symbolSummaries(window: Int64, sparkline: Int) async throws -> [SymbolSummary] {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             let latest = try db.cachedStatement(sql: """
                 SELECT start, open, high, low, close, volume, notional, trades, last_ts FROM candles_1m
                 WHERE symbol = ? ORDER BY start DESC LIMIT ?
@@ -41,7 +42,7 @@ extension SQLiteStore {
 
     public func qualityHistory(from: Int64, bucket: Int64) async throws -> [QualityBucket] {
         let bucket = max(1, bucket)
-        return try await checkedRead { db in
+        return try await pool.checkedRead { db in
             var buckets: [Int64: QualityBucket] = [:]
             func floor(_ time: Int64) -> Int64 { time - ((time % bucket) + bucket) % bucket }
             let accepted = try db.cachedStatement(sql: """

@@ -1,3 +1,4 @@
+import StockpipeSQLite
 import GRDB
 
 extension SQLiteStore {
@@ -5,7 +6,7 @@ extension SQLiteStore {
     static let qualityReportKeep: Int64 = 7 * 86_400_000
 
     public func recordJobRun(_ run: JobRunEntry) async throws {
-        try await checkedWrite { db in
+        try await pool.checkedWrite { db in
             try db.execute(sql: """
                 INSERT INTO job_runs (job, scheduled_at, started_at, finished_at, attempts, outcome, detail, trigger, state)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -18,7 +19,7 @@ extension SQLiteStore {
     }
 
     public func jobRuns(job: String, limit: Int) async throws -> [JobRunEntry] {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             try Row.fetchAll(db, sql: "SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT ?", arguments: [job, limit]).map { row in
                 JobRunEntry(job: row["job"], scheduledAt: row["scheduled_at"], startedAt: row["started_at"], finishedAt: row["finished_at"],
                             attempts: row["attempts"], outcome: JobRunEntry.Outcome(rawValue: row["outcome"]) ?? .failed,
@@ -28,14 +29,14 @@ extension SQLiteStore {
     }
 
     public func saveQualityReport(_ json: String, generatedAt: Int64) async throws {
-        try await checkedWrite { db in
+        try await pool.checkedWrite { db in
             try db.execute(sql: "INSERT OR REPLACE INTO quality_reports (generated_at, report) VALUES (?, ?)", arguments: [generatedAt, json])
             try db.execute(sql: "DELETE FROM quality_reports WHERE generated_at < ?", arguments: [generatedAt - Self.qualityReportKeep])
         }
     }
 
     public func latestQualityReport() async throws -> StoredQualityReport? {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             try Row.fetchOne(db, sql: "SELECT generated_at, report FROM quality_reports ORDER BY generated_at DESC LIMIT 1").map {
                 StoredQualityReport(generatedAt: $0["generated_at"], json: $0["report"])
             }
@@ -45,7 +46,7 @@ extension SQLiteStore {
     /// One transaction; the trade counter is a running total, and expired quotes are added to a
     /// counter of their own, so the counts stay those of everything ever stored.
     public func expire(before cutoff: Int64) async throws -> ExpiryResult {
-        try await checkedWrite { db in
+        try await pool.checkedWrite { db in
             var result = ExpiryResult()
             // By symbol, so each delete is a range of the primary key rather than a scan.
             for symbol in try String.fetchAll(db, sql: "SELECT DISTINCT symbol FROM candles_1m") {

@@ -1,10 +1,11 @@
+import StockpipeSQLite
 import Foundation
 import GRDB
 import StockpipeModel
 
 extension SQLiteStore {
     public func trades(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Trade] {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             let upper = to ?? Int64.max
             let rows: [Row]
             if let from {
@@ -27,7 +28,7 @@ extension SQLiteStore {
     }
 
     public func candles(symbol: String, from: Int64?, to: Int64?) async throws -> [Candle] {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             try Row.fetchAll(db, sql: """
                 SELECT start, open, high, low, close, volume, notional, trades FROM candles_1m
                 WHERE symbol = ? AND start >= ? AND start <= ? ORDER BY start
@@ -43,7 +44,7 @@ extension SQLiteStore {
 
     public func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord] {
         let mask = Int64(reason.map { Reasons([$0]).bits } ?? UInt32.max)
-        return try await checkedRead { db in
+        return try await pool.checkedRead { db in
             try Row.fetchAll(db, sql: """
                 SELECT reason_bits, payload, origin, quarantined_at FROM quarantine
                 WHERE reason_bits & ? != 0 ORDER BY quarantined_at DESC, source LIMIT ?
@@ -58,7 +59,7 @@ extension SQLiteStore {
     }
 
     public func quotes(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Quote] {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             let rows: [Row]
             if let from {
                 rows = try Row.fetchAll(db, sql: """
@@ -79,7 +80,7 @@ extension SQLiteStore {
     }
 
     public func counts() async throws -> StoreCounts {
-        try await checkedRead { db in
+        try await pool.checkedRead { db in
             let trades = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'trades'") ?? 0
             let candles = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM candles_1m") ?? 0
             let symbols = try Int64.fetchOne(db, sql: "SELECT COUNT(DISTINCT symbol) FROM candles_1m") ?? 0

@@ -1,3 +1,4 @@
+import StockpipeSQLite
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -24,7 +25,7 @@ public final class SQLiteStore: Store {
             pool = try DatabasePool(path: path, configuration: options)
             try Self.migrator.migrate(pool)
         } catch {
-            throw Self.damage(error, path: path)
+            throw DamagedDatabaseError.from(error, path: path)
         }
     }
 
@@ -80,7 +81,7 @@ public final class SQLiteStore: Store {
 
     private func writeOnce(_ batch: StoreBatch) async throws -> StoreWriteResult {
         let now = WallClock.milliseconds()
-        return try await checkedWrite { db in
+        return try await pool.checkedWrite { db in
             var result = StoreWriteResult()
             var insertedAll = true
             var inserted: [Int] = []
@@ -171,7 +172,7 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
-        checkpointForClose(pool)
+        pool.checkpointForClose()
         try pool.close()
     }
 }
