@@ -46,7 +46,8 @@ import Testing
         // Defaults: 5 minutes fresh, 5 % quarantined, 5 gap minutes. AAPL is 14 minutes old.
         #expect(report.symbols.map(\.stale) == [true, false])
         #expect(report.breaches.count == 2)
-        #expect(report.breaches.contains { $0.hasPrefix("stale: AAPL last traded 14m") })
+        // 14 minutes when written; more if the machine is slow to get here.
+        #expect(report.breaches.contains { $0.hasPrefix("stale: AAPL last traded 14m") || $0.hasPrefix("stale: AAPL last traded 15m") })
         #expect(report.breaches.contains { $0.hasPrefix("quarantine rate 14.29% over the last 1h (limit 5%)") })
 
         settings.quality.freshness = 30 * Self.minute
