@@ -91,7 +91,12 @@ public struct FinnhubTrade: Sendable {
             let number = try reader.readNumber()
             if !number.double.isFinite { problems.insert(.nonFinite) }
             else if let integer = number.integer { return integer }
-            else { problems.insert(.wrongType) }
+            else if number.double == number.double.rounded() {
+                // A whole number too long to be read exactly: a time far in the future or past,
+                // which the time rules judge; held at the ends of Int64.
+                if abs(number.double) < 0x1p63 { return Int64(number.double) }
+                return number.double > 0 ? .max : .min
+            } else { problems.insert(.wrongType) }
         case .null: _ = reader.consumeNull(); problems.insert(.nullField)
         default: try reader.skipValue(); problems.insert(.wrongType)
         }

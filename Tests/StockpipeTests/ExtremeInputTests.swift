@@ -47,9 +47,12 @@ struct ExtremeValueTests {
     @Test func timestampsAtTheEndsOfInt64AreJudgedNotTrapped() throws {
         #expect(try reasons(#"{"s":"AAPL","p":1,"t":999999999999999999,"v":1}"#) == [.timestampInFuture])
         #expect(try reasons(#"{"s":"AAPL","p":1,"t":-999999999999999999,"v":1}"#) == [.timestampTooOld])
-        // Beyond 18 digits a time is not read as an integer of milliseconds.
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":9223372036854775807,"v":1}"#) == [.wrongType])
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":-9223372036854775808,"v":1}"#) == [.wrongType])
+        // Whole numbers too long to read exactly are still times (before, wrong_type).
+        #expect(try reasons(#"{"s":"AAPL","p":1,"t":9223372036854775807,"v":1}"#) == [.timestampInFuture])
+        #expect(try reasons(#"{"s":"AAPL","p":1,"t":-9223372036854775808,"v":1}"#) == [.timestampTooOld])
+        #expect(try reasons(#"{"s":"AAPL","p":1,"t":1e18,"v":1}"#) == [.timestampInFuture])
+        #expect(try reasons(#"{"s":"AAPL","p":1,"t":123456789012345678901234567890,"v":1}"#) == [.timestampInFuture])
+        #expect(try reasons(#"{"s":"AAPL","p":1,"t":1732480000000.5,"v":1}"#) == [.wrongType])
     }
 
     @Test func fixedPointSaturatesInsteadOfTrapping() {
