@@ -234,7 +234,12 @@ extension Settings {
             badFraction = fraction == 0 ? 0 : fraction  // -0 is 0 (and shown as 0.0 %)
         case "port": port = try whole(0...65_535, "a port number between 0 (any free port) and 65535")
         case "host": host = try nonEmpty("an address to listen on, like 127.0.0.1")
-        case "dashboard-token": dashboardToken = text.isEmpty ? nil : text
+        case "dashboard-token":
+            // Surrounding whitespace is not part of it (the newline of `$(cat file)` or an editor's). Never shown.
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.isEmpty { dashboardToken = nil; break }
+            if let problem = Self.dashboardTokenProblem(token) { throw UserError("\(subject) \(problem)") }
+            dashboardToken = token
         case "dashboard": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; dashboard = flag
         case "batch-size": batchSize = try whole(L.batchSize, "a whole number between 1 and 100000")
         case "validation.max-future-skew":
@@ -262,6 +267,23 @@ extension Settings {
         default:
             throw UserError("unknown setting '\(key)' in \(origin); known settings: \(Self.keys.joined(separator: ", "))")
         }
+    }
+
+    /// The shortest dashboard token accepted.
+    public static let minimumDashboardTokenLength = 16
+
+    /// What is wrong with a dashboard token (surrounding whitespace already trimmed), as the end of a
+    /// sentence naming it, or nil; never quotes the token. Whitespace or a control or invisible format
+    /// character inside it could not be sent in an `Authorization` header as it is.
+    public static func dashboardTokenProblem(_ token: String) -> String? {
+        if token.unicodeScalars.contains(where: { $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory) }) {
+            return "must not contain spaces or control characters; use e.g. `openssl rand -hex 16`"
+        }
+        if token.count < minimumDashboardTokenLength {
+            return "is too short: use at least \(minimumDashboardTokenLength) characters (besides surrounding spaces), "
+                + "e.g. from `openssl rand -hex 16`"
+        }
+        return nil
     }
 
     static func isMapping(_ value: Any) -> Bool {
