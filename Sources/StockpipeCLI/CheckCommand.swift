@@ -44,7 +44,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
         let results = files.map { name, file in
             Result(name: name, file: file,
-                   problems: FileManager.default.fileExists(atPath: file) ? SQLiteIntegrity.problems(path: file) : ["missing"])
+                   problems: FileManager.default.fileExists(atPath: file) ? Self.separate(SQLiteIntegrity.problems(path: file)) : ["missing"])
         }
         let sound = results.allSatisfy(\.problems.isEmpty)
         if json {
@@ -79,18 +79,28 @@ struct CheckCommand: AsyncParsableCommand {
             print(writer.string)
         } else {
             for result in results {
-                let shown = result.problems.prefix(3).joined(separator: "; ")
-                let more = result.problems.count > 3 ? "; and \(result.problems.count - 3) more" : ""
+                // One line per database, whatever SQLite found.
+                let shown = result.problems.prefix(3).map(TerminalText.escaped).joined(separator: "; ")
+                let capped = result.problems.count >= 20 ? "+" : ""  // integrity_check stops at 20
+                let more = result.problems.count > 3 ? " … and \(result.problems.count - 3)\(capped) more" : ""
                 print("\(result.name.padding(toLength: 6, withPad: " ", startingAt: 0))\(result.file): "
                       + (result.problems.isEmpty ? "ok"
                          : result.problems == ["missing"] ? "missing"
                          : "DAMAGED: " + (result.problems.count == 1 ? shown
-                                          : "\(result.problems.count)\(result.problems.count >= 20 ? "+" : "") problems: \(shown)\(more)")))
+                                          : "\(result.problems.count)\(capped) problems: \(shown)\(more)")))
             }
             for (name, reason) in unchecked {
                 print("\(name.padding(toLength: 6, withPad: " ", startingAt: 0))\(reason)")
             }
         }
         if !sound { throw ExitCode.failure }
+    }
+
+    /// One problem per line: `integrity_check` can answer many problems in one row, a line each,
+    /// under a `*** in database main ***` heading.
+    static func separate(_ problems: [String]) -> [String] {
+        problems.flatMap { $0.split(whereSeparator: \.isNewline) }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !($0.hasPrefix("*** in database ") && $0.hasSuffix(" ***")) }
     }
 }

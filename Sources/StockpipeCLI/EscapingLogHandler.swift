@@ -30,25 +30,6 @@ struct EscapingLogHandler: LogHandler {
         wrapped.log(event: event)
     }
 
-    /// `text` with C0 and C1 control characters, DEL and the Unicode line separators written as
-    /// `\n`, `\r`, `\t` or `\u{XX}`.
-    static func escaped(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var result = ""
-        result.reserveCapacity(text.utf8.count + 8)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where isControl(scalar): result += "\\u{\(String(scalar.value, radix: 16))}"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
-    }
+    /// `text` with control characters escaped (see ``TerminalText/escaped(_:)``).
+    static func escaped(_ text: String) -> String { TerminalText.escaped(text) }
 }

@@ -15,7 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
         let backends = try await Backends.open(try common.settings(checking: "read the status"), create: false)
         let report = try await StatusReport.collect(backends)
         await backends.close()
-        print(json ? report.json() : report.text())
+        print(json ? TerminalText.escapedJSON(report.json()) : TerminalText.escapedLines(report.text()))
     }
 }
 
@@ -44,14 +44,14 @@ struct QueryCommand: AsyncParsableCommand {
                 printJSONArray(trades) { $1.writeJSON(to: &$0, includeID: false) }
                 return
             }
-            if trades.isEmpty { print("no trades for \(symbol)"); return }
+            if trades.isEmpty { print("no trades for \(TerminalText.escaped(symbol))"); return }
             print("time (UTC)".padding(toLength: 26, withPad: " ", startingAt: 0) + "symbol".padding(toLength: 14, withPad: " ", startingAt: 0)
                   + leftPad("price", 10) + leftPad("volume", 14) + "  conditions")
             for trade in trades {
                 print(formatTime(trade.timestamp).padding(toLength: 26, withPad: " ", startingAt: 0)
-                      + trade.symbol.padding(toLength: 14, withPad: " ", startingAt: 0)
+                      + TerminalText.escaped(trade.symbol).padding(toLength: 14, withPad: " ", startingAt: 0)
                       + leftPad(formatNumber(trade.price), 10) + leftPad(formatNumber(trade.volume), 14)
-                      + "  " + trade.conditions.joined(separator: ","))
+                      + "  " + TerminalText.escaped(trade.conditions.joined(separator: ",")))
             }
         }
     }
@@ -79,7 +79,7 @@ struct QueryCommand: AsyncParsableCommand {
                 printJSONArray(candles) { $1.writeJSON(to: &$0) }
                 return
             }
-            if candles.isEmpty { print("no candles for \(symbol)"); return }
+            if candles.isEmpty { print("no candles for \(TerminalText.escaped(symbol))"); return }
             print("start (UTC)".padding(toLength: 26, withPad: " ", startingAt: 0)
                   + ["open", "high", "low", "close"].map { leftPad($0, 12) }.joined() + leftPad("volume", 14)
                   + leftPad("vwap", 12) + leftPad("trades", 8))
@@ -117,9 +117,10 @@ struct QuarantineCommand: AsyncParsableCommand {
             }
             if records.isEmpty { print("the quarantine is empty" + (code.map { " for \($0.rawValue)" } ?? "")); return }
             for record in records {
-                let payload = String(decoding: record.payload.prefix(120), as: UTF8.self)
+                // Feed bytes, as they came: escaped, so they cannot drive the terminal.
+                let payload = TerminalText.escaped(String(decoding: record.payload.prefix(120), as: UTF8.self))
                 print("\(formatTime(record.quarantinedAt))  \(record.reasons.map(\.rawValue).joined(separator: ","))  "
-                      + "\(record.origin.source)\n    \(payload)\(record.payload.count > 120 ? "…" : "")")
+                      + "\(TerminalText.escaped(record.origin.source))\n    \(payload)\(record.payload.count > 120 ? "…" : "")")
             }
         }
     }
@@ -148,7 +149,7 @@ func printJSONArray<Item>(_ items: [Item], _ write: (inout JSONWriter, Item) -> 
     writer.arrayStart()
     for item in items { write(&writer, item) }
     writer.arrayEnd()
-    print(writer.string)
+    print(TerminalText.escapedJSON(writer.string))
 }
 
 func parseReason(_ text: String?) throws -> ReasonCode? {

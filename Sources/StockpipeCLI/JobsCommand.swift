@@ -69,7 +69,7 @@ struct JobsCommand: AsyncParsableCommand {
                         : "yes, in `stockpipe run` and `stockpipe scheduler`"
                     line += "\n    runs      " + (catalog.whyOff(job).map { "no: \($0)" } ?? here)
                     if let last = try await backends.store.jobRuns(job: job.rawValue, limit: 1).first {
-                        line += "\n    last run  \(JobRunEntry.time(last.startedAt)) UTC, \(last.outcome.rawValue): \(last.detail)"
+                        line += "\n    last run  \(JobRunEntry.time(last.startedAt)) UTC, \(last.outcome.rawValue): \(TerminalText.escaped(last.detail))"
                     }
                     lines.append(line)
                 }
@@ -106,7 +106,7 @@ struct JobsCommand: AsyncParsableCommand {
             await backends.close()
             guard let run else { return }
             let entry = JobRunEntry(run)
-            print("\(job.rawValue): \(entry.outcome.rawValue) after \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s"): \(entry.detail)")
+            print("\(job.rawValue): \(entry.outcome.rawValue) after \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s"): \(TerminalText.escaped(entry.detail))")
             if entry.outcome != .succeeded { throw ExitCode(1) }
         }
     }
@@ -142,7 +142,7 @@ struct JobsCommand: AsyncParsableCommand {
                       + run.trigger.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                       + run.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
                       + String(run.attempts).padding(toLength: 7, withPad: " ", startingAt: 0)
-                      + took.padding(toLength: 10, withPad: " ", startingAt: 0) + run.detail)
+                      + took.padding(toLength: 10, withPad: " ", startingAt: 0) + TerminalText.escaped(run.detail))
             }
         }
     }
@@ -187,7 +187,7 @@ struct QualityReportCommand: AsyncParsableCommand {
         }
         await backends.close()
         if json {
-            print(report.json())
+            print(TerminalText.escapedJSON(report.json()))
         } else {
             print("data quality: \(report.summary)")
             for breach in report.breaches { print("  \(breach)") }

@@ -25,7 +25,7 @@ extension QueryCommand {
                 printJSONArray(quotes) { $1.writeJSON(to: &$0, includeType: false) }
                 return
             }
-            if quotes.isEmpty { print("no quotes for \(symbol)"); return }
+            if quotes.isEmpty { print("no quotes for \(TerminalText.escaped(symbol))"); return }
             print("polled (UTC)".padding(toLength: 26, withPad: " ", startingAt: 0) + leftPad("current", 12) + leftPad("change %", 10)
                   + leftPad("high", 12) + leftPad("low", 12) + leftPad("open", 12) + leftPad("prev close", 12))
             for quote in quotes {

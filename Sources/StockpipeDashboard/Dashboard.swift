@@ -37,9 +37,8 @@ public final class Dashboard: Service, Sendable {
     /// short enough to guess, and a host that does not resolve. Never names the token itself.
     public static func check(_ configuration: DashboardConfiguration) throws {
         guard (0...65_535).contains(configuration.port) else { throw UserError("--port must be between 0 and 65535") }
-        if let token = configuration.token, !token.isEmpty, token.count < DashboardConfiguration.minimumTokenLength {
-            throw UserError("the dashboard token (STOCKPIPE_DASHBOARD_TOKEN or dashboard-token) is too short: use at least "
-                            + "\(DashboardConfiguration.minimumTokenLength) characters, e.g. from `openssl rand -hex 16`")
+        if let token = configuration.token, !token.isEmpty, let problem = Settings.dashboardTokenProblem(token) {
+            throw UserError("the dashboard token (STOCKPIPE_DASHBOARD_TOKEN or dashboard-token) \(problem)")
         }
         let loopback = try configuration.isLoopback()
         if (configuration.token ?? "").isEmpty && !loopback {

@@ -19,7 +19,7 @@ public struct DashboardConfiguration: Sendable {
     /// How often the pipeline's status is sampled for rates and `/metrics`.
     public var statusEvery: Duration = .seconds(2)
     /// The shortest token accepted.
-    public static let minimumTokenLength = 16
+    public static let minimumTokenLength = Settings.minimumDashboardTokenLength
     /// How long a client has to send a request's head (line and headers) once it has sent its
     /// first byte, or once it has connected: then the connection is closed.
     public var headerTimeout: Duration = .seconds(10)

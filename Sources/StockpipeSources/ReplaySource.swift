@@ -74,6 +74,10 @@ final class ReplayReader: FeedReader {
     private var readOffset: Int64 = 0
     /// The file's first bytes, up to ``ReplaySource/headBytes`` and never past `position`.
     private var head: [UInt8] = []
+    /// The file's first bytes as read from the descriptor, up to ``ReplaySource/headBytes`` (past
+    /// `position` when a line is pending): while followed, checked again after each read, so that
+    /// a file rewritten in place (`cp` over it) is never read on from the old offset.
+    private var readHeadBytes: [UInt8] = []
     /// Bytes of an oversized line already skipped, and its kept beginning.
     private var oversized: (skipped: Int, prefix: [UInt8])?
 
@@ -94,9 +98,9 @@ final class ReplayReader: FeedReader {
         }
         generation = mark?.generation ?? 0
         head = try Self.readHead(descriptor, count: Int(min(Int64(ReplaySource.headBytes), offset)))
+        readHeadBytes = head
         position = offset
         readOffset = offset
-        lseek(descriptor, off_t(offset), SEEK_SET)
     }
 
     deinit { close(descriptor) }
@@ -136,7 +140,7 @@ final class ReplayReader: FeedReader {
         var info = stat()
         fstat(descriptor, &info)
         identity = (UInt64(info.st_dev), UInt64(info.st_ino))
-        (start, end, atEOF, position, readOffset, head, oversized) = (0, 0, false, 0, 0, [], nil)
+        (start, end, atEOF, position, readOffset, head, readHeadBytes, oversized) = (0, 0, false, 0, 0, [], [], nil)
         return Int64(info.st_size)
     }
 
@@ -225,10 +229,17 @@ final class ReplayReader: FeedReader {
         if Int64(info.st_size) < readOffset {
             return "it became shorter (\(info.st_size) bytes) than what was read (\(readOffset)): it was truncated"
         }
-        if !head.isEmpty, let now = try? Self.readHead(descriptor, count: head.count), now != head {
-            return "its first \(head.count) bytes changed (it was rewritten in place)"
+        if headChanged() {
+            return "its first \(readHeadBytes.count) bytes changed (it was rewritten in place)"
         }
         return nil
+    }
+
+    /// Whether the file's first bytes are no longer the ones read from it.
+    private func headChanged() -> Bool {
+        guard !readHeadBytes.isEmpty else { return false }
+        guard let now = try? Self.readHead(descriptor, count: readHeadBytes.count) else { return false }
+        return now != readHeadBytes
     }
 
     static let lineLimit = ReplaySource.maxLineBytes
@@ -287,10 +298,22 @@ final class ReplayReader: FeedReader {
             start = 0
         }
         let count = buffer.withUnsafeMutableBytes { bytes in
-            read(descriptor, bytes.baseAddress! + end, bytes.count - end)
+            pread(descriptor, bytes.baseAddress! + end, bytes.count - end, off_t(readOffset))
         }
         if count < 0 { throw SourceError("reading the replay file failed: \(String(cString: strerror(errno)))") }
         if count == 0 { atEOF = true }
+        // Followed, the file can be rewritten in place between two reads (`cp` truncates it and
+        // writes the new bytes from the start): the bytes just read at the old offset may be the
+        // new file's. Its first bytes tell; checked after the read, as a writer writes them first.
+        // Then the bytes are dropped, and the end-of-file check reopens the file from its start.
+        if follow, count > 0, headChanged() {
+            atEOF = true
+            return
+        }
+        if readOffset < Int64(ReplaySource.headBytes) {
+            let kept = min(count, ReplaySource.headBytes - Int(readOffset))
+            readHeadBytes += buffer[end..<(end + kept)]
+        }
         end += count
         readOffset += Int64(count)
     }

@@ -82,4 +82,37 @@ struct CLITests {
         let origin = try #require(quarantine[0]["origin"] as? [String: Any])
         #expect(origin["topic"] != nil && origin["offset"] != nil && origin["source"] != nil && origin["partition"] != nil)
     }
+
+    /// Feed bytes and stored text are printed with their control characters escaped, so a replay
+    /// line cannot recolour the terminal, set its title or forge lines; `--json` keeps them exact.
+    @Test func storedTextFromAFeedCannotDriveTheTerminal() async throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.file("data")
+        let hostile = "not json \u{1B}[31mRED \u{1B}]0;pwned\u{07} \u{9B}2J \u{2028}x\u{7F}"
+        let file = try directory.write("f.ndjson", lines: [hostile, tradeMessage([trade("AAPL", conditions: #"["\u001b[2J","\u0085x"]"#)])])
+        let run = try await runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard", "--data-dir", data])
+        #expect(run.status == 0, "\(run.stderr)")
+        /// Whether `text` holds a control character other than the line breaks of its layout.
+        func raw(_ text: String) -> Bool {
+            text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || [0x2028, 0x2029].contains($0.value) }
+        }
+        let list = try await runStockpipe(["quarantine", "list", "--data-dir", data])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(!raw(list.stdout), "\(list.stdout.debugDescription)")
+        #expect(list.stdout.contains(#"not json \u{1b}[31mRED \u{1b}]0;pwned\u{7} \u{9b}2J \u{2028}x\u{7f}"#), "\(list.stdout.debugDescription)")
+        let listJSON = try await runStockpipe(["quarantine", "list", "--json", "--data-dir", data])
+        #expect(!raw(listJSON.stdout), "\(listJSON.stdout.debugDescription)")
+        let records = try #require(try parseJSON(listJSON.stdout) as? [[String: Any]])
+        #expect(records.compactMap { $0["payload"] as? String } == [hostile], "the JSON still holds the bytes exactly")
+        let trades = try await runStockpipe(["query", "trades", "--symbol", "AAPL", "--data-dir", data])
+        #expect(trades.status == 0, "\(trades.stderr)")
+        #expect(!raw(trades.stdout), "\(trades.stdout.debugDescription)")
+        #expect(trades.stdout.contains(#"\u{1b}[2J,\u{85}x"#), "\(trades.stdout.debugDescription)")
+        let tradesJSON = try await runStockpipe(["query", "trades", "--symbol", "AAPL", "--json", "--data-dir", data])
+        #expect(!raw(tradesJSON.stdout), "\(tradesJSON.stdout.debugDescription)")
+        let stored = try #require(try parseJSON(tradesJSON.stdout) as? [[String: Any]])
+        #expect(stored.first?["conditions"] as? [String] == ["\u{1B}[2J", "\u{85}x"], "\(tradesJSON.stdout)")
+        let missing = try await runStockpipe(["query", "trades", "--symbol", "\u{1B}[31mX", "--data-dir", data])
+        #expect(!raw(missing.stdout) && missing.stdout.contains(#"\u{1b}[31mX"#), "\(missing.stdout.debugDescription)")
+    }
 }

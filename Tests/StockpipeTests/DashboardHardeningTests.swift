@@ -218,6 +218,55 @@ struct DashboardHardeningTests {
         #expect(short.status == 2 && short.stderr.contains("too short") && !short.stderr.contains("tooshort"), "\(short.stderr)")
     }
 
+    /// A token with a newline at its end (as `$(cat file)` or an editor leaves it) is the token without
+    /// it; one with whitespace or a control character inside, or of spaces only, is refused without being shown.
+    @Test func theTokensSurroundingWhitespaceIsTrimmedAndInnerWhitespaceRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let filled = try await runStockpipe(["run", "--limit", "10", "--drain", "--no-dashboard", "--data-dir", directory.file("data")])
+        #expect(filled.status == 0, "\(filled.stderr)")
+        let port = try freeConsecutivePorts(1)
+        let (process, _, stderrPath) = try startStockpipe(["serve", "--host", "0.0.0.0", "--port", String(port),
+                                                           "--data-dir", directory.file("data")],
+                                                          environment: ["STOCKPIPE_DASHBOARD_TOKEN": "abcdefghijklmnop\n"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        do {
+            try await waitUntilListening(port: port, timeout: .seconds(30))
+        } catch {
+            Issue.record("serve did not start: \((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")")
+            throw error
+        }
+        for (header, status) in [("Bearer abcdefghijklmnop", "200"), ("Bearer abcdefghijklmnop-x", "401")] {
+            let client = try RawSocket(port: port)
+            defer { client.close() }
+            let request = "GET /api/v1/symbols HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(header)\r\nConnection: close\r\n\r\n"
+            #expect(client.send(Array(request.utf8)))
+            let answer = await client.read(timeout: .seconds(10)).text
+            #expect(answer.hasPrefix("HTTP/1.1 \(status)"), "\(header): \(answer.prefix(200))")
+        }
+        kill(process.processIdentifier, SIGINT)
+        await process.exited()
+
+        for token in [String(repeating: " ", count: 16), "abcdefgh ijklmnop", "abcdefgh\tijklmnop", "abcdefgh\u{1B}ijklmnop",
+                      "  short-token\n"] {
+            let result = try await runStockpipe(["serve", "--host", "0.0.0.0", "--port", String(port), "--data-dir", directory.file("data")],
+                                                environment: ["STOCKPIPE_DASHBOARD_TOKEN": token], timeout: .seconds(30))
+            #expect(result.status == 2, "\(token.debugDescription): exit \(result.status) \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("STOCKPIPE_DASHBOARD_TOKEN"),
+                    "\(token.debugDescription): \(result.stderr)")
+            #expect(!result.stderr.contains("abcdefgh") && !result.stderr.contains("short-token"), "\(result.stderr)")
+        }
+        // The same from the configuration file.
+        let config = try directory.write("stockpipe.yaml", lines: [#"dashboard-token: "abcdefgh ijklmnop""#])
+        let fromFile = try await runStockpipe(["serve", "--host", "0.0.0.0", "--config", config, "--check"], in: directory.path)
+        #expect(fromFile.status == 2 && fromFile.stderr.contains("dashboard-token in \(config)") && !fromFile.stderr.contains("abcdefgh"),
+                "\(fromFile.stderr)")
+        // And for a dashboard configured directly.
+        var configuration = DashboardConfiguration()
+        configuration.host = "0.0.0.0"
+        configuration.token = "abcdefghijklmnop\n"
+        #expect(throws: UserError.self) { try Dashboard.check(configuration) }
+    }
+
     // MARK: Helpers
 
     /// The router alone, through Hummingbird's test client, over an empty store.

@@ -221,6 +221,30 @@ struct ReplayFileTests {
         #expect(try await Self.counts(data) == Counts(trades: 10, quarantined: 0, balanced: true, pending: 0))
     }
 
+    /// `cp` over a followed file truncates it and writes the new bytes into the same inode; the
+    /// new file, longer than what was read, must not be read on from the old offset.
+    @Test func aFollowedFileOverwrittenByCpWithALongerOneIsReadFromItsStart() async throws {
+        let directory = try TemporaryDirectory()
+        let (file, data) = (directory.file("f.ndjson"), directory.file("data"))
+        try Self.write(file, Self.lines(3, from: 0))
+        let longer = directory.file("n.ndjson")
+        try Self.write(longer, Self.lines(5, from: 10, symbol: "BINANCE:BTCUSDT"))
+        let follower = try Follower(file, data)
+        var seen = try await Self.waitFor(data) { $0.trades == 3 }
+        #expect(seen.trades == 3)
+        try await Task.sleep(for: .milliseconds(500))  // at the end of the file, polling
+        let before = try Self.inode(file)
+        let copy = try await runProgram("/bin/cp", [longer, file])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(try Self.inode(file) == before, "cp over a file keeps its inode")
+        seen = try await Self.waitFor(data) { $0.trades + $0.quarantined >= 8 && $0.pending == 0 }
+        try await Task.sleep(for: .milliseconds(800))  // anything read twice would arrive by now
+        let stderr = try await follower.stop()
+        #expect(stderr.contains("reading it from the start"), "\(stderr)")
+        #expect(try await Self.quarantineReasons(data) == [:])
+        #expect(try await Self.counts(data) == Counts(trades: 8, quarantined: 0, balanced: true, pending: 0))
+    }
+
     @Test func aCutLastLineWaitsForItsNewlineAcrossRunsAndWhileFollowed() async throws {
         let directory = try TemporaryDirectory()
         let (file, data) = (directory.file("f.ndjson"), directory.file("data"))

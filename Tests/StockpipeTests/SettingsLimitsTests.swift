@@ -194,4 +194,85 @@ struct SettingsLimitsTests {
         }
         #expect(Settings.duration("36500d") == SettingLimits.longestDuration)
     }
+
+    @Test("a mapping key that is a list, a mapping or several lines is refused with its line, never a crash", arguments: [
+        ("? [a, b]\n: c\n", 1),
+        ("[a]: 1\n", 1),
+        ("? {a: 1}\n: c\n", 1),
+        ("rate: 10\nvalidation:\n  ? [x]\n  : 1\n", 3),
+        ("? |\n  two\n  lines\n: 1\n", 1),
+    ])
+    func nonScalarKeys(yaml: String, line: Int) async throws {
+        let directory = try TemporaryDirectory()
+        let config = directory.file("c.yaml")
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try await runStockpipe(["run", "--config", config, "--check"], in: directory.path)
+        Self.expectRefused(result, mentions: "\(config) line \(line): a key must be a plain name, not a list or mapping", yaml)
+        // Found as ./stockpipe.yaml by any command, status too.
+        try yaml.write(toFile: directory.file("stockpipe.yaml"), atomically: true, encoding: .utf8)
+        let status = try await runStockpipe(["status"], in: directory.path)
+        Self.expectRefused(status, mentions: "stockpipe.yaml line \(line): a key must be a plain name", "status: \(yaml)")
+    }
+
+    @Test("symbols the symbol pattern refuses are refused before anything runs", arguments: [
+        (["--symbols", "aapl,BAD SYMBOL!"], "\"aapl\""),
+        (["--symbols", "AAPL,BAD SYMBOL!"], "\"BAD SYMBOL!\""),
+        (["--symbols", "AAPL,*"], "* allows any symbol"),
+    ])
+    func symbolsOutsideThePattern(arguments: [String], mentions: String) async throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.file("data")
+        let result = try await runStockpipe(["run"] + arguments + ["--limit", "200", "--drain", "--no-dashboard", "--data-dir", data],
+                                            in: directory.path)
+        Self.expectRefused(result, mentions: mentions, "\(arguments)")
+        #expect(!FileManager.default.fileExists(atPath: data), "nothing ran")
+        // `*` alone still allows any.
+        let any = try await runStockpipe(["run", "--symbols", "*", "--check"], in: directory.path)
+        #expect(any.status == 0, "\(any.stderr)")
+    }
+
+    @Test func symbolsAreCheckedAgainstThePatternSetInTheSameFile() async throws {
+        let directory = try TemporaryDirectory()
+        // The pattern comes after the symbols in the file (and keys are applied in name order).
+        let config = try directory.write("stockpipe.yaml", lines: ["symbols: [AAPL]", "validation:", "  symbol-pattern: '^[a-z]+$'"])
+        let result = try await runStockpipe(["run", "--config", config, "--check"], in: directory.path)
+        Self.expectRefused(result, mentions: "\"AAPL\" does not match", "symbol-pattern in the file")
+        #expect(result.stderr.contains("^[a-z]+$"), "\(result.stderr)")
+        let lower = try directory.write("lower.yaml", lines: ["symbols: [aapl]", "validation:", "  symbol-pattern: '^[a-z]+$'"])
+        let accepted = try await runStockpipe(["run", "--config", lower, "--check"], in: directory.path)
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+    }
+
+    @Test("symbols in a file that YAML reads as numbers, flags or dates are refused", arguments: [
+        "symbols: [AAPL, 123]", "symbols: [AAPL, true]", "symbols: [ON]", "symbols: 123", "symbols: [AAPL, 1.5]",
+    ])
+    func symbolsThatAreNotText(yaml: String) async throws {
+        let directory = try TemporaryDirectory()
+        let config = try directory.write("stockpipe.yaml", lines: [yaml])
+        let result = try await runStockpipe(["run", "--config", config, "--check"], in: directory.path)
+        Self.expectRefused(result, mentions: "symbols in \(config) must be symbols", yaml)
+        #expect(result.stderr.contains("quote it"), "\(result.stderr)")
+        let quoted = try directory.write("quoted.yaml", lines: [#"symbols: [AAPL, "123", "ON"]"#])
+        let accepted = try await runStockpipe(["run", "--config", quoted, "--check"], in: directory.path)
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+    }
+
+    @Test func smallConfigurationMessagesSayWhatIsWrong() async throws {
+        let directory = try TemporaryDirectory()
+        let notUTF8 = directory.file("latin1.yaml")
+        try Data([0x72, 0x61, 0x74, 0x65, 0x3A, 0x20, 0x31, 0x0A, 0x23, 0x20, 0xE9, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: notUTF8))
+        let encoding = try await runStockpipe(["run", "--config", notUTF8, "--check"], in: directory.path)
+        Self.expectRefused(encoding, mentions: "is not UTF-8 text", "latin-1 file")
+        #expect(!encoding.stderr.contains("check the path"), "\(encoding.stderr)")
+        for yaml in ["validation: 5", "retention: 3d", "validation:"] {
+            let config = try directory.write("nested.yaml", lines: [yaml])
+            let result = try await runStockpipe(["run", "--config", config, "--check"], in: directory.path)
+            let key = String(yaml.prefix { $0 != ":" })
+            Self.expectRefused(result, mentions: "\(key) in \(config) must be a mapping of \(key).* settings", yaml)
+            #expect(!result.stderr.contains("unknown setting"), "\(result.stderr)")
+        }
+        let negativeZero = try await runStockpipe(["run", "--bad-fraction", "-0.0", "--check"], in: directory.path)
+        #expect(negativeZero.status == 0 && negativeZero.stdout.contains(" 0.0% defective"), "\(negativeZero.stdout)\(negativeZero.stderr)")
+        #expect(!negativeZero.stdout.contains("-0"), "\(negativeZero.stdout)")
+    }
 }

@@ -137,4 +137,39 @@ struct StoreIntegrityTests {
         }
         #expect(failed > 0, "no query met the damaged page \(page)")
     }
+
+    /// A damaged root page makes SQLite report many problems (in one row, a line each): `check` still
+    /// prints one line per database, the first three problems and how many more.
+    @Test func checkPrintsOneLinePerDatabaseHoweverManyProblems() async throws {
+        let directory = try TemporaryDirectory()
+        let data = try await Self.drainedDirectory(directory)
+        let store = data + "/store.sqlite"
+        let root = try {
+            let database = try DatabaseQueue(path: store)
+            defer { try? database.close() }
+            return try database.read { try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'trades'") }
+        }()
+        let page = try #require(root)
+        let pageSize = 4_096
+        var generator = SystemRandomNumberGenerator()
+        let handle = try #require(FileHandle(forUpdatingAtPath: store))
+        try handle.seek(toOffset: UInt64((page - 1) * pageSize))
+        try handle.write(contentsOf: Data((0..<pageSize).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        try handle.close()
+
+        let check = try await runStockpipe(["check", "--data-dir", data])
+        #expect(check.status == 1, "\(check.stdout)")
+        let lines = check.stdout.split(separator: "\n")
+        #expect(lines.count == 2, "\(check.stdout)")
+        let damaged = try #require(lines.first { $0.contains("store.sqlite: DAMAGED: ") }, "\(check.stdout)")
+        #expect(damaged.contains(" problems: ") && damaged.contains(" … and ") && damaged.hasSuffix(" more"), "\(damaged)")
+        #expect(damaged.components(separatedBy: "; ").count == 3, "the first three problems: \(damaged)")
+        #expect(!damaged.contains("*** in database"), "\(damaged)")
+        #expect(lines.contains { $0.hasSuffix("log.sqlite: ok") }, "\(check.stdout)")
+        // The JSON lists each problem on its own.
+        let json = try await runStockpipe(["check", "--json", "--data-dir", data])
+        let document = try #require(try parseJSON(json.stdout) as? [String: Any])
+        let problems = try #require((document["databases"] as? [[String: Any]])?.first { $0["name"] as? String == "store" }?["problems"] as? [String])
+        #expect(problems.count > 3 && problems.allSatisfy { !$0.contains("\n") && !$0.isEmpty }, "\(problems)")
+    }
 }

@@ -55,6 +55,9 @@ extension Settings {
             if let data = FileManager.default.contents(atPath: path), data.count > largestFile {
                 throw UserError("configuration file \(path) is over 1 MiB; a configuration file must be at most 1 MiB")
             }
+            if FileManager.default.contents(atPath: path) != nil {
+                throw UserError("configuration file \(path) is not UTF-8 text; save it as UTF-8")
+            }
             throw UserError("cannot read configuration file \(path); check the path given to --config")
         }
         if let line = YAMLAliases.firstAliasLine(in: text) {
@@ -71,6 +74,10 @@ extension Settings {
         var budget = mostNodes
         guard YAMLAliases.fits(node, budget: &budget) else {
             throw UserError("configuration file \(path) holds more than \(mostNodes) values; a configuration file is a few settings")
+        }
+        // The YAML library constructs a mapping's keys as text and traps on any other (`[a, b]: c`).
+        if let line = YAMLAliases.firstNonScalarKeyLine(in: node) {
+            throw UserError("\(path) line \(line): a key must be a plain name, not a list or mapping")
         }
         return Constructor.default.any(from: node)
     }
@@ -113,6 +120,9 @@ extension Settings {
         }
         let text = Self.text(of: value)
         let subject = origin.hasPrefix("--") ? origin : "\(key) in \(origin)"
+        if ["validation", "retention", "kafka", "finnhub", "cassandra", "jobs", "quality"].contains(key) {
+            throw UserError("\(subject) must be a mapping of \(key).* settings, like `\(key):` and then indented `name: value` lines")
+        }
         func fail(_ expected: String) -> UserError {
             UserError("\(subject) must be \(expected), not \(text.isEmpty ? "empty" : "'\(text.prefix(80))'")")
         }
@@ -124,6 +134,13 @@ extension Settings {
             guard key == "symbols" else { throw UserError("\(subject) must be a single value, not a list") }
             guard list.allSatisfy({ !($0 is [Any]) && !Self.isMapping($0) && !($0 is NSNull) }) else {
                 throw UserError("\(subject) must be a list of symbols like [AAPL, MSFT], not a list holding a list, a mapping or an empty item")
+            }
+        }
+        if key == "symbols" {
+            // YAML reads 123, true, ON or 2024-01-01 unquoted as a number, a flag or a date, not as a symbol.
+            for item in (value as? [Any]) ?? [value] where !(item is String) {
+                throw UserError("\(subject) must be symbols, not '\(Self.text(of: item).prefix(40))' (YAML reads it as a number, "
+                                + "a flag or a date); quote it if it is a symbol")
             }
         }
         if key.hasPrefix("kafka."), key.count > "kafka.".count {
@@ -212,10 +229,17 @@ extension Settings {
         case "rate": rate = try number(L.rate, above: true, "a number of trades per second above 0 and at most 1000000")
         case "limit": limit = try whole(0...Int.max, "a whole number of records, 0 or more")
         case "seed": guard let number = UInt64(text) else { throw fail("a whole number from 0 to 18446744073709551615") }; seed = number
-        case "bad-fraction": badFraction = try number(0...1, "a fraction between 0 and 1, like 0.05")
+        case "bad-fraction":
+            let fraction = try number(0...1, "a fraction between 0 and 1, like 0.05")
+            badFraction = fraction == 0 ? 0 : fraction  // -0 is 0 (and shown as 0.0 %)
         case "port": port = try whole(0...65_535, "a port number between 0 (any free port) and 65535")
         case "host": host = try nonEmpty("an address to listen on, like 127.0.0.1")
-        case "dashboard-token": dashboardToken = text.isEmpty ? nil : text
+        case "dashboard-token":
+            // Surrounding whitespace is not part of it (the newline of `$(cat file)` or an editor's). Never shown.
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.isEmpty { dashboardToken = nil; break }
+            if let problem = Self.dashboardTokenProblem(token) { throw UserError("\(subject) \(problem)") }
+            dashboardToken = token
         case "dashboard": guard let flag = Bool(text.lowercased()) else { throw fail("true or false") }; dashboard = flag
         case "batch-size": batchSize = try whole(L.batchSize, "a whole number between 1 and 100000")
         case "validation.max-future-skew":
@@ -243,6 +267,23 @@ extension Settings {
         default:
             throw UserError("unknown setting '\(key)' in \(origin); known settings: \(Self.keys.joined(separator: ", "))")
         }
+    }
+
+    /// The shortest dashboard token accepted.
+    public static let minimumDashboardTokenLength = 16
+
+    /// What is wrong with a dashboard token (surrounding whitespace already trimmed), as the end of a
+    /// sentence naming it, or nil; never quotes the token. Whitespace or a control or invisible format
+    /// character inside it could not be sent in an `Authorization` header as it is.
+    public static func dashboardTokenProblem(_ token: String) -> String? {
+        if token.unicodeScalars.contains(where: { $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory) }) {
+            return "must not contain spaces or control characters; use e.g. `openssl rand -hex 16`"
+        }
+        if token.count < minimumDashboardTokenLength {
+            return "is too short: use at least \(minimumDashboardTokenLength) characters (besides surrounding spaces), "
+                + "e.g. from `openssl rand -hex 16`"
+        }
+        return nil
     }
 
     static func isMapping(_ value: Any) -> Bool {
@@ -432,6 +473,27 @@ enum YAMLAliases {
             }
         }
         return nil
+    }
+
+    /// The 1-based line of the first mapping key in `node` that is not a scalar on one line
+    /// (a list, a mapping, or a block of lines); nil if every key is one.
+    static func firstNonScalarKeyLine(in node: Node) -> Int? {
+        switch node {
+        case .scalar, .alias: return nil
+        case .sequence(let sequence):
+            for item in sequence {
+                if let line = firstNonScalarKeyLine(in: item) { return line }
+            }
+            return nil
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                guard case .scalar(let scalar) = key, !scalar.string.contains(where: \.isNewline) else {
+                    return key.mark?.line ?? mapping.mark?.line ?? 1
+                }
+                if let line = firstNonScalarKeyLine(in: value) { return line }
+            }
+            return nil
+        }
     }
 
     /// Counts `node`'s values, aliases expanded, and answers false as soon as there are more than `budget`.

@@ -165,10 +165,25 @@ public struct Settings: Sendable {
         if ExchangeCalendar.named(quality.calendar) == nil {
             throw UserError("quality.calendar must be nyse or always, not '\(quality.calendar)'")
         }
+        let symbolRegex: Regex<AnyRegexOutput>
         do {
-            _ = try Regex(validation.symbolPattern)
+            symbolRegex = try Regex(validation.symbolPattern)
         } catch {
             throw UserError("validation symbol-pattern is not a valid regular expression: \(validation.symbolPattern)")
+        }
+        // Checked here, after every setting is applied: the pattern may come later than the symbols.
+        // A symbol the pattern refuses would only ever be quarantined as `invalid_symbol`.
+        if let symbols, !allowsAnySymbol {
+            for symbol in symbols where (try? symbolRegex.wholeMatch(in: symbol)) == nil {
+                let shown = String(reflecting: String(symbol.prefix(40)))
+                if symbol == "*" {
+                    throw UserError("symbols: * allows any symbol and must be given alone, not beside other symbols")
+                }
+                let rule = validation.symbolPattern == ValidationRules.defaultSymbolPattern
+                    ? "upper-case letters, digits and . _ - / = ^, with an optional EXCHANGE: prefix, like AAPL, BRK.B or BINANCE:BTCUSDT"
+                    : "validation.symbol-pattern \(validation.symbolPattern)"
+                throw UserError("symbols: \(shown) does not match the symbol pattern (\(rule)); trades of it would all be invalid_symbol")
+            }
         }
     }
 }
