@@ -63,7 +63,7 @@ struct ReplayFileTests {
 
     /// Polls `status` until `done` holds (a running pipeline catches up in well under a second;
     /// the limit only keeps a broken build from hanging).
-    static func waitFor(_ data: String, timeout: Duration = .seconds(20), _ done: (Counts) -> Bool) async throws -> Counts {
+    static func waitFor(_ data: String, timeout: Duration = .seconds(90), _ done: (Counts) -> Bool) async throws -> Counts {
         let deadline = ContinuousClock.now + timeout
         var last = Counts(trades: -1, quarantined: -1, balanced: false, pending: -1)
         while ContinuousClock.now < deadline {
