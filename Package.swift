@@ -169,6 +169,12 @@ let package = Package(
                 "StockpipeCassandra", .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // Unit tests: pure logic, no processes, servers or files; `swift test --filter StockpipeUnitTests`.
+        .testTarget(
+            name: "StockpipeUnitTests",
+            dependencies: ["StockpipeJSON", "StockpipeModel", "StockpipePipeline", "StockpipeSchedule", "StockpipeCQL"],
+            swiftSettings: strict),
+        // Integration tests: the binary, real SQLite files, the mock Kafka cluster, Cassandra, Chromium, Airflow.
         .testTarget(
             name: "StockpipeTests",
             // The CLI tests run the built `stockpipe` binary, so the tests depend on it.

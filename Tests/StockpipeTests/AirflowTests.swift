@@ -1,16 +1,16 @@
 import Foundation
 import Testing
 
-/// The shipped DAG under real Apache Airflow (installed into .build/airflow by `.ci/run`), with
+/// The shipped DAG under real Apache Airflow (installed into .build/airflow by `scripts/test`), with
 /// the built `stockpipe` on PATH over a replay file.
 @Suite(.timeLimit(.minutes(10))) struct AirflowTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static let airflow = packageRoot + "/.build/airflow/bin/airflow"
-    static var installed: Bool { FileManager.default.isExecutableFile(atPath: airflow) }
 
-    @Test(.enabled(if: installed, "Airflow is installed into .build/airflow by .ci/run"), .timeLimit(.minutes(10)))
+    @Test(TestTool.airflow.condition, .timeLimit(.minutes(10)))
     func theShippedDAGRunsTheBoundedCommandsAndARerunChangesNothing() async throws {
+        _ = try TestTool.airflow.require()
         let directory = try TemporaryDirectory()
         let feed = directory.file("feed.ndjson")
         let simulated = try await runStockpipe(["simulate", "--out", feed, "--count", "6000", "--bad-fraction", "0.02", "--seed", "11"])

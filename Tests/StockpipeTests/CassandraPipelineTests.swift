@@ -40,7 +40,7 @@ struct CassandraPipelineTests {
         return answers
     }
 
-    @Test func aReplayStoredInCassandraReadsBackAsOnTheEmbeddedStore() async throws {
+    @Test(TestTool.cassandra.condition) func aReplayStoredInCassandraReadsBackAsOnTheEmbeddedStore() async throws {
         let server = try await Cassandra12.start()
         let directory = try TemporaryDirectory()
         let config = try configFile(server, in: directory)
@@ -86,7 +86,7 @@ struct CassandraPipelineTests {
         await server.stop()
     }
 
-    @Test func killingCassandraDuringALoadLosesAndDuplicatesNothing() async throws {
+    @Test(TestTool.cassandra.condition) func killingCassandraDuringALoadLosesAndDuplicatesNothing() async throws {
         let server = try await Cassandra12.start()
         let directory = try TemporaryDirectory()
         let config = try configFile(server, in: directory)
@@ -128,7 +128,7 @@ struct CassandraPipelineTests {
     /// only once the batch in hand is committed), then the first is killed (the second reads its
     /// last batches again). Per-day counts and candles are read, added to and written back, so
     /// two writers at once, or a batch counted twice, would show in the answers.
-    @Test func twoLoadProcessesShareTheWorkAndOneSurvivesTheOther() async throws {
+    @Test(TestTool.cassandra.condition) func twoLoadProcessesShareTheWorkAndOneSurvivesTheOther() async throws {
         let server = try await Cassandra12.start()
         let directory = try TemporaryDirectory()
         let config = try configFile(server, in: directory)

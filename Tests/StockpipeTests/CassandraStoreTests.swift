@@ -7,7 +7,7 @@ import Testing
 
 /// The Cassandra store against a real Cassandra 1.2.0, compared call for call with the embedded
 /// store: both implement the same interface, so the same calls must give the same answers.
-@Suite("Cassandra store", .serialized, .timeLimit(.minutes(4)))
+@Suite("Cassandra store", TestTool.cassandra.condition, .serialized, .timeLimit(.minutes(4)))
 struct CassandraStoreTests {
     static func configuration(_ server: Cassandra12, keyspace: String = "stock_data") -> CassandraConfiguration {
         var configuration = CassandraConfiguration(contactPoints: [("127.0.0.1", server.port)])
@@ -257,7 +257,7 @@ struct CassandraStoreTests {
 
 /// TLS in front of Cassandra 1.2, which can encrypt client connections only with a JKS keystore:
 /// socat terminates TLS with a certificate made by openssl, so both ends are independent of ours.
-@Suite("Cassandra over TLS", .serialized, .timeLimit(.minutes(3)))
+@Suite("Cassandra over TLS", TestTool.cassandra.condition, TestTool.socat.condition, .serialized, .timeLimit(.minutes(3)))
 struct CassandraTLSTests {
     func run(_ arguments: [String]) async throws {
         let process = Process()

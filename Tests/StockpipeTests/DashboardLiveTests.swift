@@ -68,7 +68,8 @@ struct DashboardLiveTests {
         """
 
 
-    @Test func thePageDrawsLiveDataWithoutErrors() async throws {
+    @Test(TestTool.chromium.condition) func thePageDrawsLiveDataWithoutErrors() async throws {
+        _ = try TestTool.chromium.require()
         let directory = try TemporaryDirectory()
         let dashboard = try await Self.liveRun(directory)
         let browser = try await HeadlessChromium.start()
@@ -140,7 +141,8 @@ struct DashboardLiveTests {
         #expect(await first.stop() == 0)
     }
 
-    @Test func schemathesisFindsNothingWrongWithTheAPI() async throws {
+    @Test(TestTool.schemathesis.condition) func schemathesisFindsNothingWrongWithTheAPI() async throws {
+        _ = try TestTool.schemathesis.require()
         let directory = try TemporaryDirectory()
         let file = directory.file("history.ndjson")
         let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "20000", "--rate", "40", "--bad-fraction", "0.05"])

@@ -15,8 +15,6 @@ struct DeploymentTests {
     static let compose = root + "/.build/compose/bin/docker-compose"
     static let composePython = root + "/.build/compose/bin/python"
     static let airflowPython = root + "/.build/airflow/bin/python"
-    static var composeInstalled: Bool { FileManager.default.isExecutableFile(atPath: compose) }
-    static var airflowInstalled: Bool { FileManager.default.isExecutableFile(atPath: airflowPython) }
     static let composeFile = root + "/deploy/docker-compose.yml"
     static let fixtures = root + "/Tests/StockpipeTests/Fixtures/deploy"
 
@@ -37,8 +35,9 @@ struct DeploymentTests {
         return try #require(document["services"] as? [String: [String: Any]])
     }
 
-    @Test(.enabled(if: composeInstalled, "docker-compose is installed into .build/compose by .ci/run"))
+    @Test(TestTool.compose.condition)
     func dockerComposeAcceptsTheStackAndItIsReplicatedAndScalable() async throws {
+        _ = try TestTool.compose.require()
         let directory = try TemporaryDirectory()
         let services = try await Self.resolvedServices(directory)
         #expect(Set(services.keys) == ["kafka-1", "kafka-2", "kafka-3", "cassandra", "topics-init", "schema-init", "ingest", "validate",
@@ -76,8 +75,9 @@ struct DeploymentTests {
         #expect(loadDependencies["schema-init"]?["condition"] as? String == "service_completed_successfully")
     }
 
-    @Test(.enabled(if: composeInstalled, "docker-compose is installed into .build/compose by .ci/run"))
+    @Test(TestTool.compose.condition)
     func theStackDoesNotStartWithoutTheDashboardToken() async throws {
+        _ = try TestTool.compose.require()
         let directory = try TemporaryDirectory()
         let result = try await runProgram(Self.compose, ["-f", Self.composeFile, "--env-file", try Self.environmentFile(in: directory, token: nil),
                                                          "config"])
@@ -85,8 +85,9 @@ struct DeploymentTests {
         #expect(result.stderr.contains("set STOCKPIPE_DASHBOARD_TOKEN in deploy/.env"), "\(result.stderr)")
     }
 
-    @Test(.enabled(if: composeInstalled, "docker-compose is installed into .build/compose by .ci/run"))
+    @Test(TestTool.compose.condition)
     func theComposeFileMatchesTheComposeSpecificationSchema() async throws {
+        _ = try TestTool.compose.require()
         let result = try await runProgram(Self.composePython, [Self.fixtures + "/compose_schema.py", Self.composeFile])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         // The same check finds a misspelt key, so it is a check.
@@ -119,8 +120,9 @@ struct DeploymentTests {
         return result.stdout
     }
 
-    @Test(.enabled(if: composeInstalled, "docker-compose is installed into .build/compose by .ci/run"))
+    @Test(TestTool.compose.condition)
     func everyStockpipeCommandLineOfTheStackPassesCheck() async throws {
+        _ = try TestTool.compose.require()
         let directory = try TemporaryDirectory()
         let services = try await Self.resolvedServices(directory)
         let image = try Dockerfile.read(Self.root + "/Dockerfile").runtime.environment
@@ -218,8 +220,10 @@ struct DeploymentTests {
         }
     }
 
-    @Test(.enabled(if: composeInstalled && airflowInstalled, "docker-compose and Airflow are installed into .build by .ci/run"))
+    @Test(TestTool.compose.condition, TestTool.airflow.condition)
     func theDAGsCommandLinesPassCheckInTheAirflowService() async throws {
+        _ = try TestTool.compose.require()
+        _ = try TestTool.airflow.require()
         let directory = try TemporaryDirectory()
         let loaded = try await runProgram(Self.airflowPython, [Self.fixtures + "/dag_commands.py", Self.root + "/airflow/dags/stockpipe_pipeline.py"],
                                           environment: ["AIRFLOW_HOME": directory.file("airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"])
@@ -236,8 +240,9 @@ struct DeploymentTests {
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/shellcheck"), "shellcheck is installed by .ci/run"))
+    @Test(TestTool.shellcheck.condition)
     func everyShellScriptPassesShellcheck() async throws {
+        _ = try TestTool.shellcheck.require()
         var scripts: [String] = []
         let skipped: Set<String> = [".build", ".git", ".swiftpm"]
         let enumerator = try #require(FileManager.default.enumerator(atPath: Self.root))
@@ -274,8 +279,9 @@ struct DeploymentTests {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool"), "promtool (Debian's prometheus) is installed by .ci/run"))
+    @Test(TestTool.promtool.condition)
     func thePrometheusConfigurationAndAlertRulesPassPromtool() async throws {
+        _ = try TestTool.promtool.require()
         let config = try await runProgram("/usr/bin/promtool", ["check", "config", "--syntax-only", Self.root + "/deploy/prometheus/prometheus.yml"])
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
         let rules = try await runProgram("/usr/bin/promtool", ["check", "rules", Self.root + "/deploy/prometheus/alerts.yml"])

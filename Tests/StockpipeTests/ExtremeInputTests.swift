@@ -8,65 +8,9 @@ import Testing
 
 /// Trades at the edges of what numbers can be: none may stop the pipeline, each is stored or
 /// quarantined with a reason, and the counts reconcile.
-@Suite("Extreme values", .timeLimit(.minutes(5)))
-struct ExtremeValueTests {
+@Suite("Extreme values, end to end", .timeLimit(.minutes(5)))
+struct ExtremeValueEndToEndTests {
     let now: Int64 = 1_732_480_000_000
-
-    func reasons(_ json: String, rules: ValidationRules = ValidationRules()) throws -> [ReasonCode] {
-        var validator = try Validator(rules: rules)
-        switch validator.validate(tradeJSON: Array(json.utf8), occurrence: 0, receivedAt: now) {
-        case .valid: return []
-        case .invalid(let codes): return codes
-        case .undecided: Issue.record("undecided with no trades to come"); return []
-        }
-    }
-
-    @Test("values the candles cannot hold are out_of_range", arguments: [
-        #"{"s":"AAPL","p":1e12,"t":1732480000000,"v":1e9}"#,
-        #"{"s":"AAPL","p":1.79e308,"t":1732480000000,"v":1}"#,
-        #"{"s":"AAPL","p":187.5,"t":1732480000000,"v":1e30}"#,
-        #"{"s":"AAPL","p":1e8,"t":1732480000000,"v":1e7}"#,
-        #"{"s":"AAPL","p":5e-324,"t":1732480000000,"v":1}"#,
-        #"{"s":"AAPL","p":1e-9,"t":1732480000000,"v":1}"#,
-    ])
-    func outOfRange(json: String) throws {
-        #expect(try reasons(json) == [.outOfRange])
-    }
-
-    @Test func theLimitsComeFromTheRules() throws {
-        var rules = ValidationRules()
-        #expect(try reasons(#"{"s":"BRK.A","p":700000,"t":1732480000000,"v":2}"#, rules: rules).isEmpty)
-        rules.maxPrice = 500_000
-        #expect(try reasons(#"{"s":"BRK.A","p":700000,"t":1732480000000,"v":2}"#, rules: rules) == [.outOfRange])
-        rules.maxVolume = 10
-        #expect(try reasons(#"{"s":"SHIB","p":0.00001,"t":1732480000000,"v":11}"#, rules: rules) == [.outOfRange])
-        // Zero volume (FX prints) and the smallest price allowed stay valid.
-        #expect(try reasons(#"{"s":"OANDA:EUR_USD","p":0.000001,"t":1732480000000,"v":0}"#).isEmpty)
-    }
-
-    @Test func timestampsAtTheEndsOfInt64AreJudgedNotTrapped() throws {
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":999999999999999999,"v":1}"#) == [.timestampInFuture])
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":-999999999999999999,"v":1}"#) == [.timestampTooOld])
-        // Whole numbers too long to read exactly are still times (before, wrong_type).
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":9223372036854775807,"v":1}"#) == [.timestampInFuture])
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":-9223372036854775808,"v":1}"#) == [.timestampTooOld])
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":1e18,"v":1}"#) == [.timestampInFuture])
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":123456789012345678901234567890,"v":1}"#) == [.timestampInFuture])
-        #expect(try reasons(#"{"s":"AAPL","p":1,"t":1732480000000.5,"v":1}"#) == [.wrongType])
-    }
-
-    @Test func fixedPointSaturatesInsteadOfTrapping() {
-        #expect(FixedPoint.units(1.79e308) == .max)
-        #expect(FixedPoint.units(-.infinity) == .min)
-        #expect(FixedPoint.units(.nan) == 0)
-        #expect(FixedPoint.adding(.max - 1, 5) == .max)
-        #expect(FixedPoint.adding(.max, -5) == .max, "a saturated sum stays a bound")
-        #expect(FixedPoint.notional(price: FixedPoint.units(1e12), volume: FixedPoint.units(1e12)) == .max)
-        #expect(FixedPoint.notional(price: FixedPoint.units(-1e12), volume: FixedPoint.units(1e12)) == .min)
-        let candle = Candle(symbol: "AAPL", interval: 60_000, start: 0, open: 1, high: 1, low: 1, close: 1,
-                            volumeUnits: 10, notionalUnits: .max, trades: 2)
-        #expect(candle.vwap == nil, "no VWAP is better than a wrong one")
-    }
 
     /// The store is the second line: trades that validation would refuse, written by hand, fold into
     /// candles without a trap. Before, Int128 overflowed on the first of them and every restart.
@@ -118,108 +62,8 @@ struct ExtremeValueTests {
 }
 
 /// Replays of history: "in the future" is judged against the stream's own time.
-@Suite("Stream time", .timeLimit(.minutes(8)))
-struct StreamTimeTests {
-    let wall: Int64 = 1_800_000_000_000
-
-    /// Validates `times` (one AAPL trade each, 100.0) in order, as the validate stage does with a
-    /// batch; returns the indices quarantined as in the future.
-    func futureIndices(_ times: [Int64], prices: [Double]? = nil) throws -> [Int] {
-        var validator = try Validator(rules: ValidationRules())
-        var future: [Int] = []
-        for (index, time) in times.enumerated() {
-            let price = prices?[index] ?? 100
-            let json = Array(#"{"s":"AAPL","p":\#(price),"t":\#(time),"v":1}"#.utf8)
-            let later = { (count: Int) in
-                Validator.LaterTrades(timestamps: Array(times[(index + 1)...].prefix(count)), complete: true)
-            }
-            if case .invalid(let codes) = validator.validate(tradeJSON: json, occurrence: 0, receivedAt: wall, later: later),
-               codes.contains(.timestampInFuture) {
-                future.append(index)
-            }
-        }
-        return future
-    }
-
-    @Test func aTradeAheadOfItsNeighboursIsInTheFutureThoughInTheWallClocksPast() throws {
-        let start = wall - 5 * 86_400_000
-        var times = (0..<100).map { start + Int64($0) * 1_000 }
-        times[50] = times[50] + 2 * 86_400_000
-        times[51] = times[51] + 2 * 86_400_000 + 7  // two in a row
-        #expect(try futureIndices(times) == [50, 51])
-    }
-
-    @Test func theFirstTradeIsJudgedByTheOnesAfterIt() throws {
-        let start = wall - 5 * 86_400_000
-        var times = (0..<10).map { start + Int64($0) * 1_000 }
-        times[0] += 2 * 86_400_000
-        #expect(try futureIndices(times) == [0])
-    }
-
-    @Test func aNightOrAWeekendWithoutTradesIsNotTheFuture() throws {
-        let friday = wall - 6 * 86_400_000
-        let monday = friday + 65 * 3_600_000
-        let times = (0..<20).map { friday + Int64($0) * 1_000 } + (0..<20).map { monday + Int64($0) * 1_000 }
-        #expect(try futureIndices(times).isEmpty)
-    }
-
-    /// Three bad timestamps in one message (found by a red-team pass: with three trades of
-    /// evidence, two of them confirmed the third) neither pass nor take the price rule away.
-    @Test func aBurstOfBadTimestampsCannotConfirmItself() throws {
-        let start = wall - 3 * 86_400_000
-        var times = (0..<300).map { start + Int64($0) * 1_000 }
-        var prices = [Double](repeating: 410, count: 300)
-        for index in [150, 151, 153] { times[index] += 2 * 86_400_000 }
-        prices[200] = 1_019
-        var validator = try Validator(rules: ValidationRules())
-        var future: [Int] = [], jumps: [Int] = []
-        for (index, time) in times.enumerated() {
-            let json = Array(#"{"s":"MSFT","p":\#(prices[index]),"t":\#(time),"v":1}"#.utf8)
-            let later = { (count: Int) in
-                Validator.LaterTrades(timestamps: Array(times[(index + 1)...].prefix(count)), complete: true)
-            }
-            if case .invalid(let codes) = validator.validate(tradeJSON: json, occurrence: 0, receivedAt: wall, later: later) {
-                if codes.contains(.timestampInFuture) { future.append(index) }
-                if codes.contains(.priceJump) { jumps.append(index) }
-            }
-        }
-        #expect(future == [150, 151, 153])
-        #expect(jumps == [200])
-    }
-
-    /// A trade sent through again from the quarantine has no neighbours after it: it is judged
-    /// against the clock as it stands and does not move it (before, it was accepted and did).
-    @Test func aRedrivenTradeIsJudgedByTheClockAsItStands() throws {
-        var validator = try Validator(rules: ValidationRules())
-        let t = wall - 3 * 86_400_000
-        func codes(_ time: Int64, price: Double = 100, redriven: Bool = false) -> [ReasonCode] {
-            let json = Array(#"{"s":"AAPL","p":\#(price),"t":\#(time),"v":1}"#.utf8)
-            if case .invalid(let codes) = validator.validate(tradeJSON: json, occurrence: 0, receivedAt: wall, redriven: redriven) {
-                return codes
-            }
-            return []
-        }
-        #expect(codes(t).isEmpty)
-        #expect(codes(t + 1_000).isEmpty)
-        #expect(codes(t + 2 * 86_400_000, redriven: true) == [.timestampInFuture])
-        #expect(codes(t + 2_000, redriven: true).isEmpty, "a redriven trade in the stream's time passes")
-        #expect(validator.clock.latest == t + 1_000, "and moves nothing")
-        #expect(codes(t + 3_000, price: 500) == [.priceJump])
-    }
-
-    @Test func aLateTradeDoesNotTakeThePriceReferenceAway() throws {
-        var validator = try Validator(rules: ValidationRules())
-        func outcome(_ price: Double, _ time: Int64) -> [ReasonCode] {
-            let json = Array(#"{"s":"AAPL","p":\#(price),"t":\#(time),"v":1}"#.utf8)
-            if case .invalid(let codes) = validator.validate(tradeJSON: json, occurrence: 0, receivedAt: wall) { return codes }
-            return []
-        }
-        let t = wall - 86_400_000
-        #expect(outcome(100, t).isEmpty)
-        #expect(outcome(100, t - 3 * 86_400_000).isEmpty, "late, outside the window: not judged")
-        #expect(outcome(180, t + 1_000) == [.priceJump], "the reference is still 100 at t")
-    }
-
+@Suite("Stream time, end to end", .timeLimit(.minutes(8)))
+struct StreamTimeEndToEndTests {
     /// Trade times are random: with `count / rate` as the span, some seeds ended minutes after
     /// now, and those trades were quarantined as in the future when replayed at once.
     @Test(arguments: [3, 4, 6])

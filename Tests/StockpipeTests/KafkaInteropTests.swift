@@ -20,8 +20,9 @@ struct KafkaInteropTests {
         return report
     }
 
-    @Test(.enabled(if: kcatPath != nil, "kcat is not installed"))
+    @Test(TestTool.kcat.condition)
     func kcatWritesStagingAndReadsTheDocumentedFormats() async throws {
+        _ = try TestTool.kcat.require()
         let kafka = try TestKafka(partitions: 3)
         let directory = try TemporaryDirectory()
         let good = [trade("AAPL", price: "187.5", volume: "100"), trade("MSFT", price: "410", volume: "3", conditions: "null"),
