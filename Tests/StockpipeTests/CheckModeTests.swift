@@ -95,7 +95,10 @@ struct CheckModeTests {
     /// variable set for one of the shipped files must not be taken for a misspelt setting.
     @Test func everyVariableTheShippedFilesUseIsKnown() throws {
         let root = DeploymentTests.root
-        let scripts = try FileManager.default.contentsOfDirectory(atPath: root + "/scripts").map { "scripts/" + $0 }
+        let scripts = try FileManager.default.subpathsOfDirectory(atPath: root + "/scripts").map { "scripts/" + $0 }.filter {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root + "/" + $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
         let shipped = scripts + ["Dockerfile", "deploy/docker-compose.yml", "deploy/stockpipe.env.example",
                                  "airflow/dags/stockpipe_pipeline.py"]
         var used: [String: String] = [:]

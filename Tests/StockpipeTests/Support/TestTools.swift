@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A program or file from outside the repository that some tests need. `scripts/test` installs
-/// them all and sets `STOCKPIPE_TEST_TOOLS=required`, as CI does: then a test whose tool is missing
+/// them all and sets `REQUIRE_TEST_TOOLS=required`, as CI does: then a test whose tool is missing
 /// runs and fails, naming the tool. With a bare `swift test`, such a test is skipped, and the skip
 /// names the tool and the command that installs it.
 struct TestTool: Sendable {
@@ -24,7 +24,7 @@ struct TestTool: Sendable {
         return path
     }
 
-    static var required: Bool { ProcessInfo.processInfo.environment["STOCKPIPE_TEST_TOOLS"] == "required" }
+    static var required: Bool { ProcessInfo.processInfo.environment["REQUIRE_TEST_TOOLS"] == "required" }
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
