@@ -11,7 +11,7 @@ struct FuzzTests {
     @Test func randomAndEdgeCaseLinesNeitherCrashNorGoMissing() async throws {
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_204
-        let count = environment["FUZZ_LINES"].flatMap { Int($0) } ?? 4_000
+        let count = environment["FUZZ_LINES"].flatMap { Int($0) } ?? 2_500
         var generator = FeedFuzzer(seed: seed, now: Int64(Date().timeIntervalSince1970 * 1000))
         var bytes: [UInt8] = []
         for _ in 0..<count {
