@@ -25,11 +25,8 @@ struct EscapingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var event = event
-        event.message = "\(Self.escaped(event.message.description))"
-        event.metadata = event.metadata.map { $0.mapValues { .string(Self.escaped($0.description)) } }
+        event.message = "\(TerminalText.escaped(event.message.description))"
+        event.metadata = event.metadata.map { $0.mapValues { .string(TerminalText.escaped($0.description)) } }
         wrapped.log(event: event)
     }
-
-    /// `text` with control characters escaped (see ``TerminalText/escaped(_:)``).
-    static func escaped(_ text: String) -> String { TerminalText.escaped(text) }
 }
