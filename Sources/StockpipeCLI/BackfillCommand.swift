@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import StockpipeFinnhub
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
-import StockpipeStore
 
 struct BackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import StockpipeCore
 import StockpipeJSON
 import StockpipePipeline
-import StockpipeStore
+import StockpipeSQLite
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

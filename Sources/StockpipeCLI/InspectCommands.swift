@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 
 struct StatusCommand: AsyncParsableCommand {

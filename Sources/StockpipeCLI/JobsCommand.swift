@@ -3,10 +3,10 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSchedule
-import StockpipeStore
 
 /// Exit statuses beyond 0 (done), 1 (failed) and 2 (a mistake in the command or settings).
 enum ExitStatus {

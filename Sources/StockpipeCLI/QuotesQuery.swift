@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 
 extension QueryCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
 import StockpipeSources
 

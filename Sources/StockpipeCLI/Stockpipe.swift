@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import StockpipeApp
 import StockpipePipeline
-import StockpipeSources
+import StockpipeCore
 
 /// Everything this process measures, served at the dashboard's `/metrics`.
 let metricsRegistry = PrometheusCollectorRegistry()

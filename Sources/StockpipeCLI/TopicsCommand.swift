@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import StockpipeJSON
 import StockpipeKafka
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 import Logging
 import ServiceLifecycle
+import StockpipeApp
 import StockpipePipeline
 
 struct TopicsCommand: AsyncParsableCommand {

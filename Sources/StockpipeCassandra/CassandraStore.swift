@@ -1,7 +1,6 @@
 import NIOCore
 import StockpipeCQL
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 /// The store on Apache Cassandra, through stockpipe's own CQL client.
 ///

@@ -3,18 +3,33 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import StockpipePipeline
-import StockpipeStore
+import StockpipeCore
+
+/// What the dashboard reads: the store, and the log for the pipeline's status. Whichever backends
+/// they are, the app opened them.
+public struct DashboardBackends: Sendable {
+    public let log: any Log
+    public let store: any Store
+    /// Shown on the status panel.
+    public let dataDirectory: String
+
+    public init(log: any Log, store: any Store, dataDirectory: String) {
+        self.log = log
+        self.store = store
+        self.dataDirectory = dataDirectory
+    }
+}
 
 /// The dashboard and JSON API over whichever log and store the settings open: the page at `/`,
 /// the API under `/api/v1`, live updates at `/api/v1/stream`, `/health` and `/metrics`.
 ///
 /// ```swift
-/// let dashboard = Dashboard(backends: backends, configuration: .init(), registry: registry)
+/// let dashboard = Dashboard(backends: DashboardBackends(log: log, store: store, dataDirectory: "."), configuration: .init(), registry: registry)
 /// try await ServiceGroup(services: [dashboard], logger: logger).run()
 /// ```
 public final class Dashboard: Service, Sendable {
     public let configuration: DashboardConfiguration
-    let backends: Backends
+    let backends: DashboardBackends
     let registry: PrometheusCollectorRegistry
     /// This process's stages, when it runs them (`stockpipe run`): for the latency they measure.
     let pipeline: PipelineMetrics?
@@ -22,7 +37,7 @@ public final class Dashboard: Service, Sendable {
     let feed: LiveFeed
     let logger: Logger
 
-    public init(backends: Backends, configuration: DashboardConfiguration, registry: PrometheusCollectorRegistry,
+    public init(backends: DashboardBackends, configuration: DashboardConfiguration, registry: PrometheusCollectorRegistry,
                 pipeline: PipelineMetrics? = nil, logger: Logger = Logger(label: "stockpipe.dashboard")) {
         self.configuration = configuration
         self.backends = backends
@@ -37,7 +52,7 @@ public final class Dashboard: Service, Sendable {
     /// short enough to guess, and a host that does not resolve. Never names the token itself.
     public static func check(_ configuration: DashboardConfiguration) throws {
         guard (0...65_535).contains(configuration.port) else { throw UserError("--port must be between 0 and 65535") }
-        if let token = configuration.token, !token.isEmpty, let problem = Settings.dashboardTokenProblem(token) {
+        if let token = configuration.token, !token.isEmpty, let problem = DashboardConfiguration.tokenProblem(token) {
             throw UserError("the dashboard token (STOCKPIPE_DASHBOARD_TOKEN or dashboard-token) \(problem)")
         }
         let loopback = try configuration.isLoopback()

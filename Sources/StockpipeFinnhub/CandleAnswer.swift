@@ -1,5 +1,5 @@
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 
 /// A `/stock/candle` answer: `{"s":"ok","t":[..],"o":[..],"h":[..],"l":[..],"c":[..],"v":[..]}`
 /// with `t` in Unix seconds, or `{"s":"no_data"}`.

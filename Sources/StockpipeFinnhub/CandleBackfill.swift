@@ -1,5 +1,5 @@
 import Logging
-import StockpipeModel
+import StockpipeCore
 
 /// One-minute candles from Finnhub's `/stock/candle` (a premium endpoint), fetched a week per
 /// call within the shared ``RateLimiter``, to give the chart history from before the feed ran.

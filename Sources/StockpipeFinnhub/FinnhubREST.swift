@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import StockpipeModel
+import StockpipeCore
 
 /// GET requests to Finnhub's REST API, with the token in the `X-Finnhub-Token` header so that no
 /// URL holds it, and bodies capped at 16 MiB.

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
-import StockpipeModel
-import StockpipeSources
+import StockpipeCore
 
 /// Finnhub's WebSocket trade stream as a source: one connection, every symbol subscribed, kept
 /// alive through drops and stalls by reconnecting (with backoff and jitter) and subscribing again.

@@ -5,8 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import StockpipeJSON
-import StockpipeModel
-import StockpipeSources
+import StockpipeCore
 
 /// Finnhub REST quotes as a source: `GET /quote` for each symbol in turn, every `interval`,
 /// within one shared ``RateLimiter``. Each answer is staged as

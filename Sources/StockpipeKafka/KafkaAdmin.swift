@@ -1,5 +1,5 @@
 import CRdKafka
-import StockpipeModel
+import StockpipeCore
 
 /// One topic as `stockpipe topics create` makes it.
 public struct TopicSpec: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import StockpipeCore
 import CRdKafka
 
 /// A failure reported by librdkafka or by the brokers, in words an operator can act on.

@@ -1,6 +1,5 @@
 import CRdKafka
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 
 /// The log on a Kafka cluster: topics `staging`, `stock_data` and `bad_stock_data`, consumer
 /// groups, and source checkpoints kept as commit metadata of one group per source.

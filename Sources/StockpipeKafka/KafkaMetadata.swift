@@ -1,3 +1,4 @@
+import StockpipeCore
 import CRdKafka
 
 /// Topics, partitions, leaders and replicas as the brokers report them.

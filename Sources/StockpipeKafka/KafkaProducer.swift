@@ -1,6 +1,6 @@
 import CRdKafka
 import Foundation
-import StockpipeModel
+import StockpipeCore
 import Synchronization
 
 /// An idempotent producer (`enable.idempotence=true`, so `acks=all` and ordered, deduplicated

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import StockpipeModel
+import StockpipeCore
 
 /// An NDJSON file of raw Finnhub WebSocket messages, one per line.
 ///
@@ -20,7 +20,7 @@ import StockpipeModel
 /// line is taken as it is (staged as a message if it is one, quarantined as `malformed` if cut).
 public struct ReplaySource: FeedSource {
     public static let maxLineBytes = 1 << 20
-    public static let keptPrefixBytes = 4096
+    public static let keptPrefixBytes = QuarantineRecord.keptPayloadBytes
     /// The start of the file whose digest identifies it (or less, when the position is smaller).
     public static let headBytes = 4096
     public static let pollInterval: Duration = .milliseconds(200)

@@ -8,6 +8,8 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 @testable import StockpipeDashboard
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import Testing
 
@@ -278,7 +280,7 @@ struct DashboardHardeningTests {
         let backends = try await Backends.open(settings, create: true)
         var configuration = DashboardConfiguration()
         configuration.token = token
-        let dashboard = Dashboard(backends: backends, configuration: configuration, registry: PrometheusCollectorRegistry())
+        let dashboard = Dashboard(backends: backends.forDashboard, configuration: configuration, registry: PrometheusCollectorRegistry())
         do {
             try await Application(router: dashboard.router()).test(.router, body)
         } catch {
@@ -302,7 +304,7 @@ struct DashboardHardeningTests {
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let dashboard = Dashboard(backends: backends, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: logger)
+        let dashboard = Dashboard(backends: backends.forDashboard, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: dashboard)], logger: logger))
         let port = configuration.port
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Void.self) { tasks in

@@ -1,8 +1,8 @@
 import CRdKafka
 import Foundation
 @testable import StockpipeKafka
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
+import StockpipeSQLite
 import Testing
 
 @Suite("Kafka client on the mock cluster", .serialized, .timeLimit(.minutes(5)))
