@@ -109,8 +109,7 @@ struct QuotePollReader: FeedReader {
             }
             return nil
         case 401, 403:
-            throw SourceError("Finnhub refused the quote request (HTTP \(response.status)): check FINNHUB_TOKEN, "
-                              + "and that your plan covers \(symbol)")
+            throw FinnhubError.quoteRefused(status: Int(response.status), symbol: symbol)
         default:
             await retryLater("Finnhub answered the quote of \(symbol) with HTTP \(response.status)")
             return nil
