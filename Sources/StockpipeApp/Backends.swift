@@ -66,6 +66,9 @@ public struct Backends: Sendable {
         do {
             let log = try await KafkaLog(settings.kafkaConfiguration, knownSources: [settings.sourceName, StatusReport.redriveSource])
             return Backends(log: log, store: store, dataDirectory: directory)
+        } catch let error as KafkaError where error.isUsersToFix {
+            try? await store.close()
+            throw error
         } catch {
             try? await store.close()
             throw UserError("\(error)")
@@ -78,7 +81,7 @@ public struct Backends: Sendable {
         do {
             return try await CassandraStore.open(configuration)
         } catch let error as CassandraStoreError {
-            throw UserError("\(error)")
+            throw error
         } catch {
             throw UserError("cannot use Cassandra at \(settings.contactPoints ?? ""): \(CassandraConfiguration.explain(error))")
         }

@@ -1,6 +1,8 @@
+import StockpipeCassandra
 import StockpipeCore
 import StockpipeDashboard
 import StockpipeFinnhub
+import StockpipeKafka
 
 /// What the command line prints for an error the user can act on: the library's sentence with the
 /// flag or setting of this command line that fixes it. The libraries' errors are typed and speak
@@ -13,6 +15,8 @@ enum ErrorText {
         case let error as SourceError: sentence(forSource: error)
         case let error as FinnhubError: sentence(forFinnhub: error)
         case let error as DashboardError: sentence(forDashboard: error)
+        case let error as KafkaError where error.isUsersToFix: sentence(forKafka: error)
+        case let error as CassandraStoreError: sentence(forCassandra: error)
         default: nil
         }
     }
@@ -30,6 +34,23 @@ enum ErrorText {
         case .noSymbols: "\(error); give them with --symbols A,B"
         case .tooManySymbols: "\(error); give fewer with --symbols, or raise finnhub.max-symbols if your plan allows more"
         default: error.description
+        }
+    }
+
+    /// Kafka's errors are the user's to fix when the settings are the cause (``KafkaError/isUsersToFix``).
+    static func sentence(forKafka error: KafkaError) -> String {
+        switch error.kind {
+        case .noBrokers: "\(error); pass --brokers host:port,..."
+        case .unreachable: "\(error); check --brokers and that they are up"
+        case .missingTopics(_, let brokers): "\(error); create them with `stockpipe topics create --brokers \(brokers)`"
+        case .failed, .stopping: error.description
+        }
+    }
+
+    static func sentence(forCassandra error: CassandraStoreError) -> String {
+        switch error {
+        case .noSchema: "\(error); create the schema with `stockpipe schema create --contact-points ...`"
+        case .tooManyRows: error.description
         }
     }
 
