@@ -1,10 +1,14 @@
 'use strict';
-const INTERVALS = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3, '1d': 86400e3 };
-const state = { symbols: new Map(), selected: null, interval: '1m', range: 21600e3, candles: [], view: null,
+const $ = (selector) => document.querySelector(selector);
+// The page renders the interval and range buttons (the intervals from the server's table), each with its
+// length in ms, and marks the defaults "on".
+const INTERVALS = Object.fromEntries([...document.querySelectorAll('#intervals button')]
+  .map((button) => [button.dataset.interval, Number(button.dataset.ms)]));
+const state = { symbols: new Map(), selected: null, interval: $('#intervals .on').dataset.interval,
+  range: Number($('#ranges .on').dataset.range), candles: [], view: null,
   compare: new Set(), compareMode: false, compareSeries: new Map(), status: null, tape: [], frames: 0, ticks: 0,
   qualityDrawn: 0, pipelineDrawn: 0, hover: null };
 window.__stockpipe = state;
-const $ = (selector) => document.querySelector(selector);
 
 async function api(path) {
   const response = await fetch(path, { credentials: 'same-origin' });
@@ -47,14 +51,12 @@ function renderSymbols(list) {
     let li = ul.querySelector('li[data-symbol="' + CSS.escape(summary.symbol) + '"]');
     if (!li) {
       ul.querySelector('.empty')?.remove();
-      li = document.createElement('li');
-      li.className = 'symbol';
+      // The page's empty row, so that the row is written once (in DashboardPage.swift).
+      li = $('#symbol-row').content.firstElementChild.cloneNode(true);
       li.dataset.symbol = summary.symbol;
-      li.innerHTML = '<button type="button" class="pick"><span class="name"></span><span class="price"></span>' +
-        '<span class="change"></span><canvas class="spark" width="96" height="24" aria-hidden="true"></canvas></button>' +
-        '<label class="cmp" title="Compare"><input type="checkbox"></label>';
       li.querySelector('.name').textContent = summary.symbol;
-      li.querySelector('input').setAttribute('aria-label', 'Compare ' + summary.symbol);
+      const box = li.querySelector('input');
+      box.setAttribute('aria-label', box.getAttribute('aria-label') + summary.symbol);
       ul.appendChild(li);
     }
     li.querySelector('.price').textContent = price(summary.last);
