@@ -118,7 +118,7 @@ if bytesOut == 0 { print("nothing validated") }
             for (index, range) in ranges.enumerated() {
                 let value = Array(line[range])
                 records.append(OutgoingRecord(topic: "raw", key: value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) } ?? "",
-                                              value: value, headers: [RecordHeader(Header.kind, "trade"),
+                                              value: value, headers: [RecordHeader(kind: .trade),
                                                                       RecordHeader(Header.source, "bench:@0#\(index)")],
                                               timestamp: now))
             }

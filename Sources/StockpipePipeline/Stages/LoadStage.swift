@@ -88,7 +88,7 @@ public struct LoadStage: Service {
         batch.trades.reserveCapacity(records.count)
         records.withUnsafeBufferPointer { records in
             for index in records.indices {
-                if records[index].headers[header: Header.kind] == "quote" {
+                if records[index].headers.kind == .quote {
                     if let quote = try? Quote(json: records[index].value) { batch.quotes.append(quote) }
                     else { batch.quarantine(unreadable(records[index]), readAt: records[index].position) }
                 } else if let trade = try? Trade(json: records[index].value) {

@@ -85,10 +85,10 @@ public struct ValidateStage: Service {
             record.headers.append(RecordHeader(Header.source, "\(record.topic)/\(record.partition)/\(record.offset)"))
         }
         let reasons: [ReasonCode]
-        let kind = record.headers[header: Header.kind]
-        if kind == "raw" {
+        let kind = record.headers.kind
+        if kind == .raw {
             reasons = [.malformed]
-        } else if kind == "quote" {
+        } else if kind == .quote {
             switch validator.validate(quoteJSON: record.value, receivedAt: record.timestamp) {
             case .valid(let quote):
                 return OutgoingRecord(topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: record.headers,
@@ -131,8 +131,8 @@ public struct ValidateStage: Service {
         var timestamps: [Int64] = []
         var next = index + 1
         while timestamps.count < count, next < records.endIndex {
-            let kind = records[next].headers[header: Header.kind]
-            if kind != "raw", kind != "quote", let timestamp = (try? FinnhubTrade.parse(records[next].value))?.timestamp {
+            let kind = records[next].headers.kind
+            if kind != .raw, kind != .quote, let timestamp = (try? FinnhubTrade.parse(records[next].value))?.timestamp {
                 timestamps.append(timestamp)
             }
             next += 1
