@@ -20,7 +20,7 @@ defer { try? FileManager.default.removeItem(atPath: directory) }
     let start = ContinuousClock.now
     try await body()
     let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.seconds
     let label = name.padding(toLength: 40, withPad: " ", startingAt: 0)
     print(label + String(format: "%10d records %8.3f s %12.0f records/s", records, seconds, Double(records) / seconds))
     return seconds

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import StockpipeDashboard
+import StockpipeModel
 import StockpipePipeline
 
 struct RunCommand: AsyncParsableCommand {
@@ -68,7 +69,7 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
         throw error
     }
     let elapsed = ContinuousClock.now - started
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.seconds
     let report = try await StatusReport.collect(backends)
     await backends.close()
     let metrics = runner.metrics
