@@ -121,7 +121,7 @@ struct QuotePollReader: FeedReader {
         var backoff = Backoff(initial: .seconds(1), maximum: .seconds(60))
         for _ in 0..<failures - 1 { _ = backoff.next() }
         let wait = backoff.next()
-        logger.warning("\(problem); retrying in \(wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000) ms")
+        logger.warning("\(problem); retrying in \(wait.milliseconds) ms")
         await poller.limiter.pause(until: .now + wait)
     }
 

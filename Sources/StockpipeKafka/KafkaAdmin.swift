@@ -39,7 +39,7 @@ public enum KafkaAdmin {
                                     timeout: Duration = .seconds(10)) async throws -> [(String, Outcome)] {
         let handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: try KafkaConfiguration(configuration.properties(for: .producer)).makeConf(),
                                           brokers: configuration.brokers)
-        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await BlockingThread(name: "kafka-admin").runOnce {
             defer { rd_kafka_destroy(handle.pointer) }
             var errorText = [CChar](repeating: 0, count: 512)

@@ -33,7 +33,7 @@ public final class KafkaLog: Log {
     }
 
     static func metadata(_ handle: KafkaHandle, brokers: String, timeout: Duration) async throws -> KafkaMetadata {
-        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await BlockingThread(name: "kafka-metadata").runOnce {
             try KafkaMetadata.fetch(handle, timeoutMilliseconds: milliseconds, brokers: brokers)
         }
