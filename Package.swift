@@ -35,78 +35,29 @@ let package = Package(
     targets: [
         // Byte-level JSON reading and writing, tuned for the feed's small messages.
         .target(name: "StockpipeJSON", swiftSettings: strict),
-        // Records, reason codes, trade identity and the wire formats of the topics.
-        .target(name: "StockpipeModel", dependencies: ["StockpipeJSON"], swiftSettings: strict),
-        // What the embedded log and store share about their SQLite files: damage, checkpoints.
+        // The core: records, reason codes, trade identity, the wire formats of the topics, and the
+        // interfaces every backend implements (`Log`, `Store`, `FeedSource`). No backend library.
+        .target(name: "StockpipeCore", dependencies: ["StockpipeJSON"], swiftSettings: strict),
+
+        // MARK: Backends: each depends on the core and its own libraries only.
+
+        // The embedded backend: the log and the store in SQLite files of the data directory.
         .target(
             name: "StockpipeSQLite",
-            dependencies: ["StockpipeModel", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: strict),
-        // The log interface and its embedded SQLite backend.
-        .target(
-            name: "StockpipeLog",
             dependencies: [
-                "StockpipeJSON", "StockpipeModel", "StockpipeSQLite",
+                "StockpipeCore", "StockpipeJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         // librdkafka from Debian's librdkafka-dev, with its mock cluster.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
-        // The Kafka backend of the log: a small Swift layer over librdkafka.
+        // The log on Kafka: a small Swift layer over librdkafka.
         .target(
             name: "StockpipeKafka",
             dependencies: [
-                "CRdKafka", "StockpipeJSON", "StockpipeModel", "StockpipeLog",
+                "CRdKafka", "StockpipeCore", "StockpipeJSON",
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict),
-        // The store interface and its embedded SQLite backend.
-        .target(
-            name: "StockpipeStore",
-            dependencies: [
-                "StockpipeModel", "StockpipeSQLite",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ],
-            swiftSettings: strict),
-        // Where records come from: the simulator and NDJSON replay.
-        .target(name: "StockpipeSources", dependencies: ["StockpipeModel"], swiftSettings: strict),
-        // Finnhub: the WebSocket trade stream and the REST quote poller, with reconnects and rate limits.
-        .target(
-            name: "StockpipeFinnhub",
-            dependencies: [
-                "StockpipeJSON", "StockpipeModel", "StockpipeSources",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "WSClient", package: "swift-websocket"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: strict),
-        // A Finnhub-compatible server fed by the simulator, with fault injection: demos and tests.
-        .target(
-            name: "StockpipeFinnhubServer",
-            dependencies: [
-                "StockpipeJSON", "StockpipeModel", "StockpipeSources",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: strict),
-        // Ingest, validate and load as services, plus configuration.
-        .target(
-            name: "StockpipePipeline",
-            dependencies: [
-                "StockpipeJSON", "StockpipeModel", "StockpipeLog", "StockpipeKafka", "StockpipeStore", "StockpipeSources",
-                "StockpipeFinnhub", "StockpipeCassandra", "StockpipeCQL", "StockpipeSchedule",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
         // The CQL native protocol (v1-v4): frames, messages, values; for the Cassandra store.
@@ -123,18 +74,46 @@ let package = Package(
         .target(
             name: "StockpipeCassandra",
             dependencies: [
-                "StockpipeCQL", "StockpipeModel", "StockpipeStore",
+                "StockpipeCQL", "StockpipeCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
+        // Sources on files and in memory: NDJSON replay and the simulator.
+        .target(name: "StockpipeSources", dependencies: ["StockpipeCore", "StockpipeJSON"], swiftSettings: strict),
+        // Finnhub: the WebSocket trade stream and the REST quote poller, with reconnects and rate limits.
+        .target(
+            name: "StockpipeFinnhub",
+            dependencies: [
+                "StockpipeJSON", "StockpipeCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
+        // MARK: The pipeline and what shows it: the core's interfaces only.
+
         // Schedules: cron expressions in a time zone, exchange calendars, the job scheduler.
         .target(name: "StockpipeSchedule", swiftSettings: strict),
+        // Ingest, validate and load as services over `Log` and `Store`; validation; status; the quality report.
+        .target(
+            name: "StockpipePipeline",
+            dependencies: [
+                "StockpipeJSON", "StockpipeCore", "StockpipeSchedule",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         // The dashboard and JSON API (Hummingbird), live updates, /metrics.
         .target(
             name: "StockpipeDashboard",
             dependencies: [
-                "StockpipePipeline", "StockpipeStore", "StockpipeModel", "StockpipeJSON",
+                "StockpipePipeline", "StockpipeCore", "StockpipeJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -147,11 +126,37 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+
+        // MARK: The app: settings, the backend registry, jobs; what the executables use.
+
+        .target(
+            name: "StockpipeApp",
+            dependencies: [
+                "StockpipeCore", "StockpipeJSON", "StockpipePipeline", "StockpipeSchedule", "StockpipeDashboard",
+                "StockpipeSQLite", "StockpipeKafka", "StockpipeCassandra", "StockpipeCQL", "StockpipeSources", "StockpipeFinnhub",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+        // A Finnhub-compatible server fed by the simulator, with fault injection: demos and tests.
+        .target(
+            name: "StockpipeFinnhubServer",
+            dependencies: [
+                "StockpipeJSON", "StockpipeCore", "StockpipeSources",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "StockpipeCLI",
             dependencies: [
-                "StockpipePipeline", "StockpipeKafka", "StockpipeLog", "StockpipeJSON", "StockpipeModel",
-                "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeSchedule", "StockpipeStore",
+                "StockpipeApp", "StockpipePipeline", "StockpipeDashboard", "StockpipeCore", "StockpipeJSON",
+                "StockpipeSQLite", "StockpipeKafka", "StockpipeCassandra", "StockpipeSources", "StockpipeFinnhub",
+                "StockpipeFinnhubServer", "StockpipeSchedule",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -165,21 +170,22 @@ let package = Package(
         .executableTarget(
             name: "StockpipeBench",
             dependencies: [
-                "StockpipePipeline", "StockpipeJSON", "StockpipeKafka", "StockpipeModel", "StockpipeSources", "StockpipeCQL",
-                "StockpipeCassandra", .product(name: "NIOCore", package: "swift-nio"),
+                "StockpipeApp", "StockpipePipeline", "StockpipeJSON", "StockpipeKafka", "StockpipeCore", "StockpipeSources",
+                "StockpipeCQL", "StockpipeCassandra", .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
         // Unit tests: pure logic, no processes, servers or files; `swift test --filter StockpipeUnitTests`.
         .testTarget(
             name: "StockpipeUnitTests",
-            dependencies: ["StockpipeJSON", "StockpipeModel", "StockpipePipeline", "StockpipeSchedule", "StockpipeCQL"],
+            dependencies: ["StockpipeJSON", "StockpipeCore", "StockpipePipeline", "StockpipeApp", "StockpipeSchedule", "StockpipeCQL"],
             swiftSettings: strict),
         // Integration tests: the binary, real SQLite files, the mock Kafka cluster, Cassandra, Chromium, Airflow.
         .testTarget(
             name: "StockpipeTests",
             // The CLI tests run the built `stockpipe` binary, so the tests depend on it.
             dependencies: [
-                "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL", "StockpipeCassandra", "StockpipeSchedule",
+                "StockpipeApp", "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL",
+                "StockpipeCassandra", "StockpipeSchedule", "StockpipeSQLite", "StockpipeKafka", "StockpipeSources", "StockpipeFinnhub",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import StockpipeCore
 import StockpipeCQL
 
 /// The CQL codec alone: EXECUTE frames of the store's trade insert, encoded for v1 and v4, and a

@@ -3,7 +3,8 @@ import Logging
 import StockpipeCassandra
 import StockpipeJSON
 import StockpipeKafka
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
 

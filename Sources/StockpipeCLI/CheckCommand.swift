@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import StockpipePipeline
-import StockpipeStore
+import StockpipeCore
+import StockpipeSQLite
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 
 /// `--check`: a command goes as far as it can without connecting anywhere, so that a command line in a

@@ -4,7 +4,7 @@ import Logging
 import ServiceLifecycle
 import StockpipeFinnhubServer
 import StockpipeKafka
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
 
 struct DevCommand: AsyncParsableCommand {

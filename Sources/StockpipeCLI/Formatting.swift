@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeCore
 import StockpipePipeline
 
 /// Unix milliseconds, ISO 8601 (`2024-11-24T20:00:00Z`, fractional seconds allowed) or a UTC date.

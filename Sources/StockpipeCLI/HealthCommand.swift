@@ -2,7 +2,8 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 
 /// The container health check: asks a dashboard in this container whether it can read its store,

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
-import StockpipeStore
+import StockpipeApp
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
 import StockpipeSchedule
-import StockpipeStore
+import StockpipeApp
 
 /// Exit statuses beyond 0 (done), 1 (failed) and 2 (a mistake in the command or settings).
 enum ExitStatus {

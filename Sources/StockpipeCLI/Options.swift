@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 
 /// Where the settings come from and where the data lives; every command has these.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
-import StockpipeStore
+import StockpipeApp
 
 /// A command that reads rows from the store and prints them (`query trades|candles|quotes`,
 /// `quarantine list`, `jobs history`). Each says which options it has and what it reads; they

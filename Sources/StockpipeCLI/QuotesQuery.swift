@@ -1,5 +1,5 @@
 import Foundation
-import StockpipeModel
+import StockpipeCore
 
 /// `query quotes`: REST quotes as polled; `--from` and `--to` are the times they were polled.
 extension Quote: SymbolRow {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import StockpipeCore
 import StockpipeCassandra
 import StockpipePipeline
 

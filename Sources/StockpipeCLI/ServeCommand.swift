@@ -1,7 +1,9 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import StockpipeCore
 import StockpipeDashboard
+import StockpipeApp
 import StockpipePipeline
 
 struct ServeCommand: AsyncParsableCommand {
@@ -25,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
         let backends = try await Backends.open(settings, create: false)
         say("serving the dashboard for \(backends.dataDirectory)"
             + (settings.port == 0 ? "" : " at http://\(settings.host):\(settings.port)/") + "; Ctrl-C stops")
-        let dashboard = Dashboard(backends: backends, configuration: settings.dashboardConfiguration, registry: metricsRegistry)
+        let dashboard = Dashboard(backends: backends.forDashboard, configuration: settings.dashboardConfiguration, registry: metricsRegistry)
         var quiet = Logger(label: "stockpipe")
         quiet.logLevel = .warning
         let group = ServiceGroup(configuration: .init(services: [.init(service: dashboard)],

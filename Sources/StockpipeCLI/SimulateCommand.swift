@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
 import StockpipeSources
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import StockpipeCore
 import StockpipeDashboard
+import StockpipeApp
 import StockpipePipeline
 
 struct RunCommand: AsyncParsableCommand {
@@ -59,7 +61,7 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
     let started = ContinuousClock.now
     do {
         let dashboard = withDashboard
-            ? [Dashboard(backends: backends, configuration: settings.dashboardConfiguration, registry: metricsRegistry,
+            ? [Dashboard(backends: backends.forDashboard, configuration: settings.dashboardConfiguration, registry: metricsRegistry,
                          pipeline: runner.metrics)]
             : []
         try await runner.run(backends, alongside: dashboard)

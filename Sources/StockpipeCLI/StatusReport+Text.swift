@@ -1,6 +1,5 @@
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
-import StockpipeStore
 
 /// `stockpipe status` as a table: counts per source, topic, stage and store, and the reconciliation.
 /// Presentation, so it lives with the CLI; the library gives the numbers (and `json()`).

@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import StockpipeApp
 import StockpipePipeline
-import StockpipeSources
+import StockpipeCore
 
 /// Everything this process measures, served at the dashboard's `/metrics`.
 let metricsRegistry = PrometheusCollectorRegistry()
@@ -39,11 +40,8 @@ struct Stockpipe: AsyncParsableCommand {
                 try command.run()
             }
             code = 0
-        } catch let error as UserError {
-            printError(error.description)
-            code = 2
-        } catch let error as SourceError {
-            printError(error.description)
+        } catch let error where ErrorText.sentence(for: error) != nil {
+            printError(ErrorText.sentence(for: error) ?? "")
             code = 2
         } catch let error as ExitCode {
             code = error.rawValue

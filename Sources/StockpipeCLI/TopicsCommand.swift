@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import StockpipeKafka
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 import Logging
 import ServiceLifecycle
+import StockpipeApp
 import StockpipePipeline
 
 struct TopicsCommand: AsyncParsableCommand {
@@ -33,7 +33,7 @@ struct TopicsCommand: AsyncParsableCommand {
                 results = try await KafkaAdmin.createTopics(TopicSpec.pipeline(partitions: partitions, replicationFactor: replicationFactor),
                                                             configuration: settings.kafkaConfiguration)
             } catch let error as KafkaError {
-                throw UserError(error.description)
+                throw UserError(ErrorText.sentence(forKafka: error))
             }
             for (name, outcome) in results {
                 print("\(name): \(outcome == .created ? "created" : "exists already, left as it is")")

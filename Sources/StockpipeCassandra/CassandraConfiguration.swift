@@ -1,3 +1,4 @@
+import StockpipeCore
 import NIOSSL
 import StockpipeCQL
 

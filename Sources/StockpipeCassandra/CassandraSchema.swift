@@ -1,3 +1,4 @@
+import StockpipeCore
 import StockpipeCQL
 
 /// The keyspace and tables of the Cassandra store, created by `stockpipe schema create`.

@@ -1,6 +1,5 @@
 import StockpipeCQL
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 extension CassandraStore {
     /// The per-day count rows: which symbols trade on which days.

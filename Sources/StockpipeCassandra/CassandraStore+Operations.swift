@@ -1,5 +1,5 @@
 import StockpipeCQL
-import StockpipeStore
+import StockpipeCore
 
 extension CassandraStore {
     public func recordJobRun(_ run: JobRunEntry) async throws {

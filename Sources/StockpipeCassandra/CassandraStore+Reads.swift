@@ -1,6 +1,5 @@
 import StockpipeCQL
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 extension CassandraStore {
     /// The days a symbol has rows on, newest first, within [from, to] when given.
@@ -22,7 +21,7 @@ extension CassandraStore {
                                         limit: limit - trades.count)
             for row in rows {
                 trades.append(Trade(symbol: symbol, price: try row.double(2), volume: try row.double(3), timestamp: try row.int64(0),
-                                    conditions: SQLiteStore.conditions(fromText: row.text(4)),
+                                    conditions: ConditionsText.decode(row.text(4)),
                                     id: TradeID(bytes: row.blob(1)) ?? TradeID(high: 0, low: 0)))
             }
         }

@@ -1,6 +1,5 @@
 import StockpipeCQL
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 /// A partition of the time-series tables.
 struct PartitionKey: Hashable, Sendable {

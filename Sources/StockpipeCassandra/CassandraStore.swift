@@ -1,7 +1,6 @@
 import NIOCore
 import StockpipeCQL
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 /// The store on Apache Cassandra, through stockpipe's own CQL client.
 ///
@@ -147,7 +146,7 @@ public enum CassandraStoreError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .noSchema(let keyspace, let table):
-            "Cassandra has no table \(keyspace).\(table); create the schema with `stockpipe schema create --contact-points ...`"
+            "Cassandra has no table \(keyspace).\(table)"
         case .tooManyRows(let limit):
             "a Cassandra read reached \(limit) rows in one go; narrow the time range"
         }

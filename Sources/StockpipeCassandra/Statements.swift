@@ -1,3 +1,4 @@
+import StockpipeCore
 /// The store's CQL, built once from the keyspace and TTLs (both checked: a name, whole numbers),
 /// so every statement is a fixed text with bound values and is prepared once per connection.
 struct Statements: Sendable {

@@ -1,7 +1,6 @@
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
-import StockpipeStore
 
 // The API's answers that are not the model's own documents (Model+Documents.swift) or the
 // status report's (StatusReport+Document.swift). Each matches the OpenAPI schema of the name in

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import StockpipeModel
+import StockpipeCore
 
 /// The query parameters of an API request, read with clear errors and size limits.
 struct APIQuery {

@@ -1,3 +1,4 @@
+import StockpipeCore
 import Hummingbird
 
 /// With a token configured, every request but `/health` must carry it: `Authorization: Bearer

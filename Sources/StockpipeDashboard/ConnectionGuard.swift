@@ -1,3 +1,4 @@
+import StockpipeCore
 import Hummingbird
 import HummingbirdCore
 import Logging

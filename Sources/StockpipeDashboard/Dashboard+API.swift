@@ -1,7 +1,6 @@
 import Hummingbird
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
-import StockpipeStore
 
 extension Dashboard {
     /// 1-minute candles one request may read (about 69 days); longer intervals roll these up.

@@ -1,20 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Hummingbird
+import NIOCore
 import Logging
 import Prometheus
 import ServiceLifecycle
 import StockpipePipeline
-import StockpipeStore
+import StockpipeCore
+
+/// What the dashboard reads: the store, and the log for the pipeline's status. Whichever backends
+/// they are, the app opened them.
+public struct DashboardBackends: Sendable {
+    public let log: any Log
+    public let store: any Store
+    /// Shown on the status panel.
+    public let dataDirectory: String
+
+    public init(log: any Log, store: any Store, dataDirectory: String) {
+        self.log = log
+        self.store = store
+        self.dataDirectory = dataDirectory
+    }
+}
 
 /// The dashboard and JSON API over whichever log and store the settings open: the page at `/`,
 /// the API under `/api/v1`, live updates at `/api/v1/stream`, `/health` and `/metrics`.
 ///
 /// ```swift
-/// let dashboard = Dashboard(backends: backends, configuration: .init(), registry: registry)
+/// let dashboard = Dashboard(backends: DashboardBackends(log: log, store: store, dataDirectory: "."), configuration: .init(), registry: registry)
 /// try await ServiceGroup(services: [dashboard], logger: logger).run()
 /// ```
 public final class Dashboard: Service, Sendable {
     public let configuration: DashboardConfiguration
-    let backends: Backends
+    let backends: DashboardBackends
     let registry: PrometheusCollectorRegistry
     /// This process's stages, when it runs them (`stockpipe run`): for the latency they measure.
     let pipeline: PipelineMetrics?
@@ -22,7 +45,7 @@ public final class Dashboard: Service, Sendable {
     let feed: LiveFeed
     let logger: Logger
 
-    public init(backends: Backends, configuration: DashboardConfiguration, registry: PrometheusCollectorRegistry,
+    public init(backends: DashboardBackends, configuration: DashboardConfiguration, registry: PrometheusCollectorRegistry,
                 pipeline: PipelineMetrics? = nil, logger: Logger = Logger(label: "stockpipe.dashboard")) {
         self.configuration = configuration
         self.backends = backends
@@ -35,15 +58,14 @@ public final class Dashboard: Service, Sendable {
 
     /// Refuses a configuration that would expose the data to the network without a token, a token
     /// short enough to guess, and a host that does not resolve. Never names the token itself.
-    public static func check(_ configuration: DashboardConfiguration) throws {
-        guard (0...65_535).contains(configuration.port) else { throw UserError("--port must be between 0 and 65535") }
-        if let token = configuration.token, !token.isEmpty, let problem = Settings.dashboardTokenProblem(token) {
-            throw UserError("the dashboard token (STOCKPIPE_DASHBOARD_TOKEN or dashboard-token) \(problem)")
+    public static func check(_ configuration: DashboardConfiguration) throws(DashboardError) {
+        guard (0...65_535).contains(configuration.port) else { throw DashboardError.portOutOfRange(configuration.port) }
+        if let token = configuration.token, !token.isEmpty, let problem = DashboardConfiguration.tokenProblem(token) {
+            throw DashboardError.weakToken(problem: problem)
         }
         let loopback = try configuration.isLoopback()
         if (configuration.token ?? "").isEmpty && !loopback {
-            throw UserError("the dashboard on \(configuration.host) would be reachable from the network: set a token "
-                            + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard-token), or bind to 127.0.0.1")
+            throw DashboardError.exposedWithoutToken(host: configuration.host)
         }
     }
 
@@ -78,9 +100,8 @@ public final class Dashboard: Service, Sendable {
                 } onGracefulShutdown: {
                     self.feed.finishAll()
                 }
-            } catch let error where "\(error)".contains("Address already in use") {
-                throw UserError("the dashboard cannot listen on \(configuration.host):\(configuration.port): "
-                                + "the port is in use; choose another with --port, or run with --no-dashboard")
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                throw DashboardError.portInUse(host: configuration.host, port: configuration.port)
             }
         }
     }

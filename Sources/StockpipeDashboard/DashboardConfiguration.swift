@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import StockpipeCore
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -9,6 +10,23 @@ import StockpipePipeline
 
 /// Where the dashboard listens, who may use it, and how much of it one client may hold.
 public struct DashboardConfiguration: Sendable {
+    /// The shortest dashboard token accepted.
+    public static let minimumTokenLength = 16
+
+    /// What is wrong with a dashboard token (surrounding whitespace already trimmed), as the end of a
+    /// sentence naming it, or nil; never quotes the token. Whitespace or a control or invisible format
+    /// character inside it could not be sent in an `Authorization` header as it is.
+    public static func tokenProblem(_ token: String) -> String? {
+        if token.unicodeScalars.contains(where: { $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory) }) {
+            return "must not contain spaces or control characters; use e.g. `openssl rand -hex 16`"
+        }
+        if token.count < minimumTokenLength {
+            return "is too short: use at least \(minimumTokenLength) characters (besides surrounding spaces), "
+                + "e.g. from `openssl rand -hex 16`"
+        }
+        return nil
+    }
+
     public var host = "127.0.0.1"
     public var port = 8080
     /// Required as `Authorization: Bearer TOKEN` (or once as `?token=`, which sets a session cookie)
@@ -18,8 +36,6 @@ public struct DashboardConfiguration: Sendable {
     public var tick: Duration = .seconds(1)
     /// How often the pipeline's status is sampled for rates and `/metrics`.
     public var statusEvery: Duration = .seconds(2)
-    /// The shortest token accepted.
-    public static let minimumTokenLength = Settings.minimumDashboardTokenLength
     /// How long a client has to send a request's head (line and headers) once it has sent its
     /// first byte, or once it has connected: then the connection is closed.
     public var headerTimeout: Duration = .seconds(10)
@@ -33,7 +49,7 @@ public struct DashboardConfiguration: Sendable {
 
     /// Whether every address `host` resolves to is a loopback one (127.0.0.0/8 or ::1): only then
     /// can nothing but this machine reach the dashboard.
-    public func isLoopback() throws -> Bool {
+    public func isLoopback() throws(DashboardError) -> Bool {
         let addresses = try Self.resolve(host)
         return !addresses.isEmpty && addresses.allSatisfy(\.isLoopback)
     }
@@ -54,7 +70,7 @@ public struct DashboardConfiguration: Sendable {
     }
 
     /// The addresses `host` resolves to for listening, as `getaddrinfo` gives them.
-    static func resolve(_ host: String) throws -> [Address] {
+    static func resolve(_ host: String) throws(DashboardError) -> [Address] {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE
         hints.ai_family = AF_UNSPEC
@@ -67,8 +83,7 @@ public struct DashboardConfiguration: Sendable {
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0 else {
             let reason = String(cString: gai_strerror(status))
-            throw UserError("the dashboard cannot listen on \(host): the host does not resolve (\(reason)); "
-                            + "use an address such as 127.0.0.1 or 0.0.0.0, or a name this machine resolves")
+            throw DashboardError.hostDoesNotResolve(host: host, reason: reason)
         }
         defer { freeaddrinfo(list) }
         var addresses: [Address] = []

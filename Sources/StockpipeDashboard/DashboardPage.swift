@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import StockpipeStore
+import StockpipeCore
 
 /// The page: server-rendered HTML (the symbol list is there before any script runs) with our own
 /// script and style, served from this binary so that it works with no internet.

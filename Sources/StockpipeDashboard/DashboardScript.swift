@@ -1,3 +1,4 @@
+import StockpipeCore
 /// The page's script: charts on canvas, live updates from `/api/v1/stream`. Our own, no libraries.
 enum DashboardScript {
     static let source = #"""

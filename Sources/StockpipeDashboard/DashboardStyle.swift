@@ -1,3 +1,4 @@
+import StockpipeCore
 /// The page's style: light and dark (following the system, or the ◐ button), one column on a narrow window.
 enum DashboardStyle {
     static let source = #"""

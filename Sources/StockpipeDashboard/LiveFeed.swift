@@ -1,8 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import StockpipeJSON
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 import Synchronization
 
 /// Live updates for every connected page, as Server-Sent Events. Once per tick it reads what

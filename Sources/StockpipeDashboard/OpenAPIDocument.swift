@@ -1,3 +1,4 @@
+import StockpipeCore
 /// The API as served, in OpenAPI 3.1; `schemathesis` checks the implementation against it in CI.
 enum OpenAPIDocument {
     static let json = #"""

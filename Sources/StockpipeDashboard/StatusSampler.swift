@@ -1,6 +1,6 @@
 import Prometheus
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
 import Synchronization
 
@@ -76,7 +76,7 @@ final class StatusSampler: Sendable {
 
     static let historyLength = 150
 
-    let backends: Backends
+    let backends: DashboardBackends
     let pipeline: PipelineMetrics?
     private let state = Mutex<(latest: Sample?, history: [Point], previous: (at: Int64, counts: [String: Int64])?)>((nil, [], nil))
     private let lagGauges: [String: Gauge]
@@ -85,7 +85,7 @@ final class StatusSampler: Sendable {
     /// From the newest stored data-quality report, whichever process made it.
     private let qualityGauges: [String: Gauge]
 
-    init(backends: Backends, registry: PrometheusCollectorRegistry, pipeline: PipelineMetrics?) {
+    init(backends: DashboardBackends, registry: PrometheusCollectorRegistry, pipeline: PipelineMetrics?) {
         self.backends = backends
         self.pipeline = pipeline
         let groups = ["validate", "load", "load-quarantine"]
@@ -132,7 +132,7 @@ final class StatusSampler: Sendable {
 
     @discardableResult
     func collect() async throws -> Sample {
-        let report = try await StatusReport.collect(backends)
+        let report = try await StatusReport.collect(log: backends.log, store: backends.store, dataDirectory: backends.dataDirectory)
         let now = WallClock.milliseconds()
         var counts: [String: Int64] = ["ingest": report.staged]
         var lag: [String: Int64] = [:]

@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import StockpipeModel
+import StockpipeCore
 
 /// GET requests to Finnhub's REST API, with the token in the `X-Finnhub-Token` header so that no
 /// URL holds it, and bodies capped at 16 MiB.
@@ -38,7 +38,7 @@ struct FinnhubREST {
             let body = try await response.body.collect(upTo: 16 << 20)
             return Answer(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
         } catch {
-            throw FinnhubError(configuration.token.redact(String(describing: error)))
+            throw FinnhubError.transport(configuration.token.redact(String(describing: error)))
         }
     }
 

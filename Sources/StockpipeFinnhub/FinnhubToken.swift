@@ -1,3 +1,4 @@
+import StockpipeCore
 import Foundation
 
 /// The Finnhub API key. It prints as `***`, and ``redact(_:)`` takes it out of any text (an error

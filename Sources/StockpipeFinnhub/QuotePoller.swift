@@ -5,8 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import StockpipeJSON
-import StockpipeModel
-import StockpipeSources
+import StockpipeCore
 
 /// Finnhub REST quotes as a source: `GET /quote` for each symbol in turn, every `interval`,
 /// within one shared ``RateLimiter``. Each answer is staged as
@@ -110,8 +109,7 @@ struct QuotePollReader: FeedReader {
             }
             return nil
         case 401, 403:
-            throw SourceError("Finnhub refused the quote request (HTTP \(response.status)): check FINNHUB_TOKEN, "
-                              + "and that your plan covers \(symbol)")
+            throw FinnhubError.quoteRefused(status: Int(response.status), symbol: symbol)
         default:
             await retryLater("Finnhub answered the quote of \(symbol) with HTTP \(response.status)")
             return nil

@@ -1,3 +1,4 @@
+import StockpipeCore
 import Foundation
 import Logging
 import NIOSSL

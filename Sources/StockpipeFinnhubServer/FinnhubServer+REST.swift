@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 
 extension FinnhubServer {
     static let tokenHeader = HTTPField.Name("X-Finnhub-Token")!

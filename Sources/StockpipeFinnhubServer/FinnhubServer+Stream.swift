@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 import StockpipeSources
 import Synchronization
 

@@ -1,3 +1,4 @@
+import StockpipeCore
 import StockpipeSources
 import Synchronization
 

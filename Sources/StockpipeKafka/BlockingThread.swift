@@ -1,3 +1,4 @@
+import StockpipeCore
 import Foundation
 
 /// A thread of its own for librdkafka's blocking calls (polls, commits, metadata requests), so

@@ -1,3 +1,4 @@
+import StockpipeCore
 import Synchronization
 
 /// Commits that overlap but complete in order: each waits for the one before it, and a caller

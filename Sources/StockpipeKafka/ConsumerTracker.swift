@@ -1,8 +1,7 @@
 import CRdKafka
 import Foundation
 import StockpipeJSON
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 import Synchronization
 
 /// What a consumer knows between polls, rebalances and commits: which partitions it owns, how far

@@ -1,5 +1,5 @@
 import CRdKafka
-import StockpipeModel
+import StockpipeCore
 
 /// One topic as `stockpipe topics create` makes it.
 public struct TopicSpec: Sendable, Equatable {
@@ -65,7 +65,8 @@ public enum KafkaAdmin {
                 rd_kafka_CreateTopics(handle.pointer, topics.baseAddress, topics.count, options, queue)
             }
             guard let event = rd_kafka_queue_poll(queue, milliseconds + 5_000) else {
-                throw KafkaError("the Kafka brokers \(configuration.brokers) did not answer within \(milliseconds / 1000) s; check --brokers and that they are up")
+                throw KafkaError(kind: .unreachable(brokers: configuration.brokers),
+                                 "the Kafka brokers \(configuration.brokers) did not answer within \(milliseconds / 1000) s")
             }
             defer { rd_kafka_event_destroy(event) }
             let error = rd_kafka_event_error(event)

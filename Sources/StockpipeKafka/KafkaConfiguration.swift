@@ -1,3 +1,4 @@
+import StockpipeCore
 import CRdKafka
 
 /// librdkafka properties (`bootstrap.servers`, `acks`, ...) for one client.

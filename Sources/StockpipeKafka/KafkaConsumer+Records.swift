@@ -1,5 +1,5 @@
 import CRdKafka
-import StockpipeModel
+import StockpipeCore
 
 extension KafkaConsumer {
     /// Errors a consumer cannot get past by waiting; the rest (brokers down for a while) it rides out.

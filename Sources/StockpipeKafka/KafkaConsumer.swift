@@ -1,6 +1,6 @@
 import CRdKafka
 import Foundation
-import StockpipeModel
+import StockpipeCore
 import Synchronization
 
 /// A member of a consumer group on one topic, with manual commits.

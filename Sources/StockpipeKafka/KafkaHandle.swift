@@ -1,3 +1,4 @@
+import StockpipeCore
 import CRdKafka
 
 /// An `rd_kafka_t` (or another librdkafka object) shared between threads.

@@ -1,5 +1,4 @@
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 
 /// A group member that publishes through the shared producer, then commits.
 final class KafkaLogConsumer: LogConsumer {

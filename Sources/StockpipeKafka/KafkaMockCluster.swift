@@ -1,3 +1,4 @@
+import StockpipeCore
 import CRdKafka
 
 /// librdkafka's in-process mock cluster: real brokers speaking the Kafka protocol on loopback

@@ -1,3 +1,4 @@
+import StockpipeCore
 import CRdKafka
 import Glibc
 

@@ -1,5 +1,5 @@
 import CRdKafka
-import StockpipeModel
+import StockpipeCore
 
 extension KafkaProducer {
     /// Hands one record to librdkafka (`rd_kafka_produceva`, the importable form of the variadic

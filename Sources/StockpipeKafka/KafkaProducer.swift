@@ -1,6 +1,6 @@
 import CRdKafka
 import Foundation
-import StockpipeModel
+import StockpipeCore
 import Synchronization
 
 /// An idempotent producer (`enable.idempotence=true`, so `acks=all` and ordered, deduplicated
@@ -81,7 +81,7 @@ public final class KafkaProducer: Sendable {
                     do {
                         try await Task.sleep(for: .milliseconds(1))
                     } catch {
-                        batch.abandon(records.count - index, KafkaError("cannot send to \(record.topic): the stage is stopping"))
+                        batch.abandon(records.count - index, KafkaError(kind: .stopping, "cannot send to \(record.topic): the stage is stopping"))
                         break
                     }
                     continue

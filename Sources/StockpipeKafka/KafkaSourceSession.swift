@@ -1,6 +1,5 @@
 import CRdKafka
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 
 /// A source's checkpoint on Kafka: the commit metadata of group `stockpipe-source:NAME` on
 /// partition 0 of `staging` (`"POSITION\nSTATE"`). The group never consumes; committing through

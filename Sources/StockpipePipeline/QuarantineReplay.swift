@@ -1,5 +1,4 @@
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 
 /// Sends quarantined records through validation again, for instance after a rule change.
 ///
@@ -7,18 +6,18 @@ import StockpipeModel
 /// one that now passes is stored and leaves the quarantine, one that fails again is updated in place.
 public enum QuarantineReplay {
     /// Stages the quarantined records (all, or those with `reason`) again; returns how many.
-    public static func restage(_ backends: Backends, reason: ReasonCode?) async throws -> Int {
-        try await restage(backends, records: try await backends.store.quarantine(reason: reason, limit: .max))
+    public static func restage(log: any Log, store: any Store, reason: ReasonCode?) async throws -> Int {
+        try await restage(log: log, records: try await store.quarantine(reason: reason, limit: .max))
     }
 
     /// Stages the quarantined records that `include` picks again; returns how many.
-    public static func restage(_ backends: Backends, where include: (QuarantineRecord) -> Bool) async throws -> Int {
-        try await restage(backends, records: try await backends.store.quarantine(reason: nil, limit: .max).filter(include))
+    public static func restage(log: any Log, store: any Store, where include: (QuarantineRecord) -> Bool) async throws -> Int {
+        try await restage(log: log, records: try await store.quarantine(reason: nil, limit: .max).filter(include))
     }
 
-    private static func restage(_ backends: Backends, records: [QuarantineRecord]) async throws -> Int {
+    private static func restage(log: any Log, records: [QuarantineRecord]) async throws -> Int {
         guard !records.isEmpty else { return 0 }
-        let session = try await backends.log.source(name: StatusReport.redriveSource)
+        let session = try await log.source(name: StatusReport.redriveSource)
         var counters = IngestCounters(json: session.checkpoint?.state)
         let staged = records.map { record in
             var headers = [

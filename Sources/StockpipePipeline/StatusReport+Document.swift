@@ -1,6 +1,5 @@
 import StockpipeJSON
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 extension StatusReport {
     /// `stockpipe status --json`; `/api/v1/status` adds `pipeline` (the OpenAPI schema `Status`).

@@ -1,6 +1,4 @@
-import StockpipeLog
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 /// What `stockpipe status` shows: counts per source, topic, stage and store, and whether they
 /// reconcile: every staged record is stored, quarantined, or still on its way.
@@ -23,22 +21,23 @@ public struct StatusReport: Sendable {
 
     public static let redriveSource = "quarantine-replay"
 
-    public static func collect(_ backends: Backends) async throws -> StatusReport {
-        let log = try await backends.log.status()
-        let store = try await backends.store.counts()
+    /// Reads the counts of `log` and `store`; `dataDirectory` is only shown.
+    public static func collect(log: any Log, store: any Store, dataDirectory: String) async throws -> StatusReport {
+        let logStatus = try await log.status()
+        let counts = try await store.counts()
         let stages = ConsumerGroup.all.map { group, topic in
-            let appended = log.topics.first { $0.name == topic }?.appended ?? 0
-            let found = log.groups.first { $0.group == group && $0.topic == topic }
+            let appended = logStatus.topics.first { $0.name == topic }?.appended ?? 0
+            let found = logStatus.groups.first { $0.group == group && $0.topic == topic }
             return Stage(name: group, topic: topic, position: found?.position ?? 0, lag: found?.lag ?? appended)
         }
         var jobs: [JobRunEntry] = []
         for job in BuiltInJob.allCases {
-            if let last = try await backends.store.jobRuns(job: job.rawValue, limit: 1).first { jobs.append(last) }
+            if let last = try await store.jobRuns(job: job.rawValue, limit: 1).first { jobs.append(last) }
         }
-        let quality = try await backends.store.latestQualityReport().flatMap { try? QualityReport(json: $0.json) }
-        return StatusReport(dataDirectory: backends.dataDirectory,
-                            sources: log.sources.map { ($0.name, IngestCounters(json: $0.checkpoint.state)) },
-                            topics: log.topics, stages: stages, store: store, quality: quality, jobs: jobs)
+        let quality = try await store.latestQualityReport().flatMap { try? QualityReport(json: $0.json) }
+        return StatusReport(dataDirectory: dataDirectory,
+                            sources: logStatus.sources.map { ($0.name, IngestCounters(json: $0.checkpoint.state)) },
+                            topics: logStatus.topics, stages: stages, store: counts, quality: quality, jobs: jobs)
     }
 
     /// Records the sources staged, each counted once: the counters are committed with each

@@ -1,3 +1,4 @@
+import StockpipeCore
 import Foundation
 
 /// xoshiro256** seeded through SplitMix64: fast, and the same sequence on every platform.

@@ -1,6 +1,6 @@
 import Foundation
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 
 /// A deterministic market: the same configuration gives the same messages, byte for byte.
 ///

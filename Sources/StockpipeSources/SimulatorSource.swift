@@ -1,5 +1,5 @@
 import Foundation
-import StockpipeModel
+import StockpipeCore
 
 /// The simulator as a source: paced to the wall clock for a live demo, or as fast as possible
 /// up to a limit (for `--drain` and benchmarks).

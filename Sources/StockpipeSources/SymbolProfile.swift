@@ -1,3 +1,4 @@
+import StockpipeCore
 /// How a simulated symbol trades: its asset class sets the price scale, tick, volatility, volume
 /// and condition codes.
 struct SymbolProfile {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import StockpipeCore
 import StockpipeCQL
 import Testing
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import StockpipeCore
 import StockpipeCassandra
 import StockpipeSources
 import Testing

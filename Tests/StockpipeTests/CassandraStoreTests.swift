@@ -1,8 +1,8 @@
 import Foundation
 import StockpipeCassandra
 import StockpipeCQL
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
+import StockpipeSQLite
 import Testing
 
 /// The Cassandra store against a real Cassandra 1.2.0, compared call for call with the embedded

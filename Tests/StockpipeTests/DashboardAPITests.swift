@@ -4,7 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import StockpipeDashboard
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
 import Testing
@@ -30,7 +31,7 @@ struct DashboardAPITests {
         let backends = try await Backends.open(settings, create: false)
         var configuration = DashboardConfiguration()
         configuration.token = token
-        let dashboard = Dashboard(backends: backends, configuration: configuration, registry: PrometheusCollectorRegistry())
+        let dashboard = Dashboard(backends: backends.forDashboard, configuration: configuration, registry: PrometheusCollectorRegistry())
         let app = Application(router: dashboard.router())
         defer { Task { await backends.close() } }
         return try await app.test(.router, body)
@@ -190,7 +191,7 @@ struct DashboardAPITests {
         }
         var exposed = DashboardConfiguration()
         exposed.host = "0.0.0.0"
-        #expect(throws: UserError.self) { try Dashboard.check(exposed) }
+        #expect(throws: DashboardError.exposedWithoutToken(host: "0.0.0.0")) { try Dashboard.check(exposed) }
         exposed.token = "a-token-of-16-ch"
         try Dashboard.check(exposed)
     }

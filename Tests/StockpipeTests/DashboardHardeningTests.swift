@@ -8,6 +8,8 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 @testable import StockpipeDashboard
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import Testing
 
@@ -179,10 +181,13 @@ struct DashboardHardeningTests {
         configuration.host = "0.0.0.0"
         for short in ["q7", "shorty-secret", "fifteen-chars15"] {
             configuration.token = short
-            let error = #expect(throws: UserError.self) { try Dashboard.check(configuration) }
-            let text = "\(error.map { "\($0)" } ?? "")"
-            #expect(text.contains("STOCKPIPE_DASHBOARD_TOKEN") && text.contains("openssl rand -hex 16"), "\(text)")
-            #expect(!text.contains(short) && !text.contains("\n"), "\(text)")
+            let error = #expect(throws: DashboardError.self) { try Dashboard.check(configuration) }
+            guard case .weakToken(let problem) = error else {
+                Issue.record("\(String(describing: error)) is not a weak token")
+                continue
+            }
+            #expect(problem.contains("openssl rand -hex 16"), "\(problem)")
+            #expect(!problem.contains(short) && !problem.contains("\n"), "\(problem)")
         }
         configuration.token = "sixteen-chars-16"
         try Dashboard.check(configuration)
@@ -200,9 +205,12 @@ struct DashboardHardeningTests {
         for host in ["127.0.0.1.example.com", "0.0.0.0", "::", "localhost.invalid"] {
             var configuration = DashboardConfiguration()
             configuration.host = host
-            let error = #expect(throws: UserError.self, "\(host) without a token") { try Dashboard.check(configuration) }
-            let text = error.map { "\($0)" } ?? ""
-            #expect(text.contains("set a token") || text.contains("does not resolve"), "\(text)")
+            let error = #expect(throws: DashboardError.self, "\(host) without a token") { try Dashboard.check(configuration) }
+            switch error {
+            case .exposedWithoutToken(let named)? where named == host: break
+            case .hostDoesNotResolve(let named, _)? where named == host: break
+            default: Issue.record("\(host): \(String(describing: error))")
+            }
         }
     }
 
@@ -265,7 +273,9 @@ struct DashboardHardeningTests {
         var configuration = DashboardConfiguration()
         configuration.host = "0.0.0.0"
         configuration.token = "abcdefghijklmnop\n"
-        #expect(throws: UserError.self) { try Dashboard.check(configuration) }
+        let error = #expect(throws: DashboardError.self) { try Dashboard.check(configuration) }
+        guard case .weakToken(let problem) = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(problem.contains("must not contain spaces or control characters"), "\(problem)")
     }
 
     // MARK: Helpers
@@ -278,7 +288,7 @@ struct DashboardHardeningTests {
         let backends = try await Backends.open(settings, create: true)
         var configuration = DashboardConfiguration()
         configuration.token = token
-        let dashboard = Dashboard(backends: backends, configuration: configuration, registry: PrometheusCollectorRegistry())
+        let dashboard = Dashboard(backends: backends.forDashboard, configuration: configuration, registry: PrometheusCollectorRegistry())
         do {
             try await Application(router: dashboard.router()).test(.router, body)
         } catch {
@@ -302,7 +312,7 @@ struct DashboardHardeningTests {
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let dashboard = Dashboard(backends: backends, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: logger)
+        let dashboard = Dashboard(backends: backends.forDashboard, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: dashboard)], logger: logger))
         let port = configuration.port
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Void.self) { tasks in

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import Synchronization
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
+import StockpipeSQLite
 import Testing
 
 @Suite("Embedded log", .timeLimit(.minutes(5)))

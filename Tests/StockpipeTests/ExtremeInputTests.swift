@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
-import StockpipeStore
+import StockpipeSQLite
 import Testing
 
 /// Trades at the edges of what numbers can be: none may stop the pipeline, each is stored or

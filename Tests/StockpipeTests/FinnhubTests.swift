@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import StockpipeFinnhubServer
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
 import Testing

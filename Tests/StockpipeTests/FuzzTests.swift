@@ -1,5 +1,6 @@
 import Foundation
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import Testing
 

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSchedule
-import StockpipeStore
+import StockpipeSQLite
 import Testing
 
 /// The built-in jobs over real SQLite stores filled by the pipeline, and the bounded commands

@@ -1,8 +1,8 @@
 import CRdKafka
 import Foundation
 @testable import StockpipeKafka
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
+import StockpipeSQLite
 import Testing
 
 @Suite("Kafka client on the mock cluster", .serialized, .timeLimit(.minutes(5)))
@@ -106,7 +106,7 @@ struct KafkaClientTests {
         await #expect {
             try await batch.wait()
         } throws: { error in
-            "\(error)".contains("the stage is stopping")
+            (error as? KafkaError)?.kind == .stopping
         }
         await producer.close()
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import StockpipeKafka
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import Testing
 

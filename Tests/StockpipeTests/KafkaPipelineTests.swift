@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import Logging
 import StockpipeKafka
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
 import Testing

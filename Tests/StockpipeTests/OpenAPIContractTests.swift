@@ -1,10 +1,8 @@
 import Foundation
 @testable import StockpipeDashboard
 import StockpipeJSON
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 @testable import StockpipePipeline
-import StockpipeStore
 import Testing
 
 /// The OpenAPI document's component schemas against the `Encodable` types the API answers with:

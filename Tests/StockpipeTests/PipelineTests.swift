@@ -1,8 +1,9 @@
 import Foundation
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
-import StockpipeStore
+import StockpipeSQLite
 import Testing
 
 @Suite("Embedded pipeline end to end", .timeLimit(.minutes(5)))

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
 import Testing

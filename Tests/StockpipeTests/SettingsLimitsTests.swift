@@ -1,4 +1,6 @@
 import Foundation
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import Testing
 

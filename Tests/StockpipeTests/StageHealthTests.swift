@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeCore
 import StockpipePipeline
 import Testing
 

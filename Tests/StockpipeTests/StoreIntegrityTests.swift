@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StockpipeCore
 import StockpipeSources
 import Testing
 

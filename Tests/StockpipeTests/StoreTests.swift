@@ -1,7 +1,7 @@
 import Foundation
-import StockpipeModel
+import StockpipeCore
 import StockpipeSources
-import StockpipeStore
+import StockpipeSQLite
 import Testing
 
 @Suite("SQLite store", .timeLimit(.minutes(3)))

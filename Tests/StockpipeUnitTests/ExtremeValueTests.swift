@@ -1,4 +1,4 @@
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
 import Testing
 

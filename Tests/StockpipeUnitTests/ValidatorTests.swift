@@ -1,5 +1,5 @@
 import Foundation
-import StockpipeModel
+import StockpipeCore
 import StockpipePipeline
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
 import StockpipeJSON
 import StockpipeSchedule
-import StockpipeStore
+import StockpipeCore
 
 /// The data-quality report: is every symbol fresh while the market is open, is the quarantine
 /// rate under its threshold, and do the 1-minute candles have holes. Made by the `quality-report`
@@ -143,4 +143,20 @@ public struct QualityReport: Codable, Sendable, Equatable {
 
 extension Date {
     init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1_000) }
+}
+
+/// The thresholds of the data-quality report: `quality.*` in the configuration file.
+public struct QualitySettings: Sendable, Equatable {
+    /// A symbol whose last trade is older than this while the market is open is stale.
+    public var freshness: Int64 = 5 * 60_000
+    /// The most records quarantined over the window, as a percentage of all validated.
+    public var maxQuarantinePercent: Double = 5
+    /// How far back the rate and the gaps are measured.
+    public var window: Int64 = 60 * 60_000
+    /// The most open-market minutes without a candle, per symbol, over the window.
+    public var maxGapMinutes = 5
+    /// Freshness and gaps count only while this exchange is open (`always` for crypto and the simulator).
+    public var calendar = "always"
+
+    public init() {}
 }

@@ -1,6 +1,6 @@
 import Foundation
 import ServiceLifecycle
-import StockpipeModel
+import StockpipeCore
 
 /// What `stockpipe health --stage S` reads: when each stage of a process last went round its loop,
 /// in `DATA_DIR/health/STAGE.json`, so that a container's health check can tell a stage that

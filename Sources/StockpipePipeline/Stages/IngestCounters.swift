@@ -1,5 +1,5 @@
 import Foundation
-import StockpipeSources
+import StockpipeCore
 
 /// What ingest has seen of a source, kept with its checkpoint so that `status` can account for
 /// every message, including the ones deliberately not staged.

@@ -1,8 +1,6 @@
 import Logging
 import ServiceLifecycle
-import StockpipeLog
-import StockpipeModel
-import StockpipeSources
+import StockpipeCore
 
 /// Reads a source and stages one record per trade (key = symbol, raw JSON kept). A message that
 /// is not JSON or not a known message is staged whole, to be quarantined as `malformed`; pings are
@@ -62,7 +60,7 @@ public struct IngestStage: Service {
     func fittingTheLog(_ record: OutgoingRecord) -> OutgoingRecord {
         guard record.value.count > log.maxRecordBytes else { return record }
         var cut = record
-        cut.value = Array(record.value.prefix(ReplaySource.keptPrefixBytes))
+        cut.value = Array(record.value.prefix(QuarantineRecord.keptPayloadBytes))
         cut.headers = cut.headers.filter { $0.name != Header.kind && $0.name != Header.originalSize }
             + [RecordHeader(Header.kind, "raw"), RecordHeader(Header.originalSize, String(record.value.count))]
         return cut

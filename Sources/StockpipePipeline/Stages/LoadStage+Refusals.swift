@@ -1,5 +1,4 @@
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 /// What the load stage does with a batch the store refuses for a reason other than being
 /// unavailable: it writes the batch apart, half by half, until the records the store refuses are

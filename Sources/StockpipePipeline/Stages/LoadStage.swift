@@ -1,8 +1,6 @@
 import Logging
 import ServiceLifecycle
-import StockpipeLog
-import StockpipeModel
-import StockpipeStore
+import StockpipeCore
 
 /// Consumes `stock_data` and `bad_stock_data` into the store. Each batch is written to the store
 /// (durably, idempotently) before its position is committed, so a crash between the two only

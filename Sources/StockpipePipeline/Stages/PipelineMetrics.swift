@@ -1,5 +1,5 @@
 import Metrics
-import StockpipeModel
+import StockpipeCore
 import Synchronization
 
 /// Counters of what this process's stages did, for the progress line, the final summary, the

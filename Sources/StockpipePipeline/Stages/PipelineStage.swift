@@ -1,3 +1,4 @@
+import StockpipeCore
 /// The three stages, in the order records flow through them.
 public enum PipelineStage: String, Sendable, CaseIterable {
     case ingest, validate, load

@@ -1,7 +1,6 @@
 import Foundation
-import StockpipeModel
+import StockpipeCore
 import ServiceLifecycle
-import StockpipeLog
 
 /// Prints one line of progress every few seconds while the pipeline runs: on a terminal it
 /// rewrites itself in place, otherwise it is a plain log line.

@@ -1,9 +1,7 @@
 import Logging
 import StockpipeJSON
 import ServiceLifecycle
-import StockpipeLog
-import StockpipeModel
-import StockpipeSources
+import StockpipeCore
 
 /// Consumes `staging` and routes each record to `stock_data` (normalised) or `bad_stock_data`
 /// (original payload, reasons, origin). Outputs, position and the validator's price references are
@@ -127,7 +125,7 @@ public struct ValidateStage: Service {
         var value = quarantined.json()
         if value.count > log.maxRecordBytes {
             // Escaping can make the quarantine record bigger than its input: keep a prefix.
-            quarantined.payload = Array(record.value.prefix(ReplaySource.keptPrefixBytes))
+            quarantined.payload = Array(record.value.prefix(QuarantineRecord.keptPayloadBytes))
             quarantined.origin.originalSize = quarantined.origin.originalSize ?? record.value.count
             value = quarantined.json()
         }

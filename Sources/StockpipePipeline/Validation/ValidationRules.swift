@@ -1,3 +1,4 @@
+import StockpipeCore
 /// The thresholds of validation, from configuration.
 public struct ValidationRules: Sendable, Equatable {
     /// How far past the time of receipt a trade may be stamped (clock skew), in milliseconds.

@@ -1,5 +1,5 @@
 import StockpipeJSON
-import StockpipeModel
+import StockpipeCore
 
 extension Validator {
     public enum QuoteOutcome {

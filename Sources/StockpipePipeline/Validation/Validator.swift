@@ -1,5 +1,4 @@
-import StockpipeLog
-import StockpipeModel
+import StockpipeCore
 
 /// Decides, record by record, whether a staged trade is valid, and why not.
 ///

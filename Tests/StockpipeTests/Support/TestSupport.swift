@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import StockpipeModel
+import StockpipeCore
+import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
 import Testing

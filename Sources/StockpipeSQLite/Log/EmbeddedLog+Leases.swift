@@ -1,0 +1,106 @@
+import Foundation
+import StockpipeCore
+import GRDB
+import Synchronization
+
+/// A process's hold on a consumer group or a source, renewed by a heartbeat.
+struct Lease: Sendable, Hashable {
+    var name: String
+    var owner: String
+    var generation: Int64
+}
+
+/// Hands out leases so that one process at a time consumes a group or reads a source. A lease
+/// whose holder stopped heartbeating expires; one held by a process of this host that no longer
+/// exists (a `kill -9`) is taken over at once.
+final class LeaseManager: Sendable {
+    static let duration: Int64 = 10_000
+    static let heartbeat: Duration = .seconds(2)
+
+    let pool: DatabasePool
+    let owner = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"
+    let host = ProcessInfo.processInfo.hostName
+    private let held = Mutex<[String: (Lease, Task<Void, Never>)]>([:])
+
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    func acquire(_ name: String) async throws -> Lease {
+        var announced = false
+        while true {
+            let now = WallClock.milliseconds()
+            let result: Result<Lease, LeaseHeld> = try await pool.write { [owner, host] db in
+                if let row = try Row.fetchOne(db, sql: "SELECT owner, host, pid, generation, expires_at FROM leases WHERE name = ?",
+                                              arguments: [name]) {
+                    let holder: String = row["owner"]
+                    let expires: Int64 = row["expires_at"]
+                    let pid: Int32 = row["pid"]
+                    let sameHostDead = (row["host"] as String) == host && kill(pid, 0) != 0 && errno == ESRCH
+                    if holder != owner, expires > now, !sameHostDead {
+                        return .failure(LeaseHeld(pid: pid, host: row["host"]))
+                    }
+                }
+                let generation = (try Int64.fetchOne(db, sql: "SELECT generation FROM leases WHERE name = ?", arguments: [name]) ?? 0) + 1
+                try db.execute(sql: """
+                    INSERT INTO leases (name, owner, host, pid, generation, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
+                        generation = excluded.generation, expires_at = excluded.expires_at
+                    """, arguments: [name, owner, host, getpid(), generation, now + Self.duration])
+                return .success(Lease(name: name, owner: owner, generation: generation))
+            }
+            switch result {
+            case .success(let lease):
+                startHeartbeat(lease)
+                return lease
+            case .failure(let held):
+                if !announced {
+                    FileHandle.standardError.write(Data(
+                        "stockpipe: waiting for \(name), held by process \(held.pid) on \(held.host)\n".utf8))
+                    announced = true
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Throws unless `lease` is still held; extends it. Call inside the transaction that publishes.
+    func verify(_ lease: Lease, in db: Database, now: Int64) throws {
+        try db.execute(sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
+                       arguments: [now + Self.duration, lease.name, lease.owner, lease.generation])
+        if db.changesCount != 1 { throw LogError.leaseLost(lease.name) }
+    }
+
+    private func startHeartbeat(_ lease: Lease) {
+        let task = Task { [pool] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.heartbeat)
+                if Task.isCancelled { break }
+                _ = try? await pool.write { db in
+                    try db.execute(sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
+                                   arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
+                }
+            }
+        }
+        held.withLock { $0[lease.name] = (lease, task) }
+    }
+
+    func release(_ lease: Lease) async {
+        let entry = held.withLock { $0.removeValue(forKey: lease.name) }
+        entry?.1.cancel()
+        _ = try? await pool.write { db in
+            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND owner = ? AND generation = ?",
+                           arguments: [lease.name, lease.owner, lease.generation])
+        }
+    }
+
+    func releaseAll() async {
+        let leases = held.withLock { $0.values.map(\.0) }
+        for lease in leases { await release(lease) }
+    }
+}
+
+struct LeaseHeld: Error {
+    var pid: Int32
+    var host: String
+}

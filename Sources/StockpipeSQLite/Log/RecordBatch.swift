@@ -1,0 +1,209 @@
+import Foundation
+import StockpipeCore
+
+/// The embedded log stores records in batches, one SQLite row per batch, as Kafka does on disk:
+/// per-record SQLite rows would cost more than the whole rest of the pipeline.
+///
+/// Layout: a version byte, then per record: key and value (LEB128 length + bytes), the header
+/// count, the headers, and the timestamp as a zigzag varint. Headers are stored against the same
+/// header of the previous record: a name repeats as a single 0 byte, and a value as the length of
+/// the prefix it shares plus the rest (`replay:/data/f.ndjson:@1234#7` after `...#6` costs 3 bytes).
+/// Decoding reuses the previous record's name strings.
+enum RecordBatch {
+    static let version: UInt8 = 2
+    static let maxRecords = 4_096
+
+    /// Encodes `records[indices]` as one batch.
+    static func encode(_ records: UnsafeBufferPointer<OutgoingRecord>, indices: ArraySlice<Int>) -> Data {
+        var out = ByteBuffer(capacity: indices.reduce(1) { $0 + records[$1].value.count + 96 })
+        out.put(version)
+        var previous: Int?
+        for position in indices {
+            let record = records[position]
+            out.putString(record.key)
+            out.putVarint(UInt64(record.value.count))
+            record.value.withUnsafeBufferPointer { out.put($0) }
+            out.putVarint(UInt64(record.headers.count))
+            let earlier = previous.map { records[$0].headers } ?? []
+            for index in record.headers.indices {
+                let header = record.headers[index]
+                let before = index < earlier.count ? earlier[index] : nil
+                if let before, before.name == header.name {
+                    out.put(0)
+                } else {
+                    var name = header.name
+                    name.withUTF8 { bytes in
+                        out.putVarint(UInt64(bytes.count) + 1)
+                        out.put(bytes)
+                    }
+                }
+                var value = header.value
+                var previousValue = before?.value ?? ""
+                value.withUTF8 { bytes in
+                    let shared = previousValue.withUTF8 { sharedPrefix($0, bytes) }
+                    out.putVarint(UInt64(shared))
+                    out.putVarint(UInt64(bytes.count - shared))
+                    out.put(UnsafeBufferPointer(rebasing: bytes[shared...]))
+                }
+            }
+            previous = position
+            out.putVarint(UInt64(bitPattern: (record.timestamp << 1) ^ (record.timestamp >> 63)))
+        }
+        return out.data
+    }
+
+    /// Decodes the records of one batch, skipping those before `firstOffset`.
+    static func decode(
+        _ blob: [UInt8], topic: String, partition: Int32, baseOffset: Int64, firstOffset: Int64, limit: Int
+    ) throws -> [ConsumedRecord] {
+        try blob.withUnsafeBytes { buffer in
+            guard buffer.first == version else { throw LogError.corrupt("batch at \(topic)@\(baseOffset) has an unknown version") }
+            var cursor = 1
+            var offset = baseOffset
+            var records: [ConsumedRecord] = []
+            var previous: [RecordHeader] = []
+            while cursor < buffer.count, records.count < limit {
+                let key = try readBytes(buffer, &cursor)
+                let value = try readBytes(buffer, &cursor)
+                let headerCount = Int(try readVarint(buffer, &cursor))
+                var headers: [RecordHeader] = []
+                headers.reserveCapacity(headerCount)
+                for index in 0..<headerCount {
+                    let before = index < previous.count ? previous[index] : nil
+                    let nameLength = Int(try readVarint(buffer, &cursor))
+                    let name: String
+                    if nameLength == 0 {
+                        guard let before else { throw LogError.corrupt("header refers to a missing previous header") }
+                        name = before.name
+                    } else {
+                        guard nameLength - 1 <= buffer.count - cursor else { throw LogError.corrupt("truncated record batch") }
+                        name = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[cursor..<(cursor + nameLength - 1)]),
+                                      as: UTF8.self)
+                        cursor += nameLength - 1
+                    }
+                    let shared = Int(try readVarint(buffer, &cursor))
+                    let rest = try readBytes(buffer, &cursor)
+                    let value: String
+                    if shared == 0 {
+                        value = String(decoding: rest, as: UTF8.self)
+                    } else {
+                        guard var earlier = before?.value, shared <= earlier.utf8.count else {
+                            throw LogError.corrupt("bad header prefix")
+                        }
+                        value = earlier.withUTF8 { prefix in
+                            String(unsafeUninitializedCapacity: shared + rest.count) { target in
+                                _ = target.initialize(from: prefix[..<shared])
+                                _ = UnsafeMutableBufferPointer(rebasing: target[shared...])
+                                    .initialize(from: rest.bindMemory(to: UInt8.self))
+                                return shared + rest.count
+                            }
+                        }
+                    }
+                    headers.append(RecordHeader(name, value))
+                }
+                previous = headers
+                let zigzag = try readVarint(buffer, &cursor)
+                let timestamp = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
+                if offset < firstOffset {
+                    offset += 1
+                    continue
+                }
+                records.append(ConsumedRecord(
+                    topic: topic, partition: partition, offset: offset,
+                    key: String(decoding: key, as: UTF8.self), value: Array(value),
+                    headers: headers, timestamp: timestamp))
+                offset += 1
+            }
+            return records
+        }
+    }
+
+    private static func sharedPrefix(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Int {
+        let limit = min(left.count, right.count)
+        var count = 0
+        while count < limit, left[count] == right[count] { count += 1 }
+        return count
+    }
+
+    private static func readVarint(_ buffer: UnsafeRawBufferPointer, _ cursor: inout Int) throws -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while cursor < buffer.count, shift < 64 {
+            let byte = buffer[cursor]
+            cursor += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+        throw LogError.corrupt("truncated record batch")
+    }
+
+    private static func readBytes(_ buffer: UnsafeRawBufferPointer, _ cursor: inout Int) throws -> UnsafeRawBufferPointer {
+        let count = Int(try readVarint(buffer, &cursor))
+        guard count <= buffer.count - cursor else { throw LogError.corrupt("truncated record batch") }
+        defer { cursor += count }
+        return UnsafeRawBufferPointer(rebasing: buffer[cursor..<(cursor + count)])
+    }
+}
+
+/// A growable byte buffer that owns raw memory, for building batches without per-byte array costs.
+struct ByteBuffer: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count: Int
+
+    init(capacity initialCapacity: Int) {
+        let size = max(initialCapacity, 64)
+        storage = .allocate(capacity: size)
+        capacity = size
+        count = 0
+    }
+
+    deinit { storage.deallocate() }
+
+    var data: Data { Data(bytes: storage, count: count) }
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let newCapacity = max(count + extra, capacity * 2)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        larger.update(from: storage, count: count)
+        storage.deallocate()
+        storage = larger
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        if let base = bytes.baseAddress { (storage + count).update(from: base, count: bytes.count) }
+        count += bytes.count
+    }
+
+    mutating func putVarint(_ value: UInt64) {
+        reserve(10)
+        var value = value
+        while value >= 0x80 {
+            storage[count] = UInt8(truncatingIfNeeded: value) | 0x80
+            count += 1
+            value >>= 7
+        }
+        storage[count] = UInt8(value)
+        count += 1
+    }
+
+    mutating func putString(_ string: String) {
+        var string = string
+        string.withUTF8 { bytes in
+            putVarint(UInt64(bytes.count))
+            put(bytes)
+        }
+    }
+}
