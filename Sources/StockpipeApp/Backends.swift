@@ -45,6 +45,8 @@ public struct Backends: Sendable {
             throw error
         } catch let error as DamagedDatabaseError {
             throw error
+        } catch let error as CassandraStoreError {
+            throw error
         } catch {
             throw UserError("cannot open the pipeline data in \(directory): \(error); is it a stockpipe data directory?")
         }
