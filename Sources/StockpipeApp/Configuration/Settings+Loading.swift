@@ -1,8 +1,6 @@
 import StockpipeCore
-import StockpipeDashboard
 import StockpipePipeline
 import Foundation
-import StockpipeFinnhub
 import Yams
 
 extension Settings {

@@ -1,4 +1,3 @@
-import StockpipeDashboard
 import StockpipePipeline
 import StockpipeFinnhub
 import StockpipeCore
@@ -7,6 +6,9 @@ import StockpipeSources
 
 /// Everything a stockpipe process can be told, after defaults, the configuration file, the
 /// environment and the command line have been applied, in that order (later wins).
+///
+/// Each backend's and the Finnhub source's settings are a section of their own (`embedded`, `kafka`,
+/// `cassandra`, `finnhub`; see ``SettingsSection``); the rest are general.
 public struct Settings: Sendable {
     public enum SourceKind: String, Sendable, CaseIterable {
         case simulator, replay, finnhub
