@@ -125,7 +125,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: strict),
+            // The page's script and style and the OpenAPI document, compiled in by the EmbedAssets plugin.
+            exclude: ["Assets"],
+            swiftSettings: strict,
+            plugins: ["EmbedAssets"]),
+        // Writes files into a Swift source as string constants: the tool of the EmbedAssets plugin.
+        .executableTarget(name: "EmbedAssetsTool", swiftSettings: strict),
+        // Embeds a target's Assets folder at build time, so the binary reads no files at run time. Under Sources,
+        // as the Docker build copies only Package.swift, Sources and Tests.
+        .plugin(
+            name: "EmbedAssets", capability: .buildTool(), dependencies: ["EmbedAssetsTool"],
+            path: "Sources/EmbedAssetsPlugin"),
 
         // MARK: The app: settings, the backend registry, jobs; what the executables use.
 

@@ -23,6 +23,8 @@ extension Settings {
                     do {
                         let knownSources = [settings.sourceName, StatusReport.redriveSource]
                         return try await KafkaLog(settings.kafka.configuration, knownSources: knownSources)
+                    } catch let error as KafkaError where error.isUsersToFix {
+                        throw error
                     } catch {
                         throw UserError("\(error)")
                     }
@@ -48,7 +50,7 @@ extension Settings {
                     do {
                         return try await CassandraStore.open(configuration)
                     } catch let error as CassandraStoreError {
-                        throw UserError("\(error)")
+                        throw error
                     } catch {
                         // The cluster's answer is in the error when it cannot be reached.
                         let contactPoints = settings.cassandra.contactPoints ?? ""

@@ -21,7 +21,7 @@ defer { try? FileManager.default.removeItem(atPath: directory) }
     let start = ContinuousClock.now
     try await body()
     let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.seconds
     let label = name.padding(toLength: 40, withPad: " ", startingAt: 0)
     print(label + String(format: "%10d records %8.3f s %12.0f records/s", records, seconds, Double(records) / seconds))
     return seconds
@@ -119,7 +119,7 @@ if bytesOut == 0 { print("nothing validated") }
             for (index, range) in ranges.enumerated() {
                 let value = Array(line[range])
                 records.append(OutgoingRecord(topic: "raw", key: value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) } ?? "",
-                                              value: value, headers: [RecordHeader(Header.kind, "trade"),
+                                              value: value, headers: [RecordHeader(kind: .trade),
                                                                       RecordHeader(Header.source, "bench:@0#\(index)")],
                                               timestamp: now))
             }

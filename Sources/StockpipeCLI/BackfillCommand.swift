@@ -29,7 +29,7 @@ struct BackfillCommand: AsyncParsableCommand {
             throw UserError("backfill fetches from Finnhub and needs a token: set FINNHUB_TOKEN, finnhub.token or finnhub.token-file")
         }
         finnhub.maxSymbols = .max
-        do { try finnhub.checkSymbols() } catch { throw UserError("\(error)") }
+        try finnhub.checkSymbols()
         let now = WallClock.milliseconds()
         let to = try parseTime(to, flag: "--to") ?? now
         let from = try parseTime(from, flag: "--from") ?? (to - 86_400_000)
@@ -57,9 +57,6 @@ struct BackfillCommand: AsyncParsableCommand {
                 if fetched.rateLimited > 0 { line += "; \(fetched.rateLimited) rate-limit answers waited out" }
                 print(line)
             }
-        } catch let error as FinnhubError {
-            await backends.close()
-            throw UserError(error.description)
         } catch {
             await backends.close()
             throw error

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import StockpipeCore
-import StockpipeJSON
 import StockpipePipeline
+import StockpipeCore
 import StockpipeSQLite
 
 struct CheckCommand: AsyncParsableCommand {
@@ -20,6 +19,31 @@ struct CheckCommand: AsyncParsableCommand {
         var name: String
         var file: String
         var problems: [String]
+    }
+
+    /// `check --json`.
+    struct Document: Encodable {
+        struct Database: Encodable {
+            var name, file: String
+            var ok: Bool
+            var problems: [String]
+        }
+
+        struct Unchecked: Encodable {
+            var name, reason: String
+        }
+
+        var dataDirectory: String
+        var ok: Bool
+        var databases: [Database]
+        var unchecked: [Unchecked]
+
+        init(dataDirectory: String, results: [Result], unchecked: [(name: String, reason: String)]) {
+            self.dataDirectory = dataDirectory
+            ok = results.allSatisfy(\.problems.isEmpty)
+            databases = results.map { Database(name: $0.name, file: $0.file, ok: $0.problems.isEmpty, problems: $0.problems) }
+            self.unchecked = unchecked.map { Unchecked(name: $0.name, reason: $0.reason) }
+        }
     }
 
     func run() async throws {
@@ -49,35 +73,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
         let sound = results.allSatisfy(\.problems.isEmpty)
         if json {
-            var writer = JSONWriter()
-            writer.objectStart()
-            writer.key("dataDirectory"); writer.string(directory)
-            writer.key("ok"); writer.bool(sound)
-            writer.key("databases")
-            writer.arrayStart()
-            for result in results {
-                writer.objectStart()
-                writer.key("name"); writer.string(result.name)
-                writer.key("file"); writer.string(result.file)
-                writer.key("ok"); writer.bool(result.problems.isEmpty)
-                writer.key("problems")
-                writer.arrayStart()
-                result.problems.forEach { writer.string($0) }
-                writer.arrayEnd()
-                writer.objectEnd()
-            }
-            writer.arrayEnd()
-            writer.key("unchecked")
-            writer.arrayStart()
-            for (name, reason) in unchecked {
-                writer.objectStart()
-                writer.key("name"); writer.string(name)
-                writer.key("reason"); writer.string(reason)
-                writer.objectEnd()
-            }
-            writer.arrayEnd()
-            writer.objectEnd()
-            print(writer.string)
+            try printJSON(Document(dataDirectory: directory, results: results, unchecked: unchecked))
         } else {
             for result in results {
                 // One line per database, whatever SQLite found.

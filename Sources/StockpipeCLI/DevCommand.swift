@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import StockpipeFinnhubServer
 import StockpipeKafka
@@ -127,13 +128,13 @@ struct FinnhubServerCommand: AsyncParsableCommand {
         }
         guard let bound = server.port else {
             task.cancel()
-            let reason = await { () async -> String in
-                do { try await task.value; return "it stopped" } catch { return "\(error)" }
+            let failure = await { () async -> (any Error)? in
+                do { try await task.value; return nil } catch { return error }
             }()
-            if reason.contains("Address already in use") {
+            if let failure = failure as? IOError, failure.errnoCode == EADDRINUSE {
                 throw UserError("port \(port) on \(host) is in use; choose another with --port (0 picks a free one)")
             }
-            throw UserError("the Finnhub server did not start on \(host):\(port): \(reason)")
+            throw UserError("the Finnhub server did not start on \(host):\(port): \(failure.map { "\($0)" } ?? "it stopped")")
         }
         FileHandle.standardOutput.write(Data("finnhub.ws-url: \(scheme.1)://\(host):\(bound)\nfinnhub.rest-url: \(scheme.0)://\(host):\(bound)/api/v1\n".utf8))
         say("Finnhub-compatible server on \(host):\(bound); Ctrl-C stops it")

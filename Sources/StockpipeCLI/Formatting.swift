@@ -25,3 +25,8 @@ func formatNumber(_ value: Double, digits: Int? = nil) -> String {
 func leftPad(_ text: String, _ width: Int) -> String {
     String(repeating: " ", count: max(0, width - text.count)) + text
 }
+
+/// The first column of a table: a time, 26 wide.
+func timeColumn(_ text: String) -> String {
+    text.padding(toLength: 26, withPad: " ", startingAt: 0)
+}

@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
-import StockpipeJSON
 import StockpipeCore
-import StockpipeApp
 import StockpipePipeline
+import StockpipeApp
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,79 +15,87 @@ struct StatusCommand: AsyncParsableCommand {
         let backends = try await Backends.open(try common.settings(checking: "read the status"), create: false)
         let report = try await StatusReport.collect(backends)
         await backends.close()
-        print(json ? TerminalText.escapedJSON(report.json()) : TerminalText.escapedLines(report.text()))
+        if json { try printJSON(report.document) } else { print(TerminalText.escapedLines(report.text())) }
     }
 }
 
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "query", abstract: "Read trades, candles or quotes from the store.", subcommands: [Trades.self, Candles.self, Quotes.self])
+        commandName: "query", abstract: "Read trades, candles or quotes from the store.",
+        subcommands: [SymbolQuery<Trade>.self, Candles.self, SymbolQuery<Quote>.self])
 
-    struct Trades: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Trades of one symbol, oldest first; without --from, the latest --limit trades.")
-
-        @OptionGroup var common: CommonOptions
-        @Option(help: ArgumentHelp("Symbol, e.g. AAPL or BINANCE:BTCUSDT.", valueName: "S")) var symbol: String
-        @Option(help: ArgumentHelp("From this time: Unix ms, ISO 8601 or YYYY-MM-DD.", valueName: "T")) var from: String?
-        @Option(help: ArgumentHelp("Up to this time (inclusive).", valueName: "T")) var to: String?
-        @Option(parsing: .unconditional, help: ArgumentHelp("At most N trades.", valueName: "N")) var limit = 100
-        @Flag(help: "One JSON document on stdout.") var json = false
-
-        func run() async throws {
-            guard limit > 0 else { throw UserError("--limit must be above 0") }
-            let (from, to) = (try parseTime(from, flag: "--from"), try parseTime(to, flag: "--to"))
-            let backends = try await Backends.open(try common.settings(checking: "query trades"), create: false)
-            let trades = try await backends.store.trades(symbol: symbol, from: from, to: to, limit: limit)
-            await backends.close()
-            if json {
-                printJSONArray(trades) { $1.writeJSON(to: &$0, includeID: false) }
-                return
-            }
-            if trades.isEmpty { print("no trades for \(TerminalText.escaped(symbol))"); return }
-            print("time (UTC)".padding(toLength: 26, withPad: " ", startingAt: 0) + "symbol".padding(toLength: 14, withPad: " ", startingAt: 0)
-                  + leftPad("price", 10) + leftPad("volume", 14) + "  conditions")
-            for trade in trades {
-                print(formatTime(trade.timestamp).padding(toLength: 26, withPad: " ", startingAt: 0)
-                      + TerminalText.escaped(trade.symbol).padding(toLength: 14, withPad: " ", startingAt: 0)
-                      + leftPad(formatNumber(trade.price), 10) + leftPad(formatNumber(trade.volume), 14)
-                      + "  " + TerminalText.escaped(trade.conditions.joined(separator: ",")))
-            }
-        }
-    }
-
-    struct Candles: AsyncParsableCommand {
+    struct Candles: RowsQuery {
         static let configuration = CommandConfiguration(abstract: "OHLCV candles of one symbol, oldest first.")
+        static let purpose = "query candles"
 
-        @OptionGroup var common: CommonOptions
-        @Option(help: ArgumentHelp("Symbol.", valueName: "S")) var symbol: String
+        @OptionGroup var query: QueryOptions
+        @OptionGroup var range: SymbolRange
         @Option(help: ArgumentHelp("1m, 5m, 15m, 1h or 1d.", valueName: "I")) var interval = "1m"
-        @Option(help: ArgumentHelp("From this time: Unix ms, ISO 8601 or YYYY-MM-DD.", valueName: "T")) var from: String?
-        @Option(help: ArgumentHelp("Up to this time (inclusive).", valueName: "T")) var to: String?
-        @Flag(help: "One JSON document on stdout.") var json = false
 
-        func run() async throws {
+        func reader() throws -> (any Store) async throws -> [Candle] {
             guard let length = Candle.intervals[interval] else {
                 throw UserError("--interval must be one of 1m, 5m, 15m, 1h, 1d, not '\(interval)'")
             }
-            var (from, to) = (try parseTime(from, flag: "--from"), try parseTime(to, flag: "--to"))
-            if let start = from { from = start - ((start % length) + length) % length }  // whole intervals
-            let backends = try await Backends.open(try common.settings(checking: "query candles"), create: false)
-            let candles = Candle.rollUp(try await backends.store.candles(symbol: symbol, from: from, to: to), to: length)
-            await backends.close()
-            if json {
-                printJSONArray(candles) { $1.writeJSON(to: &$0) }
-                return
+            let (requested, to) = try range.times()
+            let from = requested.map { $0 - (($0 % length) + length) % length }  // whole intervals
+            return { Candle.rollUp(try await $0.candles(symbol: range.symbol, from: from, to: to), to: length) }
+        }
+
+        var text: RowsText<Candle> {
+            RowsText(empty: "no candles for \(TerminalText.escaped(range.symbol))",
+                     header: timeColumn("start (UTC)") + ["open", "high", "low", "close"].map { leftPad($0, 12) }.joined()
+                         + leftPad("volume", 14) + leftPad("vwap", 12) + leftPad("trades", 8)) { candle in
+                timeColumn(formatTime(candle.start)) + [candle.open, candle.high, candle.low, candle.close].map { leftPad(formatNumber($0), 12) }.joined()
+                    + leftPad(formatNumber(candle.volume), 14) + leftPad(candle.vwap.map { formatNumber($0, digits: 4) } ?? "-", 12)
+                    + leftPad(String(candle.trades), 8)
             }
-            if candles.isEmpty { print("no candles for \(TerminalText.escaped(symbol))"); return }
-            print("start (UTC)".padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + ["open", "high", "low", "close"].map { leftPad($0, 12) }.joined() + leftPad("volume", 14)
-                  + leftPad("vwap", 12) + leftPad("trades", 8))
-            for candle in candles {
-                print(formatTime(candle.start).padding(toLength: 26, withPad: " ", startingAt: 0)
-                      + [candle.open, candle.high, candle.low, candle.close].map { leftPad(formatNumber($0), 12) }.joined()
-                      + leftPad(formatNumber(candle.volume), 14) + leftPad(candle.vwap.map { formatNumber($0, digits: 4) } ?? "-", 12)
-                      + leftPad(String(candle.trades), 8))
+        }
+    }
+}
+
+/// `query trades` and `query quotes`: rows of one symbol over a time range, at most `--limit`.
+struct SymbolQuery<Row: SymbolRow>: RowsQuery {
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: Row.kind.name, abstract: Row.kind.abstract) }
+    static var purpose: String { "query \(Row.kind.name)" }
+
+    @OptionGroup var query: QueryOptions
+    @OptionGroup var range: SymbolRange
+    @Option(parsing: .unconditional, help: ArgumentHelp("At most N \(Row.kind.name).", valueName: "N")) var limit = 100
+
+    func reader() throws -> (any Store) async throws -> [Row] {
+        let limit = try QueryOptions.limit(limit)
+        let (from, to) = try range.times()
+        return { try await Row.kind.read($0, range.symbol, from, to, limit) }
+    }
+
+    var text: RowsText<Row> { Row.kind.text(range.symbol) }
+}
+
+/// A row that `query` reads by symbol and time: trades, quotes.
+protocol SymbolRow: ShownRow {
+    static var kind: SymbolRowKind<Self> { get }
+}
+
+struct SymbolRowKind<Row> {
+    /// The subcommand, and what its rows are called.
+    var name: String
+    var abstract: String
+    /// Rows of a symbol from and to a time (Unix ms), at most a limit.
+    var read: (any Store, String, Int64?, Int64?, Int) async throws -> [Row]
+    /// The table for the symbol.
+    var text: (String) -> RowsText<Row>
+}
+
+extension Trade: SymbolRow {
+    static var kind: SymbolRowKind<Trade> {
+        SymbolRowKind(name: "trades", abstract: "Trades of one symbol, oldest first; without --from, the latest --limit trades.",
+                      read: { try await $0.trades(symbol: $1, from: $2, to: $3, limit: $4) }) { symbol in
+            RowsText(empty: "no trades for \(TerminalText.escaped(symbol))",
+                     header: timeColumn("time (UTC)") + "symbol".padding(toLength: 14, withPad: " ", startingAt: 0)
+                         + leftPad("price", 10) + leftPad("volume", 14) + "  conditions") { trade in
+                timeColumn(formatTime(trade.timestamp)) + TerminalText.escaped(trade.symbol).padding(toLength: 14, withPad: " ", startingAt: 0)
+                    + leftPad(formatNumber(trade.price), 10) + leftPad(formatNumber(trade.volume), 14)
+                    + "  " + TerminalText.escaped(trade.conditions.joined(separator: ","))
             }
         }
     }
@@ -98,30 +105,26 @@ struct QuarantineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quarantine", abstract: "Inspect or re-drive quarantined records.", subcommands: [List.self, Replay.self])
 
-    struct List: AsyncParsableCommand {
+    struct List: RowsQuery {
         static let configuration = CommandConfiguration(abstract: "Quarantined records, newest first.")
+        static let purpose = "list quarantined records"
 
-        @OptionGroup var common: CommonOptions
-        @Option(help: ArgumentHelp("Only records with this reason code.", valueName: "CODE")) var reason: String?
+        @OptionGroup var query: QueryOptions
+        @OptionGroup var filter: ReasonFilter
         @Option(parsing: .unconditional, help: ArgumentHelp("At most N records.", valueName: "N")) var limit = 50
-        @Flag(help: "One JSON document on stdout.") var json = false
 
-        func run() async throws {
-            guard limit > 0 else { throw UserError("--limit must be above 0") }
-            let code = try parseReason(reason)
-            let backends = try await Backends.open(try common.settings(checking: "list quarantined records"), create: false)
-            let records = try await backends.store.quarantine(reason: code, limit: limit)
-            await backends.close()
-            if json {
-                printJSONArray(records) { $1.writeJSON(to: &$0) }
-                return
-            }
-            if records.isEmpty { print("the quarantine is empty" + (code.map { " for \($0.rawValue)" } ?? "")); return }
-            for record in records {
+        func reader() throws -> (any Store) async throws -> [QuarantineRecord] {
+            let (limit, code) = (try QueryOptions.limit(limit), try filter.code())
+            return { try await $0.quarantine(reason: code, limit: limit) }
+        }
+
+        var text: RowsText<QuarantineRecord> {
+            // `reason` is a code: `reader()` checked it.
+            RowsText(empty: "the quarantine is empty" + (filter.reason.map { " for \($0)" } ?? "")) { record in
                 // Feed bytes, as they came: escaped, so they cannot drive the terminal.
                 let payload = TerminalText.escaped(String(decoding: record.payload.prefix(120), as: UTF8.self))
-                print("\(formatTime(record.quarantinedAt))  \(record.reasons.map(\.rawValue).joined(separator: ","))  "
-                      + "\(TerminalText.escaped(record.origin.source))\n    \(payload)\(record.payload.count > 120 ? "…" : "")")
+                return "\(formatTime(record.quarantinedAt))  \(record.reasons.map(\.rawValue).joined(separator: ","))  "
+                    + "\(TerminalText.escaped(record.origin.source))\n    \(payload)\(record.payload.count > 120 ? "…" : "")"
             }
         }
     }
@@ -131,10 +134,10 @@ struct QuarantineCommand: AsyncParsableCommand {
             abstract: "Stage quarantined records again, to be validated with the current rules.")
 
         @OptionGroup var common: CommonOptions
-        @Option(help: ArgumentHelp("Only records with this reason code.", valueName: "CODE")) var reason: String?
+        @OptionGroup var filter: ReasonFilter
 
         func run() async throws {
-            let code = try parseReason(reason)
+            let code = try filter.code()
             let backends = try await Backends.open(try common.settings(checking: "re-drive quarantined records"), create: false)
             let count = try await QuarantineReplay.restage(backends, reason: code)
             await backends.close()
@@ -144,19 +147,15 @@ struct QuarantineCommand: AsyncParsableCommand {
     }
 }
 
-/// Prints `items` as one JSON array on stdout, each written by `write`.
-func printJSONArray<Item>(_ items: [Item], _ write: (inout JSONWriter, Item) -> Void) {
-    var writer = JSONWriter(capacity: items.count * 200 + 2)
-    writer.arrayStart()
-    for item in items { write(&writer, item) }
-    writer.arrayEnd()
-    print(TerminalText.escapedJSON(writer.string))
-}
+/// `--reason` of `quarantine list` and `quarantine replay`.
+struct ReasonFilter: ParsableArguments {
+    @Option(help: ArgumentHelp("Only records with this reason code.", valueName: "CODE")) var reason: String?
 
-func parseReason(_ text: String?) throws -> ReasonCode? {
-    guard let text else { return nil }
-    guard let code = ReasonCode(rawValue: text) else {
-        throw UserError("unknown reason '\(text)'; reasons are \(ReasonCode.allCases.map(\.rawValue).joined(separator: ", "))")
+    func code() throws -> ReasonCode? {
+        guard let reason else { return nil }
+        guard let code = ReasonCode(rawValue: reason) else {
+            throw UserError("unknown reason '\(reason)'; reasons are \(ReasonCode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return code
     }
-    return code
 }

@@ -2,11 +2,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
-import StockpipeJSON
 import StockpipeCore
-import StockpipeApp
 import StockpipePipeline
 import StockpipeSchedule
+import StockpipeApp
 
 /// Exit statuses beyond 0 (done), 1 (failed) and 2 (a mistake in the command or settings).
 enum ExitStatus {
@@ -111,38 +110,28 @@ struct JobsCommand: AsyncParsableCommand {
         }
     }
 
-    struct History: AsyncParsableCommand {
+    struct History: RowsQuery {
         static let configuration = CommandConfiguration(abstract: "Past runs, newest first: of one job, or of all.")
-        @OptionGroup var common: CommonOptions
+        static let purpose = "show the jobs' history"
+
+        @OptionGroup var query: QueryOptions
         @Argument(help: ArgumentHelp("Only this job.", valueName: "NAME")) var name: String?
         @Option(parsing: .unconditional, help: ArgumentHelp("At most N runs.", valueName: "N")) var limit = 20
-        @Flag(help: "One JSON document on stdout.") var json = false
 
-        func run() async throws {
-            guard limit > 0 else { throw UserError("--limit must be above 0") }
-            let names = try name.map { [try builtInJob(named: $0).rawValue] } ?? BuiltInJob.allCases.map(\.rawValue)
-            let backends = try await Backends.open(try common.settings(checking: "show the jobs' history"), create: false)
-            let runs: [JobRunEntry]
-            do {
-                runs = try await JobRunEntry.recent(in: backends.store, jobs: names, limit: limit)
-            } catch {
-                await backends.close()
-                throw error
-            }
-            await backends.close()
-            if json {
-                printJSONArray(runs) { $1.writeJSON(to: &$0) }
-                return
-            }
-            if runs.isEmpty { print("no job runs yet"); return }
-            print("started (UTC)         job             trigger   outcome    tries  took      detail")
-            for run in runs {
+        func reader() throws -> (any Store) async throws -> [JobRunEntry] {
+            let limit = try QueryOptions.limit(limit)
+            let jobs = try name.map { [try builtInJob(named: $0)] } ?? BuiltInJob.allCases
+            return { try await JobRunEntry.recent(in: $0, jobs: jobs.map(\.rawValue), limit: limit) }
+        }
+
+        var text: RowsText<JobRunEntry> {
+            RowsText(empty: "no job runs yet", header: "started (UTC)         job             trigger   outcome    tries  took      detail") { run in
                 let took = QualityText.duration(run.finishedAt - run.startedAt, precise: true)
-                print(JobRunEntry.time(run.startedAt) + "   " + run.job.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + run.trigger.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-                      + run.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-                      + String(run.attempts).padding(toLength: 7, withPad: " ", startingAt: 0)
-                      + took.padding(toLength: 10, withPad: " ", startingAt: 0) + TerminalText.escaped(run.detail))
+                return JobRunEntry.time(run.startedAt) + "   " + run.job.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + run.trigger.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + run.outcome.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                    + String(run.attempts).padding(toLength: 7, withPad: " ", startingAt: 0)
+                    + took.padding(toLength: 10, withPad: " ", startingAt: 0) + TerminalText.escaped(run.detail)
             }
         }
     }
@@ -187,7 +176,7 @@ struct QualityReportCommand: AsyncParsableCommand {
         }
         await backends.close()
         if json {
-            print(TerminalText.escapedJSON(report.json()))
+            try printJSON(report.document)
         } else {
             print("data quality: \(report.summary)")
             for breach in report.breaches { print("  \(breach)") }

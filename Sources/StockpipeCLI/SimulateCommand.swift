@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StockpipeJSON
 import StockpipeCore
 import StockpipePipeline
 import StockpipeSources
@@ -70,19 +69,8 @@ struct SimulateCommand: AsyncParsableCommand {
         guard fclose(file) == 0 else { throw UserError("writing \(out) failed: \(String(cString: strerror(errno)))") }
         let injected = simulator.injected
         if json {
-            var writer = JSONWriter()
-            writer.objectStart()
-            writer.key("file"); writer.string(out)
-            writer.key("records"); writer.integer(Int64(simulator.records))
-            writer.key("lines"); writer.integer(Int64(lines))
-            writer.key("injected")
-            writer.objectStart()
-            for reason in ReasonCode.allCases where injected[reason] != nil {
-                writer.key(dynamic: reason.rawValue); writer.integer(Int64(injected[reason]!))
-            }
-            writer.objectEnd()
-            writer.objectEnd()
-            print(writer.string)
+            try printJSON(Summary(file: out, records: simulator.records, lines: lines,
+                                  injected: Dictionary(uniqueKeysWithValues: injected.map { ($0.key.rawValue, $0.value) })))
         } else {
             let total = injected.values.reduce(0, +)
             print("wrote \(StatusReport.grouped(Int64(simulator.records))) records in \(StatusReport.grouped(Int64(lines))) lines to \(out)")
@@ -91,5 +79,15 @@ struct SimulateCommand: AsyncParsableCommand {
                     injected[reason].map { "\(reason.rawValue) \($0)" } }.joined(separator: ", "))
             }
         }
+    }
+}
+
+extension SimulateCommand {
+    /// `simulate --json`: what was written, and the defects injected by reason (those injected only).
+    struct Summary: Encodable {
+        var file: String
+        var records: Int
+        var lines: Int
+        var injected: [String: Int]
     }
 }

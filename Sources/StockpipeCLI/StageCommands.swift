@@ -70,7 +70,7 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
         throw error
     }
     let elapsed = ContinuousClock.now - started
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.seconds
     let report = try await StatusReport.collect(backends)
     await backends.close()
     let metrics = runner.metrics

@@ -32,19 +32,20 @@ struct Stockpipe: AsyncParsableCommand {
         }
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
         let code: Int32
+        // Everything parsing throws is about the arguments (or asks for help or the version): the
+        // parser throws only its own error type, internal to ArgumentParser, whatever went wrong.
+        var parsed = false
         do {
             var command = try parseAsRoot()
+            parsed = true
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
             code = 0
-        } catch let error as UserError {
-            printError(error.description)
-            code = 2
-        } catch let error as SourceError {
-            printError(error.description)
+        } catch let error where ErrorText.sentence(for: error) != nil {
+            printError(ErrorText.sentence(for: error) ?? "")
             code = 2
         } catch let error as ExitCode {
             code = error.rawValue
@@ -53,7 +54,7 @@ struct Stockpipe: AsyncParsableCommand {
             if exit == .success {
                 print(fullMessage(for: error))
                 code = 0
-            } else if String(describing: type(of: error)).contains("CommandError") || error is ValidationError {
+            } else if !parsed || error is ValidationError {
                 printError(message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments",
                            hint: "see `stockpipe help` for the commands and their options")
                 code = exit.rawValue

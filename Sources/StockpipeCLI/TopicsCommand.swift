@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StockpipeJSON
 import StockpipeKafka
 import StockpipeCore
 import Logging
@@ -34,7 +33,7 @@ struct TopicsCommand: AsyncParsableCommand {
                 results = try await KafkaAdmin.createTopics(TopicSpec.pipeline(partitions: partitions, replicationFactor: replicationFactor),
                                                             configuration: settings.kafka.configuration)
             } catch let error as KafkaError {
-                throw UserError(error.description)
+                throw UserError(ErrorText.sentence(forKafka: error))
             }
             for (name, outcome) in results {
                 print("\(name): \(outcome == .created ? "created" : "exists already, left as it is")")
@@ -61,7 +60,7 @@ struct TopicsCommand: AsyncParsableCommand {
             let metadata = try await log.describe()
             let status = try await log.status()
             try await log.close()
-            print(json ? Self.document(metadata, status) : Self.text(metadata, status), terminator: json ? "\n" : "")
+            if json { try printJSON(Document(metadata, status)) } else { print(Self.text(metadata, status), terminator: "") }
         }
 
         static func text(_ metadata: KafkaMetadata, _ status: LogStatus) -> String {
@@ -96,49 +95,39 @@ struct TopicsCommand: AsyncParsableCommand {
             return String(repeating: " ", count: max(0, width - text.count)) + text
         }
 
-        static func document(_ metadata: KafkaMetadata, _ status: LogStatus) -> String {
-            var writer = JSONWriter(capacity: 4096)
-            writer.objectStart()
-            writer.key("brokers")
-            writer.arrayStart()
-            for broker in metadata.brokers.sorted(by: { $0.id < $1.id }) {
-                writer.objectStart()
-                writer.key("id"); writer.integer(Int64(broker.id))
-                writer.key("host"); writer.string(broker.host)
-                writer.key("port"); writer.integer(Int64(broker.port))
-                writer.objectEnd()
+        /// `topics describe --json`: the brokers, each topic's partitions, and each group's position and lag.
+        struct Document: Encodable {
+            struct Broker: Encodable {
+                var id: Int32
+                var host: String
+                var port: Int32
             }
-            writer.arrayEnd()
-            writer.key("topics")
-            writer.objectStart()
-            for name in Topic.all {
-                guard let topic = metadata.topic(name) else { continue }
-                writer.key(dynamic: name)
-                writer.arrayStart()
-                for partition in topic.partitions {
-                    writer.objectStart()
-                    writer.key("partition"); writer.integer(Int64(partition.id))
-                    writer.key("leader"); writer.integer(Int64(partition.leader))
-                    writer.key("replicas"); writer.arrayStart(); partition.replicas.forEach { writer.integer(Int64($0)) }; writer.arrayEnd()
-                    writer.key("inSyncReplicas"); writer.arrayStart(); partition.inSyncReplicas.forEach { writer.integer(Int64($0)) }; writer.arrayEnd()
-                    writer.objectEnd()
+
+            struct Partition: Encodable {
+                var partition, leader: Int32
+                var replicas, inSyncReplicas: [Int32]
+            }
+
+            struct Group: Encodable {
+                var group, topic: String
+                var committed, lag: Int64
+            }
+
+            var brokers: [Broker]
+            /// The pipeline's topics that exist, by name.
+            var topics: [String: [Partition]]
+            var groups: [Group]
+
+            init(_ metadata: KafkaMetadata, _ status: LogStatus) {
+                brokers = metadata.brokers.sorted { $0.id < $1.id }.map { Broker(id: $0.id, host: $0.host, port: $0.port) }
+                topics = [:]
+                for name in Topic.all {
+                    topics[name] = metadata.topic(name)?.partitions.map {
+                        Partition(partition: $0.id, leader: $0.leader, replicas: $0.replicas, inSyncReplicas: $0.inSyncReplicas)
+                    }
                 }
-                writer.arrayEnd()
+                groups = status.groups.map { Group(group: $0.group, topic: $0.topic, committed: $0.position, lag: $0.lag) }
             }
-            writer.objectEnd()
-            writer.key("groups")
-            writer.arrayStart()
-            for group in status.groups {
-                writer.objectStart()
-                writer.key("group"); writer.string(group.group)
-                writer.key("topic"); writer.string(group.topic)
-                writer.key("committed"); writer.integer(group.position)
-                writer.key("lag"); writer.integer(group.lag)
-                writer.objectEnd()
-            }
-            writer.arrayEnd()
-            writer.objectEnd()
-            return writer.string
         }
     }
 }

@@ -146,7 +146,7 @@ public enum CassandraStoreError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .noSchema(let keyspace, let table):
-            "Cassandra has no table \(keyspace).\(table); create the schema with `stockpipe schema create --contact-points ...`"
+            "Cassandra has no table \(keyspace).\(table)"
         case .tooManyRows(let limit):
             "a Cassandra read reached \(limit) rows in one go; narrow the time range"
         }

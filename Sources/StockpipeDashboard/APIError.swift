@@ -13,17 +13,19 @@ struct APIError: HTTPResponseError {
     static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, message: message) }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var writer = JSONWriter(capacity: message.utf8.count + 16)
-        writer.objectStart()
-        writer.key("error"); writer.string(message)
-        writer.objectEnd()
-        var response = Response.json(writer.bytes, status: status)
+        var response = try Response.json(encoding: ErrorDocument(error: message), status: status)
         response.headers.append(contentsOf: headers)
         return response
     }
 }
 
 extension Response {
+    /// `value` encoded with the API's one JSON configuration (``JSONOutput``).
+    static func json(encoding value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        json(try JSONOutput.bytes(value), status: status)
+    }
+
+    /// A JSON document as it is: the OpenAPI document, a stored report.
     static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -1,5 +1,4 @@
 import Hummingbird
-import StockpipeJSON
 import StockpipeCore
 import StockpipePipeline
 
@@ -27,7 +26,7 @@ extension Dashboard {
 
     func symbols() async throws -> Response {
         let summaries = try await backends.store.symbolSummaries(window: 86_400_000, sparkline: 60)
-        return .jsonArray(summaries, bytesEach: 1_024) { $1.writeJSON(to: &$0) }
+        return try .json(encoding: summaries.map(\.document))
     }
 
     func trades(_ query: APIQuery) async throws -> Response {
@@ -35,7 +34,7 @@ extension Dashboard {
         let (from, to) = (try query.time("from"), try query.time("to"))
         let trades = try await backends.store.trades(symbol: symbol, from: from, to: to,
                                                      limit: try query.limit(default: 500, maximum: 10_000))
-        return .jsonArray(trades, bytesEach: 128) { $1.writeJSON(to: &$0, includeID: false) }
+        return try .json(encoding: trades.map(\.document))
     }
 
     /// Without `from`, the day up to `to` (default: the symbol's last update, so that a replay of
@@ -49,24 +48,24 @@ extension Dashboard {
         }
         let upper = to ?? WallClock.milliseconds()
         let requested = try query.time("from") ?? max(0, upper - 86_400_000)
-        guard requested <= upper else { return .json(Array("[]".utf8)) }
+        guard requested <= upper else { return try .json(encoding: [Candle.Document]()) }
         // A longer range gives its latest part, as a limit would.
         let from = max(requested, upper - Self.maxMinutes * Candle.oneMinute)
         let start = from - ((from % interval) + interval) % interval
         let candles = Candle.rollUp(try await backends.store.candles(symbol: symbol, from: start, to: upper), to: interval)
-        return .jsonArray(candles, bytesEach: 200) { $1.writeJSON(to: &$0) }
+        return try .json(encoding: candles.map(\.document))
     }
 
     func quotes(_ query: APIQuery) async throws -> Response {
         let symbol = try query.symbol()
         let quotes = try await backends.store.quotes(symbol: symbol, from: try query.time("from"), to: try query.time("to"),
                                                      limit: try query.limit(default: 100, maximum: 10_000))
-        return .jsonArray(quotes, bytesEach: 256) { $1.writeJSON(to: &$0, includeType: false) }
+        return try .json(encoding: quotes.map(\.document))
     }
 
     func quarantine(_ query: APIQuery) async throws -> Response {
         let records = try await backends.store.quarantine(reason: try query.reason(), limit: try query.limit(default: 50, maximum: 1_000))
-        return .jsonArray(records, bytesEach: 512) { $1.writeJSON(to: &$0) }
+        return try .json(encoding: records.map(\.document))
     }
 
     /// Accepted trades and quarantined records per bucket (default 1 minute over the last hour).
@@ -80,44 +79,17 @@ extension Dashboard {
         // At most 10,000 buckets: an earlier from gives the latest ones.
         let from = max(try query.time("from") ?? (now - 3_600_000), now - 10_000 * bucket)
         let history = try await backends.store.qualityHistory(from: from, bucket: bucket)
-        var totals: [ReasonCode: Int64] = [:]
-        var writer = JSONWriter(capacity: 256 + history.count * 128)
-        writer.objectStart()
-        writer.key("bucket"); writer.string(bucketName)
-        writer.key("from"); writer.integer(from)
-        writer.key("series")
-        writer.arrayStart()
-        for entry in history {
-            writer.objectStart()
-            writer.key("start"); writer.integer(entry.start)
-            writer.key("accepted"); writer.integer(entry.accepted)
-            writer.key("quarantined")
-            writer.objectStart()
-            for reason in ReasonCode.allCases {
-                guard let count = entry.quarantined[reason] else { continue }
-                totals[reason, default: 0] += count
-                writer.key(dynamic: reason.rawValue); writer.integer(count)
-            }
-            writer.objectEnd()
-            writer.objectEnd()
-        }
-        writer.arrayEnd()
-        writer.key("totals")
-        writer.objectStart()
-        for reason in ReasonCode.allCases { if let count = totals[reason] { writer.key(dynamic: reason.rawValue); writer.integer(count) } }
-        writer.objectEnd()
-        writer.objectEnd()
-        return .json(writer.bytes)
+        return try .json(encoding: QualityCountsDocument(bucket: bucketName, from: from, history: history))
     }
 
     func status() async throws -> Response {
         let sample = try await sampler.latestOrCollect()
-        return .json(sample.json())
+        return try .json(encoding: StatusDocument.of(sample))
     }
 
     /// The stored report as it was kept: the job, `quality-report` or another process made it.
     func quality() async throws -> Response {
-        guard let stored = try await backends.store.latestQualityReport() else { return .json(Array("null".utf8)) }
+        guard let stored = try await backends.store.latestQualityReport() else { return try .json(encoding: QualityReport.Document?.none) }
         return .json(Array(stored.json.utf8))
     }
 
@@ -133,15 +105,15 @@ extension Dashboard {
         }
         let limit = try query.limit(default: 50, maximum: 1_000)
         let runs = try await JobRunEntry.recent(in: backends.store, jobs: names, limit: limit)
-        return .jsonArray(runs, bytesEach: 256) { $1.writeJSON(to: &$0) }
+        return try .json(encoding: runs.map(\.document))
     }
 
     func health() async throws -> Response {
         do {
             _ = try await backends.store.symbolSummaries(window: 0, sparkline: 1)
-            return .json(Array(#"{"status":"ok"}"#.utf8))
+            return try .json(encoding: HealthDocument(status: "ok"))
         } catch {
-            return .json(Array(#"{"status":"store unavailable"}"#.utf8), status: .serviceUnavailable)
+            return try .json(encoding: HealthDocument(status: "store unavailable"), status: .serviceUnavailable)
         }
     }
 
@@ -151,17 +123,6 @@ extension Dashboard {
         registry.emit(into: &buffer)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
-    }
-}
-
-extension Response {
-    /// `items` as one JSON array, each written by `write`.
-    static func jsonArray<Item>(_ items: [Item], bytesEach: Int, _ write: (inout JSONWriter, Item) -> Void) -> Response {
-        var writer = JSONWriter(capacity: 64 + items.count * bytesEach)
-        writer.arrayStart()
-        for item in items { write(&writer, item) }
-        writer.arrayEnd()
-        return .json(writer.bytes)
     }
 }
 
@@ -177,22 +138,5 @@ struct OnlyGetMiddleware: RouterMiddleware {
             return response
         }
         return try await next(request, context)
-    }
-}
-
-extension SymbolSummary {
-    func writeJSON(to writer: inout JSONWriter) {
-        writer.objectStart()
-        writer.key("symbol"); writer.string(symbol)
-        writer.key("last"); writer.number(last)
-        // Rounded past any quoted precision, so that 189.49 - 189.50 reads -0.01, not -0.0099999.
-        writer.key("change"); writer.number((change * 1e8).rounded() / 1e8)
-        writer.key("changePercent"); writer.number((changePercent * 100).rounded() / 100)
-        writer.key("lastUpdate"); writer.integer(lastUpdate)
-        writer.key("sparkline")
-        writer.arrayStart()
-        for close in sparkline { writer.number(close) }
-        writer.arrayEnd()
-        writer.objectEnd()
     }
 }

@@ -1,4 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Hummingbird
+import NIOCore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -50,15 +58,14 @@ public final class Dashboard: Service, Sendable {
 
     /// Refuses a configuration that would expose the data to the network without a token, a token
     /// short enough to guess, and a host that does not resolve. Never names the token itself.
-    public static func check(_ configuration: DashboardConfiguration) throws {
-        guard (0...65_535).contains(configuration.port) else { throw UserError("--port must be between 0 and 65535") }
+    public static func check(_ configuration: DashboardConfiguration) throws(DashboardError) {
+        guard (0...65_535).contains(configuration.port) else { throw DashboardError.portOutOfRange(configuration.port) }
         if let token = configuration.token, !token.isEmpty, let problem = DashboardConfiguration.tokenProblem(token) {
-            throw UserError("the dashboard token (STOCKPIPE_DASHBOARD_TOKEN or dashboard-token) \(problem)")
+            throw DashboardError.weakToken(problem: problem)
         }
         let loopback = try configuration.isLoopback()
         if (configuration.token ?? "").isEmpty && !loopback {
-            throw UserError("the dashboard on \(configuration.host) would be reachable from the network: set a token "
-                            + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard-token), or bind to 127.0.0.1")
+            throw DashboardError.exposedWithoutToken(host: configuration.host)
         }
     }
 
@@ -93,9 +100,8 @@ public final class Dashboard: Service, Sendable {
                 } onGracefulShutdown: {
                     self.feed.finishAll()
                 }
-            } catch let error where "\(error)".contains("Address already in use") {
-                throw UserError("the dashboard cannot listen on \(configuration.host):\(configuration.port): "
-                                + "the port is in use; choose another with --port, or run with --no-dashboard")
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                throw DashboardError.portInUse(host: configuration.host, port: configuration.port)
             }
         }
     }

@@ -49,7 +49,7 @@ public struct DashboardConfiguration: Sendable {
 
     /// Whether every address `host` resolves to is a loopback one (127.0.0.0/8 or ::1): only then
     /// can nothing but this machine reach the dashboard.
-    public func isLoopback() throws -> Bool {
+    public func isLoopback() throws(DashboardError) -> Bool {
         let addresses = try Self.resolve(host)
         return !addresses.isEmpty && addresses.allSatisfy(\.isLoopback)
     }
@@ -70,7 +70,7 @@ public struct DashboardConfiguration: Sendable {
     }
 
     /// The addresses `host` resolves to for listening, as `getaddrinfo` gives them.
-    static func resolve(_ host: String) throws -> [Address] {
+    static func resolve(_ host: String) throws(DashboardError) -> [Address] {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE
         hints.ai_family = AF_UNSPEC
@@ -83,8 +83,7 @@ public struct DashboardConfiguration: Sendable {
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0 else {
             let reason = String(cString: gai_strerror(status))
-            throw UserError("the dashboard cannot listen on \(host): the host does not resolve (\(reason)); "
-                            + "use an address such as 127.0.0.1 or 0.0.0.0, or a name this machine resolves")
+            throw DashboardError.hostDoesNotResolve(host: host, reason: reason)
         }
         defer { freeaddrinfo(list) }
         var addresses: [Address] = []

@@ -3,19 +3,12 @@ import Hummingbird
 import StockpipeCore
 
 /// The page: server-rendered HTML (the symbol list is there before any script runs) with our own
-/// script and style, served from this binary so that it works with no internet.
+/// script and style, served from this binary so that it works with no internet. The page owns two things the
+/// script reads rather than repeats: a symbol's row (the script clones the empty one in `#symbol-row` for a
+/// symbol that appears later) and the intervals (buttons from `Candle.intervals`, each with its length).
 enum DashboardPage {
     static func html(symbols: [SymbolSummary]) -> String {
-        let rows: String = symbols.map { (summary: SymbolSummary) -> String in
-            let direction = summary.change > 0 ? "up" : summary.change < 0 ? "down" : "flat"
-            return """
-                <li class="symbol" data-symbol="\(escape(summary.symbol))"><button type="button" class="pick">\
-                <span class="name">\(escape(summary.symbol))</span><span class="price">\(format(summary.last))</span>\
-                <span class="change \(direction)">\(String(format: "%+.2f%%", summary.changePercent))</span>\
-                <canvas class="spark" width="96" height="24" aria-hidden="true"></canvas></button>\
-                <label class="cmp" title="Compare"><input type="checkbox" aria-label="Compare \(escape(summary.symbol))"></label></li>
-                """
-        }.joined(separator: "\n")
+        let rows = symbols.map { row($0) }.joined(separator: "\n")
         return """
             <!doctype html>
             <html lang="en">
@@ -37,12 +30,13 @@ enum DashboardPage {
               <aside id="symbols-panel" class="panel">
                 <h2>Symbols</h2>
                 <ul id="symbols">\(rows.isEmpty ? "<li class=\"muted empty\">No data yet: start the pipeline.</li>" : rows)</ul>
+                <template id="symbol-row">\(row(nil))</template>
               </aside>
               <section id="chart-panel" class="panel">
                 <div class="toolbar">
                   <h2 id="chart-title">—</h2>
                   <div class="group" id="intervals" role="group" aria-label="Interval">
-                    <button type="button" data-interval="1m" class="on">1m</button><button type="button" data-interval="5m">5m</button><button type="button" data-interval="15m">15m</button><button type="button" data-interval="1h">1h</button><button type="button" data-interval="1d">1d</button>
+                    \(intervalButtons)
                   </div>
                   <div class="group" id="ranges" role="group" aria-label="Range">
                     <button type="button" data-range="3600000">1H</button><button type="button" data-range="21600000" class="on">6H</button><button type="button" data-range="86400000">1D</button><button type="button" data-range="432000000">5D</button>
@@ -76,6 +70,31 @@ enum DashboardPage {
             </html>
             """
     }
+
+    /// A symbol's row; without a summary, the empty row the script fills in (it appends the symbol to the
+    /// checkbox's label, which ends with a space for it).
+    static func row(_ summary: SymbolSummary?) -> String {
+        let symbol: String = escape(summary?.symbol ?? "")
+        let price: String = summary.map { format($0.last) } ?? ""
+        let change: String = summary.map { String(format: "%+.2f%%", $0.changePercent) } ?? ""
+        let direction: String = summary.map { $0.change > 0 ? "up" : $0.change < 0 ? "down" : "flat" } ?? "flat"
+        return """
+            <li class="symbol" data-symbol="\(symbol)"><button type="button" class="pick">\
+            <span class="name">\(symbol)</span><span class="price">\(price)</span>\
+            <span class="change \(direction)">\(change)</span>\
+            <canvas class="spark" width="96" height="24" aria-hidden="true"></canvas></button>\
+            <label class="cmp" title="Compare"><input type="checkbox" aria-label="Compare \(symbol)"></label></li>
+            """
+    }
+
+    /// The intervals of `Candle.intervals`, shortest first.
+    static let intervals = Candle.intervals.sorted { $0.value < $1.value }
+
+    /// A button per interval, the first one on; `data-ms` is its length, which the script reads.
+    static let intervalButtons: String = intervals.enumerated().map { (index, interval) -> String in
+        let on: String = index == 0 ? " class=\"on\"" : ""
+        return "<button type=\"button\" data-interval=\"\(interval.key)\" data-ms=\"\(interval.value)\"\(on)>\(interval.key)</button>"
+    }.joined()
 
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

@@ -79,37 +79,16 @@ final class LiveFeed: Sendable {
         let dropped = max(0, trades.count - Self.tradesPerTick)
         let sample = try await sampler.latestOrCollect()
 
-        var writer = JSONWriter(capacity: 16_384)
-        writer.objectStart()
-        writer.key("at"); writer.integer(WallClock.milliseconds())
-        writer.key("symbols")
-        writer.arrayStart()
-        for summary in summaries {
-            summary.writeJSON(to: &writer)
-        }
-        writer.arrayEnd()
-        writer.key("candles")
-        writer.arrayStart()
-        for summary in summaries { summary.latest?.writeJSON(to: &writer) }
-        writer.arrayEnd()
-        writer.key("trades")
-        writer.arrayStart()
-        for trade in trades.suffix(Self.tradesPerTick) { trade.writeJSON(to: &writer, includeID: false) }
-        writer.arrayEnd()
-        writer.key("tradesSkipped"); writer.integer(Int64(dropped))
-        writer.key("status")
-        writer.objectStart()
-        StatusSampler.Sample.write(sample.point, to: &writer)
-        writer.key("staged"); writer.integer(sample.report.staged)
-        writer.key("stored"); writer.integer(sample.report.store.trades + sample.report.store.quotes)
-        writer.key("quarantined"); writer.integer(sample.report.store.quarantined)
-        writer.key("pending"); writer.integer(sample.report.pending)
-        writer.key("balanced"); writer.bool(sample.report.balanced)
-        writer.objectEnd()
-        writer.objectEnd()
+        let report = sample.report
+        let totals = LiveEventDocument.Totals(staged: report.staged, stored: report.store.trades + report.store.quotes,
+                                              quarantined: report.store.quarantined, pending: report.pending, balanced: report.balanced)
+        let event = LiveEventDocument(at: WallClock.milliseconds(), symbols: summaries.map(\.document),
+                                      candles: summaries.compactMap { $0.latest?.document },
+                                      trades: trades.suffix(Self.tradesPerTick).map(\.document), tradesSkipped: dropped,
+                                      status: JSONMerged(PipelinePointDocument(sample.point), totals))
         var buffer = ByteBuffer()
         buffer.writeString("event: tick\ndata: ")
-        buffer.writeBytes(writer.bytes)
+        buffer.writeBytes(try JSONOutput.bytes(event))
         buffer.writeString("\n\n")
         return buffer
     }

@@ -40,10 +40,9 @@ struct CandleAnswer {
         }
         guard parsed else {
             // Finnhub answers some refusals with a 200 and plain text.
-            throw FinnhubError("Finnhub answered the candle request for \(symbol) with something that is not candle data: "
-                               + excerpt(body, token: token))
+            throw FinnhubError.notCandleData(symbol: symbol, excerpt: excerpt(body, token: token))
         }
-        if let error { throw FinnhubError("Finnhub answered the candle request for \(symbol) with an error: \(token.redact(error))") }
+        if let error { throw FinnhubError.candleAnswerError(symbol: symbol, message: token.redact(error)) }
         var answer = CandleAnswer()
         switch status {
         case "no_data":
@@ -52,7 +51,7 @@ struct CandleAnswer {
         case "ok":
             break
         default:
-            throw FinnhubError("Finnhub's candle answer for \(symbol) has no status \"ok\" or \"no_data\": " + excerpt(body, token: token))
+            throw FinnhubError.candleStatusMissing(symbol: symbol, excerpt: excerpt(body, token: token))
         }
         let names = ["t", "o", "h", "l", "c", "v"]
         let count = columns["t"]?.count ?? 0

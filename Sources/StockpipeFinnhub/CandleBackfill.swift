@@ -52,7 +52,7 @@ public struct CandleBackfill: Sendable {
 
     private static func client(_ configuration: FinnhubConfiguration) throws(FinnhubError) -> FinnhubREST {
         do { return try FinnhubREST(configuration) } catch {
-            throw FinnhubError("cannot read the certificate in finnhub.ca-certificate: \(error)")
+            throw FinnhubError.unreadableCertificate(reason: "\(error)")
         }
     }
 
@@ -89,19 +89,18 @@ public struct CandleBackfill: Sendable {
                 await limiter.pause(until: .now + pause)
                 continue
             case 401:
-                throw FinnhubError("Finnhub refused the candle request (HTTP 401): check FINNHUB_TOKEN")
+                throw FinnhubError.candlesUnauthorized
             case 403:
-                throw FinnhubError("Finnhub refused the candle request (HTTP 403): stock candles are a premium endpoint; "
-                                   + "check that your plan includes them (and covers \(symbol))")
+                throw FinnhubError.candlesNotInPlan(symbol: symbol)
             case 400..<500:
-                throw FinnhubError("Finnhub refused the candle request for \(symbol) (HTTP \(answer.status)): "
-                                   + CandleAnswer.excerpt(answer.body, token: configuration.token))
+                throw FinnhubError.candlesRefused(symbol: symbol, status: answer.status,
+                                                  excerpt: CandleAnswer.excerpt(answer.body, token: configuration.token))
             default:
                 problem = "HTTP \(answer.status)"
             }
             failures += 1
             guard failures < 5 else {
-                throw FinnhubError("the candles of \(symbol) could not be fetched after \(failures) attempts: \(problem)")
+                throw FinnhubError.candlesUnavailable(symbol: symbol, attempts: failures, problem: problem)
             }
             let pause = backoff.next()
             logger.warning("the candles of \(symbol) failed (\(problem)); retrying in \(pause.components.seconds) s")

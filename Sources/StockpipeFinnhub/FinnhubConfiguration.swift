@@ -20,19 +20,12 @@ public struct FinnhubConfiguration: Sendable {
     }
 
     /// Symbols over the plan's limit are refused up front, in words, rather than by the server.
-    public func checkSymbols() throws {
+    public func checkSymbols() throws(FinnhubError) {
         if symbols.isEmpty || symbols == ["*"] {
-            throw FinnhubError("the Finnhub source needs the symbols to subscribe to; give them with --symbols A,B")
+            throw FinnhubError.noSymbols
         }
         if symbols.count > maxSymbols {
-            throw FinnhubError("\(symbols.count) symbols, but one Finnhub connection carries at most \(maxSymbols) on this plan; "
-                               + "give fewer with --symbols, or raise finnhub.max-symbols if your plan allows more")
+            throw FinnhubError.tooManySymbols(count: symbols.count, maximum: maxSymbols)
         }
     }
-}
-
-/// A Finnhub problem the operator can act on; its text never holds the token.
-public struct FinnhubError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }

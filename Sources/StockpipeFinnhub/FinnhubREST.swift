@@ -38,7 +38,7 @@ struct FinnhubREST {
             let body = try await response.body.collect(upTo: 16 << 20)
             return Answer(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
         } catch {
-            throw FinnhubError(configuration.token.redact(String(describing: error)))
+            throw FinnhubError.transport(configuration.token.redact(String(describing: error)))
         }
     }
 

@@ -20,11 +20,7 @@ public struct FinnhubTradeSource: FeedSource {
     public var name: String { "finnhub:ws" }
 
     public func open(at position: Int64?) throws -> any FeedReader {
-        do {
-            try configuration.checkSymbols()
-        } catch let error as FinnhubError {
-            throw SourceError(error.description)
-        }
+        try configuration.checkSymbols()
         let connection = StreamConnection(configuration: configuration)
         connection.start()
         return FinnhubStreamReader(connection: connection, position: position ?? 0, limit: limit)

@@ -109,8 +109,7 @@ struct QuotePollReader: FeedReader {
             }
             return nil
         case 401, 403:
-            throw SourceError("Finnhub refused the quote request (HTTP \(response.status)): check FINNHUB_TOKEN, "
-                              + "and that your plan covers \(symbol)")
+            throw FinnhubError.quoteRefused(status: Int(response.status), symbol: symbol)
         default:
             await retryLater("Finnhub answered the quote of \(symbol) with HTTP \(response.status)")
             return nil
@@ -122,7 +121,7 @@ struct QuotePollReader: FeedReader {
         var backoff = Backoff(initial: .seconds(1), maximum: .seconds(60))
         for _ in 0..<failures - 1 { _ = backoff.next() }
         let wait = backoff.next()
-        logger.warning("\(problem); retrying in \(wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000) ms")
+        logger.warning("\(problem); retrying in \(wait.milliseconds) ms")
         await poller.limiter.pause(until: .now + wait)
     }
 

@@ -72,8 +72,7 @@ final class StreamConnection: Sendable {
             // A connection that carried data for a while starts the backoff over.
             if ContinuousClock.now - started > .seconds(30) { backoff.reset() }
             let wait = backoff.next()
-            let milliseconds = wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000
-            logger.info("reconnecting to Finnhub in \(milliseconds) ms")
+            logger.info("reconnecting to Finnhub in \(wait.milliseconds) ms")
             try? await Task.sleep(for: wait)
         }
     }

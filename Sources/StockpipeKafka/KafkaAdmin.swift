@@ -39,7 +39,7 @@ public enum KafkaAdmin {
                                     timeout: Duration = .seconds(10)) async throws -> [(String, Outcome)] {
         let handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: try KafkaConfiguration(configuration.properties(for: .producer)).makeConf(),
                                           brokers: configuration.brokers)
-        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await BlockingThread(name: "kafka-admin").runOnce {
             defer { rd_kafka_destroy(handle.pointer) }
             var errorText = [CChar](repeating: 0, count: 512)
@@ -65,7 +65,8 @@ public enum KafkaAdmin {
                 rd_kafka_CreateTopics(handle.pointer, topics.baseAddress, topics.count, options, queue)
             }
             guard let event = rd_kafka_queue_poll(queue, milliseconds + 5_000) else {
-                throw KafkaError("the Kafka brokers \(configuration.brokers) did not answer within \(milliseconds / 1000) s; check --brokers and that they are up")
+                throw KafkaError(kind: .unreachable(brokers: configuration.brokers),
+                                 "the Kafka brokers \(configuration.brokers) did not answer within \(milliseconds / 1000) s")
             }
             defer { rd_kafka_event_destroy(event) }
             let error = rd_kafka_event_error(event)

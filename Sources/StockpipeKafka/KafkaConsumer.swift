@@ -70,7 +70,7 @@ public final class KafkaConsumer: Sendable {
 
     /// Waits up to `timeout` for records; fewer than `maxRecords` when no more are ready.
     public func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await pollThread.run { [handle, tracker, topic, group] in
             var records = tracker.takeHeld()
             var wait = records.isEmpty ? milliseconds : 0
@@ -140,7 +140,7 @@ public final class KafkaConsumer: Sendable {
     /// Records of the topic not yet committed by the group: the sum over partitions of the high
     /// watermark less the committed offset (or the low watermark, where nothing is committed).
     public func lag(timeout: Duration = .seconds(10)) async throws -> Int64 {
-        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await commitThread.run { [handle = offsetsClient, topic, group, brokers] in
             let partitions = try KafkaMetadata.partitionCount(handle, topic: topic, timeoutMilliseconds: milliseconds,
                                                                   brokers: brokers)

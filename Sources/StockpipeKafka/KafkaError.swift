@@ -3,11 +3,31 @@ import CRdKafka
 
 /// A failure reported by librdkafka or by the brokers, in words an operator can act on.
 public struct KafkaError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, for code that decides on it; the command line adds which flag fixes it.
+    public enum Kind: Sendable, Equatable {
+        /// librdkafka or the brokers said so: see ``KafkaError/code``.
+        case failed
+        /// No bootstrap servers were given.
+        case noBrokers
+        /// The brokers did not answer (`code` says how librdkafka saw it).
+        case unreachable(brokers: String)
+        /// The pipeline's topics are not on the cluster.
+        case missingTopics([String], brokers: String)
+        /// A send was given up because its stage is stopping.
+        case stopping
+    }
+
+    public var kind: Kind
     /// librdkafka's error code (`rd_kafka_resp_err_t` raw value); 0 for errors of our own.
     public var code: Int32
     public var message: String
 
     public init(code: Int32 = 0, _ message: String) {
+        self.init(kind: .failed, code: code, message)
+    }
+
+    public init(kind: Kind, code: Int32 = 0, _ message: String) {
+        self.kind = kind
         self.code = code
         self.message = message
     }
@@ -25,6 +45,15 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+
+    /// Whether the settings are the cause (no brokers, brokers that do not answer, missing
+    /// topics), rather than the cluster or this process.
+    public var isUsersToFix: Bool {
+        switch kind {
+        case .noBrokers, .unreachable, .missingTopics: true
+        case .failed, .stopping: false
+        }
+    }
 
     var responseError: rd_kafka_resp_err_t { rd_kafka_resp_err_t(rawValue: code) }
 

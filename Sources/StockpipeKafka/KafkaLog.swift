@@ -15,7 +15,7 @@ public final class KafkaLog: Log {
 
     /// Connects and checks that the brokers answer and the topics exist, within `timeout`.
     public init(_ configuration: KafkaConfiguration, knownSources: [String] = [], timeout: Duration = .seconds(8)) async throws {
-        guard !configuration.brokers.isEmpty else { throw KafkaError("no Kafka brokers given; pass --brokers host:port,...") }
+        guard !configuration.brokers.isEmpty else { throw KafkaError(kind: .noBrokers, "no Kafka brokers given") }
         self.configuration = configuration
         self.knownSources = knownSources
         producer = try KafkaProducer(configuration)
@@ -23,7 +23,8 @@ public final class KafkaLog: Log {
             let metadata = try await KafkaLog.metadata(producer.handle, brokers: configuration.brokers, timeout: timeout)
             let missing = Topic.all.filter { metadata.topic($0) == nil }
             if !missing.isEmpty {
-                throw KafkaError("topics \(missing.joined(separator: ", ")) do not exist on \(configuration.brokers); create them with `stockpipe topics create --brokers \(configuration.brokers)`")
+                throw KafkaError(kind: .missingTopics(missing, brokers: configuration.brokers),
+                                 "topics \(missing.joined(separator: ", ")) do not exist on \(configuration.brokers)")
             }
         } catch {
             await producer.close(timeout: .zero)
@@ -32,7 +33,7 @@ public final class KafkaLog: Log {
     }
 
     static func metadata(_ handle: KafkaHandle, brokers: String, timeout: Duration) async throws -> KafkaMetadata {
-        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await BlockingThread(name: "kafka-metadata").runOnce {
             try KafkaMetadata.fetch(handle, timeoutMilliseconds: milliseconds, brokers: brokers)
         }

@@ -31,8 +31,8 @@ public struct KafkaMetadata: Sendable {
         var pointer: UnsafePointer<rd_kafka_metadata>?
         let error = rd_kafka_metadata(handle.pointer, 1, nil, &pointer, timeoutMilliseconds)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata = pointer?.pointee else {
-            throw KafkaError(code: error.rawValue,
-                             "cannot reach the Kafka brokers \(brokers) (\(String(cString: rd_kafka_err2str(error)))); check --brokers and that they are up")
+            throw KafkaError(kind: .unreachable(brokers: brokers), code: error.rawValue,
+                             "cannot reach the Kafka brokers \(brokers) (\(String(cString: rd_kafka_err2str(error))))")
         }
         defer { rd_kafka_metadata_destroy(pointer) }
         let brokerList = UnsafeBufferPointer(start: metadata.brokers, count: Int(metadata.broker_cnt)).map {

@@ -29,8 +29,7 @@ enum KafkaOffsets {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         while true {
             let remaining = deadline - ContinuousClock.now
-            let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
-            let error = call(Int32(max(1, milliseconds)))
+            let error = call(Int32(clamping: max(1, remaining.milliseconds)))
             guard KafkaError.isTransient(error), ContinuousClock.now + .milliseconds(100) < deadline else { return error }
             usleep(100_000)
         }

@@ -81,7 +81,7 @@ public final class KafkaProducer: Sendable {
                     do {
                         try await Task.sleep(for: .milliseconds(1))
                     } catch {
-                        batch.abandon(records.count - index, KafkaError("cannot send to \(record.topic): the stage is stopping"))
+                        batch.abandon(records.count - index, KafkaError(kind: .stopping, "cannot send to \(record.topic): the stage is stopping"))
                         break
                     }
                     continue
@@ -107,7 +107,7 @@ public final class KafkaProducer: Sendable {
 
     /// Waits (up to `timeout`) for what is still in flight, then releases the client.
     public func close(timeout: Duration = .seconds(10)) async {
-        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         running.value.store(false, ordering: .relaxed)
         let topics = topics.withLock { topics in
             defer { topics.removeAll() }

@@ -21,7 +21,7 @@ public enum QuarantineReplay {
         var counters = IngestCounters(json: session.checkpoint?.state)
         let staged = records.map { record in
             var headers = [
-                RecordHeader(Header.kind, record.reasons == [.malformed] ? "raw" : "trade"),
+                RecordHeader(kind: record.reasons == [.malformed] ? .raw : .trade),
                 RecordHeader(Header.source, record.origin.source),
                 RecordHeader(Header.redriven, "1"),
             ]

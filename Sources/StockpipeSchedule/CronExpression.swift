@@ -24,7 +24,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String) throws(CronError) {
         let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard fields.count == 5 else {
-            throw CronError("a cron expression has 5 fields (minute hour day-of-month month day-of-week), \"\(text)\" has \(fields.count)")
+            throw CronError.fieldCount(expression: text, found: fields.count)
         }
         description = fields.joined(separator: " ")
         minutes = try Self.field(fields[0], name: "minute", range: 0...59)
@@ -43,15 +43,15 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         func value(_ part: Substring) throws(CronError) -> Int {
             if let number = Int(part), range.contains(number) { return number }
             if let index = names.firstIndex(of: part.uppercased()) { return index + (range.lowerBound == 1 ? 1 : 0) }
-            throw CronError("\(name) must be \(range.lowerBound)-\(range.upperBound)\(names.isEmpty ? "" : " or a name like \(names[1])"), not \"\(part)\"")
+            throw CronError.outOfRange(field: name, range: range, example: names.isEmpty ? nil : names[1], found: String(part))
         }
         var values: Set<Int> = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let stepParts = item.split(separator: "/", omittingEmptySubsequences: false)
-            guard stepParts.count <= 2, let base = stepParts.first, !base.isEmpty else { throw CronError("\(name): \"\(item)\" is not a cron field") }
+            guard stepParts.count <= 2, let base = stepParts.first, !base.isEmpty else { throw CronError.notAField(field: name, text: String(item)) }
             var step = 1
             if stepParts.count == 2 {
-                guard let number = Int(stepParts[1]), number > 0 else { throw CronError("\(name): the step in \"\(item)\" must be a whole number above 0") }
+                guard let number = Int(stepParts[1]), number > 0 else { throw CronError.badStep(field: name, text: String(item)) }
                 step = number
             }
             let bounds: ClosedRange<Int>
@@ -59,7 +59,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
                 bounds = range
             } else if let dash = base.firstIndex(of: "-") {
                 let low = try value(base[..<dash]), high = try value(base[base.index(after: dash)...])
-                guard low <= high else { throw CronError("\(name): the range \"\(base)\" runs backwards") }
+                guard low <= high else { throw CronError.backwardsRange(field: name, text: String(base)) }
                 bounds = low...high
             } else {
                 let single = try value(base)
@@ -111,7 +111,23 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public struct CronError: Error, CustomStringConvertible, Equatable {
-    public var description: String
-    init(_ description: String) { self.description = description }
+/// What is wrong with a cron expression, naming the field (`minute`, `day of week`, ...).
+public enum CronError: Error, Sendable, Equatable, CustomStringConvertible {
+    case fieldCount(expression: String, found: Int)
+    case outOfRange(field: String, range: ClosedRange<Int>, example: String?, found: String)
+    case notAField(field: String, text: String)
+    case badStep(field: String, text: String)
+    case backwardsRange(field: String, text: String)
+
+    public var description: String {
+        switch self {
+        case .fieldCount(let expression, let found):
+            "a cron expression has 5 fields (minute hour day-of-month month day-of-week), \"\(expression)\" has \(found)"
+        case .outOfRange(let field, let range, let example, let found):
+            "\(field) must be \(range.lowerBound)-\(range.upperBound)\(example.map { " or a name like \($0)" } ?? ""), not \"\(found)\""
+        case .notAField(let field, let text): "\(field): \"\(text)\" is not a cron field"
+        case .badStep(let field, let text): "\(field): the step in \"\(text)\" must be a whole number above 0"
+        case .backwardsRange(let field, let text): "\(field): the range \"\(text)\" runs backwards"
+        }
+    }
 }

@@ -12,8 +12,7 @@ public struct Job: Sendable {
         public func next(after date: Date) -> Date? {
             switch self {
             case .every(let interval):
-                let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-                return date.addingTimeInterval(seconds)
+                return date.addingTimeInterval(interval / .seconds(1))
             case .cron(let expression, let zone): return expression.next(after: date, in: zone)
             }
         }

@@ -33,13 +33,13 @@ public struct ReplaySource: FeedSource {
     public init(path: String, follow: Bool = false) throws {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw SourceError("cannot read replay file \(path): \(String(cString: strerror(errno))); check the path given to --file")
+            throw SourceError.cannotRead(path: path, reason: String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SourceError("replay file \(path) is not a regular file; give an NDJSON file to --file")
+            throw SourceError.notARegularFile(path: path)
         }
         guard access(path, R_OK) == 0 else {
-            throw SourceError("cannot read replay file \(path): permission denied")
+            throw SourceError.permissionDenied(path: path)
         }
         self.path = path
         self.follow = follow
@@ -133,7 +133,7 @@ final class ReplayReader: FeedReader {
     private func openFile() throws -> Int64 {
         let opened = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard opened >= 0 else {
-            throw SourceError("cannot open replay file \(path): \(String(cString: strerror(errno)))")
+            throw SourceError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         if descriptor >= 0 { close(descriptor) }
         descriptor = opened
@@ -149,7 +149,7 @@ final class ReplayReader: FeedReader {
         var done = 0
         while done < count {
             let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(done)) }
-            if got < 0 { throw SourceError("reading the replay file failed: \(String(cString: strerror(errno)))") }
+            if got < 0 { throw SourceError.readFailed(reason: String(cString: strerror(errno))) }
             if got == 0 { break }
             done += got
         }
@@ -300,7 +300,7 @@ final class ReplayReader: FeedReader {
         let count = buffer.withUnsafeMutableBytes { bytes in
             pread(descriptor, bytes.baseAddress! + end, bytes.count - end, off_t(readOffset))
         }
-        if count < 0 { throw SourceError("reading the replay file failed: \(String(cString: strerror(errno)))") }
+        if count < 0 { throw SourceError.readFailed(reason: String(cString: strerror(errno))) }
         if count == 0 { atEOF = true }
         // Followed, the file can be rewritten in place between two reads (`cp` truncates it and
         // writes the new bytes from the start): the bytes just read at the old offset may be the

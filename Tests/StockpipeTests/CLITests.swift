@@ -27,6 +27,23 @@ struct CLITests {
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump"))
     }
 
+    /// The libraries' errors are typed; the command line turns them into these sentences, with the
+    /// flag that fixes each. A few exact lines, as users see them.
+    @Test("exact error lines, with the flag that fixes each", arguments: [
+        (["run", "--source", "replay", "--file", "/nonexistent/f.ndjson", "--drain"],
+         "stockpipe: error: cannot read replay file /nonexistent/f.ndjson: No such file or directory; check the path given to --file"),
+        (["run", "--file", "/tmp", "--drain"], "stockpipe: error: replay file /tmp is not a regular file; give an NDJSON file to --file"),
+        (["serve", "--host", "0.0.0.0"],
+         "stockpipe: error: the dashboard on 0.0.0.0 would be reachable from the network: set a token "
+            + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard-token), or bind to 127.0.0.1"),
+    ])
+    func exactErrorLines(arguments: [String], line: String) async throws {
+        let directory = try TemporaryDirectory()
+        let result = try await runStockpipe(arguments + ["--data-dir", directory.file("data")], in: directory.path)
+        #expect(result.status == 2, "exit \(result.status)")
+        #expect(result.stderr == line + "\n", "stderr: \(result.stderr)")
+    }
+
     @Test func invalidConfigurationNamesTheSetting() async throws {
         let directory = try TemporaryDirectory()
         let config = try directory.write("stockpipe.yaml", lines: ["source: replay", "validation:", "  max-age: soon"])

@@ -191,7 +191,7 @@ struct DashboardAPITests {
         }
         var exposed = DashboardConfiguration()
         exposed.host = "0.0.0.0"
-        #expect(throws: UserError.self) { try Dashboard.check(exposed) }
+        #expect(throws: DashboardError.exposedWithoutToken(host: "0.0.0.0")) { try Dashboard.check(exposed) }
         exposed.token = "a-token-of-16-ch"
         try Dashboard.check(exposed)
     }

@@ -181,10 +181,13 @@ struct DashboardHardeningTests {
         configuration.host = "0.0.0.0"
         for short in ["q7", "shorty-secret", "fifteen-chars15"] {
             configuration.token = short
-            let error = #expect(throws: UserError.self) { try Dashboard.check(configuration) }
-            let text = "\(error.map { "\($0)" } ?? "")"
-            #expect(text.contains("STOCKPIPE_DASHBOARD_TOKEN") && text.contains("openssl rand -hex 16"), "\(text)")
-            #expect(!text.contains(short) && !text.contains("\n"), "\(text)")
+            let error = #expect(throws: DashboardError.self) { try Dashboard.check(configuration) }
+            guard case .weakToken(let problem) = error else {
+                Issue.record("\(String(describing: error)) is not a weak token")
+                continue
+            }
+            #expect(problem.contains("openssl rand -hex 16"), "\(problem)")
+            #expect(!problem.contains(short) && !problem.contains("\n"), "\(problem)")
         }
         configuration.token = "sixteen-chars-16"
         try Dashboard.check(configuration)
@@ -202,9 +205,12 @@ struct DashboardHardeningTests {
         for host in ["127.0.0.1.example.com", "0.0.0.0", "::", "localhost.invalid"] {
             var configuration = DashboardConfiguration()
             configuration.host = host
-            let error = #expect(throws: UserError.self, "\(host) without a token") { try Dashboard.check(configuration) }
-            let text = error.map { "\($0)" } ?? ""
-            #expect(text.contains("set a token") || text.contains("does not resolve"), "\(text)")
+            let error = #expect(throws: DashboardError.self, "\(host) without a token") { try Dashboard.check(configuration) }
+            switch error {
+            case .exposedWithoutToken(let named)? where named == host: break
+            case .hostDoesNotResolve(let named, _)? where named == host: break
+            default: Issue.record("\(host): \(String(describing: error))")
+            }
         }
     }
 
@@ -267,7 +273,9 @@ struct DashboardHardeningTests {
         var configuration = DashboardConfiguration()
         configuration.host = "0.0.0.0"
         configuration.token = "abcdefghijklmnop\n"
-        #expect(throws: UserError.self) { try Dashboard.check(configuration) }
+        let error = #expect(throws: DashboardError.self) { try Dashboard.check(configuration) }
+        guard case .weakToken(let problem) = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(problem.contains("must not contain spaces or control characters"), "\(problem)")
     }
 
     // MARK: Helpers

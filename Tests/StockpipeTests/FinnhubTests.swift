@@ -51,7 +51,7 @@ struct FinnhubTests {
         // Every connection subscribed every symbol again.
         #expect(stats.subscriptions == stats.connections * Simulator.defaultSymbols.count)
         #expect(report.staged >= 1_500)
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
         #expect(report.store.trades + report.store.quotes + report.store.quarantined == report.staged)
         #expect(report.store.quarantineByReason[.duplicate] == nil, "trades were stored twice or flagged as such")
     }
@@ -67,7 +67,7 @@ struct FinnhubTests {
         #expect((report.store.quarantineByReason[.malformed] ?? 0) > 0)
         let counters = try #require(report.sources.first { $0.name == "finnhub:ws" }?.counters)
         #expect(counters.errors >= 1, "the server's symbol-limit error was not seen")
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
     }
 
     @Test func theTokenAppearsInNoOutput() async throws {
@@ -129,7 +129,7 @@ struct FinnhubTests {
         let report = try await drain(settings)
         #expect(report.staged >= 500)
         #expect(server.stats.connections >= 2)
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
     }
 
     func quoteSettings(_ server: FinnhubServer, _ directory: TemporaryDirectory, symbols: [String]) -> Settings {
@@ -147,7 +147,7 @@ struct FinnhubTests {
         #expect(report.store.quotes == 3)
         #expect(report.store.quarantineByReason[.noData] == 1)
         #expect(report.store.quarantineByReason[.malformed] == 1)
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
         let quotes = try await runStockpipe(["query", "quotes", "--symbol", "AAPL", "--json", "--data-dir", directory.path])
         let list = try #require(try parseJSON(quotes.stdout) as? [[String: Any]])
         #expect(list.count == 1)
@@ -164,7 +164,7 @@ struct FinnhubTests {
         let report = try await drain(quoteSettings(server, directory, symbols: ["AAPL", "MSFT", "NVDA", "AMZN"]))
         #expect(report.store.quotes == 2)
         #expect(report.store.quarantined == 2)
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
         let listed = try await runStockpipe(["quarantine", "list", "--json", "--data-dir", directory.path])
         #expect(listed.stdout.contains("with key ***"), "\(listed.stdout)")
         #expect(!listed.stdout.contains(Self.token))
@@ -183,7 +183,7 @@ struct FinnhubTests {
         let storm = try await drain(quoteSettings(server, stormDirectory, symbols: symbols))
         #expect(server.stats.rateLimited > 0, "the server never limited: no storm to weather")
         #expect(storm.store.quotes == Int64(symbols.count))
-        #expect(storm.balanced, "\(storm.text())")
+        #expect(storm.balanced, "\(storm.json())")
 
         // The client's own limit under the server's: no 429 at all.
         let (calm, calmTask) = try await startServer { $0.faults.callsPerSecond = 3 }
@@ -221,7 +221,7 @@ struct FinnhubTests {
         // The server never closes a connection here: only the client's stall watchdog can have replaced it.
         #expect(server.stats.connections >= 2, "a silent connection was kept")
         #expect(report.staged >= 300)
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
     }
 
     func environment(_ server: FinnhubServer) -> [String: String] {

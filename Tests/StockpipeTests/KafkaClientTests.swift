@@ -106,7 +106,7 @@ struct KafkaClientTests {
         await #expect {
             try await batch.wait()
         } throws: { error in
-            "\(error)".contains("the stage is stopping")
+            (error as? KafkaError)?.kind == .stopping
         }
         await producer.close()
     }

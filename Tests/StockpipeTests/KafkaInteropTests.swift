@@ -88,7 +88,7 @@ struct KafkaInteropTests {
         let report = try await drain(settings)
         #expect(report.store.trades == 2)
         #expect(report.store.quarantineByReason[.malformed] == 1)
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
         let listed = try await runStockpipe(["quarantine", "list", "--json", "--data-dir", directory.file("data")])
         let entries = try #require(try parseJSON(listed.stdout) as? [[String: Any]])
         let origin = try #require(entries.first?["origin"] as? [String: Any])

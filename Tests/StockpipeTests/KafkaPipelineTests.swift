@@ -40,7 +40,7 @@ struct KafkaPipelineTests {
         let (file, expected) = try await reference(directory, count: 30_000)
         let kafka = try TestKafka()
         let report = try await drain(kafka.settings(settings(file, directory.file("kafka"))))
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
         #expect(report.staged == 30_000)
         let actual = try StoreSnapshot(directory.file("kafka"), origins: false)
         #expect(actual.trades.count > 25_000)
@@ -74,7 +74,7 @@ struct KafkaPipelineTests {
         let storedWhenLeadersMoved = storedTrades(dataDirectory)
         let report = try await run.value
         #expect(storedWhenLeadersMoved < expected.trades.count, "the run had finished before the leaders moved")
-        #expect(report.balanced, "\(report.text())")
+        #expect(report.balanced, "\(report.json())")
         let actual = try StoreSnapshot(dataDirectory, origins: false)
         #expect(actual.trades == expected.trades)
         #expect(actual.candles == expected.candles)

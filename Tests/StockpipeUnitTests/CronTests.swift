@@ -59,21 +59,25 @@ struct CronTests {
     }
 
     @Test(arguments: [
-        ("* * * *", "5 fields"),
-        ("60 * * * *", "minute must be 0-59"),
-        ("* 24 * * *", "hour must be 0-23"),
-        ("5-1 * * * *", "runs backwards"),
-        ("*/0 * * * *", "above 0"),
-        ("* * * * FUNDAY", "day of week must be 0-7 or a name like MON"),
-        ("* * * 13 *", "month must be 1-12"),
-        ("1,,2 * * * *", "is not a cron field"),
+        ("* * * *", CronError.fieldCount(expression: "* * * *", found: 4)),
+        ("60 * * * *", .outOfRange(field: "minute", range: 0...59, example: nil, found: "60")),
+        ("* 24 * * *", .outOfRange(field: "hour", range: 0...23, example: nil, found: "24")),
+        ("5-1 * * * *", .backwardsRange(field: "minute", text: "5-1")),
+        ("*/0 * * * *", .badStep(field: "minute", text: "*/0")),
+        ("* * * * FUNDAY", .outOfRange(field: "day of week", range: 0...7, example: "MON", found: "FUNDAY")),
+        ("* * * 13 *", .outOfRange(field: "month", range: 1...12, example: "FEB", found: "13")),
+        ("1,,2 * * * *", .notAField(field: "minute", text: "")),
     ])
-    func mistakesAreNamed(expression: String, message: String) {
-        #expect {
-            _ = try CronExpression(expression)
-        } throws: { error in
-            "\(error)".contains(message)
-        }
+    func mistakesAreNamed(expression: String, mistake: CronError) {
+        #expect(throws: mistake) { _ = try CronExpression(expression) }
+    }
+
+    /// The sentences users see in `jobs` errors.
+    @Test func mistakesReadAsSentences() {
+        #expect(CronError.outOfRange(field: "day of week", range: 0...7, example: "MON", found: "FUNDAY").description
+                == #"day of week must be 0-7 or a name like MON, not "FUNDAY""#)
+        #expect(CronError.fieldCount(expression: "* * * *", found: 4).description
+                == #"a cron expression has 5 fields (minute hour day-of-month month day-of-week), "* * * *" has 4"#)
     }
 }
 

@@ -31,7 +31,7 @@ public final class CQLConnection: Sendable {
         while true {
             let handshake = group.next().makePromise(of: ProtocolVersion.self)
             let bootstrap = ClientBootstrap(group: group)
-                .connectTimeout(.nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)))
+                .connectTimeout(Self.timeAmount(timeout))
                 .channelInitializer { [offering] channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls {
@@ -51,7 +51,7 @@ public final class CQLConnection: Sendable {
                 handshake.fail(error)
                 throw error
             }
-            let timer = channel.eventLoop.scheduleTask(in: .seconds(Int64(timeout.components.seconds))) {
+            let timer = channel.eventLoop.scheduleTask(in: Self.timeAmount(timeout)) {
                 handshake.fail(CQLConnectionError.timedOut)
                 channel.close(promise: nil)
             }
@@ -71,11 +71,16 @@ public final class CQLConnection: Sendable {
         }
     }
 
+    /// A timeout as NIO schedules it: to the nanosecond (clamped), sub-second part included.
+    static func timeAmount(_ timeout: Duration) -> TimeAmount {
+        TimeAmount(timeout)
+    }
+
     /// Sends one request and waits for its answer (an ERROR answer is returned, not thrown).
     public func send(_ request: CQLRequest) async throws -> CQLResponse {
         let promise = channel.eventLoop.makePromise(of: CQLResponse.self)
         let timeout = requestTimeout
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds * 1_000_000_000))) {
+        let timer = channel.eventLoop.scheduleTask(in: Self.timeAmount(timeout)) {
             promise.fail(CQLConnectionError.timedOut)
         }
         defer { timer.cancel() }

@@ -1,5 +1,3 @@
-import StockpipeJSON
-
 /// An OHLCV candle. Open and close are the prices of the first and last trades by
 /// (timestamp, identity), so a candle does not depend on the order trades arrived in.
 public struct Candle: Sendable, Equatable {
@@ -82,24 +80,6 @@ public struct Candle: Sendable, Equatable {
             }
         }
         return result
-    }
-
-    public func writeJSON(to writer: inout JSONWriter) {
-        writer.objectStart()
-        writer.key("symbol"); writer.string(symbol)
-        writer.key("interval"); writer.string(Candle.intervalName(interval))
-        writer.key("start"); writer.integer(start)
-        writer.key("open"); writer.number(open)
-        writer.key("high"); writer.number(high)
-        writer.key("low"); writer.number(low)
-        writer.key("close"); writer.number(close)
-        writer.key("volume"); writer.number(volume)
-        writer.key("vwap")
-        if let vwap { writer.number(vwap) } else { writer.null() }
-        writer.key("trades"); writer.integer(trades)
-        // Only when set, so that candles built from trades keep exactly the documented fields.
-        if backfilled { writer.key("backfilled"); writer.bool(true) }
-        writer.objectEnd()
     }
 }
 

@@ -20,7 +20,7 @@ public enum ConsumerGroup {
 
 /// Header names carried on records. Kafka keeps them as record headers; the embedded log too.
 public enum Header {
-    /// What a staging record holds: `trade`, or `raw` for a message that could not be split.
+    /// What a staging record holds: a ``RecordKind`` (`trade`, `quote` or `raw`).
     public static let kind = "kind"
     /// Where the record entered the pipeline, e.g. `replay:/data/f.ndjson:12#3` (line 12, element 3).
     public static let source = "source"

@@ -72,9 +72,3 @@ public struct FeedMessageText: Sendable {
         self.originalSize = originalSize
     }
 }
-
-/// A problem with a source that the user can fix.
-public struct SourceError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}

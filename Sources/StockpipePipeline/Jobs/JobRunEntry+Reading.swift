@@ -1,6 +1,5 @@
 import Foundation
 import StockpipeCore
-import StockpipeJSON
 import StockpipeSchedule
 
 extension JobRunEntry {
@@ -48,20 +47,6 @@ extension JobRunEntry {
         var runs: [JobRunEntry] = []
         for job in jobs { runs += try await store.jobRuns(job: job, limit: limit) }
         return Array(runs.sorted { ($0.startedAt, $0.finishedAt) > ($1.startedAt, $1.finishedAt) }.prefix(limit))
-    }
-
-    /// The history's JSON form (`jobs history --json`, `status --json`).
-    public func writeJSON(to writer: inout JSONWriter) {
-        writer.objectStart()
-        writer.key("job"); writer.string(job)
-        writer.key("scheduledAt"); writer.integer(scheduledAt)
-        writer.key("startedAt"); writer.integer(startedAt)
-        writer.key("finishedAt"); writer.integer(finishedAt)
-        writer.key("attempts"); writer.integer(Int64(attempts))
-        writer.key("outcome"); writer.string(outcome.rawValue)
-        writer.key("trigger"); writer.string(trigger.rawValue)
-        writer.key("detail"); writer.string(detail)
-        writer.objectEnd()
     }
 
     /// `2026-12-02 19:04:05`, UTC.

@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeJSON
 import StockpipeSchedule
 import StockpipeCore
 
@@ -95,10 +96,11 @@ public struct QualityReport: Codable, Sendable, Equatable {
     }
 
     public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(Document(self))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? JSONOutput.string(document)) ?? "{}"
     }
+
+    /// The report as `status --json`, `/api/v1/quality` and the store show it.
+    public var document: Document { Document(self) }
 
     public init(json: String) throws {
         self = try JSONDecoder().decode(Document.self, from: Data(json.utf8)).report
@@ -117,12 +119,12 @@ public struct QualityReport: Codable, Sendable, Equatable {
     }
 
     /// The report with `ok` spelled out, as users read it.
-    private struct Document: Codable {
-        var report: QualityReport
-        init(_ report: QualityReport) { self.report = report }
+    public struct Document: Codable, Sendable {
+        public var report: QualityReport
+        public init(_ report: QualityReport) { self.report = report }
         enum Keys: String, CodingKey { case ok }
-        init(from decoder: any Decoder) throws { report = try QualityReport(from: decoder) }
-        func encode(to encoder: any Encoder) throws {
+        public init(from decoder: any Decoder) throws { report = try QualityReport(from: decoder) }
+        public func encode(to encoder: any Encoder) throws {
             try report.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(report.ok, forKey: .ok)

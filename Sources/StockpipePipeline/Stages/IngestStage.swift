@@ -62,7 +62,7 @@ public struct IngestStage: Service {
         var cut = record
         cut.value = Array(record.value.prefix(QuarantineRecord.keptPayloadBytes))
         cut.headers = cut.headers.filter { $0.name != Header.kind && $0.name != Header.originalSize }
-            + [RecordHeader(Header.kind, "raw"), RecordHeader(Header.originalSize, String(record.value.count))]
+            + [RecordHeader(kind: .raw), RecordHeader(Header.originalSize, String(record.value.count))]
         return cut
     }
 
@@ -83,7 +83,7 @@ public struct IngestStage: Service {
             case .quote(let symbol):
                 counters.quotes += 1
                 records.append(OutgoingRecord(topic: Topic.staging, key: symbol ?? "", value: message.bytes,
-                                              headers: [RecordHeader(Header.kind, "quote"), RecordHeader(Header.source, origin)],
+                                              headers: [RecordHeader(kind: .quote), RecordHeader(Header.source, origin)],
                                               timestamp: now))
             case .ping:
                 counters.pings += 1
@@ -94,7 +94,7 @@ public struct IngestStage: Service {
                 logger.warning("the feed reported an error", metadata: ["message": "\(text.prefix(500))", "source": "\(source.name)"])
             case .malformed:
                 counters.malformed += 1
-                var headers = [RecordHeader(Header.kind, "raw"), RecordHeader(Header.source, origin)]
+                var headers = [RecordHeader(kind: .raw), RecordHeader(Header.source, origin)]
                 if let size = message.originalSize { headers.append(RecordHeader(Header.originalSize, String(size))) }
                 records.append(OutgoingRecord(topic: Topic.staging, key: "", value: message.bytes, headers: headers, timestamp: now))
             }
@@ -112,7 +112,7 @@ public struct IngestStage: Service {
         return ranges.enumerated().map { index, range in
             let value = Array(bytes[range])
             let symbol = value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) }
-            var headers = [RecordHeader(Header.kind, "trade"), RecordHeader(Header.source, prefix + String(index))]
+            var headers = [RecordHeader(kind: .trade), RecordHeader(Header.source, prefix + String(index))]
             if ranges.count > 1 {
                 let digest = value.withUnsafeBytes { StableHasher.hash64(bytes: $0) }
                 let occurrence = seen[digest, default: 0]

@@ -30,23 +30,14 @@ public struct LoadStage: Service {
     }
 
     private func consume(_ topic: String, group: String) async throws {
-        metrics.beat(.load, loop: topic)
-        let consumer = try await log.consumer(group: group, topic: topic)
-        var writes = CommitPipeline()
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            metrics.beat(.load, loop: topic)
-            // Store transactions are synced to disk, so fewer, larger ones go much faster.
-            let records = try await consumer.poll(maxRecords: batchSize * 4, timeout: .milliseconds(200))
-            if records.isEmpty {
-                try await writes.finish()
-                try await consumer.flush()
-                if let drain, drain.isFinished(.validate), try await consumer.lag() == 0 { break }
-                continue
-            }
+        // Store transactions are synced to disk, so fewer, larger ones go much faster.
+        let loop = ConsumerLoop(stage: .load, topic: topic, group: group, maxRecords: batchSize * 4, drain: drain,
+                                metrics: metrics)
+        try await loop.run(on: log) { records, consumer in
             let batch = topic == Topic.stockData ? tradeBatch(records).preparedForInsert() : quarantineBatch(records)
             let (store, metrics, last, consumed) = (store, metrics, records.last, records.count)
             let stagedAt = topic == Topic.stockData ? records.map(\.timestamp) : []
-            try await writes.submit {
+            return {
                 let result = try await Self.write(batch, to: store)
                 metrics.recordLatency(stagedAt: stagedAt, now: WallClock.milliseconds())
                 try await consumer.commit(publishing: [], through: last, state: nil)
@@ -56,9 +47,6 @@ public struct LoadStage: Service {
                 metrics.add(.loaded, consumed)
             }
         }
-        try await writes.finish()
-        try await consumer.flush()
-        await consumer.close()
     }
 
     /// Writes the batch. A batch the store refuses for another reason than being unavailable is
@@ -98,7 +86,7 @@ public struct LoadStage: Service {
         batch.trades.reserveCapacity(records.count)
         records.withUnsafeBufferPointer { records in
             for index in records.indices {
-                if records[index].headers[header: Header.kind] == "quote" {
+                if records[index].headers.kind == .quote {
                     if let quote = try? Quote(json: records[index].value) { batch.quotes.append(quote) }
                     else { batch.quarantine(unreadable(records[index]), readAt: records[index].position) }
                 } else if let trade = try? Trade(json: records[index].value) {

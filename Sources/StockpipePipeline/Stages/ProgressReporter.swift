@@ -22,7 +22,7 @@ public struct ProgressReporter: Service {
                 if Task.isCancelled { break }
                 let now = (staged: metrics.value(.staged), time: ContinuousClock.now)
                 let elapsed = now.time - previous.time
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let seconds = elapsed.seconds
                 let line = Self.line(metrics, rate: seconds > 0 ? Double(now.staged - previous.staged) / seconds : 0)
                 previous = now
                 FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))

@@ -9,80 +9,68 @@ import StockpipeCore
 public struct ValidateStage: Service {
     let log: any Log
     let rules: ValidationRules
-    let batchSize: Int
-    let drain: DrainCoordinator?
-    let metrics: PipelineMetrics
-    let backpressure: Backpressure?
+    let loop: ConsumerLoop
 
     public init(log: any Log, rules: ValidationRules, batchSize: Int, drain: DrainCoordinator?, metrics: PipelineMetrics,
                 backpressure: Backpressure? = nil) {
-        self.backpressure = backpressure
         self.log = log
         self.rules = rules
-        self.batchSize = batchSize
-        self.drain = drain
-        self.metrics = metrics
+        loop = ConsumerLoop(stage: .validate, topic: Topic.staging, group: ConsumerGroup.validate,
+                            maxRecords: batchSize, drain: drain, metrics: metrics, backpressure: backpressure)
     }
 
     public func run() async throws {
-        metrics.beat(.validate, loop: Topic.staging)
-        let consumer = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging)
-        var validator = try Validator(rules: rules)
-        var writes = CommitPipeline()
-        var writer = JSONWriter(capacity: 256)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            metrics.beat(.validate, loop: Topic.staging)
-            if let backpressure, backpressure.mustWait {
-                await consumer.pause()
-                await backpressure.wait()
-                await consumer.resume()
-            }
-            let polled = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
-            if polled.isEmpty {
-                try await writes.finish()
-                try await consumer.flush()
-                if let drain, drain.isFinished(.ingest), try await consumer.lag() == 0 { break }
-                continue
-            }
-            validator.resume(await consumer.takeResumedState())
-            var records = polled
-            var outputs: [OutgoingRecord] = []
-            outputs.reserveCapacity(records.count)
-            var complete = false
-            var emptyPolls = 0
-            let now = WallClock.milliseconds()
-            while outputs.count < records.count {
-                records.withUnsafeBufferPointer { records in
-                    while outputs.count < records.count {
-                        guard let output = route(records, at: outputs.count, validator: &validator, writer: &writer, now: now,
-                                                 complete: complete) else { break }
-                        outputs.append(output)
-                    }
-                }
-                guard outputs.count < records.count else { break }
-                // A trade ahead of the stream's clock waits for the trades after it (see StreamClock).
-                let more = try await consumer.poll(maxRecords: batchSize, timeout: .milliseconds(200))
-                records += more
-                emptyPolls = more.isEmpty ? emptyPolls + 1 : 0
-                if more.isEmpty, Task.isShuttingDownGracefully || Task.isCancelled || emptyPolls >= 5 {
-                    // Nothing more for a second: the stream has said what it will say for now. When
-                    // draining, only once the input has all been staged. (Not the lag: on Kafka it
-                    // counts from the committed position, which this batch has not moved yet.)
-                    complete = drain?.isFinished(.ingest) ?? true
+        let start = { try Kept(validator: Validator(rules: rules), writer: JSONWriter(capacity: 256)) }
+        try await loop.run(on: log, state: start) { kept, polled, consumer in
+            try await validate(polled, from: consumer, validator: &kept.validator, writer: &kept.writer)
+        }
+        loop.drain?.markFinished(.validate)
+    }
+
+    /// What validation keeps from one batch to the next.
+    struct Kept: ~Copyable {
+        var validator: Validator
+        var writer: JSONWriter
+    }
+
+    /// Routes a poll's records, polling for more while a trade waits for the ones after it; returns
+    /// the write that publishes the outputs and commits them with the validator's state.
+    func validate(_ polled: [ConsumedRecord], from consumer: any LogConsumer, validator: inout Validator,
+                  writer: inout JSONWriter) async throws -> ConsumerLoop.Write {
+        validator.resume(await consumer.takeResumedState())
+        var records = polled
+        var outputs: [OutgoingRecord] = []
+        outputs.reserveCapacity(records.count)
+        var complete = false
+        var emptyPolls = 0
+        let now = WallClock.milliseconds()
+        while outputs.count < records.count {
+            records.withUnsafeBufferPointer { records in
+                while outputs.count < records.count {
+                    guard let output = route(records, at: outputs.count, validator: &validator, writer: &writer, now: now,
+                                             complete: complete) else { break }
+                    outputs.append(output)
                 }
             }
-            let rejected = outputs.count(where: { $0.topic == Topic.badStockData })
-            let (last, state, metrics) = (records.last, validator.state(), metrics)
-            try await writes.submit { [outputs, rejected] in
-                try await consumer.commit(publishing: outputs, through: last, state: state)
-                metrics.add(.validated, outputs.count - rejected)
-                metrics.add(.rejected, rejected)
+            guard outputs.count < records.count else { break }
+            // A trade ahead of the stream's clock waits for the trades after it (see StreamClock).
+            let more = try await loop.poll(consumer)
+            records += more
+            emptyPolls = more.isEmpty ? emptyPolls + 1 : 0
+            if more.isEmpty, Task.isShuttingDownGracefully || Task.isCancelled || emptyPolls >= 5 {
+                // Nothing more for a second: the stream has said what it will say for now. When
+                // draining, only once the input has all been staged. (Not the lag: on Kafka it
+                // counts from the committed position, which this batch has not moved yet.)
+                complete = loop.drain?.isFinished(.ingest) ?? true
             }
         }
-        try await writes.finish()
-        try await consumer.flush()
-        await consumer.close()
-        drain?.markFinished(.validate)
+        let rejected = outputs.count(where: { $0.topic == Topic.badStockData })
+        let (last, state, metrics) = (records.last, validator.state(), loop.metrics)
+        return { [outputs, rejected] in
+            try await consumer.commit(publishing: outputs, through: last, state: state)
+            metrics.add(.validated, outputs.count - rejected)
+            metrics.add(.rejected, rejected)
+        }
     }
 
     /// The one output of the staged record at `index`; nil when validation needs to see more of the
@@ -95,10 +83,10 @@ public struct ValidateStage: Service {
             record.headers.append(RecordHeader(Header.source, "\(record.topic)/\(record.partition)/\(record.offset)"))
         }
         let reasons: [ReasonCode]
-        let kind = record.headers[header: Header.kind]
-        if kind == "raw" {
+        let kind = record.headers.kind
+        if kind == .raw {
             reasons = [.malformed]
-        } else if kind == "quote" {
+        } else if kind == .quote {
             switch validator.validate(quoteJSON: record.value, receivedAt: record.timestamp) {
             case .valid(let quote):
                 return OutgoingRecord(topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: record.headers,
@@ -141,8 +129,8 @@ public struct ValidateStage: Service {
         var timestamps: [Int64] = []
         var next = index + 1
         while timestamps.count < count, next < records.endIndex {
-            let kind = records[next].headers[header: Header.kind]
-            if kind != "raw", kind != "quote", let timestamp = (try? FinnhubTrade.parse(records[next].value))?.timestamp {
+            let kind = records[next].headers.kind
+            if kind != .raw, kind != .quote, let timestamp = (try? FinnhubTrade.parse(records[next].value))?.timestamp {
                 timestamps.append(timestamp)
             }
             next += 1

@@ -15,7 +15,7 @@ enum RecordBatch {
 
     /// Encodes `records[indices]` as one batch.
     static func encode(_ records: UnsafeBufferPointer<OutgoingRecord>, indices: ArraySlice<Int>) -> Data {
-        var out = ByteBuffer(capacity: indices.reduce(1) { $0 + records[$1].value.count + 96 })
+        var out = ByteWriter(capacity: indices.reduce(1) { $0 + records[$1].value.count + 96 })
         out.put(version)
         var previous: Int?
         for position in indices {
@@ -146,8 +146,9 @@ enum RecordBatch {
     }
 }
 
-/// A growable byte buffer that owns raw memory, for building batches without per-byte array costs.
-struct ByteBuffer: ~Copyable {
+/// Writes bytes, varints and strings into raw memory it owns and grows, for building batches
+/// without per-byte array costs.
+struct ByteWriter: ~Copyable {
     private var storage: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private var count: Int

@@ -36,6 +36,7 @@ struct TestTool: Sendable {
                                    install: "scripts/test (or apt-get install prometheus)")
     static let chromium = TestTool(name: "Chromium", candidates: ["/usr/bin/chromium"],
                                    install: "scripts/test (or apt-get install chromium)")
+    static let node = TestTool(name: "node", candidates: ["/usr/bin/node"], install: "scripts/test (or apt-get install nodejs)")
     static let schemathesis = TestTool(name: "schemathesis", candidates: searchPath("schemathesis"),
                                        install: "scripts/test (or pip install schemathesis)")
     static let airflow = TestTool(name: "Airflow 3.3", candidates: [root + "/.build/airflow/bin/airflow"],

@@ -1,0 +1,474 @@
+'use strict';
+const $ = (selector) => document.querySelector(selector);
+// The page renders the interval and range buttons (the intervals from the server's table), each with its
+// length in ms, and marks the defaults "on".
+const INTERVALS = Object.fromEntries([...document.querySelectorAll('#intervals button')]
+  .map((button) => [button.dataset.interval, Number(button.dataset.ms)]));
+const state = { symbols: new Map(), selected: null, interval: $('#intervals .on').dataset.interval,
+  range: Number($('#ranges .on').dataset.range), candles: [], view: null,
+  compare: new Set(), compareMode: false, compareSeries: new Map(), status: null, tape: [], frames: 0, ticks: 0,
+  qualityDrawn: 0, pipelineDrawn: 0, hover: null };
+window.__stockpipe = state;
+
+async function api(path) {
+  const response = await fetch(path, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(path + ' answered ' + response.status);
+  return response.json();
+}
+function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
+function price(value) { return value == null ? '—' : value < 10 ? value.toFixed(5) : value.toFixed(2); }
+function count(value) { return Math.round(value).toLocaleString('en-US'); }
+function clock(ms, withDate) {
+  const d = new Date(ms), iso = d.toISOString();
+  return withDate ? iso.slice(5, 16).replace('T', ' ') : iso.slice(11, 19);
+}
+
+// Canvas sized to its box and the screen's pixel ratio; returns the context and CSS size.
+function surface(canvas) {
+  const ratio = window.devicePixelRatio || 1, box = canvas.getBoundingClientRect();
+  const width = Math.max(1, Math.round(box.width)), height = Math.max(1, Math.round(box.height));
+  if (canvas.width !== width * ratio || canvas.height !== height * ratio) { canvas.width = width * ratio; canvas.height = height * ratio; }
+  const context = canvas.getContext('2d');
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.clearRect(0, 0, width, height);
+  context.font = '11px ' + (css('--font') || 'sans-serif');
+  return { context, width, height };
+}
+
+function niceTicks(low, high, count) {
+  const span = high - low || Math.abs(high) || 1, raw = span / count, power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => span / s <= count) || power * 10;
+  const ticks = [];
+  for (let value = Math.ceil(low / step) * step; value <= high; value += step) ticks.push(value);
+  return ticks;
+}
+
+// ---- symbols ------------------------------------------------------------------------------------
+function renderSymbols(list) {
+  const ul = $('#symbols');
+  for (const summary of list) {
+    state.symbols.set(summary.symbol, summary);
+    let li = ul.querySelector('li[data-symbol="' + CSS.escape(summary.symbol) + '"]');
+    if (!li) {
+      ul.querySelector('.empty')?.remove();
+      // The page's empty row, so that the row is written once (in DashboardPage.swift).
+      li = $('#symbol-row').content.firstElementChild.cloneNode(true);
+      li.dataset.symbol = summary.symbol;
+      li.querySelector('.name').textContent = summary.symbol;
+      const box = li.querySelector('input');
+      box.setAttribute('aria-label', box.getAttribute('aria-label') + summary.symbol);
+      ul.appendChild(li);
+    }
+    li.querySelector('.price').textContent = price(summary.last);
+    const change = li.querySelector('.change');
+    change.textContent = (summary.changePercent >= 0 ? '+' : '') + summary.changePercent.toFixed(2) + '%';
+    change.className = 'change ' + (summary.change > 0 ? 'up' : summary.change < 0 ? 'down' : 'flat');
+    drawSpark(li.querySelector('.spark'), summary.sparkline, summary.change);
+  }
+  if (!state.selected && list.length) select(list[0].symbol);
+}
+
+function drawSpark(canvas, values, change) {
+  const { context, width, height } = surface(canvas);
+  if (!values || values.length < 2) return;
+  const low = Math.min(...values), high = Math.max(...values), span = high - low || 1;
+  context.strokeStyle = change >= 0 ? css('--up') : css('--down');
+  context.lineWidth = 1.2;
+  context.beginPath();
+  values.forEach((value, index) => {
+    const x = index / (values.length - 1) * (width - 2) + 1, y = height - 2 - (value - low) / span * (height - 4);
+    index ? context.lineTo(x, y) : context.moveTo(x, y);
+  });
+  context.stroke();
+}
+
+async function select(symbol) {
+  state.selected = symbol;
+  for (const li of document.querySelectorAll('#symbols .symbol')) li.classList.toggle('selected', li.dataset.symbol === symbol);
+  await loadCandles();
+}
+
+// ---- main chart -----------------------------------------------------------------------------------
+function candleRange() {
+  const summary = state.symbols.get(state.selected);
+  const to = summary ? summary.lastUpdate : Date.now();
+  return { from: to - state.range, to };
+}
+
+async function loadCandles() {
+  if (state.compareMode) return loadCompare();
+  if (!state.selected) return draw();
+  const { from, to } = candleRange();
+  const symbol = state.selected;
+  const candles = await api('/api/v1/candles?symbol=' + encodeURIComponent(symbol) + '&interval=' + state.interval +
+    '&from=' + Math.floor(from) + '&to=' + Math.ceil(to + INTERVALS[state.interval]));
+  if (symbol !== state.selected) return;
+  state.candles = candles;
+  state.view = null;
+  $('#chart-title').textContent = symbol + ' · ' + state.interval;
+  draw();
+}
+
+async function loadCompare() {
+  const symbols = [...state.compare];
+  if (!symbols.length && state.selected) symbols.push(state.selected);
+  const { from, to } = candleRange();
+  const series = new Map();
+  await Promise.all(symbols.map(async (symbol) => {
+    series.set(symbol, await api('/api/v1/candles?symbol=' + encodeURIComponent(symbol) + '&interval=' + state.interval +
+      '&from=' + Math.floor(from) + '&to=' + Math.ceil(to + INTERVALS[state.interval])));
+  }));
+  state.compareSeries = series;
+  state.view = null;
+  const starts = [...series.values()].flat().map((c) => c.start);
+  $('#chart-title').textContent = 'Compare · % since ' + clock(starts.length ? Math.min(...starts) : from, true);
+  draw();
+}
+
+function visible() {
+  const all = state.compareMode ? [...state.compareSeries.values()].flat() : state.candles;
+  if (!all.length) return null;
+  const step = INTERVALS[state.interval];
+  const first = Math.min(...all.map((c) => c.start)), last = Math.max(...all.map((c) => c.start)) + step;
+  return state.view || { from: first, to: last };
+}
+
+function draw() {
+  const canvas = $('#chart');
+  const { context, width, height } = surface(canvas);
+  const view = visible();
+  context.fillStyle = css('--muted');
+  if (!view) { context.fillText(state.selected ? 'No candles in this range yet.' : 'No data yet.', 12, 24); return; }
+  const plot = { left: 8, right: width - 64, top: 8, bottom: height - 22 };
+  const x = (time) => plot.left + (time - view.from) / (view.to - view.from) * (plot.right - plot.left);
+  const step = INTERVALS[state.interval];
+  const timeTicks = niceTicks(view.from, view.to, Math.max(2, Math.floor(width / 110)))
+    .map((t) => Math.round(t / step) * step);
+  context.strokeStyle = css('--grid');
+  context.lineWidth = 1;
+  for (const t of timeTicks) {
+    const px = Math.round(x(t)) + .5;
+    if (px < plot.left || px > plot.right) continue;
+    context.beginPath(); context.moveTo(px, plot.top); context.lineTo(px, plot.bottom); context.stroke();
+    const label = clock(t, view.to - view.from > 86400e3), half = context.measureText(label).width / 2;
+    context.fillText(label, Math.min(Math.max(px - half, plot.left), plot.right - 2 * half), height - 6);
+  }
+  state.layout = { plot, view, x, step };
+  if (state.compareMode) drawCompare(context, plot, view, x); else drawCandles(context, plot, view, x, step);
+  drawCrosshair(context, plot);
+  state.frames += 1;
+}
+
+function drawCandles(context, plot, view, x, step) {
+  const shown = state.candles.filter((c) => c.start + step >= view.from && c.start <= view.to);
+  if (!shown.length) { context.fillText('No candles in this range.', 12, 24); return; }
+  const volumeTop = plot.bottom - (plot.bottom - plot.top) * 0.2;
+  const priceBottom = volumeTop - 6;
+  let low = Math.min(...shown.map((c) => c.low)), high = Math.max(...shown.map((c) => c.high));
+  const pad = (high - low) * 0.06 || Math.abs(high) * 0.001 || 1;
+  low -= pad; high += pad;
+  const y = (value) => plot.top + (high - value) / (high - low) * (priceBottom - plot.top);
+  const maxVolume = Math.max(...shown.map((c) => c.volume)) || 1;
+  context.strokeStyle = css('--grid');
+  context.fillStyle = css('--muted');
+  for (const tick of niceTicks(low, high, 6)) {
+    const py = Math.round(y(tick)) + .5;
+    context.beginPath(); context.moveTo(plot.left, py); context.lineTo(plot.right, py); context.stroke();
+    context.fillText(price(tick), plot.right + 6, py + 4);
+  }
+  const bar = Math.max(1, (x(view.from + step) - x(view.from)) * 0.7);
+  const up = css('--up'), down = css('--down');
+  context.fillStyle = css('--volume');
+  for (const c of shown) {
+    const h = c.volume / maxVolume * (plot.bottom - volumeTop);
+    context.fillRect(x(c.start + step / 2) - bar / 2, plot.bottom - h, bar, h);
+  }
+  for (const c of shown) {
+    const color = c.close >= c.open ? up : down, center = Math.round(x(c.start + step / 2)) + .5;
+    context.strokeStyle = color; context.fillStyle = color;
+    context.beginPath(); context.moveTo(center, y(c.high)); context.lineTo(center, y(c.low)); context.stroke();
+    const top = y(Math.max(c.open, c.close)), body = Math.max(1, Math.abs(y(c.open) - y(c.close)));
+    context.fillRect(center - bar / 2, top, bar, body);
+  }
+  const last = state.candles[state.candles.length - 1];
+  if (last) {
+    const py = Math.round(y(last.close)) + .5;
+    context.strokeStyle = css('--accent'); context.setLineDash([4, 3]);
+    context.beginPath(); context.moveTo(plot.left, py); context.lineTo(plot.right, py); context.stroke();
+    context.setLineDash([]);
+    context.fillStyle = css('--accent');
+    context.fillRect(plot.right + 2, py - 8, 60, 16);
+    context.fillStyle = '#fff';
+    context.fillText(price(last.close), plot.right + 6, py + 4);
+  }
+  state.layout.y = y; state.layout.priceAt = (py) => high - (py - plot.top) / (priceBottom - plot.top) * (high - low);
+  state.layout.shown = shown;
+}
+
+const PALETTE = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626'];
+function drawCompare(context, plot, view, x) {
+  const lines = [];
+  for (const [symbol, candles] of state.compareSeries) {
+    const shown = candles.filter((c) => c.start >= view.from && c.start <= view.to);
+    if (shown.length) lines.push({ symbol, points: shown.map((c) => [c.start, (c.close / shown[0].open - 1) * 100]) });
+  }
+  if (!lines.length) { context.fillText('Tick symbols to compare.', 12, 24); return; }
+  const values = lines.flatMap((l) => l.points.map((p) => p[1]));
+  let low = Math.min(0, ...values), high = Math.max(0, ...values);
+  const pad = (high - low) * 0.08 || 0.1; low -= pad; high += pad;
+  const y = (value) => plot.top + (high - value) / (high - low) * (plot.bottom - plot.top);
+  context.strokeStyle = css('--grid'); context.fillStyle = css('--muted');
+  for (const tick of niceTicks(low, high, 6)) {
+    const py = Math.round(y(tick)) + .5;
+    context.beginPath(); context.moveTo(plot.left, py); context.lineTo(plot.right, py); context.stroke();
+    context.fillText(tick.toFixed(2) + '%', plot.right + 6, py + 4);
+  }
+  lines.forEach((line, index) => {
+    context.strokeStyle = PALETTE[index % PALETTE.length]; context.lineWidth = 1.5;
+    context.beginPath();
+    line.points.forEach(([t, v], i) => i ? context.lineTo(x(t), y(v)) : context.moveTo(x(t), y(v)));
+    context.stroke();
+    context.fillStyle = PALETTE[index % PALETTE.length];
+    context.fillText(line.symbol + ' ' + line.points[line.points.length - 1][1].toFixed(2) + '%', plot.left + 6, plot.top + 14 + index * 14);
+  });
+  context.lineWidth = 1;
+  state.layout.y = y; state.layout.shown = [];
+}
+
+function drawCrosshair(context, plot) {
+  const tooltip = $('#tooltip');
+  const hover = state.hover, layout = state.layout;
+  if (!hover || !layout || hover.x < plot.left || hover.x > plot.right || hover.y < plot.top || hover.y > plot.bottom) {
+    tooltip.hidden = true; return;
+  }
+  context.strokeStyle = css('--muted'); context.setLineDash([2, 3]);
+  context.beginPath(); context.moveTo(hover.x + .5, plot.top); context.lineTo(hover.x + .5, plot.bottom);
+  context.moveTo(plot.left, hover.y + .5); context.lineTo(plot.right, hover.y + .5); context.stroke();
+  context.setLineDash([]);
+  const time = layout.view.from + (hover.x - plot.left) / (plot.right - plot.left) * (layout.view.to - layout.view.from);
+  const candle = (layout.shown || []).find((c) => time >= c.start && time < c.start + layout.step);
+  if (candle) {
+    tooltip.textContent = clock(candle.start, true) + '  O ' + price(candle.open) + '  H ' + price(candle.high) + '  L ' +
+      price(candle.low) + '  C ' + price(candle.close) + '  V ' + count(candle.volume) +
+      (candle.vwap != null ? '  VWAP ' + price(candle.vwap) : '') + (candle.backfilled ? '  (backfilled)' : '');
+  } else {
+    tooltip.textContent = clock(time, true) + (layout.priceAt ? '  ' + price(layout.priceAt(hover.y)) : '');
+  }
+  tooltip.hidden = false;
+}
+
+function setupChart() {
+  const canvas = $('#chart');
+  let drag = null;
+  canvas.addEventListener('mousemove', (event) => {
+    const box = canvas.getBoundingClientRect();
+    state.hover = { x: event.clientX - box.left, y: event.clientY - box.top };
+    if (drag && state.layout) {
+      const { plot } = state.layout, span = drag.view.to - drag.view.from;
+      const shift = (drag.x - event.clientX) / (plot.right - plot.left) * span;
+      state.view = { from: drag.view.from + shift, to: drag.view.to + shift };
+    }
+    draw();
+  });
+  canvas.addEventListener('mouseleave', () => { state.hover = null; drag = null; draw(); });
+  canvas.addEventListener('mousedown', (event) => { const view = visible(); if (view) drag = { x: event.clientX, view }; });
+  window.addEventListener('mouseup', () => { drag = null; });
+  canvas.addEventListener('dblclick', () => { state.view = null; draw(); });
+  canvas.addEventListener('wheel', (event) => {
+    const view = visible(); if (!view || !state.layout) return;
+    event.preventDefault();
+    const { plot } = state.layout, box = canvas.getBoundingClientRect();
+    const at = view.from + (event.clientX - box.left - plot.left) / (plot.right - plot.left) * (view.to - view.from);
+    const factor = event.deltaY > 0 ? 1.2 : 1 / 1.2;
+    const minimum = INTERVALS[state.interval] * 5;
+    const from = at - (at - view.from) * factor, to = at + (view.to - at) * factor;
+    if (to - from >= minimum) state.view = { from, to };
+    draw();
+  }, { passive: false });
+  for (const button of document.querySelectorAll('#intervals button')) button.addEventListener('click', () => {
+    state.interval = button.dataset.interval;
+    for (const b of document.querySelectorAll('#intervals button')) b.classList.toggle('on', b === button);
+    if (state.range < INTERVALS[state.interval] * 20) setRange(INTERVALS[state.interval] * 120);
+    loadCandles().catch(report);
+  });
+  for (const button of document.querySelectorAll('#ranges button')) button.addEventListener('click', () => {
+    setRange(Number(button.dataset.range)); loadCandles().catch(report);
+  });
+  $('#compare-toggle').addEventListener('click', () => {
+    state.compareMode = !state.compareMode;
+    $('#compare-toggle').classList.toggle('on', state.compareMode);
+    loadCandles().catch(report);
+  });
+  $('#symbols').addEventListener('click', (event) => {
+    const li = event.target.closest('.symbol'); if (!li) return;
+    if (event.target.matches('input[type=checkbox]')) {
+      event.target.checked ? state.compare.add(li.dataset.symbol) : state.compare.delete(li.dataset.symbol);
+      if (state.compareMode) loadCompare().catch(report);
+    } else if (event.target.closest('.pick')) {
+      if (state.compareMode) { state.compareMode = false; $('#compare-toggle').classList.remove('on'); }
+      select(li.dataset.symbol).catch(report);
+    }
+  });
+  window.addEventListener('resize', () => { draw(); drawQuality(); drawPipeline(); });
+}
+function setRange(range) {
+  state.range = range;
+  for (const b of document.querySelectorAll('#ranges button')) b.classList.toggle('on', Number(b.dataset.range) === range);
+}
+
+// ---- live updates ---------------------------------------------------------------------------------
+function mergeCandle(candle) {
+  if (candle.symbol !== state.selected || state.compareMode) return;
+  const step = INTERVALS[state.interval];
+  const start = Math.floor(candle.start / step) * step;
+  const last = state.candles[state.candles.length - 1];
+  if (state.interval === '1m') {
+    if (last && last.start === candle.start) state.candles[state.candles.length - 1] = candle;
+    else if (!last || candle.start > last.start) state.candles.push(candle);
+  } else if (last && last.start === start) {
+    // Only the newest minute is known here: widen the bucket with it.
+    last.high = Math.max(last.high, candle.high); last.low = Math.min(last.low, candle.low); last.close = candle.close;
+  } else if (!last || start > last.start) {
+    state.candles.push({ ...candle, interval: state.interval, start });
+  }
+}
+
+function onTick(event) {
+  state.ticks += 1;
+  renderSymbols(event.symbols);
+  for (const candle of event.candles) mergeCandle(candle);
+  state.tape = event.trades.slice().reverse().concat(state.tape).slice(0, 40);
+  renderTape();
+  renderStatus(event.status);
+  draw();
+}
+
+function renderTape() {
+  const body = $('#tape tbody');
+  body.replaceChildren(...state.tape.map((trade) => {
+    const row = document.createElement('tr');
+    for (const text of [clock(trade.timestamp), trade.symbol, price(trade.price), count(trade.volume)]) {
+      const cell = document.createElement('td'); cell.textContent = text; row.appendChild(cell);
+    }
+    return row;
+  }));
+}
+
+function renderStatus(status) {
+  state.status = status;
+  const health = $('#health');
+  const reconciliation = status.reconciliation || (status.balanced ? 'balanced' : 'in-flight');
+  health.textContent = { balanced: 'counts reconcile', 'in-flight': 'records in flight', unbalanced: 'counts do not reconcile' }[reconciliation];
+  health.className = 'badge ' + (reconciliation === 'balanced' ? 'ok' : reconciliation === 'unbalanced' ? 'warn' : '');
+  $('#clock').textContent = 'updated ' + clock(status.at);
+  const lag = status.lag || {};
+  const latency = status.latencyMs ? 'p50 ' + status.latencyMs.p50 + ' ms · p99 ' + status.latencyMs.p99 + ' ms' : 'latency: not measured here';
+  const stages = [['ingest', 'staged', status.staged], ['validate', 'lag ' + count(lag.validate || 0)], ['load', 'lag ' + count((lag.load || 0) + (lag['load-quarantine'] || 0))]];
+  $('#stages').replaceChildren(...stages.map(([name, detail]) => {
+    const div = document.createElement('div'); div.className = 'stage';
+    div.innerHTML = '<small></small><b></b><small></small>';
+    div.children[0].textContent = name; div.children[1].textContent = count(status.rates[name] || 0) + '/s';
+    div.children[2].textContent = detail;
+    return div;
+  }));
+  $('#reconcile').textContent = 'staged ' + count(status.staged) + ' = stored ' + count(status.stored) + ' + quarantined ' +
+    count(status.quarantined) + ' + pending ' + count(status.pending) + ' · ' + latency;
+  state.history = (state.history || []).concat([status]).slice(-150);
+  drawPipeline();
+}
+
+function drawPipeline() {
+  const history = state.history || [];
+  const { context, width, height } = surface($('#pipeline-chart'));
+  if (history.length < 2) return;
+  const stages = [['ingest', css('--accent')], ['validate', css('--bad')], ['load', css('--up')]];
+  const high = Math.max(1, ...history.flatMap((p) => stages.map(([s]) => p.rates[s] || 0)));
+  stages.forEach(([stage, color], index) => {
+    context.strokeStyle = color; context.lineWidth = 1.5; context.beginPath();
+    history.forEach((p, i) => {
+      const x = i / (history.length - 1) * (width - 4) + 2, y = height - 4 - (p.rates[stage] || 0) / high * (height - 20);
+      i ? context.lineTo(x, y) : context.moveTo(x, y);
+    });
+    context.stroke();
+    context.fillStyle = color; context.fillText(stage, 4 + index * 64, 12);
+  });
+  context.fillStyle = css('--muted'); context.fillText(count(high) + '/s', width - 70, 12);
+  state.pipelineDrawn += 1;
+}
+
+async function refreshQuality() {
+  const [counts, latest] = await Promise.all([api('/api/v1/quarantine/counts?bucket=1m'), api('/api/v1/quarantine?limit=8')]);
+  state.quality = counts;
+  const totals = Object.entries(counts.totals).sort((a, b) => b[1] - a[1]);
+  const accepted = counts.series.reduce((sum, b) => sum + b.accepted, 0);
+  const quarantined = totals.reduce((sum, [, n]) => sum + n, 0);
+  $('#quality-summary').textContent = count(accepted) + ' accepted · ' + count(quarantined) + ' flags in the last hour' +
+    (accepted + quarantined ? ' · ' + (quarantined / (accepted + quarantined) * 100).toFixed(2) + '% flagged' : '');
+  $('#reasons').replaceChildren(...totals.slice(0, 6).map(([reason, n]) => {
+    const li = document.createElement('li'); li.textContent = reason + ' — ' + count(n); return li;
+  }));
+  $('#quarantined').replaceChildren(...latest.map((record) => {
+    const li = document.createElement('li');
+    const reasons = document.createElement('span'); reasons.className = 'reason'; reasons.textContent = record.reasons.join(', ');
+    const payload = document.createElement('code'); payload.textContent = record.payload.slice(0, 160);
+    li.title = record.payload.slice(0, 2000);
+    li.append(reasons, payload); return li;
+  }));
+  drawQuality();
+}
+
+function drawQuality() {
+  const counts = state.quality;
+  const { context, width, height } = surface($('#quality-chart'));
+  if (!counts || !counts.series.length) { context.fillStyle = css('--muted'); context.fillText('Nothing in the last hour.', 8, 16); return; }
+  const series = counts.series.slice(-60);
+  const bad = (b) => Object.values(b.quarantined).reduce((s, n) => s + n, 0);
+  const high = Math.max(1, ...series.map((b) => b.accepted + bad(b)));
+  const bar = (width - 4) / 60;
+  series.forEach((b, i) => {
+    const x = 2 + (60 - series.length + i) * bar, total = (b.accepted + bad(b)) / high * (height - 18), flagged = bad(b) / high * (height - 18);
+    context.fillStyle = css('--volume'); context.fillRect(x, height - total, Math.max(1, bar - 1), total - flagged);
+    context.fillStyle = css('--bad'); context.fillRect(x, height - flagged, Math.max(1, bar - 1), flagged);
+  });
+  context.fillStyle = css('--muted'); context.fillText('per minute, last hour: accepted / quarantined', 4, 12);
+  state.qualityDrawn += 1;
+}
+
+function connect() {
+  const source = new EventSource('/api/v1/stream');
+  source.addEventListener('tick', (message) => { try { onTick(JSON.parse(message.data)); } catch (error) { report(error); } });
+  source.addEventListener('error', () => { $('#health').textContent = 'reconnecting…'; $('#health').className = 'badge warn'; });
+}
+
+function report(error) { console.warn('stockpipe:', error && error.message ? error.message : error); }
+
+function setupTheme() {
+  const saved = localStorage.getItem('stockpipe-theme');
+  if (saved) document.documentElement.dataset.theme = saved;
+  $('#theme').addEventListener('click', () => {
+    const dark = document.documentElement.dataset.theme ? document.documentElement.dataset.theme === 'dark'
+      : matchMedia('(prefers-color-scheme: dark)').matches;
+    document.documentElement.dataset.theme = dark ? 'light' : 'dark';
+    localStorage.setItem('stockpipe-theme', document.documentElement.dataset.theme);
+    draw(); drawQuality(); drawPipeline();
+    for (const summary of state.symbols.values()) {
+      const li = document.querySelector('#symbols li[data-symbol="' + CSS.escape(summary.symbol) + '"]');
+      if (li) drawSpark(li.querySelector('.spark'), summary.sparkline, summary.change);
+    }
+  });
+}
+
+async function start() {
+  setupTheme();
+  setupChart();
+  const [symbols, status] = await Promise.all([api('/api/v1/symbols'), api('/api/v1/status')]);
+  renderSymbols(symbols);
+  renderStatus(Object.assign({ staged: status.reconciliation.staged, stored: status.reconciliation.stored,
+    quarantined: status.reconciliation.quarantined, pending: status.reconciliation.pending,
+    balanced: status.reconciliation.balanced }, status.pipeline));
+  await refreshQuality();
+  setInterval(() => refreshQuality().catch(report), 10000);
+  setInterval(() => { if (!state.compareMode) loadCandles().catch(report); }, 60000);
+  connect();
+}
+start().catch(report);
