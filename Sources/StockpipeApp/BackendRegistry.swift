@@ -74,7 +74,7 @@ struct Backend<Opened: Sendable>: Sendable {
     let settings: @Sendable (Settings) -> any BackendSettings
     /// Whether it keeps its data in the data directory, which is then checked (and created if asked) first.
     let keepsDataInDirectory: Bool
-    /// Opens it from the settings; `directory` is the data directory's full path. Throws a sentence for the user.
+    /// Opens it from the settings; `directory` is the data directory's full path. Throws what the CLI tells the user.
     let open: @Sendable (Settings, _ directory: String) async throws -> Opened
 
     init<Section: BackendSettings>(settings path: any KeyPath<Settings, Section> & Sendable, keepsDataInDirectory: Bool,

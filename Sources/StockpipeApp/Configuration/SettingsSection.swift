@@ -1,6 +1,7 @@
 /// A group of settings that belongs to one part of stockpipe (a backend, a source): it owns its keys,
 /// how each is read, what needs several of them checked together, and (through ``SettingKey``) their
 /// environment names.
+///
 /// ``Settings`` holds one of each (`settings.kafka`, `settings.cassandra`, ...) and assembles the list
 /// of known keys, the environment names and the reading of a key from them (see ``Settings/layout``).
 ///
@@ -32,9 +33,9 @@ public protocol BackendSettings: SettingsSection {
 }
 
 /// How a setting's key is written elsewhere.
-public enum SettingKey {
+enum SettingKey {
     /// `data-dir` → `STOCKPIPE_DATA_DIR`, `validation.max-age` → `STOCKPIPE_VALIDATION_MAX_AGE`.
-    public static func environmentName(of key: String) -> String {
+    static func environmentName(of key: String) -> String {
         "STOCKPIPE_" + key.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: ".", with: "_")
     }
 
