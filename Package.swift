@@ -7,6 +7,21 @@ let strict: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
+/// Products of the dependencies that several targets use, named once.
+enum Library {
+    static let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+    static let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+    static let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+    static let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+    static let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+    static let httpClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+    static let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+    static let webSocketClient: Target.Dependency = .product(name: "WSClient", package: "swift-websocket")
+    static let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+    static let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+    static let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
+}
+
 let package = Package(
     name: "stockpipe",
     platforms: [.macOS(.v15)],
@@ -57,17 +72,17 @@ let package = Package(
             name: "StockpipeKafka",
             dependencies: [
                 "CRdKafka", "StockpipeCore", "StockpipeJSON",
-                .product(name: "Logging", package: "swift-log"),
+                Library.logging,
             ],
             swiftSettings: strict),
         // The CQL native protocol (v1-v4): frames, messages, values; for the Cassandra store.
         .target(
             name: "StockpipeCQL",
             dependencies: [
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                Library.logging,
+                Library.nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                Library.nioSSL,
             ],
             swiftSettings: strict),
         // The store on Cassandra: schema, writes that are safe to repeat, reads behind the store interface.
@@ -75,8 +90,8 @@ let package = Package(
             name: "StockpipeCassandra",
             dependencies: [
                 "StockpipeCQL", "StockpipeCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                Library.nioCore,
+                Library.nioSSL,
             ],
             swiftSettings: strict),
         // Sources on files and in memory: NDJSON replay and the simulator.
@@ -86,11 +101,11 @@ let package = Package(
             name: "StockpipeFinnhub",
             dependencies: [
                 "StockpipeJSON", "StockpipeCore",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "WSClient", package: "swift-websocket"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                Library.logging,
+                Library.webSocketClient,
+                Library.httpClient,
+                Library.nioSSL,
+                Library.nioCore,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict),
@@ -104,9 +119,9 @@ let package = Package(
             name: "StockpipePipeline",
             dependencies: [
                 "StockpipeJSON", "StockpipeCore", "StockpipeSchedule",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                Library.logging,
+                Library.metrics,
+                Library.serviceLifecycle,
             ],
             swiftSettings: strict),
         // The dashboard and JSON API (Hummingbird), live updates, /metrics.
@@ -114,15 +129,15 @@ let package = Package(
             name: "StockpipeDashboard",
             dependencies: [
                 "StockpipePipeline", "StockpipeCore", "StockpipeJSON",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                Library.hummingbird,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                Library.httpTypes,
+                Library.nioCore,
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                Library.logging,
+                Library.metrics,
+                Library.prometheus,
+                Library.serviceLifecycle,
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             // The page's script and style and the OpenAPI document, compiled in by the EmbedAssets plugin.
@@ -144,9 +159,9 @@ let package = Package(
             dependencies: [
                 "StockpipeCore", "StockpipeJSON", "StockpipePipeline", "StockpipeSchedule", "StockpipeDashboard",
                 "StockpipeSQLite", "StockpipeKafka", "StockpipeCassandra", "StockpipeCQL", "StockpipeSources", "StockpipeFinnhub",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
+                Library.logging,
+                Library.serviceLifecycle,
+                Library.yams,
             ],
             swiftSettings: strict),
         // A Finnhub-compatible server fed by the simulator, with fault injection: demos and tests.
@@ -154,10 +169,10 @@ let package = Package(
             name: "StockpipeFinnhubServer",
             dependencies: [
                 "StockpipeJSON", "StockpipeCore", "StockpipeSources",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                Library.hummingbird,
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                Library.httpTypes,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
@@ -167,13 +182,13 @@ let package = Package(
                 "StockpipeApp", "StockpipePipeline", "StockpipeDashboard", "StockpipeCore", "StockpipeJSON",
                 "StockpipeSQLite", "StockpipeKafka", "StockpipeCassandra", "StockpipeSources", "StockpipeFinnhub",
                 "StockpipeFinnhubServer", "StockpipeSchedule",
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                Library.metrics,
+                Library.prometheus,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                Library.logging,
+                Library.serviceLifecycle,
+                Library.httpClient,
+                Library.nioCore,
             ],
             swiftSettings: strict),
         // Release-build throughput of each stage: `swift run -c release stockpipe-bench`.
@@ -181,7 +196,7 @@ let package = Package(
             name: "StockpipeBench",
             dependencies: [
                 "StockpipeApp", "StockpipePipeline", "StockpipeJSON", "StockpipeKafka", "StockpipeCore", "StockpipeSources",
-                "StockpipeCQL", "StockpipeCassandra", .product(name: "NIOCore", package: "swift-nio"),
+                "StockpipeCQL", "StockpipeCassandra", Library.nioCore,
             ],
             swiftSettings: strict),
         // Unit tests: pure logic, no processes, servers or files; `swift test --filter StockpipeUnitTests`.
@@ -197,9 +212,9 @@ let package = Package(
                 "StockpipeApp", "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL",
                 "StockpipeCassandra", "StockpipeSchedule", "StockpipeSQLite", "StockpipeKafka", "StockpipeSources", "StockpipeFinnhub",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "WSClient", package: "swift-websocket"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Yams", package: "Yams"),
+                Library.webSocketClient,
+                Library.httpClient,
+                Library.yams,
             ],
             // Golden frames, read through #filePath.
             exclude: ["Fixtures"],

@@ -34,7 +34,7 @@ struct QueryCommand: AsyncParsableCommand {
 
         func reader() throws -> (any Store) async throws -> [Candle] {
             guard let length = Candle.intervals[interval] else {
-                throw UserError("--interval must be one of 1m, 5m, 15m, 1h, 1d, not '\(interval)'")
+                throw UserError("--interval must be one of \(Candle.intervalNames.joined(separator: ", ")), not '\(interval)'")
             }
             let (requested, to) = try range.times()
             let from = requested.map { $0 - (($0 % length) + length) % length }  // whole intervals

@@ -78,8 +78,7 @@ struct PipelinePointDocument: Encodable, Sendable {
         lag = point.lag
         reconciliation = point.reconciliation
         latencyMs = point.latency.map {
-            Latency(p50: StatusSampler.Sample.milliseconds($0.p50), p99: StatusSampler.Sample.milliseconds($0.p99),
-                    max: StatusSampler.Sample.milliseconds($0.max))
+            Latency(p50: $0.p50.milliseconds, p99: $0.p99.milliseconds, max: $0.max.milliseconds)
         }
     }
 }

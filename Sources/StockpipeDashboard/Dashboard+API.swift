@@ -70,10 +70,9 @@ extension Dashboard {
 
     /// Accepted trades and quarantined records per bucket (default 1 minute over the last hour).
     func quarantineCounts(_ query: APIQuery) async throws -> Response {
-        let bucketNames: [String: Int64] = ["1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000]
         let bucketName = query.string("bucket") ?? "1m"
-        guard let bucket = bucketNames[bucketName] else {
-            throw APIError.badRequest("bucket must be one of 1m, 5m, 15m, 1h, 1d")
+        guard let bucket = Candle.intervals[bucketName] else {
+            throw APIError.badRequest("bucket must be one of \(Candle.intervalNames.joined(separator: ", "))")
         }
         let now = WallClock.milliseconds()
         // At most 10,000 buckets: an earlier from gives the latest ones.

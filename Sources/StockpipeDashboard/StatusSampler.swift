@@ -1,5 +1,4 @@
 import Prometheus
-import StockpipeJSON
 import StockpipeCore
 import StockpipePipeline
 import Synchronization
@@ -23,55 +22,6 @@ final class StatusSampler: Sendable {
         var report: StatusReport
         var point: Point
         var history: [Point]
-
-        func json() -> [UInt8] {
-            var writer = JSONWriter(capacity: 4_096 + history.count * 160)
-            writer.objectStart()
-            report.writeMembers(to: &writer)
-            writer.key("pipeline")
-            writer.objectStart()
-            Self.write(point, to: &writer)
-            writer.key("history")
-            writer.arrayStart()
-            for point in history {
-                writer.objectStart()
-                Self.write(point, to: &writer)
-                writer.objectEnd()
-            }
-            writer.arrayEnd()
-            writer.objectEnd()
-            writer.objectEnd()
-            return writer.bytes
-        }
-
-        static func write(_ point: Point, to writer: inout JSONWriter) {
-            writer.key("at"); writer.integer(point.at)
-            writer.key("rates")
-            writer.objectStart()
-            for stage in ["ingest", "validate", "load"] {
-                writer.key(dynamic: stage); writer.number((point.rates[stage] ?? 0).rounded())
-            }
-            writer.objectEnd()
-            writer.key("lag")
-            writer.objectStart()
-            for (stage, lag) in point.lag.sorted(by: { $0.key < $1.key }) { writer.key(dynamic: stage); writer.integer(lag) }
-            writer.objectEnd()
-            writer.key("reconciliation"); writer.string(point.reconciliation)
-            writer.key("latencyMs")
-            if let latency = point.latency {
-                writer.objectStart()
-                writer.key("p50"); writer.integer(Self.milliseconds(latency.p50))
-                writer.key("p99"); writer.integer(Self.milliseconds(latency.p99))
-                writer.key("max"); writer.integer(Self.milliseconds(latency.max))
-                writer.objectEnd()
-            } else {
-                writer.null()
-            }
-        }
-
-        static func milliseconds(_ duration: Duration) -> Int64 {
-            duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
-        }
     }
 
     static let historyLength = 150

@@ -64,13 +64,6 @@ extension StatusReport {
     public func json() -> String {
         (try? JSONOutput.string(document)) ?? "{}"
     }
-
-    /// The members of ``json()``'s object, for a document written with a ``JSONWriter`` that adds its own.
-    /// Only the dashboard's `StatusSampler.Sample.json()` calls it, which `/api/v1/status` no longer uses.
-    public func writeMembers(to writer: inout JSONWriter) {
-        guard let object = try? JSONOutput.bytes(document), object.count > 2 else { return }
-        writer.raw(Array(object.dropFirst().dropLast()))
-    }
 }
 
 extension JobRunEntry {

@@ -53,6 +53,9 @@ public struct Candle: Sendable, Equatable {
         "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000,
     ]
 
+    /// The interval names, shortest first: `1m, 5m, 15m, 1h, 1d`.
+    public static var intervalNames: [String] { intervals.sorted { $0.value < $1.value }.map(\.key) }
+
     public static func intervalName(_ milliseconds: Int64) -> String {
         intervals.first { $0.value == milliseconds }?.key ?? "\(milliseconds / 1000)s"
     }

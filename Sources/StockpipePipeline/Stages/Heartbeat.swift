@@ -1,15 +1,16 @@
 import Foundation
 import ServiceLifecycle
 import StockpipeCore
+import StockpipeJSON
 
 /// What `stockpipe health --stage S` reads: when each stage of a process last went round its loop,
 /// in `DATA_DIR/health/STAGE.json`, so that a container's health check can tell a stage that
 /// works (or waits for input) from one that is stuck, with no port to open.
 ///
 /// ```
-/// {"stage":"validate","pid":7,"beat":1733312345678}
+/// {"beat":1733312345678,"pid":7,"stage":"validate"}
 /// ```
-public struct Heartbeat: Sendable, Equatable {
+public struct Heartbeat: Codable, Sendable, Equatable {
     public var stage: PipelineStage
     public var pid: Int32
     /// Unix ms of the stage's last time round its slowest loop.
@@ -19,19 +20,18 @@ public struct Heartbeat: Sendable, Equatable {
         dataDirectory + "/health/\(stage.rawValue).json"
     }
 
-    func json() -> Data {
-        Data("{\"stage\":\"\(stage.rawValue)\",\"pid\":\(pid),\"beat\":\(beat)}\n".utf8)
+    func json() throws -> Data {
+        Data(try JSONOutput.bytes(self) + Array("\n".utf8))
     }
 
     /// The heartbeat a process left for `stage`, or nil if there is none (the stage is not running
     /// with this data directory, or it stopped).
     public static func read(_ stage: PipelineStage, dataDirectory: String) throws -> Heartbeat? {
         guard let data = FileManager.default.contents(atPath: file(of: stage, dataDirectory: dataDirectory)) else { return nil }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let pid = (object["pid"] as? NSNumber)?.int32Value, let beat = (object["beat"] as? NSNumber)?.int64Value else {
+        guard let heartbeat = try? JSONDecoder().decode(Heartbeat.self, from: data) else {
             throw UserError("\(file(of: stage, dataDirectory: dataDirectory)) is not a heartbeat file; remove it")
         }
-        return Heartbeat(stage: stage, pid: pid, beat: beat)
+        return heartbeat
     }
 }
 

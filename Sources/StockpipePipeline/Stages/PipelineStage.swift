@@ -1,6 +1,6 @@
 import StockpipeCore
 /// The three stages, in the order records flow through them.
-public enum PipelineStage: String, Sendable, CaseIterable {
+public enum PipelineStage: String, Codable, Sendable, CaseIterable {
     case ingest, validate, load
 
     /// The stages upstream of the first of `stages`: with `--drain`, those run in another process
