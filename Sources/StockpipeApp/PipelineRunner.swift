@@ -75,12 +75,12 @@ public struct PipelineRunner: Sendable {
     /// With Finnhub, the REST quote poller beside the trade stream (unless `finnhub.quote-interval` is 0).
     /// With `--drain` it polls each symbol once.
     public func makeQuoteSource() throws -> (any FeedSource)? {
-        guard settings.source == .finnhub, settings.finnhubQuoteInterval > 0, let configuration = settings.finnhubConfiguration else {
+        guard settings.source == .finnhub, settings.finnhub.quoteInterval > 0, let configuration = settings.finnhubConfiguration else {
             return nil
         }
-        return QuotePoller(configuration: configuration, interval: .milliseconds(settings.finnhubQuoteInterval),
+        return QuotePoller(configuration: configuration, interval: .milliseconds(settings.finnhub.quoteInterval),
                            rounds: drain ? 1 : nil,
-                           limiter: RateLimiter(perSecond: settings.finnhubCallsPerSecond, perMinute: settings.finnhubCallsPerMinute))
+                           limiter: RateLimiter(perSecond: settings.finnhub.callsPerSecond, perMinute: settings.finnhub.callsPerMinute))
     }
 
     /// Runs until drained (with `drain`) or until a signal; returns when every stage has stopped.

@@ -149,8 +149,8 @@ if bytesOut == 0 { print("nothing validated") }
 
     var kafkaSettings = settings
     kafkaSettings.log = .kafka
-    kafkaSettings.brokers = cluster.bootstrapServers
-    kafkaSettings.kafkaProperties = ["session.timeout.ms": "6000"]
+    kafkaSettings.kafka.brokers = cluster.bootstrapServers
+    kafkaSettings.kafka.properties = ["session.timeout.ms": "6000"]
     kafkaSettings.dataDirectory = directory + "/kafka"
     let backends = try await Backends.open(kafkaSettings, create: true)
     let runner = PipelineRunner(settings: kafkaSettings, stages: PipelineRunner.Stage.allCases, drain: true, showProgress: false, logger: logger)
@@ -167,11 +167,11 @@ try await benchCQLCodec(records: count)
 if let contactPoints = ProcessInfo.processInfo.environment["STOCKPIPE_BENCH_CASSANDRA"] {
     var cassandraSettings = settings
     cassandraSettings.store = .cassandra
-    cassandraSettings.contactPoints = contactPoints
-    cassandraSettings.cassandraReplication = "SimpleStrategy:1"
-    cassandraSettings.cassandraConsistency = "one"
+    cassandraSettings.cassandra.contactPoints = contactPoints
+    cassandraSettings.cassandra.replication = "SimpleStrategy:1"
+    cassandraSettings.cassandra.consistency = "one"
     cassandraSettings.dataDirectory = directory + "/cassandra"
-    _ = try await CassandraSchema.create(try cassandraSettings.cassandraConfiguration)
+    _ = try await CassandraSchema.create(try cassandraSettings.cassandra.configuration)
     let backends = try await Backends.open(cassandraSettings, create: true)
     let runner = PipelineRunner(settings: cassandraSettings, stages: PipelineRunner.Stage.allCases, drain: true, showProgress: false, logger: logger)
     try await measure("run --drain on Cassandra 1.2 (end to end)", records: count) { try await runner.run(backends) }

@@ -37,7 +37,7 @@ struct BackfillCommand: AsyncParsableCommand {
         try common.checkpoint("backfill 1-minute candles of \(finnhub.symbols.count) symbols from Finnhub (\(settings.backendsSummary))")
         let backfill = CandleBackfill(
             configuration: finnhub,
-            limiter: RateLimiter(perSecond: settings.finnhubCallsPerSecond, perMinute: settings.finnhubCallsPerMinute))
+            limiter: RateLimiter(perSecond: settings.finnhub.callsPerSecond, perMinute: settings.finnhub.callsPerMinute))
         let backends = try await Backends.open(settings, create: true)
         var total = BackfillResult()
         do {

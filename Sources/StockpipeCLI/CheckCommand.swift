@@ -54,13 +54,13 @@ struct CheckCommand: AsyncParsableCommand {
         if settings.log == .embedded {
             files.append(("log", directory + "/log.sqlite"))
         } else {
-            unchecked.append(("log", "Kafka at \(settings.brokers ?? ""): not checked here (the brokers checksum every record batch; "
+            unchecked.append(("log", "Kafka at \(settings.kafka.brokers ?? ""): not checked here (the brokers checksum every record batch; "
                               + "`stockpipe topics describe` shows the topics' state)"))
         }
         if settings.store == .embedded {
             files.append(("store", directory + "/store.sqlite"))
         } else {
-            unchecked.append(("store", "Cassandra at \(settings.contactPoints ?? ""): not checked here (run `nodetool verify` on each node)"))
+            unchecked.append(("store", "Cassandra at \(settings.cassandra.contactPoints ?? ""): not checked here (run `nodetool verify` on each node)"))
         }
         try common.checkpoint(files.isEmpty ? "nothing to check: the log and the store are not in the data directory"
                                             : "check \(files.map(\.file).joined(separator: " and ")) with SQLite's integrity_check")

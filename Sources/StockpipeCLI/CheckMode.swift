@@ -34,18 +34,9 @@ extension CommonOptions {
 }
 
 extension Settings {
-    /// Where this process's log and store are, in words (no secrets: the Cassandra password and the
-    /// tokens are never part of it).
+    /// Where this process's log and store are, in words, each as its backend's settings say (no
+    /// secrets: the Cassandra password and the tokens are never part of it).
     var backendsSummary: String {
-        let log = switch self.log {
-        case .embedded: "log: embedded in \(dataDirectory)"
-        case .kafka: "log: Kafka at \(brokers ?? "")"
-        }
-        let store = switch self.store {
-        case .embedded: "store: embedded in \(dataDirectory)"
-        case .cassandra: "store: Cassandra at \(contactPoints ?? "") (keyspace \(cassandraKeyspace), replication "
-            + "\(cassandraReplication), consistency \(cassandraConsistency))"
-        }
-        return "\(log) · \(store)"
+        "log: \(logSettings.summary(dataDirectory: dataDirectory)) · store: \(storeSettings.summary(dataDirectory: dataDirectory))"
     }
 }

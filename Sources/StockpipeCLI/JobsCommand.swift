@@ -92,7 +92,7 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let job = try builtInJob(named: name)
             let settings = try common.settings()
-            if job == .quotePoll && settings.finnhubToken == nil {
+            if job == .quotePoll && settings.finnhub.token == nil {
                 throw UserError("quote-poll needs a Finnhub API key: set FINNHUB_TOKEN")
             }
             try common.checkpoint("run the job \(job.rawValue) now (\(settings.backendsSummary))")

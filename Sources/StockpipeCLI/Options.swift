@@ -50,7 +50,7 @@ struct CommonOptions: ParsableArguments {
             guard let equals = property.firstIndex(of: "="), equals != property.startIndex else {
                 throw UserError("--kafka-property must be NAME=VALUE, like linger.ms=10")
             }
-            settings.kafkaProperties[String(property[..<equals])] = String(property[property.index(after: equals)...])
+            settings.kafka.properties[String(property[..<equals])] = String(property[property.index(after: equals)...])
         }
         try adjust(&settings)
         settings.chooseSource()

@@ -24,16 +24,16 @@ struct SchemaCommand: AsyncParsableCommand {
                 if let replication { try settings.apply(flag: "cassandra.replication", value: replication) }
                 settings.store = .cassandra
             }
-            _ = try settings.cassandraConfiguration
-            try common.checkpoint("create the keyspace \(settings.cassandraKeyspace) (\(settings.cassandraReplication)) and the tables "
-                                  + "on Cassandra at \(settings.contactPoints ?? "")")
+            _ = try settings.cassandra.configuration
+            try common.checkpoint("create the keyspace \(settings.cassandra.keyspace) (\(settings.cassandra.replication)) and the tables "
+                                  + "on Cassandra at \(settings.cassandra.contactPoints ?? "")")
             let outcomes: [CassandraSchema.Outcome]
             do {
-                outcomes = try await CassandraSchema.create(try settings.cassandraConfiguration)
+                outcomes = try await CassandraSchema.create(try settings.cassandra.configuration)
             } catch let error as UserError {
                 throw error
             } catch {
-                throw UserError("cannot create the schema on Cassandra at \(settings.contactPoints ?? ""): \(CassandraConfiguration.explain(error))")
+                throw UserError("cannot create the schema on Cassandra at \(settings.cassandra.contactPoints ?? ""): \(CassandraConfiguration.explain(error))")
             }
             for outcome in outcomes {
                 print("\(outcome.object): \(outcome.created ? "created" : "exists already, left as it is")")

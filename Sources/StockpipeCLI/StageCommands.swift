@@ -120,11 +120,11 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
                          + (settings.symbols == nil && stages.contains(.validate) ? " (any symbol allowed; --symbols A,B restricts)" : ""))
         case .simulator:
             let symbols = String(settings.simulatedSymbols.count)
-            parts.append("source: simulator" + (settings.finnhubToken == nil ? ", as no FINNHUB_TOKEN is set" : "") + " (\(symbols) symbols, \(Int(settings.rate)) trades/s, "
+            parts.append("source: simulator" + (settings.finnhub.token == nil ? ", as no FINNHUB_TOKEN is set" : "") + " (\(symbols) symbols, \(Int(settings.rate)) trades/s, "
                          + "\(settings.badFraction * 100)% defective, seed \(settings.seed)"
                          + (settings.limit.map { ", \($0) records" } ?? "") + ")")
         case .finnhub:
-            parts.append("source: Finnhub trade stream at \(settings.finnhubWebSocketURL) (\(settings.subscribedSymbols.count) symbols; "
+            parts.append("source: Finnhub trade stream at \(settings.finnhub.webSocketURL) (\(settings.subscribedSymbols.count) symbols; "
                          + "the API key is set, and is never printed)")
         }
     }

@@ -26,12 +26,12 @@ struct TopicsCommand: AsyncParsableCommand {
             let settings = try common.kafkaSettings()
             guard partitions >= 1 else { throw UserError("--partitions must be at least 1") }
             guard replicationFactor >= 1 else { throw UserError("--replication-factor must be at least 1") }
-            try common.checkpoint("create the topics on Kafka at \(settings.brokers ?? "") with \(partitions) partitions "
+            try common.checkpoint("create the topics on Kafka at \(settings.kafka.brokers ?? "") with \(partitions) partitions "
                                   + "and replication factor \(replicationFactor)")
             let results: [(String, KafkaAdmin.Outcome)]
             do {
                 results = try await KafkaAdmin.createTopics(TopicSpec.pipeline(partitions: partitions, replicationFactor: replicationFactor),
-                                                            configuration: settings.kafkaConfiguration)
+                                                            configuration: settings.kafka.configuration)
             } catch let error as KafkaError {
                 throw UserError(ErrorText.sentence(forKafka: error))
             }
@@ -50,10 +50,10 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try common.kafkaSettings()
-            try common.checkpoint("describe the topics on Kafka at \(settings.brokers ?? "")")
+            try common.checkpoint("describe the topics on Kafka at \(settings.kafka.brokers ?? "")")
             let log: KafkaLog
             do {
-                log = try await KafkaLog(settings.kafkaConfiguration, knownSources: [settings.sourceName])
+                log = try await KafkaLog(settings.kafka.configuration, knownSources: [settings.sourceName])
             } catch {
                 throw UserError("\(error)")
             }

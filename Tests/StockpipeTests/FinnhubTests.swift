@@ -32,9 +32,9 @@ struct FinnhubTests {
         var settings = Settings()
         settings.source = .finnhub
         settings.sourceChosen = true
-        settings.finnhubToken = .init(Self.token)
-        settings.finnhubWebSocketURL = "\(scheme)://\(scheme == "wss" ? "localhost" : "127.0.0.1"):\(server.port ?? 0)"
-        settings.finnhubRestURL = scheme == "wss" ? "https://localhost:\(server.port ?? 0)/api/v1" : "http://127.0.0.1:\(server.port ?? 0)/api/v1"
+        settings.finnhub.token = .init(Self.token)
+        settings.finnhub.webSocketURL = "\(scheme)://\(scheme == "wss" ? "localhost" : "127.0.0.1"):\(server.port ?? 0)"
+        settings.finnhub.restURL = scheme == "wss" ? "https://localhost:\(server.port ?? 0)/api/v1" : "http://127.0.0.1:\(server.port ?? 0)/api/v1"
         settings.limit = limit
         settings.dataDirectory = dataDirectory
         settings.dashboard = false
@@ -125,7 +125,7 @@ struct FinnhubTests {
         }
         defer { task.cancel() }
         var settings = settings(server, dataDirectory: directory.file("data"), limit: 500, scheme: "wss")
-        settings.finnhubCACertificate = certificate
+        settings.finnhub.caCertificate = certificate
         let report = try await drain(settings)
         #expect(report.staged >= 500)
         #expect(server.stats.connections >= 2)
@@ -190,7 +190,7 @@ struct FinnhubTests {
         defer { calmTask.cancel() }
         let calmDirectory = try TemporaryDirectory()
         var settings = quoteSettings(calm, calmDirectory, symbols: symbols)
-        settings.finnhubCallsPerSecond = 2
+        settings.finnhub.callsPerSecond = 2
         let report = try await drain(settings)
         #expect(calm.stats.rateLimited == 0)
         #expect(calm.stats.restCalls == symbols.count)
@@ -216,7 +216,7 @@ struct FinnhubTests {
         defer { task.cancel() }
         let directory = try TemporaryDirectory()
         var settings = settings(server, dataDirectory: directory.path, limit: 300)
-        settings.finnhubStallTimeout = 1_000
+        settings.finnhub.stallTimeout = 1_000
         let report = try await drain(settings)
         // The server never closes a connection here: only the client's stall watchdog can have replaced it.
         #expect(server.stats.connections >= 2, "a silent connection was kept")

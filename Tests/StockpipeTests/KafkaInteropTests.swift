@@ -84,7 +84,7 @@ struct KafkaInteropTests {
             tradeMessage([trade("AAPL"), trade("AAPL", conditions: conditions)]), tradeMessage([trade("MSFT")]),
         ])
         var settings = kafka.settings(replaySettings(file: file, dataDirectory: directory.file("data")))
-        settings.kafkaProperties["message.max.bytes"] = "40000"
+        settings.kafka.properties["message.max.bytes"] = "40000"
         let report = try await drain(settings)
         #expect(report.store.trades == 2)
         #expect(report.store.quarantineByReason[.malformed] == 1)

@@ -1,51 +1,30 @@
-import StockpipeDashboard
 import StockpipePipeline
-import StockpipeCassandra
-import StockpipeCQL
 import StockpipeFinnhub
-import StockpipeKafka
 import StockpipeCore
 import StockpipeSchedule
 import StockpipeSources
 
 /// Everything a stockpipe process can be told, after defaults, the configuration file, the
 /// environment and the command line have been applied, in that order (later wins).
+///
+/// Each backend's and the Finnhub source's settings are a section of their own (`embedded`, `kafka`,
+/// `cassandra`, `finnhub`; see ``SettingsSection``); the rest are general.
 public struct Settings: Sendable {
     public enum SourceKind: String, Sendable, CaseIterable {
         case simulator, replay, finnhub
     }
 
-    public enum LogKind: String, Sendable, CaseIterable {
-        case embedded, kafka
-    }
-
-    public enum StoreKind: String, Sendable, CaseIterable {
-        case embedded, cassandra
-    }
-
     public var dataDirectory = "./stockpipe-data"
-    /// Where the topics live: the embedded SQLite log in the data directory, or Kafka.
+    /// Where the topics live: the embedded SQLite log in the data directory, or Kafka (see ``LogKind``).
     public var log: LogKind = .embedded
-    /// Kafka bootstrap servers, `host:port,...`.
-    public var brokers: String?
-    /// librdkafka properties passed through (`kafka:` in the file, `--kafka-property` on the command line).
-    public var kafkaProperties: [String: String] = [:]
     /// Where trades, candles, quotes and the quarantine are kept: SQLite in the data directory, or Cassandra.
     public var store: StoreKind = .embedded
-    /// Cassandra nodes, `host:port,...` (port 9042 if left out).
-    public var contactPoints: String?
-    public var cassandraKeyspace = "stock_data"
-    /// `SimpleStrategy:3` or `NetworkTopologyStrategy:dc1=3,dc2=3`; used by `schema create`.
-    public var cassandraReplication = "SimpleStrategy:3"
-    public var cassandraConsistency = "local_quorum"
-    /// How long rows live, in milliseconds; nil keeps them.
-    public var cassandraTTL: Int64?
-    public var cassandraQuarantineTTL: Int64?
-    public var cassandraUsername: String?
-    /// `STOCKPIPE_CASSANDRA_PASSWORD`, or `cassandra.password` in the file.
-    public var cassandraPassword: String?
-    public var cassandraTLS = false
-    public var cassandraCACertificate: String?
+    /// The embedded log's and store's settings (`retention.<topic>`).
+    public var embedded = EmbeddedSettings()
+    /// The Kafka log's settings (`brokers`, `kafka.*`).
+    public var kafka = KafkaSettings()
+    /// The Cassandra store's settings (`contact-points`, `cassandra.*`).
+    public var cassandra = CassandraSettings()
     public var source: SourceKind = .simulator
     public var file: String?
     /// The symbols to simulate or subscribe to, and the allow-list of validation, whatever the
@@ -66,22 +45,8 @@ public struct Settings: Sendable {
     public var dashboardToken: String?
     public var dashboard = true
     public var validation = ValidationRules()
-    /// Per topic, in milliseconds.
-    public var retention: [String: Int64] = [
-        Topic.staging: 3 * 86_400_000, Topic.stockData: 3 * 86_400_000, Topic.badStockData: 30 * 86_400_000,
-    ]
-    /// The Finnhub API key: `FINNHUB_TOKEN`, `finnhub.token-file`, or (discouraged) `finnhub.token`.
-    public var finnhubToken: FinnhubToken?
-    public var finnhubWebSocketURL = "wss://ws.finnhub.io"
-    public var finnhubRestURL = "https://finnhub.io/api/v1"
-    public var finnhubMaxSymbols = 50
-    public var finnhubStallTimeout: Int64 = 30_000
-    /// How often each symbol's REST quote is polled (0: not at all), and the plan's call limits.
-    public var finnhubQuoteInterval: Int64 = 60_000
-    public var finnhubCallsPerMinute = 60
-    public var finnhubCallsPerSecond = 30
-    /// A PEM certificate to trust for a local server with a self-signed one.
-    public var finnhubCACertificate: String?
+    /// The Finnhub source's settings (`finnhub.*`, the API key).
+    public var finnhub = FinnhubSettings()
     /// Set when the source was chosen (by key, flag or `--file`); otherwise a token picks Finnhub.
     public var sourceChosen = false
     /// Records a stage takes from the log at a time.
@@ -135,19 +100,11 @@ public struct Settings: Sendable {
             throw UserError("--source replay needs --file F (an NDJSON file of Finnhub messages)")
         }
         if source == .finnhub {
-            guard finnhubToken != nil else {
-                throw UserError("--source finnhub needs a Finnhub API key: set FINNHUB_TOKEN, or finnhub.token-file in the configuration")
-            }
-            guard !allowsAnySymbol else { throw UserError("--source finnhub needs the symbols to subscribe to (--symbols A,B), not *") }
-            if subscribedSymbols.count > finnhubMaxSymbols {
-                throw UserError("\(subscribedSymbols.count) symbols, but one Finnhub connection carries at most \(finnhubMaxSymbols) on this plan; "
-                                + "give fewer with --symbols, or raise finnhub.max-symbols if your plan allows more")
-            }
+            try finnhub.validate()
+            try finnhub.validateSubscription(to: subscribedSymbols, anySymbol: allowsAnySymbol)
         }
-        if log == .kafka, brokers?.isEmpty ?? true {
-            throw UserError("--log kafka needs --brokers host:port,... (the Kafka bootstrap servers)")
-        }
-        if store == .cassandra { _ = try cassandraConfiguration }
+        try logSettings.validate()
+        try storeSettings.validate()
         if symbols?.isEmpty == true { throw UserError("symbols is empty; give at least one symbol, or * to allow any") }
         if rate <= 0 { throw UserError("rate must be above 0 trades per second") }
         if !(0...1).contains(badFraction) { throw UserError("bad-fraction must be between 0 and 1") }
@@ -191,27 +148,14 @@ public struct Settings: Sendable {
 }
 
 extension Settings {
-    /// The librdkafka properties: the brokers, then whatever was passed through.
-    public var kafkaConfiguration: KafkaConfiguration {
-        var properties = kafkaProperties
-        properties["bootstrap.servers"] = brokers ?? ""
-        return KafkaConfiguration(properties)
-    }
-
     /// Without an explicit source, Finnhub when a token is set, else the simulator.
     public mutating func chooseSource() {
-        if !sourceChosen && finnhubToken != nil { source = .finnhub }
+        if !sourceChosen && finnhub.token != nil { source = .finnhub }
     }
 
+    /// The Finnhub source's configuration, subscribing to ``subscribedSymbols``; nil without an API key.
     public var finnhubConfiguration: FinnhubConfiguration? {
-        guard let finnhubToken else { return nil }
-        var configuration = FinnhubConfiguration(token: finnhubToken, symbols: subscribedSymbols)
-        configuration.webSocketURL = finnhubWebSocketURL
-        configuration.restURL = finnhubRestURL
-        configuration.maxSymbols = finnhubMaxSymbols
-        configuration.stallTimeout = .milliseconds(finnhubStallTimeout)
-        configuration.trustedCertificate = finnhubCACertificate
-        return configuration
+        finnhub.configuration(subscribingTo: subscribedSymbols)
     }
 
     /// The name the configured source checkpoints under (see ``FeedSource/name``).
@@ -220,55 +164,6 @@ extension Settings {
         case .replay: "replay:\(file ?? "")"
         case .simulator: "simulator:seed=\(seed)"
         case .finnhub: "finnhub:ws"
-        }
-    }
-}
-
-extension Settings {
-    /// The Cassandra store's settings, checked: each mistake is named with how to fix it.
-    public var cassandraConfiguration: CassandraConfiguration {
-        get throws {
-            guard let contactPoints, !contactPoints.isEmpty else {
-                throw UserError("--store cassandra needs --contact-points host:port,... (Cassandra nodes, port 9042 if left out)")
-            }
-            var configuration: CassandraConfiguration
-            do {
-                configuration = CassandraConfiguration(contactPoints: try CQLClient.Configuration.parse(contactPoints))
-            } catch {
-                throw UserError("--contact-points: \(error)")
-            }
-            guard CassandraConfiguration.isValidKeyspace(cassandraKeyspace) else {
-                throw UserError("cassandra.keyspace must be a letter then letters, digits or _ (48 at most), not '\(cassandraKeyspace)'")
-            }
-            configuration.keyspace = cassandraKeyspace
-            guard let replication = CassandraConfiguration.Replication(cassandraReplication) else {
-                throw UserError("cassandra.replication must be SimpleStrategy:N or NetworkTopologyStrategy:dc1=N,dc2=M, not '\(cassandraReplication)'")
-            }
-            configuration.replication = replication
-            guard let consistency = CassandraConfiguration.consistency(named: cassandraConsistency) else {
-                throw UserError("cassandra.consistency must be one of one, two, three, quorum, all, local_quorum, each_quorum, local_one, any; "
-                                + "not '\(cassandraConsistency)'")
-            }
-            configuration.consistency = consistency
-            // Cassandra refuses TTLs over 20 years.
-            let longest: Int64 = 630_720_000
-            for (name, ttl) in [("cassandra.ttl", cassandraTTL), ("cassandra.quarantine-ttl", cassandraQuarantineTTL)] {
-                if let ttl, ttl / 1_000 > longest || ttl < 1_000 {
-                    throw UserError("\(name) must be between 1s and 7300d (Cassandra's longest), or 0 to keep rows")
-                }
-            }
-            configuration.ttl = cassandraTTL.map { Int($0 / 1_000) }
-            configuration.quarantineTTL = cassandraQuarantineTTL.map { Int($0 / 1_000) }
-            configuration.username = cassandraUsername
-            configuration.password = cassandraPassword
-            if cassandraTLS || cassandraCACertificate != nil {
-                do {
-                    configuration.tls = try CassandraConfiguration.tls(caCertificate: cassandraCACertificate)
-                } catch {
-                    throw UserError("cannot use cassandra.ca-certificate \(cassandraCACertificate ?? ""): \(error); give a PEM file")
-                }
-            }
-            return configuration
         }
     }
 }

@@ -35,7 +35,7 @@ public struct JobCatalog: Sendable {
     public func whyOff(_ job: BuiltInJob) -> String? {
         if settings.jobs[job]?.enabled == false { return "disabled (jobs.\(job.rawValue).enabled)" }
         if job == .quotePoll {
-            if settings.finnhubToken == nil { return "no Finnhub API key (FINNHUB_TOKEN)" }
+            if settings.finnhub.token == nil { return "no Finnhub API key (FINNHUB_TOKEN)" }
             if ingestPollsQuotes { return "the ingest stage polls quotes (finnhub.quote-interval)" }
         }
         return nil
@@ -113,8 +113,8 @@ public struct JobCatalog: Sendable {
 
     private func pollQuotes() async throws -> JobResult {
         guard let configuration = settings.finnhubConfiguration else { throw UserError("quote-poll needs a Finnhub API key: set FINNHUB_TOKEN") }
-        let poller = QuotePoller(configuration: configuration, interval: .milliseconds(settings.finnhubQuoteInterval), rounds: 1,
-                                 limiter: RateLimiter(perSecond: settings.finnhubCallsPerSecond, perMinute: settings.finnhubCallsPerMinute))
+        let poller = QuotePoller(configuration: configuration, interval: .milliseconds(settings.finnhub.quoteInterval), rounds: 1,
+                                 limiter: RateLimiter(perSecond: settings.finnhub.callsPerSecond, perMinute: settings.finnhub.callsPerMinute))
         let metrics = PipelineMetrics()
         try await IngestStage(source: poller, log: backends.log, drain: DrainCoordinator(), metrics: metrics, logger: logger).run()
         return JobResult("staged \(metrics.value(.staged)) quotes of \(settings.subscribedSymbols.count) symbols")

@@ -31,8 +31,8 @@ final class TestKafka {
     func settings(_ base: Settings) -> Settings {
         var settings = base
         settings.log = .kafka
-        settings.brokers = brokers
-        settings.kafkaProperties = Self.properties
+        settings.kafka.brokers = brokers
+        settings.kafka.properties = Self.properties
         return settings
     }
 }
