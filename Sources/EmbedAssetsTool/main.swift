@@ -44,7 +44,8 @@ struct EmbedAssetsTool {
         if let bad = text.unicodeScalars.first(where: { ($0.value < 0x20 && $0 != "\t" && $0 != "\n") || $0.value == 0x7F }) {
             throw Failure(description: "\(name) holds the control character U+\(String(bad.value, radix: 16, uppercase: true))")
         }
-        var longest = 0, run = 0
+        var longest = 0
+        var run = 0
         for character in text.unicodeScalars {
             run = character == "#" ? run + 1 : 0
             longest = max(longest, run)

@@ -77,8 +77,10 @@ struct Backend<Opened: Sendable>: Sendable {
     /// Opens it from the settings; `directory` is the data directory's full path. Throws what the CLI tells the user.
     let open: @Sendable (Settings, _ directory: String) async throws -> Opened
 
-    init<Section: BackendSettings>(settings path: any KeyPath<Settings, Section> & Sendable, keepsDataInDirectory: Bool,
-                                   open: @escaping @Sendable (Settings, _ directory: String) async throws -> Opened) {
+    init<Section: BackendSettings>(
+        settings path: any KeyPath<Settings, Section> & Sendable, keepsDataInDirectory: Bool,
+        open: @escaping @Sendable (Settings, _ directory: String) async throws -> Opened
+    ) {
         self.settings = { $0[keyPath: path] }
         self.keepsDataInDirectory = keepsDataInDirectory
         self.open = open

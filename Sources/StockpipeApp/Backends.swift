@@ -12,7 +12,8 @@ public struct Backends: Sendable {
     /// data there, and created if `create`.
     public static func open(_ settings: Settings, create: Bool) async throws -> Backends {
         let directory = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
-        let log = settings.log.backend, store = settings.store.backend
+        let log = settings.log.backend
+        let store = settings.store.backend
         if log.keepsDataInDirectory || store.keepsDataInDirectory {
             try prepareDataDirectory(directory, create: create)
         }

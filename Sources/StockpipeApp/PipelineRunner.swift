@@ -1,9 +1,9 @@
-import StockpipePipeline
 import Foundation
-import StockpipeCore
 import Logging
 import ServiceLifecycle
+import StockpipeCore
 import StockpipeFinnhub
+import StockpipePipeline
 import StockpipeSources
 
 /// Runs stages of the pipeline in this process as one service group: all of them for
@@ -51,8 +51,9 @@ public struct PipelineRunner: Sendable {
             // Unpaced, the trades end now and start as far back as the limit takes at the rate: after 1970.
             let spanMilliseconds = settings.limit.map { Double($0) / settings.rate * 1000 } ?? 0
             if !paced && !(spanMilliseconds < Double(now - 1_000)) {
-                throw UserError("--limit \(settings.limit ?? 0) at --rate \(settings.rate) spans more time than has passed since 1970; "
-                                + "raise --rate or lower --limit")
+                throw UserError(
+                    "--limit \(settings.limit ?? 0) at --rate \(settings.rate) spans more time than has passed since 1970; "
+                        + "raise --rate or lower --limit")
             }
             let span = paced ? 0 : Int64(spanMilliseconds)
             let configuration = Simulator.Configuration(
@@ -65,8 +66,9 @@ public struct PipelineRunner: Sendable {
                 throw UserError("--source finnhub needs a Finnhub API key: set FINNHUB_TOKEN")
             }
             if drain && settings.limit == nil && !once {
-                throw UserError("--drain with the Finnhub stream needs --limit N, or it would never finish "
-                                + "(or `ingest --once`, which polls one round of quotes)")
+                throw UserError(
+                    "--drain with the Finnhub stream needs --limit N, or it would never finish "
+                        + "(or `ingest --once`, which polls one round of quotes)")
             }
             return FinnhubTradeSource(configuration: configuration, limit: settings.limit)
         }
@@ -78,9 +80,10 @@ public struct PipelineRunner: Sendable {
         guard settings.source == .finnhub, settings.finnhub.quoteInterval > 0, let configuration = settings.finnhubConfiguration else {
             return nil
         }
-        return QuotePoller(configuration: configuration, interval: .milliseconds(settings.finnhub.quoteInterval),
-                           rounds: drain ? 1 : nil,
-                           limiter: RateLimiter(perSecond: settings.finnhub.callsPerSecond, perMinute: settings.finnhub.callsPerMinute))
+        return QuotePoller(
+            configuration: configuration, interval: .milliseconds(settings.finnhub.quoteInterval),
+            rounds: drain ? 1 : nil,
+            limiter: RateLimiter(perSecond: settings.finnhub.callsPerSecond, perMinute: settings.finnhub.callsPerMinute))
     }
 
     /// Runs until drained (with `drain`) or until a signal; returns when every stage has stopped.
@@ -89,9 +92,12 @@ public struct PipelineRunner: Sendable {
         let quotes = stages.contains(.ingest) ? try makeQuoteSource() : nil
         let trades = stages.contains(.ingest) && runsTradeSource ? try makeSource() : nil
         // The scheduler runs with the whole pipeline, unless bounded (--drain) or turned off.
-        let scheduler = settings.scheduler && !drain && stages.count == Stage.allCases.count
-            ? try SchedulerService(catalog: JobCatalog(settings: settings, backends: backends, logger: logger,
-                                                       ingestPollsQuotes: quotes != nil, validationSource: validationSource))
+        let scheduler =
+            settings.scheduler && !drain && stages.count == Stage.allCases.count
+            ? try SchedulerService(
+                catalog: JobCatalog(
+                    settings: settings, backends: backends, logger: logger,
+                    ingestPollsQuotes: quotes != nil, validationSource: validationSource))
             : nil
         let group = StageGroup(
             stages: stages, drain: drain, log: backends.log, store: backends.store,

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
-import StockpipeCore
 import StockpipeCQL
+import StockpipeCore
 
 /// The CQL codec alone: EXECUTE frames of the store's trade insert, encoded for v1 and v4, and a
 /// ROWS response of trade keys (the read before each write) decoded.

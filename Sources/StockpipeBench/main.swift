@@ -1,10 +1,10 @@
 import Foundation
 import Logging
+import StockpipeApp
 import StockpipeCassandra
+import StockpipeCore
 import StockpipeJSON
 import StockpipeKafka
-import StockpipeCore
-import StockpipeApp
 import StockpipePipeline
 import StockpipeSources
 
@@ -48,18 +48,18 @@ var validator = try Validator(rules: rules)
 var bytesOut = 0
 let rounds = ProcessInfo.processInfo.environment["STOCKPIPE_BENCH_ONLY"] == "validate" ? 5 : 1
 for _ in 0..<rounds {
-validator = try Validator(rules: rules)
-await measure("validate (parse, check, serialise)", records: tradeObjects.count) {
-    // As the validate stage does it: one writer kept across trades.
-    var writer = JSONWriter(capacity: 256)
-    for object in tradeObjects {
-        switch validator.validate(tradeJSON: object, occurrence: 0, receivedAt: now) {
-        case .valid(let trade): bytesOut += trade.json(using: &writer).count
-        case .invalid(let reasons): bytesOut += reasons.count
-        case .undecided: break
+    validator = try Validator(rules: rules)
+    await measure("validate (parse, check, serialise)", records: tradeObjects.count) {
+        // As the validate stage does it: one writer kept across trades.
+        var writer = JSONWriter(capacity: 256)
+        for object in tradeObjects {
+            switch validator.validate(tradeJSON: object, occurrence: 0, receivedAt: now) {
+            case .valid(let trade): bytesOut += trade.json(using: &writer).count
+            case .invalid(let reasons): bytesOut += reasons.count
+            case .undecided: break
+            }
         }
     }
-}
 }
 
 // STOCKPIPE_BENCH_ONLY=validate stops here, for profiling the validator alone.
@@ -73,21 +73,21 @@ settings.file = file
 settings.symbols = Simulator.defaultSymbols
 
 if only == nil || only == "embedded" {
-// Each stage alone over the embedded log and store, then all three together.
-for stage in PipelineRunner.Stage.allCases {
-    settings.dataDirectory = directory + "/stages"
+    // Each stage alone over the embedded log and store, then all three together.
+    for stage in PipelineRunner.Stage.allCases {
+        settings.dataDirectory = directory + "/stages"
+        let backends = try await Backends.open(settings, create: true)
+        let runner = PipelineRunner(settings: settings, stages: [stage], drain: true, showProgress: false, logger: logger)
+        try await measure("stage \(stage.rawValue) (embedded log)", records: count) { try await runner.run(backends) }
+        await backends.close()
+    }
+    settings.dataDirectory = directory + "/run"
     let backends = try await Backends.open(settings, create: true)
-    let runner = PipelineRunner(settings: settings, stages: [stage], drain: true, showProgress: false, logger: logger)
-    try await measure("stage \(stage.rawValue) (embedded log)", records: count) { try await runner.run(backends) }
+    let runner = PipelineRunner(settings: settings, stages: PipelineRunner.Stage.allCases, drain: true, showProgress: false, logger: logger)
+    try await measure("run --drain (all stages, end to end)", records: count) { try await runner.run(backends) }
+    let report = try await StatusReport.collect(backends)
     await backends.close()
-}
-settings.dataDirectory = directory + "/run"
-let backends = try await Backends.open(settings, create: true)
-let runner = PipelineRunner(settings: settings, stages: PipelineRunner.Stage.allCases, drain: true, showProgress: false, logger: logger)
-try await measure("run --drain (all stages, end to end)", records: count) { try await runner.run(backends) }
-let report = try await StatusReport.collect(backends)
-await backends.close()
-print("reconciles: \(report.balanced) (stored \(report.store.trades), quarantined \(report.store.quarantined))")
+    print("reconciles: \(report.balanced) (stored \(report.store.trades), quarantined \(report.store.quarantined))")
 }
 
 if only == nil || only == "kafka" {
@@ -118,10 +118,15 @@ if bytesOut == 0 { print("nothing validated") }
         if case .trades(let ranges) = line.withUnsafeBytes({ FeedMessage.classify($0) }) {
             for (index, range) in ranges.enumerated() {
                 let value = Array(line[range])
-                records.append(OutgoingRecord(topic: "raw", key: value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) } ?? "",
-                                              value: value, headers: [RecordHeader(kind: .trade),
-                                                                      RecordHeader(Header.source, "bench:@0#\(index)")],
-                                              timestamp: now))
+                records.append(
+                    OutgoingRecord(
+                        topic: "raw", key: value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) } ?? "",
+                        value: value,
+                        headers: [
+                            RecordHeader(kind: .trade),
+                            RecordHeader(Header.source, "bench:@0#\(index)"),
+                        ],
+                        timestamp: now))
             }
         }
     }

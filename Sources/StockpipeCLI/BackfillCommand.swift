@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import StockpipeFinnhub
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
+import StockpipeFinnhub
 import StockpipePipeline
 
 struct BackfillCommand: AsyncParsableCommand {
@@ -47,10 +47,13 @@ struct BackfillCommand: AsyncParsableCommand {
                 total.inserted += stored.inserted
                 total.replaced += stored.replaced
                 total.keptFromTrades += stored.keptFromTrades
-                var line = "\(symbol): \(fetched.candles.count) candles from Finnhub; \(stored.inserted) new, \(stored.replaced) refreshed, "
+                var line =
+                    "\(symbol): \(fetched.candles.count) candles from Finnhub; \(stored.inserted) new, \(stored.replaced) refreshed, "
                     + "\(stored.keptFromTrades) minutes kept as built from trades"
                 if !fetched.rejected.isEmpty {
-                    line += "; not stored: " + fetched.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
+                    line +=
+                        "; not stored: "
+                        + fetched.rejected.sorted { $0.key.rawValue < $1.key.rawValue }
                         .map { "\($1) \($0.rawValue)" }.joined(separator: ", ")
                 }
                 if fetched.candles.isEmpty && fetched.emptyWindows > 0 { line += " (Finnhub has no data for it in this range)" }
@@ -62,7 +65,8 @@ struct BackfillCommand: AsyncParsableCommand {
             throw error
         }
         await backends.close()
-        say("backfilled \(total.inserted + total.replaced) minutes of \(finnhub.symbols.count) symbols "
-            + "from \(formatTime(from)) to \(formatTime(to))")
+        say(
+            "backfilled \(total.inserted + total.replaced) minutes of \(finnhub.symbols.count) symbols "
+                + "from \(formatTime(from)) to \(formatTime(to))")
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import StockpipePipeline
 import StockpipeCore
+import StockpipePipeline
 import StockpipeSQLite
 
 struct CheckCommand: AsyncParsableCommand {
@@ -54,22 +54,30 @@ struct CheckCommand: AsyncParsableCommand {
         if settings.log == .embedded {
             files.append(("log", directory + "/log.sqlite"))
         } else {
-            unchecked.append(("log", "Kafka at \(settings.kafka.brokers ?? ""): not checked here (the brokers checksum every record batch; "
-                              + "`stockpipe topics describe` shows the topics' state)"))
+            unchecked.append(
+                (
+                    "log",
+                    "Kafka at \(settings.kafka.brokers ?? ""): not checked here (the brokers checksum every record batch; "
+                        + "`stockpipe topics describe` shows the topics' state)"
+                ))
         }
         if settings.store == .embedded {
             files.append(("store", directory + "/store.sqlite"))
         } else {
-            unchecked.append(("store", "Cassandra at \(settings.cassandra.contactPoints ?? ""): not checked here (run `nodetool verify` on each node)"))
+            unchecked.append(
+                ("store", "Cassandra at \(settings.cassandra.contactPoints ?? ""): not checked here (run `nodetool verify` on each node)"))
         }
-        try common.checkpoint(files.isEmpty ? "nothing to check: the log and the store are not in the data directory"
-                                            : "check \(files.map(\.file).joined(separator: " and ")) with SQLite's integrity_check")
+        try common.checkpoint(
+            files.isEmpty
+                ? "nothing to check: the log and the store are not in the data directory"
+                : "check \(files.map(\.file).joined(separator: " and ")) with SQLite's integrity_check")
         if !files.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             throw UserError("no pipeline data in \(directory); point --data-dir at a data directory")
         }
         let results = files.map { name, file in
-            Result(name: name, file: file,
-                   problems: FileManager.default.fileExists(atPath: file) ? Self.separate(SQLiteIntegrity.problems(path: file)) : ["missing"])
+            Result(
+                name: name, file: file,
+                problems: FileManager.default.fileExists(atPath: file) ? Self.separate(SQLiteIntegrity.problems(path: file)) : ["missing"])
         }
         let sound = results.allSatisfy(\.problems.isEmpty)
         if json {
@@ -80,11 +88,17 @@ struct CheckCommand: AsyncParsableCommand {
                 let shown = result.problems.prefix(3).map(TerminalText.escaped).joined(separator: "; ")
                 let capped = result.problems.count >= 20 ? "+" : ""  // integrity_check stops at 20
                 let more = result.problems.count > 3 ? " … and \(result.problems.count - 3)\(capped) more" : ""
-                print("\(result.name.padding(toLength: 6, withPad: " ", startingAt: 0))\(result.file): "
-                      + (result.problems.isEmpty ? "ok"
-                         : result.problems == ["missing"] ? "missing"
-                         : "DAMAGED: " + (result.problems.count == 1 ? shown
-                                          : "\(result.problems.count)\(capped) problems: \(shown)\(more)")))
+                print(
+                    "\(result.name.padding(toLength: 6, withPad: " ", startingAt: 0))\(result.file): "
+                        + (result.problems.isEmpty
+                            ? "ok"
+                            : result.problems == ["missing"]
+                                ? "missing"
+                                : "DAMAGED: "
+                                    + (result.problems.count == 1
+                                        ? shown
+                                        : "\(result.problems.count)\(capped) problems: \(shown)\(more)"))
+                )
             }
             for (name, reason) in unchecked {
                 print("\(name.padding(toLength: 6, withPad: " ", startingAt: 0))\(reason)")

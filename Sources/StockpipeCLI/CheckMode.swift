@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 
 /// `--check`: a command goes as far as it can without connecting anywhere, so that a command line in a
@@ -18,8 +18,9 @@ extension CommonOptions {
         guard check else { return }
         let unknown = Settings.unknownEnvironmentVariables(ProcessInfo.processInfo.environment)
         if let first = unknown.first {
-            throw UserError("environment variable \(first.name) is not a stockpipe setting"
-                            + (first.suggestion.map { "; did you mean \($0)?" } ?? "; see the README's configuration section"))
+            throw UserError(
+                "environment variable \(first.name) is not a stockpipe setting"
+                    + (first.suggestion.map { "; did you mean \($0)?" } ?? "; see the README's configuration section"))
         }
         print("ok: \(plan())")
         throw ExitCode.success

@@ -3,9 +3,9 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import StockpipeCore
 import StockpipeFinnhubServer
 import StockpipeKafka
-import StockpipeCore
 import StockpipePipeline
 
 struct DevCommand: AsyncParsableCommand {
@@ -29,7 +29,10 @@ struct DevCommand: AsyncParsableCommand {
                 try cluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: Int32(spec.replicationFactor))
             }
             FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
-            FileHandle.standardError.write(Data("stockpipe: mock Kafka cluster of \(brokers) brokers at \(cluster.bootstrapServers) with topics \(Topic.all.joined(separator: ", ")); Ctrl-C stops it\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "stockpipe: mock Kafka cluster of \(brokers) brokers at \(cluster.bootstrapServers) with topics \(Topic.all.joined(separator: ", ")); Ctrl-C stops it\n"
+                        .utf8))
             await waitForTerminationSignal()
             cluster.close()
         }
@@ -41,9 +44,10 @@ func waitForTerminationSignal() async {
     struct UntilSignalled: Service {
         func run() async throws { try? await gracefulShutdown() }
     }
-    let group = ServiceGroup(configuration: .init(
-        services: [.init(service: UntilSignalled())], gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: Logger(label: "stockpipe.dev")))
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: UntilSignalled())], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "stockpipe.dev")))
     try? await group.run()
 }
 
@@ -74,7 +78,9 @@ struct FinnhubServerCommand: AsyncParsableCommand {
     var unavailableFirst = 0
     @Option(name: .customLong("text-every"), help: ArgumentHelp("Answer every N-th REST call with a plain-text 200.", valueName: "N"))
     var textEvery: Int?
-    @Option(name: .customLong("echo-every"), help: ArgumentHelp("Answer every N-th REST call with an error echoing the request, key included.", valueName: "N"))
+    @Option(
+        name: .customLong("echo-every"),
+        help: ArgumentHelp("Answer every N-th REST call with an error echoing the request, key included.", valueName: "N"))
     var echoEvery: Int?
     @Flag(name: .customLong("candles-forbidden"), help: "Answer /stock/candle with 403, as for a plan without it.")
     var candlesForbidden = false
@@ -87,10 +93,12 @@ struct FinnhubServerCommand: AsyncParsableCommand {
     var tlsKey: String?
 
     func run() async throws {
-        for case let (flag, value?) in [("--drop-every", dropEvery), ("--stall-after", stallAfter), ("--malformed-every", malformedEvery), ("--text-every", textEvery),
-                                        ("--echo-every", echoEvery),
-                                        ("--bad-candle-every", badCandleEvery), ("--max-symbols", maxSymbols),
-                                        ("--calls-per-minute", callsPerMinute), ("--calls-per-second", callsPerSecond)] where value < 1 {
+        for case (let flag, let value?) in [
+            ("--drop-every", dropEvery), ("--stall-after", stallAfter), ("--malformed-every", malformedEvery), ("--text-every", textEvery),
+            ("--echo-every", echoEvery),
+            ("--bad-candle-every", badCandleEvery), ("--max-symbols", maxSymbols),
+            ("--calls-per-minute", callsPerMinute), ("--calls-per-second", callsPerSecond),
+        ] where value < 1 {
             throw UserError("\(flag) must be at least 1")
         }
         guard rate > 0, rate.isFinite, rate <= 1_000_000 else { throw UserError("--rate must be above 0 and at most 1000000") }
@@ -115,7 +123,7 @@ struct FinnhubServerCommand: AsyncParsableCommand {
         configuration.faults.badCandleEvery = badCandleEvery
         configuration.faults.slowResponses = slowMilliseconds.map { .milliseconds($0) }
         switch (tlsCertificate, tlsKey) {
-        case let (certificate?, key?): configuration.tls = (certificate, key)
+        case (let certificate?, let key?): configuration.tls = (certificate, key)
         case (nil, nil): break
         default: throw UserError("--tls-certificate and --tls-key go together")
         }
@@ -136,11 +144,13 @@ struct FinnhubServerCommand: AsyncParsableCommand {
             }
             throw UserError("the Finnhub server did not start on \(host):\(port): \(failure.map { "\($0)" } ?? "it stopped")")
         }
-        FileHandle.standardOutput.write(Data("finnhub.ws-url: \(scheme.1)://\(host):\(bound)\nfinnhub.rest-url: \(scheme.0)://\(host):\(bound)/api/v1\n".utf8))
+        FileHandle.standardOutput.write(
+            Data("finnhub.ws-url: \(scheme.1)://\(host):\(bound)\nfinnhub.rest-url: \(scheme.0)://\(host):\(bound)/api/v1\n".utf8))
         say("Finnhub-compatible server on \(host):\(bound); Ctrl-C stops it")
         try await task.value
         let stats = server.stats
-        say("served \(stats.connections) stream connections, \(stats.messages) messages, \(stats.restCalls) REST calls "
-            + "(\(stats.rateLimited) answered 429)")
+        say(
+            "served \(stats.connections) stream connections, \(stats.messages) messages, \(stats.restCalls) REST calls "
+                + "(\(stats.rateLimited) answered 429)")
     }
 }

@@ -6,8 +6,9 @@ import StockpipePipeline
 func parseTime(_ text: String?, flag: String) throws -> Int64? {
     guard let text else { return nil }
     if let time = TimeText.parse(text) { return time }
-    throw UserError("\(flag) must be Unix milliseconds, an ISO 8601 time like 2024-11-24T20:00:00Z, or a date like 2024-11-24, "
-                    + "between 1970 and 9999")
+    throw UserError(
+        "\(flag) must be Unix milliseconds, an ISO 8601 time like 2024-11-24T20:00:00Z, or a date like 2024-11-24, "
+            + "between 1970 and 9999")
 }
 
 func formatTime(_ milliseconds: Int64) -> String {

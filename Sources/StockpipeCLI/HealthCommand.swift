@@ -2,8 +2,8 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 
 /// The container health check: asks a dashboard in this container whether it can read its store,
@@ -71,8 +71,9 @@ struct HealthCommand: AsyncParsableCommand {
         let seconds = String(format: "%.1f", max(0, age))
         guard age <= Double(maxAge) else {
             let gone = kill(heartbeat.pid, 0) != 0 && errno == ESRCH
-            print("unhealthy: \(stage.rawValue) last went round its loop \(seconds) s ago (more than \(maxAge) s)"
-                  + (gone ? "; its process \(heartbeat.pid) is gone" : "; process \(heartbeat.pid) is stuck or waiting for its store"))
+            print(
+                "unhealthy: \(stage.rawValue) last went round its loop \(seconds) s ago (more than \(maxAge) s)"
+                    + (gone ? "; its process \(heartbeat.pid) is gone" : "; process \(heartbeat.pid) is stuck or waiting for its store"))
             throw ExitCode.failure
         }
         print("healthy: \(stage.rawValue) (process \(heartbeat.pid)) went round its loop \(seconds) s ago")

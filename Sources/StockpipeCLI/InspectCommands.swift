@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import StockpipeApp
 import StockpipeCore
 import StockpipePipeline
-import StockpipeApp
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,10 +42,13 @@ struct QueryCommand: AsyncParsableCommand {
         }
 
         var text: RowsText<Candle> {
-            RowsText(empty: "no candles for \(TerminalText.escaped(range.symbol))",
-                     header: timeColumn("start (UTC)") + ["open", "high", "low", "close"].map { leftPad($0, 12) }.joined()
-                         + leftPad("volume", 14) + leftPad("vwap", 12) + leftPad("trades", 8)) { candle in
-                timeColumn(formatTime(candle.start)) + [candle.open, candle.high, candle.low, candle.close].map { leftPad(formatNumber($0), 12) }.joined()
+            RowsText(
+                empty: "no candles for \(TerminalText.escaped(range.symbol))",
+                header: timeColumn("start (UTC)") + ["open", "high", "low", "close"].map { leftPad($0, 12) }.joined()
+                    + leftPad("volume", 14) + leftPad("vwap", 12) + leftPad("trades", 8)
+            ) { candle in
+                timeColumn(formatTime(candle.start))
+                    + [candle.open, candle.high, candle.low, candle.close].map { leftPad(formatNumber($0), 12) }.joined()
                     + leftPad(formatNumber(candle.volume), 14) + leftPad(candle.vwap.map { formatNumber($0, digits: 4) } ?? "-", 12)
                     + leftPad(String(candle.trades), 8)
             }
@@ -88,11 +91,15 @@ struct SymbolRowKind<Row> {
 
 extension Trade: SymbolRow {
     static var kind: SymbolRowKind<Trade> {
-        SymbolRowKind(name: "trades", abstract: "Trades of one symbol, oldest first; without --from, the latest --limit trades.",
-                      read: { try await $0.trades(symbol: $1, from: $2, to: $3, limit: $4) }) { symbol in
-            RowsText(empty: "no trades for \(TerminalText.escaped(symbol))",
-                     header: timeColumn("time (UTC)") + "symbol".padding(toLength: 14, withPad: " ", startingAt: 0)
-                         + leftPad("price", 10) + leftPad("volume", 14) + "  conditions") { trade in
+        SymbolRowKind(
+            name: "trades", abstract: "Trades of one symbol, oldest first; without --from, the latest --limit trades.",
+            read: { try await $0.trades(symbol: $1, from: $2, to: $3, limit: $4) }
+        ) { symbol in
+            RowsText(
+                empty: "no trades for \(TerminalText.escaped(symbol))",
+                header: timeColumn("time (UTC)") + "symbol".padding(toLength: 14, withPad: " ", startingAt: 0)
+                    + leftPad("price", 10) + leftPad("volume", 14) + "  conditions"
+            ) { trade in
                 timeColumn(formatTime(trade.timestamp)) + TerminalText.escaped(trade.symbol).padding(toLength: 14, withPad: " ", startingAt: 0)
                     + leftPad(formatNumber(trade.price), 10) + leftPad(formatNumber(trade.volume), 14)
                     + "  " + TerminalText.escaped(trade.conditions.joined(separator: ","))
@@ -141,8 +148,9 @@ struct QuarantineCommand: AsyncParsableCommand {
             let backends = try await Backends.open(try common.settings(checking: "re-drive quarantined records"), create: false)
             let count = try await QuarantineReplay.restage(backends, reason: code)
             await backends.close()
-            print("staged \(count) quarantined records again; a running pipeline validates them, "
-                  + "or run `stockpipe validate --drain` then `stockpipe load --drain`")
+            print(
+                "staged \(count) quarantined records again; a running pipeline validates them, "
+                    + "or run `stockpipe validate --drain` then `stockpipe load --drain`")
         }
     }
 }

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import StockpipeApp
 import StockpipeCore
 import StockpipePipeline
 import StockpipeSchedule
-import StockpipeApp
 
 /// Exit statuses beyond 0 (done), 1 (failed) and 2 (a mistake in the command or settings).
 enum ExitStatus {
@@ -27,12 +27,15 @@ struct SchedulerCommand: AsyncParsableCommand {
         let catalog = JobCatalog(settings: settings, backends: backends, logger: Logger(label: "stockpipe"))
         let service: SchedulerService
         do { service = try SchedulerService(catalog: catalog) } catch { await backends.close(); throw error }
-        say("scheduler for \(backends.dataDirectory): " + service.jobs.map { "\($0.name) (\($0.schedule))" }.joined(separator: ", ")
-            + "; Ctrl-C stops")
+        say(
+            "scheduler for \(backends.dataDirectory): " + service.jobs.map { "\($0.name) (\($0.schedule))" }.joined(separator: ", ")
+                + "; Ctrl-C stops")
         var quiet = Logger(label: "stockpipe")
         quiet.logLevel = .warning
-        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint],
-                                                      logger: quiet))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: quiet))
         do { try await group.run() } catch { await backends.close(); throw error }
         await backends.close()
     }
@@ -58,17 +61,20 @@ struct JobsCommand: AsyncParsableCommand {
                     let parsed = try schedule.parsedSchedule(job: job.rawValue)
                     var line = job.rawValue + ": " + job.summary
                     line += "\n    schedule  \(parsed)" + (schedule.calendar.map { $0 == "none" ? "" : ", only while \($0) is open" } ?? "")
-                    line += "; timeout \(QualityText.duration(schedule.timeout)), \(schedule.attempts) attempts, backoff from "
+                    line +=
+                        "; timeout \(QualityText.duration(schedule.timeout)), \(schedule.attempts) attempts, backoff from "
                         + QualityText.duration(schedule.backoff)
                     if case .cron = parsed, let next = parsed.next(after: Date()) {
                         line += "\n    next      \(JobRunEntry.time(next.milliseconds)) UTC"
                     }
-                    let here = job == .quotePoll
+                    let here =
+                        job == .quotePoll
                         ? "yes, in `stockpipe scheduler` (in `stockpipe run` the ingest stage polls quotes itself)"
                         : "yes, in `stockpipe run` and `stockpipe scheduler`"
                     line += "\n    runs      " + (catalog.whyOff(job).map { "no: \($0)" } ?? here)
                     if let last = try await backends.store.jobRuns(job: job.rawValue, limit: 1).first {
-                        line += "\n    last run  \(JobRunEntry.time(last.startedAt)) UTC, \(last.outcome.rawValue): \(TerminalText.escaped(last.detail))"
+                        line +=
+                            "\n    last run  \(JobRunEntry.time(last.startedAt)) UTC, \(last.outcome.rawValue): \(TerminalText.escaped(last.detail))"
                     }
                     lines.append(line)
                 }
@@ -105,7 +111,9 @@ struct JobsCommand: AsyncParsableCommand {
             await backends.close()
             guard let run else { return }
             let entry = JobRunEntry(run)
-            print("\(job.rawValue): \(entry.outcome.rawValue) after \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s"): \(TerminalText.escaped(entry.detail))")
+            print(
+                "\(job.rawValue): \(entry.outcome.rawValue) after \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s"): \(TerminalText.escaped(entry.detail))"
+            )
             if entry.outcome != .succeeded { throw ExitCode(1) }
         }
     }
@@ -147,11 +155,13 @@ struct QualityReportCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: ArgumentHelp("A symbol is stale when its last trade is older, while the market is open.", valueName: "DURATION"))
     var freshness: String?
-    @Option(name: .customLong("max-quarantine-percent"), parsing: .unconditional,
-            help: ArgumentHelp("Most records quarantined over the window, in percent.", valueName: "N"))
+    @Option(
+        name: .customLong("max-quarantine-percent"), parsing: .unconditional,
+        help: ArgumentHelp("Most records quarantined over the window, in percent.", valueName: "N"))
     var maxQuarantinePercent: String?
-    @Option(name: .customLong("max-gap-minutes"), parsing: .unconditional,
-            help: ArgumentHelp("Most open-market minutes without trades per symbol.", valueName: "N"))
+    @Option(
+        name: .customLong("max-gap-minutes"), parsing: .unconditional,
+        help: ArgumentHelp("Most open-market minutes without trades per symbol.", valueName: "N"))
     var maxGapMinutes: String?
     @Option(help: ArgumentHelp("How far back the rate and the gaps are measured.", valueName: "DURATION")) var window: String?
     @Flag(help: "One JSON document on stdout.") var json = false
@@ -162,7 +172,7 @@ struct QualityReportCommand: AsyncParsableCommand {
                 ("quality.freshness", freshness), ("quality.max-quarantine-percent", maxQuarantinePercent),
                 ("quality.max-gap-minutes", maxGapMinutes), ("quality.window", window),
             ]
-            for case let (key, value?) in flags { try settings.apply(flag: key, value: value) }
+            for case (let key, let value?) in flags { try settings.apply(flag: key, value: value) }
         }
         try common.checkpoint("make the data-quality report (\(settings.backendsSummary))")
         let backends = try await Backends.open(settings, create: false)

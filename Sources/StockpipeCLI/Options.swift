@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 
 /// Where the settings come from and where the data lives; every command has these.
@@ -18,8 +18,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Kafka bootstrap servers; implies --log kafka.", valueName: "HOST:PORT,..."))
     var brokers: String?
 
-    @Option(name: .customLong("kafka-property"),
-            help: ArgumentHelp("A librdkafka property for every Kafka client; repeatable.", valueName: "NAME=VALUE"))
+    @Option(
+        name: .customLong("kafka-property"),
+        help: ArgumentHelp("A librdkafka property for every Kafka client; repeatable.", valueName: "NAME=VALUE"))
     var kafkaProperties: [String] = []
 
     @Option(help: ArgumentHelp("Where records are stored: embedded (SQLite in the data directory) or cassandra.", valueName: "S"))
@@ -28,8 +29,10 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("contact-points"), help: ArgumentHelp("Cassandra nodes; implies --store cassandra.", valueName: "HOST:PORT,..."))
     var contactPoints: String?
 
-    @Flag(help: ArgumentHelp("Check the flags, the settings and the STOCKPIPE_* environment, say what would run, and exit 0 "
-                             + "without connecting to anything or touching the data directory."))
+    @Flag(
+        help: ArgumentHelp(
+            "Check the flags, the settings and the STOCKPIPE_* environment, say what would run, and exit 0 "
+                + "without connecting to anything or touching the data directory."))
     var check = false
 
     /// Defaults, then file, then environment, then `adjust` (the flags).
@@ -81,8 +84,9 @@ struct StageOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Simulator seed.", valueName: "N"))
     var seed: String?
 
-    @Option(name: .customLong("bad-fraction"), parsing: .unconditional,
-            help: ArgumentHelp("Share of simulated records with a defect (0...1).", valueName: "X"))
+    @Option(
+        name: .customLong("bad-fraction"), parsing: .unconditional,
+        help: ArgumentHelp("Share of simulated records with a defect (0...1).", valueName: "X"))
     var badFraction: String?
 
     @Flag(help: "Process everything there is (the source to its end, then every topic until no lag is left), then exit.")
@@ -100,28 +104,34 @@ struct StageOptions: ParsableArguments {
     @Flag(name: .customLong("no-scheduler"), help: "Do not run the scheduled jobs beside the pipeline.")
     var noScheduler = false
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional,
-            help: ArgumentHelp("Records a stage handles at a time.", valueName: "N"))
+    @Option(
+        name: .customLong("batch-size"), parsing: .unconditional,
+        help: ArgumentHelp("Records a stage handles at a time.", valueName: "N"))
     var batchSize: String?
 
-    @Option(name: .customLong("max-age"), parsing: .unconditional,
-            help: ArgumentHelp("Oldest trade accepted, e.g. 7d.", valueName: "DURATION"))
+    @Option(
+        name: .customLong("max-age"), parsing: .unconditional,
+        help: ArgumentHelp("Oldest trade accepted, e.g. 7d.", valueName: "DURATION"))
     var maxAge: String?
 
-    @Option(name: .customLong("max-future-skew"), parsing: .unconditional,
-            help: ArgumentHelp("How far ahead of receipt a trade may be stamped, e.g. 60s.", valueName: "DURATION"))
+    @Option(
+        name: .customLong("max-future-skew"), parsing: .unconditional,
+        help: ArgumentHelp("How far ahead of receipt a trade may be stamped, e.g. 60s.", valueName: "DURATION"))
     var maxFutureSkew: String?
 
-    @Option(name: .customLong("price-jump-percent"), parsing: .unconditional,
-            help: ArgumentHelp("Largest move from the last accepted price, in percent.", valueName: "N"))
+    @Option(
+        name: .customLong("price-jump-percent"), parsing: .unconditional,
+        help: ArgumentHelp("Largest move from the last accepted price, in percent.", valueName: "N"))
     var priceJumpPercent: String?
 
-    @Option(name: .customLong("max-price"), parsing: .unconditional,
-            help: ArgumentHelp("Highest price accepted (default 1e9); above it a trade is out_of_range.", valueName: "N"))
+    @Option(
+        name: .customLong("max-price"), parsing: .unconditional,
+        help: ArgumentHelp("Highest price accepted (default 1e9); above it a trade is out_of_range.", valueName: "N"))
     var maxPrice: String?
 
-    @Option(name: .customLong("max-volume"), parsing: .unconditional,
-            help: ArgumentHelp("Largest volume of one trade accepted (default 1e12).", valueName: "N"))
+    @Option(
+        name: .customLong("max-volume"), parsing: .unconditional,
+        help: ArgumentHelp("Largest volume of one trade accepted (default 1e12).", valueName: "N"))
     var maxVolume: String?
 
     func settings() throws -> Settings {
@@ -133,7 +143,7 @@ struct StageOptions: ParsableArguments {
                 ("validation.price-jump-percent", priceJumpPercent), ("validation.max-price", maxPrice),
                 ("validation.max-volume", maxVolume),
             ]
-            for case let (key, value?) in flags {
+            for case (let key, let value?) in flags {
                 try settings.apply(flag: key, value: value)
             }
             if noDashboard { settings.dashboard = false }

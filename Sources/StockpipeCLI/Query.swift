@@ -1,8 +1,8 @@
 import ArgumentParser
-import StockpipeJSON
-import StockpipeCore
-import StockpipePipeline
 import StockpipeApp
+import StockpipeCore
+import StockpipeJSON
+import StockpipePipeline
 
 /// A command that reads rows from the store and prints them (`query trades|candles|quotes`,
 /// `quarantine list`, `jobs history`). Each says which options it has and what it reads; they

@@ -1,6 +1,6 @@
 import ArgumentParser
-import StockpipeCore
 import StockpipeCassandra
+import StockpipeCore
 import StockpipePipeline
 
 struct SchemaCommand: AsyncParsableCommand {
@@ -25,15 +25,17 @@ struct SchemaCommand: AsyncParsableCommand {
                 settings.store = .cassandra
             }
             _ = try settings.cassandra.configuration
-            try common.checkpoint("create the keyspace \(settings.cassandra.keyspace) (\(settings.cassandra.replication)) and the tables "
-                                  + "on Cassandra at \(settings.cassandra.contactPoints ?? "")")
+            try common.checkpoint(
+                "create the keyspace \(settings.cassandra.keyspace) (\(settings.cassandra.replication)) and the tables "
+                    + "on Cassandra at \(settings.cassandra.contactPoints ?? "")")
             let outcomes: [CassandraSchema.Outcome]
             do {
                 outcomes = try await CassandraSchema.create(try settings.cassandra.configuration)
             } catch let error as UserError {
                 throw error
             } catch {
-                throw UserError("cannot create the schema on Cassandra at \(settings.cassandra.contactPoints ?? ""): \(CassandraConfiguration.explain(error))")
+                throw UserError(
+                    "cannot create the schema on Cassandra at \(settings.cassandra.contactPoints ?? ""): \(CassandraConfiguration.explain(error))")
             }
             for outcome in outcomes {
                 print("\(outcome.object): \(outcome.created ? "created" : "exists already, left as it is")")

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import StockpipeApp
 import StockpipeCore
 import StockpipeDashboard
-import StockpipeApp
 import StockpipePipeline
 
 struct ServeCommand: AsyncParsableCommand {
@@ -22,16 +22,20 @@ struct ServeCommand: AsyncParsableCommand {
             if let port { try settings.apply(flag: "port", value: port) }
         }
         try Dashboard.check(settings.dashboardConfiguration)
-        try common.checkpoint("serve the dashboard at http://\(settings.host):\(settings.port)/"
-                              + (settings.dashboardToken == nil ? "" : " behind a bearer token") + " (\(settings.backendsSummary))")
+        try common.checkpoint(
+            "serve the dashboard at http://\(settings.host):\(settings.port)/"
+                + (settings.dashboardToken == nil ? "" : " behind a bearer token") + " (\(settings.backendsSummary))")
         let backends = try await Backends.open(settings, create: false)
-        say("serving the dashboard for \(backends.dataDirectory)"
-            + (settings.port == 0 ? "" : " at http://\(settings.host):\(settings.port)/") + "; Ctrl-C stops")
+        say(
+            "serving the dashboard for \(backends.dataDirectory)"
+                + (settings.port == 0 ? "" : " at http://\(settings.host):\(settings.port)/") + "; Ctrl-C stops")
         let dashboard = Dashboard(backends: backends.forDashboard, configuration: settings.dashboardConfiguration, registry: metricsRegistry)
         var quiet = Logger(label: "stockpipe")
         quiet.logLevel = .warning
-        let group = ServiceGroup(configuration: .init(services: [.init(service: dashboard)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: dashboard)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
         do {
             try await group.run()
         } catch {

@@ -28,7 +28,8 @@ struct SimulateCommand: AsyncParsableCommand {
         guard count > 0 else { throw UserError("--count must be above 0") }
         guard (0...1).contains(badFraction) else { throw UserError("--bad-fraction must be between 0 and 1, not \(badFraction)") }
         guard rate > 0, rate <= 1_000_000 else { throw UserError("--rate must be above 0 and at most 1000000 trades per second, not \(rate)") }
-        let symbolList = symbols.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        let symbolList =
+            symbols.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
             ?? Simulator.defaultSymbols
         guard !symbolList.isEmpty else { throw UserError("--symbols is empty") }
         // The trades must end before 9999 and, without --start, begin after 1970.
@@ -44,8 +45,10 @@ struct SimulateCommand: AsyncParsableCommand {
         let spread = (Double(count).squareRoot() / rate * 1000 * 6).rounded(.up)
         let span = Int64(spanMilliseconds)
         let first = given ?? WallClock.milliseconds() - span - Int64(min(spread, Double(room) - spanMilliseconds)) - 1_000
-        var simulator = Simulator(.init(symbols: symbolList, seed: seed, rate: rate, start: first, badFraction: badFraction,
-                                        allowListActive: symbols != nil))
+        var simulator = Simulator(
+            .init(
+                symbols: symbolList, seed: seed, rate: rate, start: first, badFraction: badFraction,
+                allowListActive: symbols != nil))
         guard let file = fopen(out, "w") else {
             throw UserError("cannot write \(out): \(String(cString: strerror(errno))); check the directory exists and is writable")
         }
@@ -69,14 +72,19 @@ struct SimulateCommand: AsyncParsableCommand {
         guard fclose(file) == 0 else { throw UserError("writing \(out) failed: \(String(cString: strerror(errno)))") }
         let injected = simulator.injected
         if json {
-            try printJSON(Summary(file: out, records: simulator.records, lines: lines,
-                                  injected: Dictionary(uniqueKeysWithValues: injected.map { ($0.key.rawValue, $0.value) })))
+            try printJSON(
+                Summary(
+                    file: out, records: simulator.records, lines: lines,
+                    injected: Dictionary(uniqueKeysWithValues: injected.map { ($0.key.rawValue, $0.value) })))
         } else {
             let total = injected.values.reduce(0, +)
             print("wrote \(StatusReport.grouped(Int64(simulator.records))) records in \(StatusReport.grouped(Int64(lines))) lines to \(out)")
             if total > 0 {
-                print("injected \(total) defects: " + ReasonCode.allCases.compactMap { reason in
-                    injected[reason].map { "\(reason.rawValue) \($0)" } }.joined(separator: ", "))
+                print(
+                    "injected \(total) defects: "
+                        + ReasonCode.allCases.compactMap { reason in
+                            injected[reason].map { "\(reason.rawValue) \($0)" }
+                        }.joined(separator: ", "))
             }
         }
     }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import StockpipeApp
 import StockpipeCore
 import StockpipeDashboard
-import StockpipeApp
 import StockpipePipeline
 
 struct RunCommand: AsyncParsableCommand {
@@ -60,9 +60,13 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
     say(describe(settings, stages: stages, drain: drain, dataDirectory: backends.dataDirectory))
     let started = ContinuousClock.now
     do {
-        let dashboard = withDashboard
-            ? [Dashboard(backends: backends.forDashboard, configuration: settings.dashboardConfiguration, registry: metricsRegistry,
-                         pipeline: runner.metrics)]
+        let dashboard =
+            withDashboard
+            ? [
+                Dashboard(
+                    backends: backends.forDashboard, configuration: settings.dashboardConfiguration, registry: metricsRegistry,
+                    pipeline: runner.metrics)
+            ]
             : []
         try await runner.run(backends, alongside: dashboard)
     } catch {
@@ -77,15 +81,18 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
     let staged = metrics.value(.staged)
     var summary = String(format: "stopped after %.1f s", seconds)
     if stages.contains(.ingest) {
-        summary += ": staged \(StatusReport.grouped(Int64(staged)))"
+        summary +=
+            ": staged \(StatusReport.grouped(Int64(staged)))"
             + (seconds > 0 ? " (\(StatusReport.grouped(Int64(Double(staged) / seconds)))/s)" : "")
     }
-    summary += " · stored \(StatusReport.grouped(Int64(metrics.value(.stored))))"
+    summary +=
+        " · stored \(StatusReport.grouped(Int64(metrics.value(.stored))))"
         + " · quarantined \(StatusReport.grouped(Int64(metrics.value(.quarantineLoaded))))"
     say(summary)
-    say("store: \(StatusReport.grouped(report.store.trades)) trades, \(StatusReport.grouped(report.store.quarantined)) quarantined, "
-        + "pending \(StatusReport.grouped(report.pending)) · counts \(report.balanced ? "reconcile" : "do NOT reconcile") "
-        + "(stockpipe status)")
+    say(
+        "store: \(StatusReport.grouped(report.store.trades)) trades, \(StatusReport.grouped(report.store.quarantined)) quarantined, "
+            + "pending \(StatusReport.grouped(report.pending)) · counts \(report.balanced ? "reconcile" : "do NOT reconcile") "
+            + "(stockpipe status)")
     // A whole pipeline run to its end has nothing in flight: counts that do not add up mean records were
     // lost or doubled, and a script that runs `run --drain` must not take that for success.
     if drain && !once && stages.count == PipelineRunner.Stage.allCases.count && !report.balanced {
@@ -116,16 +123,20 @@ func describe(_ settings: Settings, stages: [PipelineRunner.Stage], drain: Bool,
     if stages.contains(.ingest) {
         switch settings.source {
         case .replay:
-            parts.append("source: replay of \(settings.file ?? "")" + (drain ? "" : ", followed as it grows")
-                         + (settings.symbols == nil && stages.contains(.validate) ? " (any symbol allowed; --symbols A,B restricts)" : ""))
+            parts.append(
+                "source: replay of \(settings.file ?? "")" + (drain ? "" : ", followed as it grows")
+                    + (settings.symbols == nil && stages.contains(.validate) ? " (any symbol allowed; --symbols A,B restricts)" : ""))
         case .simulator:
             let symbols = String(settings.simulatedSymbols.count)
-            parts.append("source: simulator" + (settings.finnhub.token == nil ? ", as no FINNHUB_TOKEN is set" : "") + " (\(symbols) symbols, \(Int(settings.rate)) trades/s, "
-                         + "\(settings.badFraction * 100)% defective, seed \(settings.seed)"
-                         + (settings.limit.map { ", \($0) records" } ?? "") + ")")
+            parts.append(
+                "source: simulator" + (settings.finnhub.token == nil ? ", as no FINNHUB_TOKEN is set" : "")
+                    + " (\(symbols) symbols, \(Int(settings.rate)) trades/s, "
+                    + "\(settings.badFraction * 100)% defective, seed \(settings.seed)"
+                    + (settings.limit.map { ", \($0) records" } ?? "") + ")")
         case .finnhub:
-            parts.append("source: Finnhub trade stream at \(settings.finnhub.webSocketURL) (\(settings.subscribedSymbols.count) symbols; "
-                         + "the API key is set, and is never printed)")
+            parts.append(
+                "source: Finnhub trade stream at \(settings.finnhub.webSocketURL) (\(settings.subscribedSymbols.count) symbols; "
+                    + "the API key is set, and is never printed)")
         }
     }
     if stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard {

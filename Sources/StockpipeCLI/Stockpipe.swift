@@ -4,8 +4,8 @@ import Logging
 import Metrics
 import Prometheus
 import StockpipeApp
-import StockpipePipeline
 import StockpipeCore
+import StockpipePipeline
 
 /// Everything this process measures, served at the dashboard's `/metrics`.
 let metricsRegistry = PrometheusCollectorRegistry()
@@ -18,9 +18,12 @@ struct Stockpipe: AsyncParsableCommand {
         discussion: "Settings come from defaults, then the YAML file (--config, $STOCKPIPE_CONFIG or ./stockpipe.yaml), "
             + "then STOCKPIPE_* environment variables, then flags; later wins.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, IngestCommand.self, ValidateCommand.self, LoadCommand.self, StatusCommand.self,
-                      ServeCommand.self, QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self, SchemaCommand.self,
-                      SchedulerCommand.self, JobsCommand.self, QualityReportCommand.self, HealthCommand.self, CheckCommand.self, DevCommand.self],
+        subcommands: [
+            RunCommand.self, IngestCommand.self, ValidateCommand.self, LoadCommand.self, StatusCommand.self,
+            ServeCommand.self, QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self,
+            SchemaCommand.self,
+            SchedulerCommand.self, JobsCommand.self, QualityReportCommand.self, HealthCommand.self, CheckCommand.self, DevCommand.self,
+        ],
         defaultSubcommand: RunCommand.self)
 
     /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit.
@@ -55,8 +58,9 @@ struct Stockpipe: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 code = 0
             } else if !parsed || error is ValidationError {
-                printError(message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments",
-                           hint: "see `stockpipe help` for the commands and their options")
+                printError(
+                    message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments",
+                    hint: "see `stockpipe help` for the commands and their options")
                 code = exit.rawValue
             } else {
                 printError(String(describing: error))

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import StockpipeKafka
-import StockpipeCore
 import Logging
 import ServiceLifecycle
 import StockpipeApp
+import StockpipeCore
+import StockpipeKafka
 import StockpipePipeline
 
 struct TopicsCommand: AsyncParsableCommand {
@@ -26,12 +26,14 @@ struct TopicsCommand: AsyncParsableCommand {
             let settings = try common.kafkaSettings()
             guard partitions >= 1 else { throw UserError("--partitions must be at least 1") }
             guard replicationFactor >= 1 else { throw UserError("--replication-factor must be at least 1") }
-            try common.checkpoint("create the topics on Kafka at \(settings.kafka.brokers ?? "") with \(partitions) partitions "
-                                  + "and replication factor \(replicationFactor)")
+            try common.checkpoint(
+                "create the topics on Kafka at \(settings.kafka.brokers ?? "") with \(partitions) partitions "
+                    + "and replication factor \(replicationFactor)")
             let results: [(String, KafkaAdmin.Outcome)]
             do {
-                results = try await KafkaAdmin.createTopics(TopicSpec.pipeline(partitions: partitions, replicationFactor: replicationFactor),
-                                                            configuration: settings.kafka.configuration)
+                results = try await KafkaAdmin.createTopics(
+                    TopicSpec.pipeline(partitions: partitions, replicationFactor: replicationFactor),
+                    configuration: settings.kafka.configuration)
             } catch let error as KafkaError {
                 throw UserError(ErrorText.sentence(forKafka: error))
             }
@@ -76,16 +78,19 @@ struct TopicsCommand: AsyncParsableCommand {
                     let replicas = partition.replicas.map(String.init).joined(separator: ",")
                     let inSync = partition.inSyncReplicas.map(String.init).joined(separator: ",")
                     let warning = partition.inSyncReplicas.count < partition.replicas.count ? "  under-replicated" : ""
-                    lines.append("  " + pad(partition.id, 9) + "  " + pad(partition.leader, 6) + "  " + replicas.padding(toLength: 8, withPad: " ", startingAt: 0)
-                                 + "  " + inSync + warning)
+                    lines.append(
+                        "  " + pad(partition.id, 9) + "  " + pad(partition.leader, 6) + "  "
+                            + replicas.padding(toLength: 8, withPad: " ", startingAt: 0)
+                            + "  " + inSync + warning)
                 }
             }
             lines.append("")
             lines.append("group     topic           committed        lag")
             for group in status.groups {
-                lines.append(group.group.padding(toLength: 8, withPad: " ", startingAt: 0) + "  "
-                             + group.topic.padding(toLength: 14, withPad: " ", startingAt: 0)
-                             + pad(group.position, 11) + pad(group.lag, 11))
+                lines.append(
+                    group.group.padding(toLength: 8, withPad: " ", startingAt: 0) + "  "
+                        + group.topic.padding(toLength: 14, withPad: " ", startingAt: 0)
+                        + pad(group.position, 11) + pad(group.lag, 11))
             }
             return lines.joined(separator: "\n") + "\n"
         }

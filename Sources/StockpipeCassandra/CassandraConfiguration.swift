@@ -1,6 +1,6 @@
-import StockpipeCore
 import NIOSSL
 import StockpipeCQL
+import StockpipeCore
 
 /// How the Cassandra store reaches its cluster and what it writes there.
 ///
@@ -51,7 +51,8 @@ public struct CassandraConfiguration: Sendable {
                 for item in parts[1].split(separator: ",") {
                     let pair = item.split(separator: "=").map(String.init)
                     guard pair.count == 2, !pair[0].isEmpty, pair[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }),
-                          let factor = Int(pair[1]), (0...100).contains(factor) else { return nil }
+                        let factor = Int(pair[1]), (0...100).contains(factor)
+                    else { return nil }
                     centres.append((pair[0], factor))
                 }
                 guard !centres.isEmpty else { return nil }

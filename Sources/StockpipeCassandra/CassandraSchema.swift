@@ -1,5 +1,5 @@
-import StockpipeCore
 import StockpipeCQL
+import StockpipeCore
 
 /// The keyspace and tables of the Cassandra store, created by `stockpipe schema create`.
 ///
@@ -18,39 +18,62 @@ public enum CassandraSchema {
     }
 
     static let tables: [(name: String, columns: String, clustering: String?, timeSeries: Bool)] = [
-        ("trades", """
+        (
+            "trades",
+            """
             symbol text, day text, ts timestamp, id blob, price double, volume double, conditions text, source_hash bigint,
             PRIMARY KEY ((symbol, day), ts, id)
-            """, "ts DESC, id DESC", true),
-        ("candles_1m", """
+            """, "ts DESC, id DESC", true
+        ),
+        (
+            "candles_1m",
+            """
             symbol text, day text, start timestamp, open double, high double, low double, close double,
             volume blob, notional blob, trades bigint, first_ts bigint, first_id blob, last_ts bigint, last_id blob,
             PRIMARY KEY ((symbol, day), start)
-            """, "start DESC", true),
-        ("quotes", """
+            """, "start DESC", true
+        ),
+        (
+            "quotes",
+            """
             symbol text, day text, received_at timestamp, ts bigint, current double, change double, percent_change double,
             high double, low double, open double, previous_close double,
             PRIMARY KEY ((symbol, day), received_at)
-            """, nil, true),
-        ("quarantine", """
+            """, nil, true
+        ),
+        (
+            "quarantine",
+            """
             day text, quarantined_at timestamp, source text, reasons text, payload blob, origin text,
             PRIMARY KEY (day, quarantined_at, source)
-            """, "quarantined_at DESC, source ASC", true),
+            """, "quarantined_at DESC, source ASC", true
+        ),
         ("quarantine_sources", "source text PRIMARY KEY, day text, quarantined_at timestamp", nil, false),
-        ("symbol_days", """
+        (
+            "symbol_days",
+            """
             symbol text, day text, trades bigint, candles bigint, backfilled bigint, quotes bigint,
             PRIMARY KEY (symbol, day)
-            """, "day DESC", false),
+            """, "day DESC", false
+        ),
         // Per shard so that each has one writer: see CassandraStore.writeQuarantine.
-        ("quarantine_counts", """
+        (
+            "quarantine_counts",
+            """
             shard text, day text, reason text, records bigint, read_through bigint, PRIMARY KEY (shard, day, reason)
-            """, nil, false),
-        ("job_runs", """
+            """, nil, false
+        ),
+        (
+            "job_runs",
+            """
             job text, started_at timestamp, scheduled_at timestamp, finished_at timestamp, attempts bigint, outcome text,
             detail text, trigger text, state text, PRIMARY KEY (job, started_at, scheduled_at)
-            """, "started_at DESC, scheduled_at DESC", false),
-        ("quality_reports", "kind text, generated_at timestamp, report text, PRIMARY KEY (kind, generated_at)",
-         "generated_at DESC", false),
+            """, "started_at DESC, scheduled_at DESC", false
+        ),
+        (
+            "quality_reports", "kind text, generated_at timestamp, report text, PRIMARY KEY (kind, generated_at)",
+            "generated_at DESC", false
+        ),
     ]
 
     /// Creates what is missing and leaves what exists (an existing keyspace keeps its replication).
@@ -73,8 +96,11 @@ public enum CassandraSchema {
         let ifNotExists = atLeast(release, [2, 0]) ? " IF NOT EXISTS" : ""
         let keyspace = configuration.keyspace
         var outcomes: [Outcome] = []
-        outcomes.append(Outcome(object: "keyspace \(keyspace) (\(configuration.replication))", created: try await run(
-            "CREATE KEYSPACE\(ifNotExists) \(keyspace) WITH replication = \(configuration.replication.cql)", client)))
+        outcomes.append(
+            Outcome(
+                object: "keyspace \(keyspace) (\(configuration.replication))",
+                created: try await run(
+                    "CREATE KEYSPACE\(ifNotExists) \(keyspace) WITH replication = \(configuration.replication.cql)", client)))
         for table in tables {
             var options: [String] = []
             if let clustering = table.clustering { options.append("CLUSTERING ORDER BY (\(clustering))") }
@@ -93,8 +119,10 @@ public enum CassandraSchema {
         let keyspace = configuration.keyspace
         let rows: [CQLCells]
         do {
-            rows = try await client.select("SELECT day, reason, records FROM \(keyspace).quarantine_days LIMIT 1000000", [],
-                                           consistency: configuration.consistency).cells
+            rows = try await client.select(
+                "SELECT day, reason, records FROM \(keyspace).quarantine_days LIMIT 1000000", [],
+                consistency: configuration.consistency
+            ).cells
         } catch let error as CQLServerError where error.kind == .invalid {
             return
         }

@@ -15,23 +15,26 @@ extension CassandraStore {
             let days = days.sorted(by: >)
             var latest: [CQLCells] = []
             for day in days where latest.count < wanted {
-                latest += try await self.select(self.cql.candles(ascending: false, limit: wanted - latest.count),
-                                                [.text(symbol), .text(day)] + Self.slice(nil, nil)!, limit: wanted - latest.count)
+                latest += try await self.select(
+                    self.cql.candles(ascending: false, limit: wanted - latest.count),
+                    [.text(symbol), .text(day)] + Self.slice(nil, nil)!, limit: wanted - latest.count)
             }
             guard let last = latest.first else { return nil as SymbolSummary? }
             let candle = try Self.candle(symbol, last)
             var reference = candle.close
             for day in days.reversed() where day >= Day.text(of: candle.start - window) {
-                let rows = try await self.select(self.cql.candles(ascending: true, limit: 1),
-                                                 [.text(symbol), .text(day)] + Self.slice(candle.start - window, nil)!, limit: 1)
+                let rows = try await self.select(
+                    self.cql.candles(ascending: true, limit: 1),
+                    [.text(symbol), .text(day)] + Self.slice(candle.start - window, nil)!, limit: 1)
                 if let first = rows.first {
                     reference = try first.double(1)
                     break
                 }
             }
-            var summary = SymbolSummary(symbol: symbol, last: candle.close,
-                                        lastUpdate: candle.trades > 0 ? try last.int64(8) : candle.start + Candle.oneMinute - 1,
-                                        reference: reference, sparkline: try latest.reversed().map { try $0.double(4) })
+            var summary = SymbolSummary(
+                symbol: symbol, last: candle.close,
+                lastUpdate: candle.trades > 0 ? try last.int64(8) : candle.start + Candle.oneMinute - 1,
+                reference: reference, sparkline: try latest.reversed().map { try $0.double(4) })
             summary.latest = candle
             return summary
         }.compactMap { $0 }
@@ -86,11 +89,15 @@ extension CassandraStore {
                     case nil: result.inserted += 1
                     }
                     stored[candle.start] = 0
-                    statements.append((self.cql.insertCandle, key.values + [
-                        .timestamp(candle.start), .double(candle.open), .double(candle.high), .double(candle.low), .double(candle.close),
-                        .blob(FixedPoint.bytes(candle.volumeUnits)), .blob(FixedPoint.bytes(0)), .bigint(0),
-                        .bigint(candle.start), .blob(noID), .bigint(candle.start + Candle.oneMinute - 1), .blob(noID),
-                    ]))
+                    statements.append(
+                        (
+                            self.cql.insertCandle,
+                            key.values + [
+                                .timestamp(candle.start), .double(candle.open), .double(candle.high), .double(candle.low), .double(candle.close),
+                                .blob(FixedPoint.bytes(candle.volumeUnits)), .blob(FixedPoint.bytes(0)), .bigint(0),
+                                .bigint(candle.start), .blob(noID), .bigint(candle.start + Candle.oneMinute - 1), .blob(noID),
+                            ]
+                        ))
                 }
                 try await self.write(statements)
                 try await self.recountCandles(of: key)

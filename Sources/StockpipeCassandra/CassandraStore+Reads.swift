@@ -16,13 +16,16 @@ extension CassandraStore {
         var days = try await days(of: symbol, from: from, to: to)
         if ascending { days.reverse() }
         for day in days where trades.count < limit {
-            let rows = try await select(cql.trades(ascending: ascending, limit: limit - trades.count),
-                                        [.text(symbol), .text(day)] + slice,
-                                        limit: limit - trades.count)
+            let rows = try await select(
+                cql.trades(ascending: ascending, limit: limit - trades.count),
+                [.text(symbol), .text(day)] + slice,
+                limit: limit - trades.count)
             for row in rows {
-                trades.append(Trade(symbol: symbol, price: try row.double(2), volume: try row.double(3), timestamp: try row.int64(0),
-                                    conditions: ConditionsText.decode(row.text(4)),
-                                    id: TradeID(bytes: row.blob(1)) ?? TradeID(high: 0, low: 0)))
+                trades.append(
+                    Trade(
+                        symbol: symbol, price: try row.double(2), volume: try row.double(3), timestamp: try row.int64(0),
+                        conditions: ConditionsText.decode(row.text(4)),
+                        id: TradeID(bytes: row.blob(1)) ?? TradeID(high: 0, low: 0)))
             }
         }
         return ascending ? trades : trades.reversed()
@@ -42,10 +45,11 @@ extension CassandraStore {
     /// A row of ``Statements/candles(ascending:limit:)``.
     static func candle(_ symbol: String, _ row: CQLCells) throws -> Candle {
         let trades = try row.int64(7)
-        return Candle(symbol: symbol, interval: Candle.oneMinute, start: try row.int64(0), open: try row.double(1),
-                      high: try row.double(2), low: try row.double(3), close: try row.double(4),
-                      volumeUnits: FixedPoint.value(row.blob(5)), notionalUnits: FixedPoint.value(row.blob(6)),
-                      trades: trades, backfilled: trades == 0)
+        return Candle(
+            symbol: symbol, interval: Candle.oneMinute, start: try row.int64(0), open: try row.double(1),
+            high: try row.double(2), low: try row.double(3), close: try row.double(4),
+            volumeUnits: FixedPoint.value(row.blob(5)), notionalUnits: FixedPoint.value(row.blob(6)),
+            trades: trades, backfilled: trades == 0)
     }
 
     public func quotes(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Quote] {
@@ -55,14 +59,17 @@ extension CassandraStore {
         var days = try await days(of: symbol, from: from, to: to)
         if ascending { days.reverse() }
         for day in days where quotes.count < limit {
-            let rows = try await select(cql.quotes(ascending: ascending, limit: limit - quotes.count),
-                                        [.text(symbol), .text(day)] + slice,
-                                        limit: limit - quotes.count)
+            let rows = try await select(
+                cql.quotes(ascending: ascending, limit: limit - quotes.count),
+                [.text(symbol), .text(day)] + slice,
+                limit: limit - quotes.count)
             for row in rows {
-                quotes.append(Quote(symbol: symbol, current: try row.double(2), change: try row.optionalDouble(3),
-                                    percentChange: try row.optionalDouble(4), high: try row.double(5), low: try row.double(6),
-                                    open: try row.double(7), previousClose: try row.double(8), timestamp: try row.int64(1),
-                                    receivedAt: try row.int64(0)))
+                quotes.append(
+                    Quote(
+                        symbol: symbol, current: try row.double(2), change: try row.optionalDouble(3),
+                        percentChange: try row.optionalDouble(4), high: try row.double(5), low: try row.double(6),
+                        open: try row.double(7), previousClose: try row.double(8), timestamp: try row.int64(1),
+                        receivedAt: try row.int64(0)))
             }
         }
         return ascending ? quotes : quotes.reversed()
@@ -75,13 +82,16 @@ extension CassandraStore {
         var records: [QuarantineRecord] = []
         for (day, count) in perDay.sorted(by: { $0.key > $1.key }) where count > 0 && records.count < limit {
             // With a reason, the day's rows are filtered here, so the whole day may be read.
-            let rows = try await select(cql.quarantine(limit: reason == nil ? limit - records.count : Statements.scanLimit), [.text(day)],
-                                        limit: reason == nil ? limit - records.count : Statements.scanLimit)
+            let rows = try await select(
+                cql.quarantine(limit: reason == nil ? limit - records.count : Statements.scanLimit), [.text(day)],
+                limit: reason == nil ? limit - records.count : Statements.scanLimit)
             for row in rows where records.count < limit {
                 let reasons = Self.reasons(row.text(0))
                 if let reason, !reasons.contains(reason) { continue }
-                records.append(QuarantineRecord(reasons: reasons, payload: row.blob(1), origin: try Origin(json: row.text(2)),
-                                                quarantinedAt: try row.int64(3)))
+                records.append(
+                    QuarantineRecord(
+                        reasons: reasons, payload: row.blob(1), origin: try Origin(json: row.text(2)),
+                        quarantinedAt: try row.int64(3)))
             }
         }
         return records
@@ -93,7 +103,10 @@ extension CassandraStore {
 
     /// Sums of the per-day counts: a few rows per symbol and day, not a scan of the data.
     public func counts() async throws -> StoreCounts {
-        var trades: Int64 = 0, candles: Int64 = 0, backfilled: Int64 = 0, quotes: Int64 = 0
+        var trades: Int64 = 0
+        var candles: Int64 = 0
+        var backfilled: Int64 = 0
+        var quotes: Int64 = 0
         var symbols: Set<String> = []
         for row in try await select(cql.allSymbolDays, []) {
             trades += try row.int64(2)
@@ -113,8 +126,9 @@ extension CassandraStore {
                 }
             }
         }
-        var counts = StoreCounts(trades: trades, candles: candles, symbols: Int64(symbols.count), quarantined: quarantined,
-                                 quarantineByReason: byReason)
+        var counts = StoreCounts(
+            trades: trades, candles: candles, symbols: Int64(symbols.count), quarantined: quarantined,
+            quarantineByReason: byReason)
         counts.quotes = quotes
         counts.backfilledCandles = backfilled
         return counts

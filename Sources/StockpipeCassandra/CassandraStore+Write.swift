@@ -96,10 +96,12 @@ extension CassandraStore {
                     if item.redriven { outcome.leaving.append(Departure(key: item.origin.quarantineKey, position: item.position)) }
                 } else {
                     // The log's time, not the clock's: read again, the record is quarantined at the same time.
-                    outcome.duplicates.append(QuarantineItem(
-                        record: QuarantineRecord(reasons: [.duplicate], payload: trade.finnhubJSON(), origin: item.origin,
-                                                 quarantinedAt: item.position?.appendedAt ?? now),
-                        position: item.position))
+                    outcome.duplicates.append(
+                        QuarantineItem(
+                            record: QuarantineRecord(
+                                reasons: [.duplicate], payload: trade.finnhubJSON(), origin: item.origin,
+                                quarantinedAt: item.position?.appendedAt ?? now),
+                            position: item.position))
                 }
                 continue
             }
@@ -107,10 +109,14 @@ extension CassandraStore {
             fresh.append(trade)
             outcome.inserted += 1
             if item.redriven { outcome.leaving.append(Departure(key: item.origin.quarantineKey, position: item.position)) }
-            statements.append((cql.insertTrade, key.values + [
-                .timestamp(trade.timestamp), .blob(trade.id.bytes), .double(trade.price), .double(trade.volume), .bigint(item.sourceHash),
-                .text(item.conditionsText),
-            ]))
+            statements.append(
+                (
+                    cql.insertTrade,
+                    key.values + [
+                        .timestamp(trade.timestamp), .blob(trade.id.bytes), .double(trade.price), .double(trade.volume), .bigint(item.sourceHash),
+                        .text(item.conditionsText),
+                    ]
+                ))
         }
         try await write(statements)
         try await writeCandles(of: fresh, recomputing: doubtful, in: key)
@@ -148,24 +154,35 @@ extension CassandraStore {
             for row in try await select(cql.tradesForCandles, key.values + Self.slice(first, last + Candle.oneMinute - 1)!) {
                 let minute = CandleAccumulator.minute(of: try row.int64(0))
                 guard doubtful.contains(minute) else { continue }
-                again.add(Trade(symbol: key.symbol, price: try row.double(2), volume: try row.double(3), timestamp: try row.int64(0),
-                                conditions: [], id: TradeID(bytes: row.blob(1)) ?? TradeID(high: 0, low: 0)))
+                again.add(
+                    Trade(
+                        symbol: key.symbol, price: try row.double(2), volume: try row.double(3), timestamp: try row.int64(0),
+                        conditions: [], id: TradeID(bytes: row.blob(1)) ?? TradeID(high: 0, low: 0)))
             }
             for (candleKey, partial) in again.folded() { candles[candleKey.start] = partial }
         }
-        try await write(candles.sorted { $0.key < $1.key }.map { minute, candle in
-            (cql.insertCandle, key.values + [
-                .timestamp(minute), .double(candle.open), .double(candle.high), .double(candle.low), .double(candle.close),
-                .blob(FixedPoint.bytes(candle.volume)), .blob(FixedPoint.bytes(candle.notional)), .bigint(candle.trades),
-                .bigint(candle.first.ts), .blob(candle.first.id.bytes), .bigint(candle.last.ts), .blob(candle.last.id.bytes),
-            ])
-        })
+        try await write(
+            candles.sorted { $0.key < $1.key }.map { minute, candle in
+                (
+                    cql.insertCandle,
+                    key.values + [
+                        .timestamp(minute), .double(candle.open), .double(candle.high), .double(candle.low), .double(candle.close),
+                        .blob(FixedPoint.bytes(candle.volume)), .blob(FixedPoint.bytes(candle.notional)), .bigint(candle.trades),
+                        .bigint(candle.first.ts), .blob(candle.first.id.bytes), .bigint(candle.last.ts), .blob(candle.last.id.bytes),
+                    ]
+                )
+            })
         if doubtful.isEmpty {
             let row = try await select(cql.symbolDay, key.values, limit: 1).first
-            try await write([(cql.updateSymbolDay, [
-                .bigint(try (row?.int64(0) ?? 0) + delta.trades), .bigint(try (row?.int64(1) ?? 0) + delta.candles),
-                .bigint(try (row?.int64(2) ?? 0) + delta.backfilled),
-            ] + key.values)])
+            try await write([
+                (
+                    cql.updateSymbolDay,
+                    [
+                        .bigint(try (row?.int64(0) ?? 0) + delta.trades), .bigint(try (row?.int64(1) ?? 0) + delta.candles),
+                        .bigint(try (row?.int64(2) ?? 0) + delta.backfilled),
+                    ] + key.values
+                )
+            ])
         } else {
             try await recountCandles(of: key)
         }
@@ -181,7 +198,9 @@ extension CassandraStore {
 
     /// The partition's trades, candles and backfilled candles, counted from its candles.
     func recountCandles(of key: PartitionKey) async throws {
-        var trades: Int64 = 0, candles: Int64 = 0, backfilled: Int64 = 0
+        var trades: Int64 = 0
+        var candles: Int64 = 0
+        var backfilled: Int64 = 0
         for row in try await select(cql.candleTrades, key.values) {
             let count = try row.int64(0)
             trades += count
@@ -201,18 +220,21 @@ extension CassandraStore {
         var added = 0
         for (key, byTime) in groups {
             let times = byTime.keys
-            let stored = Set(try await select(cql.quoteTimes, key.values + Self.slice(times.min()!, times.max()!)!)
-                .map { try $0.int64(0) })
+            let stored = Set(
+                try await select(cql.quoteTimes, key.values + Self.slice(times.min()!, times.max()!)!)
+                    .map { try $0.int64(0) })
             let fresh = byTime.values.filter { !stored.contains($0.receivedAt) }
-            try await write(fresh.map { quote in
-                var values: [CQLValue] = key.values + [
-                    .timestamp(quote.receivedAt), .bigint(quote.timestamp), .double(quote.current), .double(quote.high), .double(quote.low),
-                    .double(quote.open), .double(quote.previousClose),
-                ]
-                if let change = quote.change { values.append(.double(change)) }
-                if let percent = quote.percentChange { values.append(.double(percent)) }
-                return (cql.insertQuote(withChange: quote.change != nil, withPercentChange: quote.percentChange != nil), values)
-            })
+            try await write(
+                fresh.map { quote in
+                    var values: [CQLValue] =
+                        key.values + [
+                            .timestamp(quote.receivedAt), .bigint(quote.timestamp), .double(quote.current), .double(quote.high), .double(quote.low),
+                            .double(quote.open), .double(quote.previousClose),
+                        ]
+                    if let change = quote.change { values.append(.double(change)) }
+                    if let percent = quote.percentChange { values.append(.double(percent)) }
+                    return (cql.insertQuote(withChange: quote.change != nil, withPercentChange: quote.percentChange != nil), values)
+                })
             added += fresh.count
             let count: Int64
             if stored.isEmpty {
@@ -246,9 +268,10 @@ extension CassandraStore {
             guard let row = try await self.select(self.cql.quarantineSource, [.text(key)], limit: 1).first else { return nil }
             return (row.text(0), try row.int64(1))
         }
-        try await count(keys.enumerated().map { index, key in
-            (latest[key]?.record, previous[index], latest[key]?.position ?? departures[key]?.position, key)
-        })
+        try await count(
+            keys.enumerated().map { index, key in
+                (latest[key]?.record, previous[index], latest[key]?.position ?? departures[key]?.position, key)
+            })
 
         var rows: [(cql: String, values: [CQLValue])] = []
         var removals: [(cql: String, values: [CQLValue])] = []
@@ -263,8 +286,14 @@ extension CassandraStore {
             }
             let day = Day.text(of: record.quarantinedAt)
             let reasons = Reasons(record.reasons).codes.map(\.rawValue)
-            rows.append((cql.insertQuarantine, [.text(day), .timestamp(record.quarantinedAt), .text(key), .text(reasons.joined(separator: ",")),
-                                                .blob(record.payload), .text(record.origin.json)]))
+            rows.append(
+                (
+                    cql.insertQuarantine,
+                    [
+                        .text(day), .timestamp(record.quarantinedAt), .text(key), .text(reasons.joined(separator: ",")),
+                        .blob(record.payload), .text(record.origin.json),
+                    ]
+                ))
             sources.append((cql.insertQuarantineSource, [.text(key), .text(day), .timestamp(record.quarantinedAt)]))
             if let old, old.day != day || old.at != record.quarantinedAt {
                 removals.append((cql.deleteQuarantine, [.text(old.day), .timestamp(old.at), .text(key)]))
@@ -287,7 +316,8 @@ extension CassandraStore {
     /// Counts each change not counted before: a new record (+1 on its day), a move (-1 where it
     /// was, +1 where it goes) or a departure (-1).
     private func count(_ changes: [(record: QuarantineRecord?, old: (day: String, at: Int64)?, position: LogPosition?, key: String)])
-        async throws {
+        async throws
+    {
         var through: [String: Int64] = [:]
         for shard in Set(changes.compactMap { $0.position.map { Self.shard($0) } }) {
             through[shard] = try await select(cql.countedThrough, [.text(shard)], limit: 1).first.map { try $0.int64(0) } ?? -1

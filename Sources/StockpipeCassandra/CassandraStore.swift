@@ -41,8 +41,9 @@ public final class CassandraStore: Store {
             let version = try await client.version()
             for table in CassandraSchema.tables {
                 do {
-                    _ = try await client.select("SELECT * FROM \(configuration.keyspace).\(table.name) LIMIT 1", [],
-                                                consistency: .one, limit: 1)
+                    _ = try await client.select(
+                        "SELECT * FROM \(configuration.keyspace).\(table.name) LIMIT 1", [],
+                        consistency: .one, limit: 1)
                 } catch let error as CQLServerError where error.kind == .invalid {
                     throw CassandraStoreError.noSchema(keyspace: configuration.keyspace, table: table.name)
                 }
@@ -106,9 +107,13 @@ public final class CassandraStore: Store {
                 while start + run < statements.count, run < 32, statements[start + run].cql == statements[start].cql { run += 1 }
                 let size = 1 << (Int.bitWidth - 1 - run.leadingZeroBitCount)  // the largest power of two <= run
                 let chunk = statements[start..<start + size]
-                groups.append(size == 1 ? chunk.first! : (
-                    "BEGIN UNLOGGED BATCH " + String(repeating: chunk.first!.cql + "; ", count: size) + "APPLY BATCH",
-                    chunk.flatMap(\.values)))
+                groups.append(
+                    size == 1
+                        ? chunk.first!
+                        : (
+                            "BEGIN UNLOGGED BATCH " + String(repeating: chunk.first!.cql + "; ", count: size) + "APPLY BATCH",
+                            chunk.flatMap(\.values)
+                        ))
                 start += size
             }
         }
@@ -168,8 +173,10 @@ func forEachConcurrently<T: Sendable>(_ items: [T], width: Int, _ body: @escapin
 }
 
 /// `transform` of every item, at most `width` at a time, in the items' order.
-func mapConcurrently<T: Sendable, R: Sendable>(_ items: [T], width: Int,
-                                               _ transform: @escaping @Sendable (T) async throws -> R) async throws -> [R] {
+func mapConcurrently<T: Sendable, R: Sendable>(
+    _ items: [T], width: Int,
+    _ transform: @escaping @Sendable (T) async throws -> R
+) async throws -> [R] {
     try await withThrowingTaskGroup(of: (Int, R).self) { group in
         var results = [R?](repeating: nil, count: items.count)
         var next = items.enumerated().makeIterator()

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// Partitions are per UTC day, named `YYYY-MM-DD` so that they read well in cqlsh and sort by
 /// time as text.
 enum Day {

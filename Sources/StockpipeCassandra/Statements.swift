@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// The store's CQL, built once from the keyspace and TTLs (both checked: a name, whole numbers),
 /// so every statement is a fixed text with bound values and is prepared once per connection.
 struct Statements: Sendable {
@@ -49,8 +50,12 @@ struct Statements: Sendable {
     // MARK: candles
 
     var insertCandle: String {
-        insert("candles_1m", ["symbol", "day", "start", "open", "high", "low", "close", "volume", "notional", "trades",
-                              "first_ts", "first_id", "last_ts", "last_id"], ttl: using)
+        insert(
+            "candles_1m",
+            [
+                "symbol", "day", "start", "open", "high", "low", "close", "volume", "notional", "trades",
+                "first_ts", "first_id", "last_ts", "last_id",
+            ], ttl: using)
     }
 
     var candlesForMerge: String {
@@ -73,8 +78,10 @@ struct Statements: Sendable {
 
     /// Cassandra 1.2.0 fails on a bound null: columns without a value are left out.
     func insertQuote(withChange: Bool, withPercentChange: Bool) -> String {
-        insert("quotes", ["symbol", "day", "received_at", "ts", "current", "high", "low", "open", "previous_close"]
-                   + (withChange ? ["change"] : []) + (withPercentChange ? ["percent_change"] : []), ttl: using)
+        insert(
+            "quotes",
+            ["symbol", "day", "received_at", "ts", "current", "high", "low", "open", "previous_close"]
+                + (withChange ? ["change"] : []) + (withPercentChange ? ["percent_change"] : []), ttl: using)
     }
 
     var quoteTimes: String {
@@ -136,8 +143,9 @@ struct Statements: Sendable {
     // MARK: operations (kept for a bounded time: the history 30 days, reports 7)
 
     var insertJobRun: String {
-        insert("job_runs", ["job", "started_at", "scheduled_at", "finished_at", "attempts", "outcome", "detail", "trigger", "state"],
-               ttl: " USING TTL \(30 * 86_400)")
+        insert(
+            "job_runs", ["job", "started_at", "scheduled_at", "finished_at", "attempts", "outcome", "detail", "trigger", "state"],
+            ttl: " USING TTL \(30 * 86_400)")
     }
     func jobRuns(limit: Int) -> String {
         "SELECT job, scheduled_at, started_at, finished_at, attempts, outcome, detail, trigger, state FROM \(keyspace).job_runs "

@@ -1,5 +1,5 @@
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 import StockpipePipeline
 
 // The API's answers that are not the model's own documents (Model+Documents.swift) or the
@@ -29,8 +29,9 @@ extension SymbolSummary {
 
     var document: Document {
         // Rounded past any quoted precision, so that 189.49 - 189.50 reads -0.01, not -0.0099999.
-        Document(symbol: symbol, last: last, change: (change * 1e8).rounded() / 1e8,
-                 changePercent: (changePercent * 100).rounded() / 100, lastUpdate: lastUpdate, sparkline: sparkline)
+        Document(
+            symbol: symbol, last: last, change: (change * 1e8).rounded() / 1e8,
+            changePercent: (changePercent * 100).rounded() / 100, lastUpdate: lastUpdate, sparkline: sparkline)
     }
 }
 
@@ -52,8 +53,9 @@ struct QualityCountsDocument: Encodable, Sendable {
         self.bucket = bucket
         self.from = from
         series = history.map { entry in
-            Bucket(start: entry.start, accepted: entry.accepted,
-                   quarantined: Dictionary(entry.quarantined.map { ($0.key.rawValue, $0.value) }) { $0 + $1 })
+            Bucket(
+                start: entry.start, accepted: entry.accepted,
+                quarantined: Dictionary(entry.quarantined.map { ($0.key.rawValue, $0.value) }) { $0 + $1 })
         }
         totals = series.reduce(into: [:]) { totals, entry in totals.merge(entry.quarantined) { $0 + $1 } }
     }
@@ -92,9 +94,12 @@ struct StatusDocument: Encodable, Sendable {
     var pipeline: JSONMerged<PipelinePointDocument, History>
 
     static func of(_ sample: StatusSampler.Sample) -> JSONMerged<StatusReport.Document, StatusDocument> {
-        JSONMerged(sample.report.document,
-                   StatusDocument(pipeline: JSONMerged(PipelinePointDocument(sample.point),
-                                                       History(history: sample.history.map(PipelinePointDocument.init)))))
+        JSONMerged(
+            sample.report.document,
+            StatusDocument(
+                pipeline: JSONMerged(
+                    PipelinePointDocument(sample.point),
+                    History(history: sample.history.map(PipelinePointDocument.init)))))
     }
 }
 

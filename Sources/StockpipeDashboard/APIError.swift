@@ -1,7 +1,7 @@
-import StockpipeCore
 import Hummingbird
-import StockpipeJSON
 import NIOCore
+import StockpipeCore
+import StockpipeJSON
 
 /// A request the API cannot answer, sent as `{"error":"..."}` with its status.
 struct APIError: HTTPResponseError {
@@ -27,7 +27,8 @@ extension Response {
 
     /// A JSON document as it is: the OpenAPI document, a stored report.
     static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -1,5 +1,5 @@
-import StockpipeCore
 import Hummingbird
+import StockpipeCore
 
 /// With a token configured, every request but `/health` must carry it: `Authorization: Bearer
 /// TOKEN` (the scheme in any case), or the session cookie that visiting any page with `?token=TOKEN`
@@ -11,7 +11,8 @@ struct BearerTokenMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token, !token.isEmpty, request.uri.path != "/health" else { return try await next(request, context) }
         if let header = request.headers[.authorization], let presented = Self.bearerCredentials(header),
-           Self.equal(presented, token) {
+            Self.equal(presented, token)
+        {
             return try await next(request, context)
         }
         let session = SessionCookie(token: token)
@@ -22,12 +23,15 @@ struct BearerTokenMiddleware: RouterMiddleware {
             // Set the cookie and drop the token from the address bar (and from history).
             var response = Response(status: .seeOther, headers: [.location: Self.localRedirect(request.uri.path), .cacheControl: "no-store"])
             let secure = request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
-            response.setCookie(.init(name: SessionCookie.name, value: session.issue(), maxAge: SessionCookie.maxAge, path: "/",
-                                     secure: secure, httpOnly: true, sameSite: .strict))
+            response.setCookie(
+                .init(
+                    name: SessionCookie.name, value: session.issue(), maxAge: SessionCookie.maxAge, path: "/",
+                    secure: secure, httpOnly: true, sameSite: .strict))
             return response
         }
-        throw APIError(status: .unauthorized, message: "a bearer token is required: Authorization: Bearer TOKEN",
-                       headers: [.wwwAuthenticate: #"Bearer realm="stockpipe""#])
+        throw APIError(
+            status: .unauthorized, message: "a bearer token is required: Authorization: Bearer TOKEN",
+            headers: [.wwwAuthenticate: #"Bearer realm="stockpipe""#])
     }
 
     /// The credentials of an `Authorization` value whose scheme is Bearer, in any case (RFC 7235),
@@ -35,7 +39,8 @@ struct BearerTokenMiddleware: RouterMiddleware {
     static func bearerCredentials(_ header: String) -> String? {
         let trimmed = header.trimmingSpaces
         guard let gap = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }),
-              trimmed[..<gap].lowercased() == "bearer" else { return nil }
+            trimmed[..<gap].lowercased() == "bearer"
+        else { return nil }
         let credentials = trimmed[gap...].trimmingSpaces
         return credentials.isEmpty ? nil : credentials
     }
@@ -45,8 +50,9 @@ struct BearerTokenMiddleware: RouterMiddleware {
     static func localRedirect(_ path: String) -> String {
         let bytes = Array(path.utf8)
         guard bytes.first == UInt8(ascii: "/"),
-              bytes.count == 1 || (bytes[1] != UInt8(ascii: "/") && bytes[1] != UInt8(ascii: "\\")),
-              bytes.allSatisfy({ (0x21...0x7e).contains($0) && $0 != UInt8(ascii: "\\") }) else { return "/" }
+            bytes.count == 1 || (bytes[1] != UInt8(ascii: "/") && bytes[1] != UInt8(ascii: "\\")),
+            bytes.allSatisfy({ (0x21...0x7e).contains($0) && $0 != UInt8(ascii: "\\") })
+        else { return "/" }
         return path
     }
 

@@ -1,9 +1,9 @@
-import StockpipeCore
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTPTypes
+import StockpipeCore
 import Synchronization
 
 /// Hummingbird's HTTP/1 server with limits on what one client can hold: a connection cap, a time
@@ -19,9 +19,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         let connections = ConnectionCount()
         return HTTPServerBuilder { responder in
             GuardedHTTP1Channel(
-                http1: HTTP1Channel(responder: responder,
-                                    configuration: .init(additionalChannelHandlers: [RequestHeadWatcher()],
-                                                         idleTimeout: TimeAmount(configuration.idleTimeout))),
+                http1: HTTP1Channel(
+                    responder: responder,
+                    configuration: .init(
+                        additionalChannelHandlers: [RequestHeadWatcher()],
+                        idleTimeout: TimeAmount(configuration.idleTimeout))),
                 connections: connections, maxConnections: configuration.maxConnections,
                 headerTimeout: TimeAmount(configuration.headerTimeout))
         }
@@ -147,7 +149,8 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
         rejected = true
         finish()
         let body = #"{"error":"too many connections; try again shortly"}"#
-        let text = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
+        let text =
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
             + "retry-after: 1\r\nconnection: close\r\n\r\n" + body
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)))
             .assumeIsolated().whenComplete { _ in

@@ -32,8 +32,9 @@ extension Dashboard {
     func trades(_ query: APIQuery) async throws -> Response {
         let symbol = try query.symbol()
         let (from, to) = (try query.time("from"), try query.time("to"))
-        let trades = try await backends.store.trades(symbol: symbol, from: from, to: to,
-                                                     limit: try query.limit(default: 500, maximum: 10_000))
+        let trades = try await backends.store.trades(
+            symbol: symbol, from: from, to: to,
+            limit: try query.limit(default: 500, maximum: 10_000))
         return try .json(encoding: trades.map(\.document))
     }
 
@@ -58,8 +59,9 @@ extension Dashboard {
 
     func quotes(_ query: APIQuery) async throws -> Response {
         let symbol = try query.symbol()
-        let quotes = try await backends.store.quotes(symbol: symbol, from: try query.time("from"), to: try query.time("to"),
-                                                     limit: try query.limit(default: 100, maximum: 10_000))
+        let quotes = try await backends.store.quotes(
+            symbol: symbol, from: try query.time("from"), to: try query.time("to"),
+            limit: try query.limit(default: 100, maximum: 10_000))
         return try .json(encoding: quotes.map(\.document))
     }
 
@@ -120,8 +122,9 @@ extension Dashboard {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16_384)
         registry.emit(into: &buffer)
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
     }
 }
 

@@ -1,17 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Hummingbird
-import NIOCore
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
-import StockpipePipeline
 import StockpipeCore
+import StockpipePipeline
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What the dashboard reads: the store, and the log for the pipeline's status. Whichever backends
 /// they are, the app opened them.
@@ -45,8 +46,10 @@ public final class Dashboard: Service, Sendable {
     let feed: LiveFeed
     let logger: Logger
 
-    public init(backends: DashboardBackends, configuration: DashboardConfiguration, registry: PrometheusCollectorRegistry,
-                pipeline: PipelineMetrics? = nil, logger: Logger = Logger(label: "stockpipe.dashboard")) {
+    public init(
+        backends: DashboardBackends, configuration: DashboardConfiguration, registry: PrometheusCollectorRegistry,
+        pipeline: PipelineMetrics? = nil, logger: Logger = Logger(label: "stockpipe.dashboard")
+    ) {
         self.configuration = configuration
         self.backends = backends
         self.registry = registry
@@ -80,15 +83,17 @@ public final class Dashboard: Service, Sendable {
     /// Serves until the service group shuts down gracefully.
     public func run() async throws {
         try Self.check(configuration)
-        let app = Application(router: router(),
-                              server: GuardedHTTP1Channel.builder(configuration),
-                              configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                                   serverName: "stockpipe"),
-                              onServerRunning: { [logger, configuration] channel in
-                                  let port = channel.localAddress?.port ?? configuration.port
-                                  logger.notice("dashboard at http://\(configuration.host):\(port)/")
-                              },
-                              logger: logger)
+        let app = Application(
+            router: router(),
+            server: GuardedHTTP1Channel.builder(configuration),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "stockpipe"),
+            onServerRunning: { [logger, configuration] channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.notice("dashboard at http://\(configuration.host):\(port)/")
+            },
+            logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.sampler.run(every: self.configuration.statusEvery) }
             group.addTask { try await self.feed.run(every: self.configuration.tick, sampler: self.sampler) }

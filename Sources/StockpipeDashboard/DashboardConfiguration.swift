@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import StockpipeCore
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import StockpipePipeline
+
+#if canImport(Glibc)
+    import StockpipeCore
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Where the dashboard listens, who may use it, and how much of it one client may hold.
 public struct DashboardConfiguration: Sendable {
@@ -75,9 +76,9 @@ public struct DashboardConfiguration: Sendable {
         hints.ai_flags = AI_PASSIVE
         hints.ai_family = AF_UNSPEC
         #if canImport(Darwin)
-        hints.ai_socktype = SOCK_STREAM
+            hints.ai_socktype = SOCK_STREAM
         #else
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         #endif
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)

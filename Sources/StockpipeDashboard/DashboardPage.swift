@@ -111,21 +111,28 @@ extension Dashboard {
     func addPageRoutes(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in
             let symbols = (try? await self.backends.store.symbolSummaries(window: 86_400_000, sparkline: 1)) ?? []
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                                                   .contentSecurityPolicy: Self.contentSecurityPolicy],
-                            body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html(symbols: symbols))))
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                    .contentSecurityPolicy: Self.contentSecurityPolicy,
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html(symbols: symbols))))
         }
         router.get("/assets/dashboard.js") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
-                     body: .init(byteBuffer: ByteBuffer(string: DashboardScript.source)))
+            Response(
+                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardScript.source)))
         }
         router.get("/assets/dashboard.css") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-cache"],
-                     body: .init(byteBuffer: ByteBuffer(string: DashboardStyle.source)))
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardStyle.source)))
         }
     }
 
     /// Only our own script, style and API: nothing from elsewhere runs in the page.
-    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    static let contentSecurityPolicy =
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         + "connect-src 'self'; frame-ancestors 'none'"
 }

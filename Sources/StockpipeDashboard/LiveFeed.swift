@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 import Synchronization
 
 /// Live updates for every connected page, as Server-Sent Events. Once per tick it reads what
@@ -80,12 +80,14 @@ final class LiveFeed: Sendable {
         let sample = try await sampler.latestOrCollect()
 
         let report = sample.report
-        let totals = LiveEventDocument.Totals(staged: report.staged, stored: report.store.trades + report.store.quotes,
-                                              quarantined: report.store.quarantined, pending: report.pending, balanced: report.balanced)
-        let event = LiveEventDocument(at: WallClock.milliseconds(), symbols: summaries.map(\.document),
-                                      candles: summaries.compactMap { $0.latest?.document },
-                                      trades: trades.suffix(Self.tradesPerTick).map(\.document), tradesSkipped: dropped,
-                                      status: JSONMerged(PipelinePointDocument(sample.point), totals))
+        let totals = LiveEventDocument.Totals(
+            staged: report.staged, stored: report.store.trades + report.store.quotes,
+            quarantined: report.store.quarantined, pending: report.pending, balanced: report.balanced)
+        let event = LiveEventDocument(
+            at: WallClock.milliseconds(), symbols: summaries.map(\.document),
+            candles: summaries.compactMap { $0.latest?.document },
+            trades: trades.suffix(Self.tradesPerTick).map(\.document), tradesSkipped: dropped,
+            status: JSONMerged(PipelinePointDocument(sample.point), totals))
         var buffer = ByteBuffer()
         buffer.writeString("event: tick\ndata: ")
         buffer.writeBytes(try JSONOutput.bytes(event))

@@ -1,6 +1,6 @@
-import StockpipeCore
 import Crypto
 import Foundation
+import StockpipeCore
 
 /// The browser's proof that it was given the token once, which is not the token itself:
 /// `v1.EXPIRY.MAC`, EXPIRY in Unix seconds and MAC the hex HMAC-SHA256 of `stockpipe-session.v1.EXPIRY`
@@ -26,13 +26,15 @@ struct SessionCookie {
     func accepts(_ value: String, now: Int = Int(Date().timeIntervalSince1970)) -> Bool {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "v1", parts[1].count <= 12, let expiry = Int(parts[1]),
-              expiry > now, expiry <= now + Self.maxAge + 300 else { return false }
+            expiry > now, expiry <= now + Self.maxAge + 300
+        else { return false }
         return BearerTokenMiddleware.equal(String(parts[2]), mac(expiry: expiry))
     }
 
     private func mac(expiry: Int) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Array("stockpipe-session.v1.\(expiry)".utf8),
-                                                   using: SymmetricKey(data: Array(token.utf8)))
+        let code = HMAC<SHA256>.authenticationCode(
+            for: Array("stockpipe-session.v1.\(expiry)".utf8),
+            using: SymmetricKey(data: Array(token.utf8)))
         return code.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 }

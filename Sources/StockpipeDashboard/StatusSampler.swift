@@ -39,20 +39,37 @@ final class StatusSampler: Sendable {
         self.backends = backends
         self.pipeline = pipeline
         let groups = ["validate", "load", "load-quarantine"]
-        lagGauges = Dictionary(uniqueKeysWithValues: groups.map {
-            ($0, registry.makeGauge(descriptor: .init(namespace: "stockpipe", metricName: "lag", unitName: "records",
-                                                      helpText: "Records on the stage's input topic not yet processed"),
-                               labels: [("stage", $0)]))
-        })
-        positionGauges = Dictionary(uniqueKeysWithValues: (["ingest"] + groups).map {
-            ($0, registry.makeGauge(descriptor: .init(namespace: "stockpipe", metricName: "stage_position", unitName: "records",
-                                                      helpText: "Records the stage has consumed (ingest: staged), for rate()"),
-                               labels: [("stage", $0)]))
-        })
-        storeGauges = Dictionary(uniqueKeysWithValues: ["trades", "quotes", "quarantined", "candles"].map {
-            ($0, registry.makeGauge(descriptor: .init(namespace: "stockpipe", metricName: "store", unitName: "records", helpText: "Rows in the store"),
-                               labels: [("table", $0)]))
-        })
+        lagGauges = Dictionary(
+            uniqueKeysWithValues: groups.map {
+                (
+                    $0,
+                    registry.makeGauge(
+                        descriptor: .init(
+                            namespace: "stockpipe", metricName: "lag", unitName: "records",
+                            helpText: "Records on the stage's input topic not yet processed"),
+                        labels: [("stage", $0)])
+                )
+            })
+        positionGauges = Dictionary(
+            uniqueKeysWithValues: (["ingest"] + groups).map {
+                (
+                    $0,
+                    registry.makeGauge(
+                        descriptor: .init(
+                            namespace: "stockpipe", metricName: "stage_position", unitName: "records",
+                            helpText: "Records the stage has consumed (ingest: staged), for rate()"),
+                        labels: [("stage", $0)])
+                )
+            })
+        storeGauges = Dictionary(
+            uniqueKeysWithValues: ["trades", "quotes", "quarantined", "candles"].map {
+                (
+                    $0,
+                    registry.makeGauge(
+                        descriptor: .init(namespace: "stockpipe", metricName: "store", unitName: "records", helpText: "Rows in the store"),
+                        labels: [("table", $0)])
+                )
+            })
         let quality: [(name: String, unit: String, help: String)] = [
             ("ok", "", "1 when the newest data-quality report breaks no threshold"),
             ("breaches", "", "Thresholds the newest data-quality report finds broken"),
@@ -61,10 +78,16 @@ final class StatusSampler: Sendable {
             ("gap_minutes", "", "Open-market minutes without trades, summed over symbols, in the report's window"),
             ("generated_at_seconds", "", "When the newest data-quality report was made, Unix seconds"),
         ]
-        qualityGauges = Dictionary(uniqueKeysWithValues: quality.map { gauge in
-            (gauge.name, registry.makeGauge(descriptor: .init(namespace: "stockpipe", subsystem: "quality", metricName: gauge.name,
-                                                              unitName: gauge.unit, helpText: gauge.help)))
-        })
+        qualityGauges = Dictionary(
+            uniqueKeysWithValues: quality.map { gauge in
+                (
+                    gauge.name,
+                    registry.makeGauge(
+                        descriptor: .init(
+                            namespace: "stockpipe", subsystem: "quality", metricName: gauge.name,
+                            unitName: gauge.unit, helpText: gauge.help))
+                )
+            })
     }
 
     func run(every interval: Duration) async throws {

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// Exponential backoff with full jitter: attempt n waits a random time up to
 /// `min(maximum, initial * 2^n)`, so that many clients dropped at once do not return at once.
 public struct Backoff: Sendable {

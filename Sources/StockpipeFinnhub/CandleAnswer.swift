@@ -1,5 +1,5 @@
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 
 /// A `/stock/candle` answer: `{"s":"ok","t":[..],"o":[..],"h":[..],"l":[..],"c":[..],"v":[..]}`
 /// with `t` in Unix seconds, or `{"s":"no_data"}`.
@@ -23,7 +23,9 @@ struct CandleAnswer {
                     case (let name, .array?) where ["t", "o", "h", "l", "c", "v"].contains(name):
                         var column: [Double?] = []
                         try reader.forEachElement { reader in
-                            if reader.peekKind() == .number { column.append(try reader.readNumber().double) } else {
+                            if reader.peekKind() == .number {
+                                column.append(try reader.readNumber().double)
+                            } else {
                                 try reader.skipValue()
                                 column.append(nil)
                             }
@@ -62,16 +64,18 @@ struct CandleAnswer {
         for index in 0..<count {
             let values = names.map { columns[$0]![index] }
             guard let seconds = values[0], let open = values[1], let high = values[2], let low = values[3],
-                  let close = values[4], let volume = values[5] else {
+                let close = values[4], let volume = values[5]
+            else {
                 answer.rejected[.wrongType, default: 0] += 1
                 continue
             }
             let start = Int64(exactly: seconds.rounded(.down)).map { $0 * 1_000 } ?? 0
-            answer.candles.append(Candle(
-                symbol: symbol, interval: Candle.oneMinute, start: start - ((start % Candle.oneMinute) + Candle.oneMinute) % Candle.oneMinute,
-                open: open, high: high, low: low, close: close,
-                volumeUnits: volume.isFinite && volume >= 0 && volume < 1e18 ? FixedPoint.units(volume) : -1,
-                notionalUnits: 0, trades: 0, backfilled: true))
+            answer.candles.append(
+                Candle(
+                    symbol: symbol, interval: Candle.oneMinute, start: start - ((start % Candle.oneMinute) + Candle.oneMinute) % Candle.oneMinute,
+                    open: open, high: high, low: low, close: close,
+                    volumeUnits: volume.isFinite && volume >= 0 && volume < 1e18 ? FixedPoint.units(volume) : -1,
+                    notionalUnits: 0, trades: 0, backfilled: true))
         }
         return answer
     }
@@ -83,13 +87,12 @@ struct CandleAnswer {
         candles.removeAll { candle in
             let prices = [candle.open, candle.high, candle.low, candle.close]
             let reason: ReasonCode? =
-                if !prices.allSatisfy(\.isFinite) { .nonFinite }
-                else if candle.start <= 0 { .wrongType }
-                else if prices.contains(where: { $0 <= 0 }) { .nonPositivePrice }
-                else if candle.volumeUnits < 0 { .negativeVolume }
-                else if candle.low > min(candle.open, candle.close) || candle.high < max(candle.open, candle.close) { .quoteInconsistent }
-                else if candle.start > now + 60_000 { .timestampInFuture }
-                else { nil }
+                if !prices.allSatisfy(\.isFinite) { .nonFinite } else if candle.start <= 0 { .wrongType } else if prices.contains(where: { $0 <= 0 })
+                { .nonPositivePrice } else if candle.volumeUnits < 0 {
+                    .negativeVolume
+                } else if candle.low > min(candle.open, candle.close) || candle.high < max(candle.open, candle.close) {
+                    .quoteInconsistent
+                } else if candle.start > now + 60_000 { .timestampInFuture } else { nil }
             if let reason { rejected[reason, default: 0] += 1 }
             return reason != nil
         }

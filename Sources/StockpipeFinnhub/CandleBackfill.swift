@@ -57,8 +57,10 @@ public struct CandleBackfill: Sendable {
     }
 
     /// The body of a 200 for one window; waits out 429s and retries transient failures.
-    private func call(_ rest: FinnhubREST, symbol: String, from: Int64, to: Int64,
-                      fetched: inout Fetched) async throws(FinnhubError) -> [UInt8] {
+    private func call(
+        _ rest: FinnhubREST, symbol: String, from: Int64, to: Int64,
+        fetched: inout Fetched
+    ) async throws(FinnhubError) -> [UInt8] {
         var backoff = Backoff(initial: .seconds(1), maximum: .seconds(30))
         var failures = 0
         while true {
@@ -70,9 +72,11 @@ public struct CandleBackfill: Sendable {
             var problem = ""
             let answer: FinnhubREST.Answer
             do {
-                answer = try await rest.get("/stock/candle", query: [
-                    ("symbol", symbol), ("resolution", "1"), ("from", String(from / 1_000)), ("to", String(to / 1_000)),
-                ])
+                answer = try await rest.get(
+                    "/stock/candle",
+                    query: [
+                        ("symbol", symbol), ("resolution", "1"), ("from", String(from / 1_000)), ("to", String(to / 1_000)),
+                    ])
             } catch {
                 answer = .init(status: 0, headers: [:], body: [])
                 problem = error.description
@@ -93,8 +97,9 @@ public struct CandleBackfill: Sendable {
             case 403:
                 throw FinnhubError.candlesNotInPlan(symbol: symbol)
             case 400..<500:
-                throw FinnhubError.candlesRefused(symbol: symbol, status: answer.status,
-                                                  excerpt: CandleAnswer.excerpt(answer.body, token: configuration.token))
+                throw FinnhubError.candlesRefused(
+                    symbol: symbol, status: answer.status,
+                    excerpt: CandleAnswer.excerpt(answer.body, token: configuration.token))
             default:
                 problem = "HTTP \(answer.status)"
             }

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// Where Finnhub is and what a plan allows. The defaults are the real service and the free plan.
 public struct FinnhubConfiguration: Sendable {
     public var token: FinnhubToken

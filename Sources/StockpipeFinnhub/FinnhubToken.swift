@@ -1,5 +1,5 @@
-import StockpipeCore
 import Foundation
+import StockpipeCore
 
 /// The Finnhub API key. It prints as `***`, and ``redact(_:)`` takes it out of any text (an error
 /// from a library, a URL) before that text is logged or shown.
@@ -26,7 +26,8 @@ public struct FinnhubToken: Sendable, CustomStringConvertible, CustomDebugString
         let key = Array(value.utf8)
         guard !key.isEmpty, bytes.count >= key.count else { return bytes }
         var result: [UInt8] = []
-        var index = 0, copied = 0
+        var index = 0
+        var copied = 0
         while index <= bytes.count - key.count {
             if bytes[index] == key[0], bytes[index..<index + key.count].elementsEqual(key) {
                 if result.isEmpty { result.reserveCapacity(bytes.count) }

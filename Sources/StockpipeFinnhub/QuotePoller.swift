@@ -4,8 +4,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 
 /// Finnhub REST quotes as a source: `GET /quote` for each symbol in turn, every `interval`,
 /// within one shared ``RateLimiter``. Each answer is staged as

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// One budget of REST calls for every symbol: at most `perSecond` in any second and `perMinute`
 /// in any minute (Finnhub: 30 a second on every plan; 60 a minute on the free one), and none at
 /// all while the server has asked us to wait (a 429).

@@ -1,7 +1,7 @@
-import StockpipeCore
 import Foundation
 import Logging
 import NIOSSL
+import StockpipeCore
 import StockpipeJSON
 import Synchronization
 import WSClient
@@ -114,8 +114,9 @@ final class StreamConnection: Sendable {
                 state.counters.connections += 1
                 return state.counters.connections
             }
-            logger.info("connected to the Finnhub trade stream, \(configuration.symbols.count) symbols subscribed",
-                        metadata: ["connection": "\(connections)"])
+            logger.info(
+                "connected to the Finnhub trade stream, \(configuration.symbols.count) symbols subscribed",
+                metadata: ["connection": "\(connections)"])
             try await read(inbound)
         }
     }

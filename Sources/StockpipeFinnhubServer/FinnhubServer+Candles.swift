@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 import StockpipeSources
 
 extension FinnhubServer {
@@ -22,9 +22,11 @@ extension FinnhubServer {
         }
         let query = request.uri.queryParameters
         guard let symbol = query.get("symbol"), !symbol.isEmpty, query.get("resolution") == "1",
-              let from = query.get("from").flatMap({ Int64($0) }), let to = query.get("to").flatMap({ Int64($0) }), from <= to else {
-            return Self.json(.unprocessableContent, #"{"error":"symbol, resolution=1, from and to (Unix seconds) are required"}"#,
-                             headers: limitHeaders)
+            let from = query.get("from").flatMap({ Int64($0) }), let to = query.get("to").flatMap({ Int64($0) }), from <= to
+        else {
+            return Self.json(
+                .unprocessableContent, #"{"error":"symbol, resolution=1, from and to (Unix seconds) are required"}"#,
+                headers: limitHeaders)
         }
         let first = (from + 59) / 60
         let last = min(to, WallClock.milliseconds() / 1_000) / 60
@@ -65,7 +67,8 @@ extension FinnhubServer {
         var random = SplitMix(seed: configuration.seed ^ StableHasher.hash64(symbol).magnitude ^ UInt64(bitPattern: minute))
         let scale = base < 10 ? 100_000.0 : 100.0
         func rounded(_ value: Double) -> Double { (value * scale).rounded() / scale }
-        let open = rounded(price(minute)), close = rounded(price(minute + 1))
+        let open = rounded(price(minute))
+        let close = rounded(price(minute + 1))
         var high = rounded(max(open, close) * (1 + random.nextDouble() * 0.0008))
         let low = rounded(min(open, close) * (1 - random.nextDouble() * 0.0008))
         if let every = configuration.faults.badCandleEvery, minute % Int64(every) == 0 { high = low - 1 / scale }

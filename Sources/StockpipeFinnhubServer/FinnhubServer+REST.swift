@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 
 extension FinnhubServer {
     static let tokenHeader = HTTPField.Name("X-Finnhub-Token")!
@@ -78,8 +78,10 @@ extension FinnhubServer {
         if let every = configuration.faults.textEvery, call % every == 0 {
             var headers = limitHeaders
             headers[.contentType] = "text/plain"
-            return .refused(Response(status: .ok, headers: headers,
-                                     body: .init(byteBuffer: ByteBuffer(string: "You don't have access to this resource."))))
+            return .refused(
+                Response(
+                    status: .ok, headers: headers,
+                    body: .init(byteBuffer: ByteBuffer(string: "You don't have access to this resource."))))
         }
         if let every = configuration.faults.echoEvery, call % every == 0 {
             var writer = JSONWriter(capacity: 160)

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 import StockpipeSources
 import Synchronization
 
@@ -64,9 +64,13 @@ extension FinnhubServer {
             if current != symbols {
                 symbols = current
                 // Each connection trades afresh from now, as the real feed does after a reconnect.
-                simulator = current.isEmpty ? nil : Simulator(.init(
-                    symbols: current, seed: configuration.seed &+ UInt64(connection) &* 7_919, rate: configuration.rate,
-                    start: WallClock.milliseconds(), badFraction: 0, allowListActive: false))
+                simulator =
+                    current.isEmpty
+                    ? nil
+                    : Simulator(
+                        .init(
+                            symbols: current, seed: configuration.seed &+ UInt64(connection) &* 7_919, rate: configuration.rate,
+                            start: WallClock.milliseconds(), badFraction: 0, allowListActive: false))
             }
             var frames: [String] = []
             if window % 50 == 0 { frames.append(#"{"type":"ping"}"#) }
@@ -111,9 +115,13 @@ struct Subscription {
         let parsed: Void? = bytes.withUnsafeMutableBytes { buffer in
             var reader = JSONReader(UnsafeRawBufferPointer(buffer))
             return try? reader.forEachMember { key, reader in
-                if key == "type" { type = try reader.readString() }
-                else if key == "symbol" { symbol = try reader.readString() }
-                else { try reader.skipValue() }
+                if key == "type" {
+                    type = try reader.readString()
+                } else if key == "symbol" {
+                    symbol = try reader.readString()
+                } else {
+                    try reader.skipValue()
+                }
             }
         }
         guard parsed != nil, let type, let symbol, type == "subscribe" || type == "unsubscribe" else { return nil }

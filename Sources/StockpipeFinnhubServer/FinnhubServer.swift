@@ -4,8 +4,8 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
-import UnixSignals
 import Synchronization
+import UnixSignals
 
 /// A Finnhub-compatible server fed by the simulator: `GET /api/v1/quote` and the WebSocket trade
 /// stream at `/`, with the faults of ``FinnhubServerConfiguration/Faults``. `stockpipe dev
@@ -55,13 +55,15 @@ public final class FinnhubServer: Sendable {
                 certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.key, format: .pem)))
             settings.minimumTLSVersion = .tlsv12
-            let app = Application(router: router,
-                                  server: try .tls(.http1WebSocketUpgrade(webSocketRouter: webSocket), tlsConfiguration: settings),
-                                  configuration: .init(address: address), onServerRunning: onRunning, logger: logger)
+            let app = Application(
+                router: router,
+                server: try .tls(.http1WebSocketUpgrade(webSocketRouter: webSocket), tlsConfiguration: settings),
+                configuration: .init(address: address), onServerRunning: onRunning, logger: logger)
             try await app.runService(gracefulShutdownSignals: shutdownSignals)
         } else {
-            let app = Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: webSocket),
-                                  configuration: .init(address: address), onServerRunning: onRunning, logger: logger)
+            let app = Application(
+                router: router, server: .http1WebSocketUpgrade(webSocketRouter: webSocket),
+                configuration: .init(address: address), onServerRunning: onRunning, logger: logger)
             try await app.runService(gracefulShutdownSignals: shutdownSignals)
         }
     }

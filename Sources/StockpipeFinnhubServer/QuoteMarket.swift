@@ -27,10 +27,12 @@ final class QuoteMarket: Sendable {
         }
         let step = random.withLock { $0.nextDouble() - 0.5 }
         let day = days.withLock { days -> Day in
-            var day = days[symbol] ?? {
-                let base = Simulator.referencePrice(symbol)
-                return Day(open: base, high: base, low: base, last: base, previousClose: base * 0.995)
-            }()
+            var day =
+                days[symbol]
+                ?? {
+                    let base = Simulator.referencePrice(symbol)
+                    return Day(open: base, high: base, low: base, last: base, previousClose: base * 0.995)
+                }()
             day.last = max(0.01, day.last * (1 + step * 0.002))
             day.high = max(day.high, day.last)
             day.low = min(day.low, day.last)
@@ -41,9 +43,11 @@ final class QuoteMarket: Sendable {
         let scale = day.last < 10 ? 100_000.0 : 100.0
         func price(_ value: Double) -> Double { (value * scale).rounded() / scale }
         let change = price(day.last) - price(day.previousClose)
-        return [("c", price(day.last)), ("d", price(change)), ("dp", (change / day.previousClose * 10_000).rounded() / 100),
-                ("h", price(day.high)), ("l", price(day.low)), ("o", price(day.open)), ("pc", price(day.previousClose)),
-                ("t", Double(now / 1_000))]
+        return [
+            ("c", price(day.last)), ("d", price(change)), ("dp", (change / day.previousClose * 10_000).rounded() / 100),
+            ("h", price(day.high)), ("l", price(day.low)), ("o", price(day.open)), ("pc", price(day.previousClose)),
+            ("t", Double(now / 1_000)),
+        ]
     }
 }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A JSON number as read: its value, and its exact integer value when it has one.
@@ -106,7 +106,8 @@ extension JSONReader {
         if significantDigits <= 15, abs(decimalExponent) <= 22 {
             // Both operands are exact, so one IEEE operation gives the correctly rounded result.
             let magnitude = Double(mantissa)
-            value = decimalExponent < 0
+            value =
+                decimalExponent < 0
                 ? magnitude / exactPowerOfTen(-decimalExponent)
                 : magnitude * exactPowerOfTen(decimalExponent)
         } else {

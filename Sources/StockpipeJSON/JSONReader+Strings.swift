@@ -94,7 +94,8 @@ extension JSONReader {
             case UInt8(ascii: "u"):
                 var scalar = try readHex4(end: end)
                 if (0xD800..<0xDC00).contains(scalar), index + 6 <= end,
-                   bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                {
                     index += 2
                     let low = try readHex4(end: end)
                     if (0xDC00..<0xE000).contains(low) {

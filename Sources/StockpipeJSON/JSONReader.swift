@@ -153,7 +153,8 @@ public struct JSONReader {
         skipWhitespace()
         guard index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "n") else { return false }
         guard bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == UInt8(ascii: "l"),
-              bytes[index + 3] == UInt8(ascii: "l") else { return false }
+            bytes[index + 3] == UInt8(ascii: "l")
+        else { return false }
         index += 4
         return true
     }

@@ -1,5 +1,5 @@
-import StockpipeCore
 import Foundation
+import StockpipeCore
 
 /// A thread of its own for librdkafka's blocking calls (polls, commits, metadata requests), so
 /// that they never occupy a thread of Swift's cooperative pool. Jobs run one at a time, in order.

@@ -1,7 +1,7 @@
 import CRdKafka
 import Foundation
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 import Synchronization
 
 /// What a consumer knows between polls, rebalances and commits: which partitions it owns, how far
@@ -149,9 +149,14 @@ final class ConsumerTracker: Sendable {
     func refused(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         let elements = UnsafeMutableBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
         let entries = elements.map { element in
-            (element.partition, Refused(offset: element.offset, metadata: element.metadata.map {
-                Array(UnsafeRawBufferPointer(start: $0, count: element.metadata_size))
-            }))
+            (
+                element.partition,
+                Refused(
+                    offset: element.offset,
+                    metadata: element.metadata.map {
+                        Array(UnsafeRawBufferPointer(start: $0, count: element.metadata_size))
+                    })
+            )
         }
         state.withLock { state in
             for (partition, entry) in entries where state.assigned.contains(partition) {
@@ -186,8 +191,10 @@ final class ConsumerTracker: Sendable {
     }
 
     /// Called on the poll thread, inside `rd_kafka_consumer_poll`, when the group rebalances.
-    func rebalance(_ handle: OpaquePointer, _ error: rd_kafka_resp_err_t,
-                   _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+    func rebalance(
+        _ handle: OpaquePointer, _ error: rd_kafka_resp_err_t,
+        _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
         // NULL when the group cannot be asked (it crashed a CI run while consumers closed and
         // joined); then the cooperative call is made, and the eager one if that is refused.
         let cooperative: Bool? = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) == "COOPERATIVE" }
@@ -252,7 +259,8 @@ final class ConsumerTracker: Sendable {
             }
             if !busy { break }
             guard ContinuousClock.now < deadline else {
-                KafkaLogging.logger.warning("\(topic): partitions \(partitions.sorted()) are handed over with a batch still being written after \(Self.handOverTimeout)")
+                KafkaLogging.logger.warning(
+                    "\(topic): partitions \(partitions.sorted()) are handed over with a batch still being written after \(Self.handOverTimeout)")
                 return
             }
             usleep(2_000)
@@ -263,8 +271,13 @@ final class ConsumerTracker: Sendable {
         defer { rd_kafka_topic_partition_list_destroy(list) }
         Self.add(owed, to: list, topic: topic)
         let error = rd_kafka_commit(handle, list, 0)
-        if error == RD_KAFKA_RESP_ERR_NO_ERROR { committed(list) }
-        else { KafkaLogging.logger.debug("\(topic): partitions \(owed.keys.sorted()) handed over uncommitted (\(String(cString: rd_kafka_err2str(error)))); their next owner reads their last records again") }
+        if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+            committed(list)
+        } else {
+            KafkaLogging.logger.debug(
+                "\(topic): partitions \(owed.keys.sorted()) handed over uncommitted (\(String(cString: rd_kafka_err2str(error)))); their next owner reads their last records again"
+            )
+        }
     }
 
     /// Drops what is known of revoked partitions (`nil`: all of them).

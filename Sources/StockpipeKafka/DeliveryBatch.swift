@@ -1,5 +1,5 @@
-import StockpipeCore
 import CRdKafka
+import StockpipeCore
 import Synchronization
 
 /// Counts down the delivery reports of one batch and wakes its sender when the last arrives.

@@ -21,8 +21,9 @@ public struct TopicSpec: Sendable, Equatable {
     public static func pipeline(partitions: Int32 = 6, replicationFactor: Int16 = 3) -> [TopicSpec] {
         let day: Int64 = 86_400_000
         return [(Topic.staging, 3 * day), (Topic.stockData, 3 * day), (Topic.badStockData, 30 * day)].map { name, retention in
-            TopicSpec(name: name, partitions: partitions, replicationFactor: replicationFactor,
-                      configs: ["min.insync.replicas": String(min(2, Int(replicationFactor))), "retention.ms": String(retention)])
+            TopicSpec(
+                name: name, partitions: partitions, replicationFactor: replicationFactor,
+                configs: ["min.insync.replicas": String(min(2, Int(replicationFactor))), "retention.ms": String(retention)])
         }
     }
 }
@@ -35,19 +36,25 @@ public enum KafkaAdmin {
     }
 
     /// Creates the topics; one that exists already is left as it is (so this can run every time).
-    public static func createTopics(_ specs: [TopicSpec], configuration: KafkaConfiguration,
-                                    timeout: Duration = .seconds(10)) async throws -> [(String, Outcome)] {
-        let handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: try KafkaConfiguration(configuration.properties(for: .producer)).makeConf(),
-                                          brokers: configuration.brokers)
+    public static func createTopics(
+        _ specs: [TopicSpec], configuration: KafkaConfiguration,
+        timeout: Duration = .seconds(10)
+    ) async throws -> [(String, Outcome)] {
+        let handle = try KafkaHandle.make(
+            RD_KAFKA_PRODUCER, conf: try KafkaConfiguration(configuration.properties(for: .producer)).makeConf(),
+            brokers: configuration.brokers)
         let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await BlockingThread(name: "kafka-admin").runOnce {
             defer { rd_kafka_destroy(handle.pointer) }
             var errorText = [CChar](repeating: 0, count: 512)
             var topics: [OpaquePointer?] = []
-            defer { topics.forEach { rd_kafka_NewTopic_destroy($0) } }
+            defer { for topic in topics { rd_kafka_NewTopic_destroy(topic) } }
             for spec in specs {
-                guard let topic = rd_kafka_NewTopic_new(spec.name, spec.partitions, Int32(spec.replicationFactor),
-                                                        &errorText, errorText.count) else {
+                guard
+                    let topic = rd_kafka_NewTopic_new(
+                        spec.name, spec.partitions, Int32(spec.replicationFactor),
+                        &errorText, errorText.count)
+                else {
                     throw KafkaError("topic \(spec.name): \(String(errorBuffer: errorText))")
                 }
                 topics.append(topic)
@@ -65,15 +72,18 @@ public enum KafkaAdmin {
                 rd_kafka_CreateTopics(handle.pointer, topics.baseAddress, topics.count, options, queue)
             }
             guard let event = rd_kafka_queue_poll(queue, milliseconds + 5_000) else {
-                throw KafkaError(kind: .unreachable(brokers: configuration.brokers),
-                                 "the Kafka brokers \(configuration.brokers) did not answer within \(milliseconds / 1000) s")
+                throw KafkaError(
+                    kind: .unreachable(brokers: configuration.brokers),
+                    "the Kafka brokers \(configuration.brokers) did not answer within \(milliseconds / 1000) s")
             }
             defer { rd_kafka_event_destroy(event) }
             let error = rd_kafka_event_error(event)
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let result = rd_kafka_event_CreateTopics_result(event) else {
                 let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? String(cString: rd_kafka_err2str(error))
-                throw KafkaError(code: error.rawValue, "cannot create topics on \(configuration.brokers): \(text); the brokers must support the Admin API "
-                                 + "(librdkafka's mock cluster does not: `stockpipe dev kafka` creates its topics itself)")
+                throw KafkaError(
+                    code: error.rawValue,
+                    "cannot create topics on \(configuration.brokers): \(text); the brokers must support the Admin API "
+                        + "(librdkafka's mock cluster does not: `stockpipe dev kafka` creates its topics itself)")
             }
             var count = 0
             guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return [] }

@@ -1,5 +1,5 @@
-import StockpipeCore
 import CRdKafka
+import StockpipeCore
 
 /// librdkafka properties (`bootstrap.servers`, `acks`, ...) for one client.
 ///

@@ -1,5 +1,5 @@
-import StockpipeCore
 import CRdKafka
+import StockpipeCore
 import Synchronization
 
 extension KafkaConsumer {

@@ -18,9 +18,10 @@ extension KafkaConsumer {
 
     static func record(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) -> ConsumedRecord {
         let payload = message.pointee.payload.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
-        let key = message.pointee.key.map {
-            String(decoding: UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len), as: UTF8.self)
-        } ?? ""
+        let key =
+            message.pointee.key.map {
+                String(decoding: UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len), as: UTF8.self)
+            } ?? ""
         var headers: [RecordHeader] = []
         var list: OpaquePointer?
         if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
@@ -36,7 +37,8 @@ extension KafkaConsumer {
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-        return ConsumedRecord(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset,
-                              key: key, value: payload, headers: headers, timestamp: timestamp)
+        return ConsumedRecord(
+            topic: topic, partition: message.pointee.partition, offset: message.pointee.offset,
+            key: key, value: payload, headers: headers, timestamp: timestamp)
     }
 }

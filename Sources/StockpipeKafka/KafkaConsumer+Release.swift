@@ -1,6 +1,6 @@
-import StockpipeCore
 import CRdKafka
 import Foundation
+import StockpipeCore
 
 extension KafkaConsumer {
     /// Whether `rd_kafka_destroy` can be called on this member without aborting the process.

@@ -81,7 +81,9 @@ public final class KafkaConsumer: Sendable {
                 if error != RD_KAFKA_RESP_ERR_NO_ERROR {
                     if let fatal = Self.fatal(error, topic: topic) { throw fatal }
                     if error == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET {
-                        KafkaLogging.logger.warning("group \(group) skipped records of \(topic) partition \(message.pointee.partition) that retention removed before it read them")
+                        KafkaLogging.logger.warning(
+                            "group \(group) skipped records of \(topic) partition \(message.pointee.partition) that retention removed before it read them"
+                        )
                     }
                     continue
                 }
@@ -118,8 +120,10 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    private static func commit(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, handle: KafkaHandle,
-                               tracker: ConsumerTracker, group: String) throws {
+    private static func commit(
+        _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, handle: KafkaHandle,
+        tracker: ConsumerTracker, group: String
+    ) throws {
         guard list.pointee.cnt > 0 else { return }
         let error = rd_kafka_commit(handle.pointer, list, 0)
         guard error != RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -142,14 +146,17 @@ public final class KafkaConsumer: Sendable {
     public func lag(timeout: Duration = .seconds(10)) async throws -> Int64 {
         let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await commitThread.run { [handle = offsetsClient, topic, group, brokers] in
-            let partitions = try KafkaMetadata.partitionCount(handle, topic: topic, timeoutMilliseconds: milliseconds,
-                                                                  brokers: brokers)
-            let committed = try KafkaOffsets.committed(handle, topic: topic, partitions: partitions, group: group,
-                                                        timeoutMilliseconds: milliseconds)
+            let partitions = try KafkaMetadata.partitionCount(
+                handle, topic: topic, timeoutMilliseconds: milliseconds,
+                brokers: brokers)
+            let committed = try KafkaOffsets.committed(
+                handle, topic: topic, partitions: partitions, group: group,
+                timeoutMilliseconds: milliseconds)
             var lag: Int64 = 0
             for partition in 0..<partitions {
-                let (low, high) = try KafkaOffsets.watermarks(handle, topic: topic, partition: partition,
-                                                             timeoutMilliseconds: milliseconds)
+                let (low, high) = try KafkaOffsets.watermarks(
+                    handle, topic: topic, partition: partition,
+                    timeoutMilliseconds: milliseconds)
                 let position = committed[partition].map { $0.offset >= 0 ? $0.offset : low } ?? low
                 lag += max(0, high - max(position, low))
             }
@@ -166,16 +173,19 @@ public final class KafkaConsumer: Sendable {
     public func close(assignmentTimeout: Duration = .seconds(10)) async -> Bool {
         tracker.close()
         _ = try? await commitThread.run { [offsetsClient] in rd_kafka_destroy(offsetsClient.pointer) }
-        let released = (try? await pollThread.run { [handle, tracker, group] in
-            let releasable = Self.releasable(handle, tracker: tracker, within: assignmentTimeout)
-            _ = rd_kafka_consumer_close(handle.pointer)
-            if releasable {
-                rd_kafka_destroy(handle.pointer)
-            } else {
-                KafkaLogging.logger.warning("group \(group): no assignment came within \(assignmentTimeout) of joining; the client is left open rather than destroyed, which would abort the process (librdkafka 2.0 issue 4312)")
-            }
-            return releasable
-        }) ?? false
+        let released =
+            (try? await pollThread.run { [handle, tracker, group] in
+                let releasable = Self.releasable(handle, tracker: tracker, within: assignmentTimeout)
+                _ = rd_kafka_consumer_close(handle.pointer)
+                if releasable {
+                    rd_kafka_destroy(handle.pointer)
+                } else {
+                    KafkaLogging.logger.warning(
+                        "group \(group): no assignment came within \(assignmentTimeout) of joining; the client is left open rather than destroyed, which would abort the process (librdkafka 2.0 issue 4312)"
+                    )
+                }
+                return releasable
+            }) ?? false
         pollThread.stop()
         commitThread.stop()
         return released

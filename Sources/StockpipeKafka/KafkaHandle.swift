@@ -1,5 +1,5 @@
-import StockpipeCore
 import CRdKafka
+import StockpipeCore
 
 /// An `rd_kafka_t` (or another librdkafka object) shared between threads.
 ///

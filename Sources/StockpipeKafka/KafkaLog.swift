@@ -23,8 +23,9 @@ public final class KafkaLog: Log {
             let metadata = try await KafkaLog.metadata(producer.handle, brokers: configuration.brokers, timeout: timeout)
             let missing = Topic.all.filter { metadata.topic($0) == nil }
             if !missing.isEmpty {
-                throw KafkaError(kind: .missingTopics(missing, brokers: configuration.brokers),
-                                 "topics \(missing.joined(separator: ", ")) do not exist on \(configuration.brokers)")
+                throw KafkaError(
+                    kind: .missingTopics(missing, brokers: configuration.brokers),
+                    "topics \(missing.joined(separator: ", ")) do not exist on \(configuration.brokers)")
             }
         } catch {
             await producer.close(timeout: .zero)
@@ -68,8 +69,10 @@ public final class KafkaLog: Log {
                 try topic.partitions.map { ($0.id, try KafkaOffsets.watermarks(handle, topic: name, partition: $0.id, timeoutMilliseconds: 8_000)) }
             }
             watermarks[name] = Dictionary(uniqueKeysWithValues: marks)
-            topics.append(.init(name: name, appended: marks.reduce(0) { $0 + $1.1.high },
-                                retained: marks.reduce(0) { $0 + $1.1.high - $1.1.low }))
+            topics.append(
+                .init(
+                    name: name, appended: marks.reduce(0) { $0 + $1.1.high },
+                    retained: marks.reduce(0) { $0 + $1.1.high - $1.1.low }))
         }
         var groups: [LogStatus.GroupStatus] = []
         for (group, topic) in ConsumerGroup.all {
@@ -85,9 +88,10 @@ public final class KafkaLog: Log {
             groups.append(.init(group: group, topic: topic, position: position, lag: lag))
         }
         var sources: [LogStatus.SourceStatus] = []
-        let listed = (try? await BlockingThread(name: "kafka-groups").runOnce { [handle = producer.handle] in
-            KafkaLog.groups(handle, prefix: KafkaSourceSession.group(""))
-        }) ?? []
+        let listed =
+            (try? await BlockingThread(name: "kafka-groups").runOnce { [handle = producer.handle] in
+                KafkaLog.groups(handle, prefix: KafkaSourceSession.group(""))
+            }) ?? []
         let registered = (try? await SourceRegistry.names(configuration: configuration)) ?? []
         for name in Set(knownSources + listed + registered).sorted() {
             if let checkpoint = try await KafkaSourceSession.checkpoint(name: name, configuration: configuration) {

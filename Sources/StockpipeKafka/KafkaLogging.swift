@@ -1,6 +1,6 @@
-import StockpipeCore
 import CRdKafka
 import Logging
+import StockpipeCore
 
 /// Where librdkafka's own log lines go: swift-log, label `librdkafka`, so they share the
 /// process's format and level (`STOCKPIPE_LOG_LEVEL`).

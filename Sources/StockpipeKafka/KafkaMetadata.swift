@@ -1,5 +1,5 @@
-import StockpipeCore
 import CRdKafka
+import StockpipeCore
 
 /// Topics, partitions, leaders and replicas as the brokers report them.
 public struct KafkaMetadata: Sendable {
@@ -31,21 +31,24 @@ public struct KafkaMetadata: Sendable {
         var pointer: UnsafePointer<rd_kafka_metadata>?
         let error = rd_kafka_metadata(handle.pointer, 1, nil, &pointer, timeoutMilliseconds)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata = pointer?.pointee else {
-            throw KafkaError(kind: .unreachable(brokers: brokers), code: error.rawValue,
-                             "cannot reach the Kafka brokers \(brokers) (\(String(cString: rd_kafka_err2str(error))))")
+            throw KafkaError(
+                kind: .unreachable(brokers: brokers), code: error.rawValue,
+                "cannot reach the Kafka brokers \(brokers) (\(String(cString: rd_kafka_err2str(error))))")
         }
         defer { rd_kafka_metadata_destroy(pointer) }
         let brokerList = UnsafeBufferPointer(start: metadata.brokers, count: Int(metadata.broker_cnt)).map {
             Broker(id: $0.id, host: String(cString: $0.host), port: $0.port)
         }
         let topics = UnsafeBufferPointer(start: metadata.topics, count: Int(metadata.topic_cnt)).map { topic in
-            Topic(name: String(cString: topic.topic),
-                  partitions: UnsafeBufferPointer(start: topic.partitions, count: Int(topic.partition_cnt)).map {
-                      Partition(id: $0.id, leader: $0.leader,
-                                replicas: Array(UnsafeBufferPointer(start: $0.replicas, count: Int($0.replica_cnt))),
-                                inSyncReplicas: Array(UnsafeBufferPointer(start: $0.isrs, count: Int($0.isr_cnt))))
-                  }.sorted { $0.id < $1.id },
-                  error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2str(topic.err)))
+            Topic(
+                name: String(cString: topic.topic),
+                partitions: UnsafeBufferPointer(start: topic.partitions, count: Int(topic.partition_cnt)).map {
+                    Partition(
+                        id: $0.id, leader: $0.leader,
+                        replicas: Array(UnsafeBufferPointer(start: $0.replicas, count: Int($0.replica_cnt))),
+                        inSyncReplicas: Array(UnsafeBufferPointer(start: $0.isrs, count: Int($0.isr_cnt))))
+                }.sorted { $0.id < $1.id },
+                error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2str(topic.err)))
         }
         return KafkaMetadata(brokers: brokerList, topics: topics.sorted { $0.name < $1.name })
     }

@@ -1,5 +1,5 @@
-import StockpipeCore
 import CRdKafka
+import StockpipeCore
 
 /// librdkafka's in-process mock cluster: real brokers speaking the Kafka protocol on loopback
 /// ports, for tests and offline demos (`stockpipe dev kafka`). It keeps data in memory, a few

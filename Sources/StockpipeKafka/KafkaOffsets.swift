@@ -1,6 +1,6 @@
-import StockpipeCore
 import CRdKafka
 import Glibc
+import StockpipeCore
 
 /// Offsets: watermarks of partitions and positions committed by groups. Blocking calls.
 enum KafkaOffsets {
@@ -9,8 +9,10 @@ enum KafkaOffsets {
     /// grows to 10 s: with 8 s, an ingest that started while a broker was down for 3 s failed.
     static let groupTimeoutMilliseconds: Int32 = 30_000
 
-    static func watermarks(_ handle: KafkaHandle, topic: String, partition: Int32,
-                           timeoutMilliseconds: Int32) throws -> (low: Int64, high: Int64) {
+    static func watermarks(
+        _ handle: KafkaHandle, topic: String, partition: Int32,
+        timeoutMilliseconds: Int32
+    ) throws -> (low: Int64, high: Int64) {
         var low: Int64 = 0
         var high: Int64 = 0
         let error = askingAgainWhileTransient(timeoutMilliseconds) { remaining in
@@ -50,8 +52,10 @@ enum KafkaOffsets {
     }
 
     /// The offsets (and metadata) committed by the handle's own group.
-    static func committed(_ handle: KafkaHandle, topic: String, partitions: Int32, group: String,
-                          timeoutMilliseconds: Int32) throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
+    static func committed(
+        _ handle: KafkaHandle, topic: String, partitions: Int32, group: String,
+        timeoutMilliseconds: Int32
+    ) throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
         let list = rd_kafka_topic_partition_list_new(partitions)!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for partition in 0..<partitions { rd_kafka_topic_partition_list_add(list, topic, partition) }
@@ -72,13 +76,16 @@ enum KafkaOffsets {
 
 /// Positions committed by any group, read through a short-lived client of that group.
 enum GroupOffsets {
-    static func committed(_ configuration: KafkaConfiguration, group: String, topic: String,
-                          partitions: Int32) async throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
+    static func committed(
+        _ configuration: KafkaConfiguration, group: String, topic: String,
+        partitions: Int32
+    ) async throws -> [Int32: (offset: Int64, metadata: [UInt8])] {
         let handle = try GroupOffsets.client(configuration, group: group)
         return try await BlockingThread(name: "kafka-offsets").runOnce {
             defer { rd_kafka_destroy(handle.pointer) }
-            return try KafkaOffsets.committed(handle, topic: topic, partitions: partitions, group: group,
-                                              timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)
+            return try KafkaOffsets.committed(
+                handle, topic: topic, partitions: partitions, group: group,
+                timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)
         }
     }
 
@@ -87,7 +94,8 @@ enum GroupOffsets {
         var properties = KafkaConsumer.defaults
         properties.merge(configuration.properties(for: .consumer)) { _, given in given }
         properties["group.id"] = group
-        return try KafkaHandle.make(RD_KAFKA_CONSUMER, conf: try KafkaConfiguration(properties).makeConf(),
-                                    brokers: configuration.brokers)
+        return try KafkaHandle.make(
+            RD_KAFKA_CONSUMER, conf: try KafkaConfiguration(properties).makeConf(),
+            brokers: configuration.brokers)
     }
 }

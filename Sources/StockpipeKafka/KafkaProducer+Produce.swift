@@ -4,8 +4,10 @@ import StockpipeCore
 extension KafkaProducer {
     /// Hands one record to librdkafka (`rd_kafka_produceva`, the importable form of the variadic
     /// `rd_kafka_producev`); nil on success, else the error, which the caller owns.
-    func produce(_ record: OutgoingRecord, topic: KafkaHandle, opaque: UnsafeMutableRawPointer,
-                 scratch: inout [UInt8]) -> OpaquePointer? {
+    func produce(
+        _ record: OutgoingRecord, topic: KafkaHandle, opaque: UnsafeMutableRawPointer,
+        scratch: inout [UInt8]
+    ) -> OpaquePointer? {
         // Key and headers go into one scratch buffer: header names need terminating zeros.
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: record.key.utf8)
@@ -31,18 +33,28 @@ extension KafkaProducer {
                         fields[count] = field
                         count += 1
                     }
-                    add { $0.vtype = RD_KAFKA_VTYPE_RKT; $0.u.rkt = topic.pointer }
+                    add {
+                        $0.vtype = RD_KAFKA_VTYPE_RKT; $0.u.rkt = topic.pointer
+                    }
                     if keyLength > 0 {
-                        add { $0.vtype = RD_KAFKA_VTYPE_KEY; $0.u.mem.ptr = base; $0.u.mem.size = keyLength }
+                        add {
+                            $0.vtype = RD_KAFKA_VTYPE_KEY; $0.u.mem.ptr = base; $0.u.mem.size = keyLength
+                        }
                     }
                     add {
                         $0.vtype = RD_KAFKA_VTYPE_VALUE
                         $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
                         $0.u.mem.size = value.count
                     }
-                    add { $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS; $0.u.i = RD_KAFKA_MSG_F_COPY }
-                    add { $0.vtype = RD_KAFKA_VTYPE_TIMESTAMP; $0.u.i64 = record.timestamp }
-                    add { $0.vtype = RD_KAFKA_VTYPE_OPAQUE; $0.u.ptr = opaque }
+                    add {
+                        $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS; $0.u.i = RD_KAFKA_MSG_F_COPY
+                    }
+                    add {
+                        $0.vtype = RD_KAFKA_VTYPE_TIMESTAMP; $0.u.i64 = record.timestamp
+                    }
+                    add {
+                        $0.vtype = RD_KAFKA_VTYPE_OPAQUE; $0.u.ptr = opaque
+                    }
                     for offsets in headerOffsets {
                         add {
                             $0.vtype = RD_KAFKA_VTYPE_HEADER

@@ -28,8 +28,9 @@ final class KafkaSourceSession: SourceSession {
         let thread = BlockingThread(name: "kafka-source")
         do {
             let checkpoint = try await thread.run { [handle] in
-                try KafkaOffsets.committed(handle, topic: Topic.staging, partitions: 1, group: group(name),
-                                           timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)[0].flatMap { decode($0.metadata) }
+                try KafkaOffsets.committed(
+                    handle, topic: Topic.staging, partitions: 1, group: group(name),
+                    timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)[0].flatMap { decode($0.metadata) }
             }
             return KafkaSourceSession(name: name, checkpoint: checkpoint, handle: handle, producer: producer, thread: thread)
         } catch {
@@ -45,7 +46,8 @@ final class KafkaSourceSession: SourceSession {
 
     static func decode(_ metadata: [UInt8]) -> SourceCheckpoint? {
         guard let newline = metadata.firstIndex(of: 0x0A),
-              let position = Int64(String(decoding: metadata[..<newline], as: UTF8.self)) else { return nil }
+            let position = Int64(String(decoding: metadata[..<newline], as: UTF8.self))
+        else { return nil }
         return SourceCheckpoint(position: position, state: Array(metadata[(newline + 1)...]))
     }
 

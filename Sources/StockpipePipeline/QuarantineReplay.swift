@@ -29,8 +29,9 @@ public enum QuarantineReplay {
             if let size = record.origin.originalSize { headers.append(RecordHeader(Header.originalSize, String(size))) }
             let symbol = (try? FinnhubTrade.parse(record.payload))?.symbol ?? ""
             // Validated against the time it was first received (quarantine follows receipt within moments).
-            return OutgoingRecord(topic: Topic.staging, key: symbol, value: record.payload, headers: headers,
-                                  timestamp: record.quarantinedAt)
+            return OutgoingRecord(
+                topic: Topic.staging, key: symbol, value: record.payload, headers: headers,
+                timestamp: record.quarantinedAt)
         }
         counters.messages += staged.count
         counters.trades += staged.count

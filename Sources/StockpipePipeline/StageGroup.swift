@@ -20,8 +20,10 @@ public struct StageGroup: Sendable {
     public let showProgress: Bool
     public let logger: Logger
 
-    public init(stages: [PipelineStage], drain: Bool, log: any Log, store: any Store, rules: ValidationRules, batchSize: Int,
-                dataDirectory: String, metrics: PipelineMetrics, showProgress: Bool, logger: Logger) {
+    public init(
+        stages: [PipelineStage], drain: Bool, log: any Log, store: any Store, rules: ValidationRules, batchSize: Int,
+        dataDirectory: String, metrics: PipelineMetrics, showProgress: Bool, logger: Logger
+    ) {
         self.stages = stages
         self.drain = drain
         self.log = log
@@ -37,38 +39,51 @@ public struct StageGroup: Sendable {
     /// Runs the stages with `trades` and `quotes` as ingest's sources (either may be nil), the
     /// `scheduler` beside them if given; without a scheduler that enforces retention, the load
     /// stage's process does. `alongside` (the dashboard) stops with the stages.
-    public func run(trades: (any FeedSource)?, quotes: (any FeedSource)?, scheduler: (any Service)?,
-                    schedulerEnforcesRetention: Bool, alongside: [any Service] = []) async throws {
-        let coordinator = drain
+    public func run(
+        trades: (any FeedSource)?, quotes: (any FeedSource)?, scheduler: (any Service)?,
+        schedulerEnforcesRetention: Bool, alongside: [any Service] = []
+    ) async throws {
+        let coordinator =
+            drain
             ? DrainCoordinator(upstreamAlreadyDone: PipelineStage.upstream(of: stages), ingests: (quotes == nil ? 0 : 1) + (trades == nil ? 0 : 1))
             : nil
         let last = stages.last
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ service: any Service, stage: PipelineStage?) {
             let endsRun = drain && stage != nil && stage == last
-            services.append(.init(service: service,
-                                  successTerminationBehavior: endsRun ? .gracefullyShutdownGroup : .ignore,
-                                  failureTerminationBehavior: .gracefullyShutdownGroup))
+            services.append(
+                .init(
+                    service: service,
+                    successTerminationBehavior: endsRun ? .gracefullyShutdownGroup : .ignore,
+                    failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         // With the next stage in this process, a stage waits for it rather than racing ahead.
-        let pacedIngest = stages.contains(.validate)
+        let pacedIngest =
+            stages.contains(.validate)
             ? Backpressure(metrics: metrics, gap: .staging, limit: batchSize * 8) : nil
-        let pacedValidate = stages.contains(.load)
+        let pacedValidate =
+            stages.contains(.load)
             ? Backpressure(metrics: metrics, gap: .validated, limit: batchSize * 16) : nil
         if let trades {
-            add(IngestStage(source: trades, log: log, drain: coordinator, metrics: metrics, logger: logger,
-                            backpressure: pacedIngest), stage: .ingest)
+            add(
+                IngestStage(
+                    source: trades, log: log, drain: coordinator, metrics: metrics, logger: logger,
+                    backpressure: pacedIngest), stage: .ingest)
         }
         if let quotes {
             add(IngestStage(source: quotes, log: log, drain: coordinator, metrics: metrics, logger: logger), stage: .ingest)
         }
         if stages.contains(.validate) {
-            add(ValidateStage(log: log, rules: rules, batchSize: batchSize,
-                              drain: coordinator, metrics: metrics, backpressure: pacedValidate), stage: .validate)
+            add(
+                ValidateStage(
+                    log: log, rules: rules, batchSize: batchSize,
+                    drain: coordinator, metrics: metrics, backpressure: pacedValidate), stage: .validate)
         }
         if stages.contains(.load) {
-            add(LoadStage(log: log, store: store, batchSize: batchSize, drain: coordinator,
-                          metrics: metrics), stage: .load)
+            add(
+                LoadStage(
+                    log: log, store: store, batchSize: batchSize, drain: coordinator,
+                    metrics: metrics), stage: .load)
             // Otherwise the scheduler's retention job does this.
             if !schedulerEnforcesRetention {
                 add(RetentionService(log: log), stage: nil)
@@ -80,8 +95,9 @@ public struct StageGroup: Sendable {
         for service in alongside { add(service, stage: nil) }
         var quiet = logger
         quiet.logLevel = .warning
-        let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: quiet))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: quiet))
         try await group.run()
     }
 }

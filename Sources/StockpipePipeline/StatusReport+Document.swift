@@ -1,5 +1,5 @@
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 
 extension StatusReport {
     /// `stockpipe status --json`; `/api/v1/status` adds `pipeline` (the OpenAPI schema `Status`).
@@ -45,17 +45,20 @@ extension StatusReport {
         Document(
             dataDirectory: dataDirectory,
             sources: sources.map { name, counters in
-                Document.Source(name: name, messages: counters.messages, trades: counters.trades, malformed: counters.malformed,
-                                quotes: counters.quotes, pings: counters.pings, errors: counters.errors, emptyMessages: counters.empty)
+                Document.Source(
+                    name: name, messages: counters.messages, trades: counters.trades, malformed: counters.malformed,
+                    quotes: counters.quotes, pings: counters.pings, errors: counters.errors, emptyMessages: counters.empty)
             },
             topics: Dictionary(topics.map { ($0.name, Document.Topic(appended: $0.appended, retained: $0.retained)) }) { $1 },
             stages: Dictionary(stages.map { ($0.name, Document.Stage(topic: $0.topic, position: $0.position, lag: $0.lag)) }) { $1 },
-            store: Document.Store(trades: store.trades, candles: store.candles, backfilledCandles: store.backfilledCandles,
-                                  symbols: store.symbols, quarantined: store.quarantined, quotes: store.quotes),
+            store: Document.Store(
+                trades: store.trades, candles: store.candles, backfilledCandles: store.backfilledCandles,
+                symbols: store.symbols, quarantined: store.quarantined, quotes: store.quotes),
             quarantine: Dictionary(uniqueKeysWithValues: ReasonCode.allCases.map { ($0.rawValue, store.quarantineByReason[$0] ?? 0) }),
-            reconciliation: Document.Reconciliation(staged: staged, stagedElsewhere: stagedElsewhere, redriven: redriven,
-                                                    stored: store.trades + store.quotes, quarantined: store.quarantined,
-                                                    pending: pending, balanced: balanced),
+            reconciliation: Document.Reconciliation(
+                staged: staged, stagedElsewhere: stagedElsewhere, redriven: redriven,
+                stored: store.trades + store.quotes, quarantined: store.quarantined,
+                pending: pending, balanced: balanced),
             quality: quality?.document,
             jobs: jobs.map(\.document))
     }
@@ -81,7 +84,8 @@ extension JobRunEntry {
     }
 
     public var document: Document {
-        Document(job: job, scheduledAt: scheduledAt, startedAt: startedAt, finishedAt: finishedAt, attempts: attempts,
-                 outcome: outcome.rawValue, trigger: trigger.rawValue, detail: detail)
+        Document(
+            job: job, scheduledAt: scheduledAt, startedAt: startedAt, finishedAt: finishedAt, attempts: attempts,
+            outcome: outcome.rawValue, trigger: trigger.rawValue, detail: detail)
     }
 }

@@ -35,9 +35,10 @@ public struct StatusReport: Sendable {
             if let last = try await store.jobRuns(job: job.rawValue, limit: 1).first { jobs.append(last) }
         }
         let quality = try await store.latestQualityReport().flatMap { try? QualityReport(json: $0.json) }
-        return StatusReport(dataDirectory: dataDirectory,
-                            sources: logStatus.sources.map { ($0.name, IngestCounters(json: $0.checkpoint.state)) },
-                            topics: logStatus.topics, stages: stages, store: counts, quality: quality, jobs: jobs)
+        return StatusReport(
+            dataDirectory: dataDirectory,
+            sources: logStatus.sources.map { ($0.name, IngestCounters(json: $0.checkpoint.state)) },
+            topics: logStatus.topics, stages: stages, store: counts, quality: quality, jobs: jobs)
     }
 
     /// Records the sources staged, each counted once: the counters are committed with each

@@ -58,7 +58,8 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
             if base == "*" || base == "?" {
                 bounds = range
             } else if let dash = base.firstIndex(of: "-") {
-                let low = try value(base[..<dash]), high = try value(base[base.index(after: dash)...])
+                let low = try value(base[..<dash])
+                let high = try value(base[base.index(after: dash)...])
                 guard low <= high else { throw CronError.backwardsRange(field: name, text: String(base)) }
                 bounds = low...high
             } else {
@@ -88,12 +89,14 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
-        let sortedHours = hours.sorted(), sortedMinutes = minutes.sorted()
+        let sortedHours = hours.sorted()
+        let sortedMinutes = minutes.sorted()
         guard var day = calendar.dateInterval(of: .day, for: date)?.start else { return nil }
         for _ in 0..<(366 * 5) {
             let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: day)
             if let year = parts.year, let month = parts.month, let dayOfMonth = parts.day, let weekday = parts.weekday,
-               matches(dayOfMonth: dayOfMonth, month: month, weekday: weekday - 1) {
+                matches(dayOfMonth: dayOfMonth, month: month, weekday: weekday - 1)
+            {
                 for hour in sortedHours {
                     for minute in sortedMinutes {
                         let wanted = DateComponents(year: year, month: month, day: dayOfMonth, hour: hour, minute: minute)

@@ -27,13 +27,16 @@ public struct ExchangeCalendar: Sendable {
         holidays: nyseHolidays)
 
     /// Every day, all day: crypto markets.
-    public static let always = ExchangeCalendar(name: "always", timeZone: TimeZone(identifier: "UTC")!, open: 0, close: 24 * 60,
-                                                holidays: { _ in [] }, weekends: false)
+    public static let always = ExchangeCalendar(
+        name: "always", timeZone: TimeZone(identifier: "UTC")!, open: 0, close: 24 * 60,
+        holidays: { _ in [] }, weekends: false)
 
     let tradesOnWeekends: Bool
 
-    init(name: String, timeZone: TimeZone, open: Int, close: Int, holidays: @escaping @Sendable (Int) -> Set<DateComponents>,
-         weekends: Bool = true) {
+    init(
+        name: String, timeZone: TimeZone, open: Int, close: Int, holidays: @escaping @Sendable (Int) -> Set<DateComponents>,
+        weekends: Bool = true
+    ) {
         self.name = name
         self.timeZone = timeZone
         self.open = open
@@ -69,7 +72,8 @@ public struct ExchangeCalendar: Sendable {
     public func isOpen(at date: Date) -> Bool {
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         guard let year = parts.year, let month = parts.month, let day = parts.day, let hour = parts.hour, let minute = parts.minute,
-              isTradingDay(year: year, month: month, day: day) else { return false }
+            isTradingDay(year: year, month: month, day: day)
+        else { return false }
         let minutes = hour * 60 + minute
         return minutes >= open && minutes < close
     }
@@ -109,15 +113,15 @@ extension ExchangeCalendar {
             }
         }
         if weekday(1, 1) != 7 { days.insert(observed(1, 1)) }
-        days.insert(nth(3, 2, of: 1))   // Martin Luther King Jr. Day
-        days.insert(nth(3, 2, of: 2))   // Washington's Birthday
+        days.insert(nth(3, 2, of: 1))  // Martin Luther King Jr. Day
+        days.insert(nth(3, 2, of: 2))  // Washington's Birthday
         let easter = easterSunday(year)
         let goodFriday = calendar.date(byAdding: .day, value: -2, to: calendar.date(from: easter)!)!
         days.insert(plain(goodFriday))
         days.insert(nth(-1, 2, of: 5))  // Memorial Day
         if year >= 2022 { days.insert(observed(6, 19)) }
         days.insert(observed(7, 4))
-        days.insert(nth(1, 2, of: 9))   // Labor Day
+        days.insert(nth(1, 2, of: 9))  // Labor Day
         days.insert(nth(4, 5, of: 11))  // Thanksgiving
         days.insert(observed(12, 25))
         return days
@@ -125,10 +129,20 @@ extension ExchangeCalendar {
 
     /// Easter Sunday in the Gregorian calendar (the anonymous algorithm of Meeus, Jones and Butcher).
     static func easterSunday(_ year: Int) -> DateComponents {
-        let a = year % 19, b = year / 100, c = year % 100, d = b / 4, e = b % 4
-        let f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30
-        let i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451
-        let month = (h + l - 7 * m + 114) / 31, day = (h + l - 7 * m + 114) % 31 + 1
+        let a = year % 19
+        let b = year / 100
+        let c = year % 100
+        let d = b / 4
+        let e = b % 4
+        let f = (b + 8) / 25
+        let g = (b - f + 1) / 3
+        let h = (19 * a + b - d - g + 15) % 30
+        let i = c / 4
+        let k = c % 4
+        let l = (32 + 2 * e + 2 * i - h - k) % 7
+        let m = (a + 11 * h + 22 * l) / 451
+        let month = (h + l - 7 * m + 114) / 31
+        let day = (h + l - 7 * m + 114) % 31 + 1
         return DateComponents(year: year, month: month, day: day)
     }
 }

@@ -35,8 +35,10 @@ public actor Scheduler {
                 after = due
                 if let calendar = job.calendar, !calendar.isOpen(at: due) { continue }
                 if running.contains(job.name) {
-                    await record(JobRun(job: job.name, scheduledAt: due, startedAt: due, finishedAt: due, attempts: 0,
-                                        outcome: .skippedStillRunning))
+                    await record(
+                        JobRun(
+                            job: job.name, scheduledAt: due, startedAt: due, finishedAt: due, attempts: 0,
+                            outcome: .skippedStillRunning))
                     continue
                 }
                 running.insert(job.name)
@@ -75,8 +77,9 @@ public actor Scheduler {
         // Cut short by the scheduler stopping, not by the job's timeout.
         if Task.isCancelled, outcome == .timedOut { outcome = .failed("cancelled: the scheduler stopped") }
         finished(job.name)
-        return JobRun(job: job.name, scheduledAt: scheduledAt, startedAt: started, finishedAt: clock.now(), attempts: attempt,
-                      outcome: outcome)
+        return JobRun(
+            job: job.name, scheduledAt: scheduledAt, startedAt: started, finishedAt: clock.now(), attempts: attempt,
+            outcome: outcome)
     }
 
     /// The action raced against the timeout; the loser is cancelled.

@@ -1,5 +1,5 @@
-import StockpipeCore
 import Foundation
+import StockpipeCore
 
 /// xoshiro256** seeded through SplitMix64: fast, and the same sequence on every platform.
 public struct SeededRandom: RandomNumberGenerator {

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import StockpipeCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// An NDJSON file of raw Finnhub WebSocket messages, one per line.
 ///
@@ -106,13 +107,16 @@ final class ReplayReader: FeedReader {
     deinit { close(descriptor) }
 
     var mark: SourceMark? {
-        SourceMark(device: identity.device, inode: identity.inode, headBytes: head.count, head: Self.digest(head),
-                   generation: generation)
+        SourceMark(
+            device: identity.device, inode: identity.inode, headBytes: head.count, head: Self.digest(head),
+            generation: generation)
     }
 
     /// Why `offset` cannot be trusted in the open file, or nil when it can.
-    private static func whyNotResume(offset: Int64, mark: SourceMark?, size: Int64, identity: (device: UInt64, inode: UInt64),
-                                     descriptor: Int32) -> String? {
+    private static func whyNotResume(
+        offset: Int64, mark: SourceMark?, size: Int64, identity: (device: UInt64, inode: UInt64),
+        descriptor: Int32
+    ) -> String? {
         if let mark, mark.device != identity.device || mark.inode != identity.inode {
             return "it is another file than the one read up to byte \(offset) (it was replaced: inode \(mark.inode) before, \(identity.inode) now)"
         }
@@ -268,13 +272,17 @@ final class ReplayReader: FeedReader {
             lineStart += 3
         }
         if let skipping = oversized {
-            messages.append(FeedMessageText(bytes: skipping.prefix, label: label,
-                                            originalSize: skipping.skipped + (newline - start)))
+            messages.append(
+                FeedMessageText(
+                    bytes: skipping.prefix, label: label,
+                    originalSize: skipping.skipped + (newline - start)))
             position += Int64(skipping.skipped)
             oversized = nil
         } else if newline - start > ReplayReader.lineLimit {
-            messages.append(FeedMessageText(bytes: Array(buffer[start..<(start + ReplaySource.keptPrefixBytes)]),
-                                            label: label, originalSize: newline - start))
+            messages.append(
+                FeedMessageText(
+                    bytes: Array(buffer[start..<(start + ReplaySource.keptPrefixBytes)]),
+                    label: label, originalSize: newline - start))
         } else if lineEnd > lineStart {
             messages.append(FeedMessageText(bytes: Array(buffer[lineStart..<lineEnd]), label: label))
         }

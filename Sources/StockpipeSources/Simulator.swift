@@ -1,6 +1,6 @@
 import Foundation
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 
 /// A deterministic market: the same configuration gives the same messages, byte for byte.
 ///
@@ -22,8 +22,10 @@ public struct Simulator {
         /// defects are injected too).
         public var allowListActive: Bool
 
-        public init(symbols: [String] = Simulator.defaultSymbols, seed: UInt64 = 1, rate: Double = 1_000, start: Int64,
-                    badFraction: Double = 0, allowListActive: Bool = true) {
+        public init(
+            symbols: [String] = Simulator.defaultSymbols, seed: UInt64 = 1, rate: Double = 1_000, start: Int64,
+            badFraction: Double = 0, allowListActive: Bool = true
+        ) {
             self.symbols = symbols
             self.seed = seed
             self.rate = rate
@@ -65,7 +67,9 @@ public struct Simulator {
         random = SeededRandom(seed: configuration.seed)
         profiles = configuration.symbols.map(SymbolProfile.profile(for:))
         var total = 0.0
-        cumulativeWeights = profiles.map { total += $0.weight; return total }
+        cumulativeWeights = profiles.map {
+            total += $0.weight; return total
+        }
         clock = Double(configuration.start)
         kinds = ReasonCode.tradeReasons.filter { $0 != .symbolNotAllowed || configuration.allowListActive }
     }
@@ -140,8 +144,9 @@ public struct Simulator {
     private mutating func validTrade(index: Int, time: Int64) -> [UInt8] {
         let price = profiles[index].rounded(profiles[index].price)
         lastValid[index] = (time, price)
-        return tradeJSON(symbol: .string(profiles[index].symbol), price: .number(price), time: .integer(time),
-                         volume: .number(profiles[index].volume(&random)), conditions: profiles[index].conditions(&random))
+        return tradeJSON(
+            symbol: .string(profiles[index].symbol), price: .number(price), time: .integer(time),
+            volume: .number(profiles[index].volume(&random)), conditions: profiles[index].conditions(&random))
     }
 
     /// A line of its own for the defects that are not a field of a trade.
@@ -195,7 +200,11 @@ public struct Simulator {
     }
 
     enum Field {
-        case string(String), number(Double), integer(Int64), raw(String), null, absent
+        case string(String)
+        case number(Double)
+        case integer(Int64)
+        case raw(String)
+        case null, absent
     }
 
     private func set(_ fields: inout (s: Field, p: Field, t: Field, v: Field), _ which: Int, _ value: Field) {
@@ -213,7 +222,7 @@ public struct Simulator {
         if let conditions {
             writer.key("c")
             writer.arrayStart()
-            conditions.forEach { writer.string($0) }
+            for condition in conditions { writer.string(condition) }
             writer.arrayEnd()
         }
         let fields: [(StaticString, Field)] = [("p", price), ("s", symbol), ("t", time), ("v", volume)]

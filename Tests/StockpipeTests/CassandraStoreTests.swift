@@ -1,6 +1,6 @@
 import Foundation
-import StockpipeCassandra
 import StockpipeCQL
+import StockpipeCassandra
 import StockpipeCore
 import StockpipeSQLite
 import Testing
@@ -21,17 +21,21 @@ struct CassandraStoreTests {
     /// 2024-11-24 23:59:00 UTC: the trades cross midnight, so two day partitions per symbol.
     static let start: Int64 = 1_732_492_740_000
 
-    func incoming(_ symbol: String, price: Double, volume: Double, at offset: Int64, conditions: [String] = [],
-                  occurrence: Int = 0, source: String, redriven: Bool = false) -> IncomingTrade {
+    func incoming(
+        _ symbol: String, price: Double, volume: Double, at offset: Int64, conditions: [String] = [],
+        occurrence: Int = 0, source: String, redriven: Bool = false
+    ) -> IncomingTrade {
         let time = Self.start + offset
         let id = TradeID(symbol: symbol, price: price, volume: volume, timestamp: time, conditions: conditions, occurrence: occurrence)
-        return IncomingTrade(trade: Trade(symbol: symbol, price: price, volume: volume, timestamp: time, conditions: conditions, id: id),
-                             origin: Origin(topic: "stock_data", partition: 0, offset: 0, source: source), redriven: redriven)
+        return IncomingTrade(
+            trade: Trade(symbol: symbol, price: price, volume: volume, timestamp: time, conditions: conditions, id: id),
+            origin: Origin(topic: "stock_data", partition: 0, offset: 0, source: source), redriven: redriven)
     }
 
     func quarantined(_ source: String, _ reasons: [ReasonCode], at offset: Int64) -> QuarantineRecord {
-        QuarantineRecord(reasons: reasons, payload: Array("{\"bad\":\"\(source)\"}".utf8),
-                         origin: Origin(topic: "staging", partition: 0, offset: 7, source: source), quarantinedAt: Self.start + offset)
+        QuarantineRecord(
+            reasons: reasons, payload: Array("{\"bad\":\"\(source)\"}".utf8),
+            origin: Origin(topic: "staging", partition: 0, offset: 7, source: source), quarantinedAt: Self.start + offset)
     }
 
     /// Where the load stage read the `offset`th record of `bad_stock_data`.
@@ -45,19 +49,27 @@ struct CassandraStoreTests {
         var trades: [IncomingTrade] = []
         for index in 0..<600 {
             let symbol = ["AAPL", "BINANCE:BTCUSDT", "OANDA:EUR_USD"][index % 3]
-            trades.append(incoming(symbol, price: 100 + Double(index % 37) / 4, volume: symbol.hasPrefix("OANDA") ? 0 : Double(index % 11 + 1),
-                                   at: Int64(index) * 400, conditions: index % 5 == 0 ? ["1", "12"] : [], source: "replay:f:@\(index)#0"))
+            trades.append(
+                incoming(
+                    symbol, price: 100 + Double(index % 37) / 4, volume: symbol.hasPrefix("OANDA") ? 0 : Double(index % 11 + 1),
+                    at: Int64(index) * 400, conditions: index % 5 == 0 ? ["1", "12"] : [], source: "replay:f:@\(index)#0"))
         }
         trades.append(incoming("AAPL", price: 150, volume: 1, at: 1_000, occurrence: 0, source: "replay:f:@900#0"))
         trades.append(incoming("AAPL", price: 150, volume: 1, at: 1_000, occurrence: 1, source: "replay:f:@900#1"))
-        var batch = StoreBatch(trades: trades, quarantine: [quarantined("replay:f:@1000#0", [.malformed], at: 5),
-                                                            quarantined("replay:f:@1001#0", [.nonFinite, .negativeVolume], at: 70_000)])
+        var batch = StoreBatch(
+            trades: trades,
+            quarantine: [
+                quarantined("replay:f:@1000#0", [.malformed], at: 5),
+                quarantined("replay:f:@1001#0", [.nonFinite, .negativeVolume], at: 70_000),
+            ])
         batch.quarantinePositions = [Self.readAt(0), Self.readAt(1)]
         batch.quotes = [
-            Quote(symbol: "AAPL", current: 187.5, change: 1.5, percentChange: 0.8, high: 188, low: 186, open: 186.5, previousClose: 186,
-                  timestamp: 1_732_492_700, receivedAt: Self.start + 10),
-            Quote(symbol: "AAPL", current: 187.7, change: nil, percentChange: nil, high: 188, low: 186, open: 186.5, previousClose: 186,
-                  timestamp: 1_732_492_760, receivedAt: Self.start + 90_000),
+            Quote(
+                symbol: "AAPL", current: 187.5, change: 1.5, percentChange: 0.8, high: 188, low: 186, open: 186.5, previousClose: 186,
+                timestamp: 1_732_492_700, receivedAt: Self.start + 10),
+            Quote(
+                symbol: "AAPL", current: 187.7, change: nil, percentChange: nil, high: 188, low: 186, open: 186.5, previousClose: 186,
+                timestamp: 1_732_492_760, receivedAt: Self.start + 90_000),
         ]
         return batch
     }
@@ -66,35 +78,48 @@ struct CassandraStoreTests {
     /// (duplicates) carry the time they were found, which differs between the two.
     func expectSameAnswers(_ cassandra: any Store, _ embedded: any Store, _ context: String) async throws {
         for symbol in ["AAPL", "BINANCE:BTCUSDT", "OANDA:EUR_USD", "MSFT"] {
-            #expect(try await cassandra.trades(symbol: symbol, from: nil, to: nil, limit: 10_000)
+            #expect(
+                try await cassandra.trades(symbol: symbol, from: nil, to: nil, limit: 10_000)
                     == embedded.trades(symbol: symbol, from: nil, to: nil, limit: 10_000), "\(context): all trades of \(symbol)")
-            #expect(try await cassandra.trades(symbol: symbol, from: nil, to: nil, limit: 7)
+            #expect(
+                try await cassandra.trades(symbol: symbol, from: nil, to: nil, limit: 7)
                     == embedded.trades(symbol: symbol, from: nil, to: nil, limit: 7), "\(context): latest trades of \(symbol)")
-            #expect(try await cassandra.trades(symbol: symbol, from: Self.start + 50_000, to: Self.start + 100_000, limit: 30)
+            #expect(
+                try await cassandra.trades(symbol: symbol, from: Self.start + 50_000, to: Self.start + 100_000, limit: 30)
                     == embedded.trades(symbol: symbol, from: Self.start + 50_000, to: Self.start + 100_000, limit: 30),
-                    "\(context): trades of \(symbol) across midnight")
-            #expect(try await cassandra.candles(symbol: symbol, from: nil, to: nil) == embedded.candles(symbol: symbol, from: nil, to: nil),
-                    "\(context): candles of \(symbol)")
-            #expect(try await cassandra.candles(symbol: symbol, from: Self.start + 60_000, to: Self.start + 120_000)
+                "\(context): trades of \(symbol) across midnight")
+            #expect(
+                try await cassandra.candles(symbol: symbol, from: nil, to: nil) == embedded.candles(symbol: symbol, from: nil, to: nil),
+                "\(context): candles of \(symbol)")
+            #expect(
+                try await cassandra.candles(symbol: symbol, from: Self.start + 60_000, to: Self.start + 120_000)
                     == embedded.candles(symbol: symbol, from: Self.start + 60_000, to: Self.start + 120_000), "\(context): some candles")
-            #expect(try await cassandra.quotes(symbol: symbol, from: nil, to: nil, limit: 1)
+            #expect(
+                try await cassandra.quotes(symbol: symbol, from: nil, to: nil, limit: 1)
                     == embedded.quotes(symbol: symbol, from: nil, to: nil, limit: 1), "\(context): latest quote of \(symbol)")
-            #expect(try await cassandra.quotes(symbol: symbol, from: 0, to: nil, limit: 100)
+            #expect(
+                try await cassandra.quotes(symbol: symbol, from: 0, to: nil, limit: 100)
                     == embedded.quotes(symbol: symbol, from: 0, to: nil, limit: 100), "\(context): quotes of \(symbol)")
         }
         #expect(try await cassandra.candles(symbol: "AAPL", from: 5, to: 4).isEmpty)
         func comparable(_ records: [QuarantineRecord]) -> [String] {
-            records.map { "\($0.reasons) \(String(decoding: $0.payload, as: UTF8.self)) \($0.origin.json) "
-                + ($0.reasons == [.duplicate] ? "" : "\($0.quarantinedAt)") }
+            records.map {
+                "\($0.reasons) \(String(decoding: $0.payload, as: UTF8.self)) \($0.origin.json) "
+                    + ($0.reasons == [.duplicate] ? "" : "\($0.quarantinedAt)")
+            }
         }
-        #expect(comparable(try await cassandra.quarantine(reason: nil, limit: 100))
+        #expect(
+            comparable(try await cassandra.quarantine(reason: nil, limit: 100))
                 == comparable(try await embedded.quarantine(reason: nil, limit: 100)), "\(context): quarantine")
-        #expect(comparable(try await cassandra.quarantine(reason: .negativeVolume, limit: 100))
+        #expect(
+            comparable(try await cassandra.quarantine(reason: .negativeVolume, limit: 100))
                 == comparable(try await embedded.quarantine(reason: .negativeVolume, limit: 100)), "\(context): quarantine by reason")
         #expect(try await cassandra.counts() == embedded.counts(), "\(context): counts")
-        #expect(try await cassandra.symbolSummaries(window: 3_600_000, sparkline: 60)
+        #expect(
+            try await cassandra.symbolSummaries(window: 3_600_000, sparkline: 60)
                 == embedded.symbolSummaries(window: 3_600_000, sparkline: 60), "\(context): symbol summaries")
-        #expect(try await cassandra.qualityHistory(from: 0, bucket: 86_400_000)
+        #expect(
+            try await cassandra.qualityHistory(from: 0, bucket: 86_400_000)
                 == embedded.qualityHistory(from: 0, bucket: 86_400_000), "\(context): quality history")
     }
 
@@ -119,19 +144,22 @@ struct CassandraStoreTests {
 
         // The same trade from another source is a duplicate; a record quarantined again at
         // another time moves; a re-driven trade leaves the quarantine once stored.
-        var next = StoreBatch(trades: [
-            incoming("AAPL", price: 100, volume: 1, at: 0, source: "replay:g:@0#0"),
-            incoming("MSFT", price: 410, volume: 3, at: 30_000, source: "replay:f:@1000#0", redriven: true),
-        ], quarantine: [quarantined("replay:f:@1001#0", [.nonFinite, .negativeVolume], at: 80_000)])
+        var next = StoreBatch(
+            trades: [
+                incoming("AAPL", price: 100, volume: 1, at: 0, source: "replay:g:@0#0"),
+                incoming("MSFT", price: 410, volume: 3, at: 30_000, source: "replay:f:@1000#0", redriven: true),
+            ], quarantine: [quarantined("replay:f:@1001#0", [.nonFinite, .negativeVolume], at: 80_000)])
         next.quarantinePositions = [Self.readAt(2)]
         next.quotes = [firstBatch().quotes[1]]
         try await both(next, "a duplicate, a move and a re-drive")
 
         let backfill = [
-            Candle(symbol: "AAPL", interval: 60_000, start: Self.start + 60_000, open: 1, high: 1, low: 1, close: 1,
-                   volumeUnits: 5, notionalUnits: 0, trades: 0, backfilled: true),
-            Candle(symbol: "TSLA", interval: 60_000, start: Self.start - 600_000, open: 250, high: 251, low: 249, close: 250.5,
-                   volumeUnits: FixedPoint.units(900), notionalUnits: 0, trades: 0, backfilled: true),
+            Candle(
+                symbol: "AAPL", interval: 60_000, start: Self.start + 60_000, open: 1, high: 1, low: 1, close: 1,
+                volumeUnits: 5, notionalUnits: 0, trades: 0, backfilled: true),
+            Candle(
+                symbol: "TSLA", interval: 60_000, start: Self.start - 600_000, open: 250, high: 251, low: 249, close: 250.5,
+                volumeUnits: FixedPoint.units(900), notionalUnits: 0, trades: 0, backfilled: true),
         ]
         #expect(try await cassandra.backfill(backfill) == embedded.backfill(backfill))
         #expect(try await cassandra.backfill(backfill) == embedded.backfill(backfill), "backfilled again: replaced")
@@ -141,13 +169,16 @@ struct CassandraStoreTests {
 
         // The scheduler's history and reports read back the same from both.
         let runs = [
-            JobRunEntry(job: "quality-report", scheduledAt: Self.start, startedAt: Self.start + 5, finishedAt: Self.start + 900,
-                        attempts: 1, outcome: .succeeded, detail: "12 symbols: ok", trigger: .schedule),
-            JobRunEntry(job: "redrive", scheduledAt: Self.start, startedAt: Self.start + 7, finishedAt: Self.start + 20_000,
-                        attempts: 2, outcome: .succeeded, detail: "re-drove 3", trigger: .manual, state: "5d2c298f"),
-            JobRunEntry(job: "quality-report", scheduledAt: Self.start + 60_000, startedAt: Self.start + 60_000,
-                        finishedAt: Self.start + 60_000, attempts: 0, outcome: .skipped, detail: "the previous run was still going",
-                        trigger: .schedule),
+            JobRunEntry(
+                job: "quality-report", scheduledAt: Self.start, startedAt: Self.start + 5, finishedAt: Self.start + 900,
+                attempts: 1, outcome: .succeeded, detail: "12 symbols: ok", trigger: .schedule),
+            JobRunEntry(
+                job: "redrive", scheduledAt: Self.start, startedAt: Self.start + 7, finishedAt: Self.start + 20_000,
+                attempts: 2, outcome: .succeeded, detail: "re-drove 3", trigger: .manual, state: "5d2c298f"),
+            JobRunEntry(
+                job: "quality-report", scheduledAt: Self.start + 60_000, startedAt: Self.start + 60_000,
+                finishedAt: Self.start + 60_000, attempts: 0, outcome: .skipped, detail: "the previous run was still going",
+                trigger: .schedule),
         ]
         for run in runs {
             try await embedded.recordJobRun(run)
@@ -196,9 +227,10 @@ struct CassandraStoreTests {
         // ...or only some trades made it, and candles were written for a batch before them.
         let rows = try await client.select("SELECT symbol, day, ts, id FROM stock_data.trades LIMIT 100000", [])
         for row in rows.cells.prefix(250) {
-            _ = try await client.execute("DELETE FROM stock_data.trades WHERE symbol = ? AND day = ? AND ts = ? AND id = ?",
-                                         [.text(row.text(0)), .text(row.text(1)), .timestamp(try row.int64(2)), .blob(row.blob(3))],
-                                         idempotent: true)
+            _ = try await client.execute(
+                "DELETE FROM stock_data.trades WHERE symbol = ? AND day = ? AND ts = ? AND id = ?",
+                [.text(row.text(0)), .text(row.text(1)), .timestamp(try row.int64(2)), .blob(row.blob(3))],
+                idempotent: true)
         }
         for table in ["candles_1m", "symbol_days"] { try await run("TRUNCATE stock_data.\(table)") }
         result = try await cassandra.write(batch)
@@ -221,14 +253,19 @@ struct CassandraStoreTests {
     @Test func aStoreMadeBeforeTheCountsWereShardedKeepsThem() async throws {
         let server = try await Cassandra12.start()
         let client = try CQLClient(CQLClient.Configuration(contactPoints: [("127.0.0.1", server.port)]))
-        _ = try await client.query("CREATE KEYSPACE stock_data WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-                                   idempotent: true)
-        _ = try await client.query("CREATE TABLE stock_data.quarantine_days (day text, reason text, records bigint, PRIMARY KEY (day, reason))",
-                                   idempotent: true)
-        for (day, reason, records) in [("2024-11-24", "*", 5), ("2024-11-24", "malformed", 5), ("2024-11-25", "*", 2),
-                                       ("2024-11-25", "price_jump", 2)] {
-            _ = try await client.execute("UPDATE stock_data.quarantine_days SET records = ? WHERE day = ? AND reason = ?",
-                                         [.bigint(Int64(records)), .text(day), .text(reason)], idempotent: true)
+        _ = try await client.query(
+            "CREATE KEYSPACE stock_data WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            idempotent: true)
+        _ = try await client.query(
+            "CREATE TABLE stock_data.quarantine_days (day text, reason text, records bigint, PRIMARY KEY (day, reason))",
+            idempotent: true)
+        for (day, reason, records) in [
+            ("2024-11-24", "*", 5), ("2024-11-24", "malformed", 5), ("2024-11-25", "*", 2),
+            ("2024-11-25", "price_jump", 2),
+        ] {
+            _ = try await client.execute(
+                "UPDATE stock_data.quarantine_days SET records = ? WHERE day = ? AND reason = ?",
+                [.bigint(Int64(records)), .text(day), .text(reason)], idempotent: true)
         }
         await client.close()
         let configuration = Self.configuration(server)
@@ -273,13 +310,17 @@ struct CassandraTLSTests {
         let server = try await Cassandra12.start()
         let directory = try TemporaryDirectory()
         let (certificate, key) = (directory.file("server.pem"), directory.file("server.key"))
-        try await run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                       "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", certificate])
+        try await run([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", certificate,
+        ])
         let port = try freeConsecutivePorts(1)
         let proxy = Process()
         proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        proxy.arguments = ["socat", "OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(certificate),key=\(key),verify=0",
-                           "TCP:127.0.0.1:\(server.port)"]
+        proxy.arguments = [
+            "socat", "OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(certificate),key=\(key),verify=0",
+            "TCP:127.0.0.1:\(server.port)",
+        ]
         proxy.standardOutput = FileHandle.nullDevice
         proxy.standardError = FileHandle.nullDevice
         try proxy.run()
@@ -288,28 +329,33 @@ struct CassandraTLSTests {
         try await waitUntilListening(port: port)
 
         // By name and by address, trusting the certificate given in the settings.
-        let config = try directory.write("tls.yaml", lines: [
-            "contact-points: localhost:\(port)", "cassandra:", "  replication: SimpleStrategy:1", "  consistency: one",
-            "  tls: true", "  ca-certificate: \(certificate)",
-        ])
+        let config = try directory.write(
+            "tls.yaml",
+            lines: [
+                "contact-points: localhost:\(port)", "cassandra:", "  replication: SimpleStrategy:1", "  consistency: one",
+                "  tls: true", "  ca-certificate: \(certificate)",
+            ])
         let created = try await runStockpipe(["schema", "create", "--config", config, "--data-dir", directory.path])
         #expect(created.status == 0 && created.stdout.contains("table stock_data.trades: created"), "\(created.stderr)")
         var configuration = CassandraConfiguration(contactPoints: [("127.0.0.1", port)])
         configuration.consistency = .one
         configuration.tls = try CassandraConfiguration.tls(caCertificate: certificate)
         let store = try await CassandraStore.open(configuration)
-        let trade = Trade(symbol: "AAPL", price: 187.5, volume: 10, timestamp: 1_732_480_000_000, conditions: ["1"],
-                          id: TradeID(symbol: "AAPL", price: 187.5, volume: 10, timestamp: 1_732_480_000_000, conditions: ["1"], occurrence: 0))
+        let trade = Trade(
+            symbol: "AAPL", price: 187.5, volume: 10, timestamp: 1_732_480_000_000, conditions: ["1"],
+            id: TradeID(symbol: "AAPL", price: 187.5, volume: 10, timestamp: 1_732_480_000_000, conditions: ["1"], occurrence: 0))
         let incoming = IncomingTrade(trade: trade, origin: Origin(topic: "stock_data", partition: 0, offset: 0, source: "tls:@0#0"))
         #expect(try await store.write(StoreBatch(trades: [incoming])).inserted == 1)
         #expect(try await store.trades(symbol: "AAPL", from: nil, to: nil, limit: 10) == [trade])
         try await store.close()
 
         // The system's roots do not know this certificate: the connection is refused, clearly.
-        let untrusted = try await runStockpipe(["status", "--contact-points", "localhost:\(port)", "--data-dir", directory.path],
-                                               environment: ["STOCKPIPE_CASSANDRA_TLS": "true"])
-        #expect(untrusted.status == 2 && untrusted.stderr.contains("not trusted") && untrusted.stderr.contains("cassandra.ca-certificate"),
-                "\(untrusted.stderr)")
+        let untrusted = try await runStockpipe(
+            ["status", "--contact-points", "localhost:\(port)", "--data-dir", directory.path],
+            environment: ["STOCKPIPE_CASSANDRA_TLS": "true"])
+        #expect(
+            untrusted.status == 2 && untrusted.stderr.contains("not trusted") && untrusted.stderr.contains("cassandra.ca-certificate"),
+            "\(untrusted.stderr)")
         await server.stop()
     }
 }

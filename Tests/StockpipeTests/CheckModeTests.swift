@@ -1,6 +1,6 @@
 import Foundation
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 import Testing
 
@@ -29,8 +29,10 @@ struct CheckModeTests {
         let commands = try await Self.commandsTakingCheck()
         // The walk found the commands the Compose file and the DAG use, and more.
         #expect(commands.count >= 20)
-        for expected in [["topics", "create"], ["schema", "create"], ["ingest"], ["validate"], ["load"], ["serve"], ["scheduler"],
-                         ["quality-report"], ["health"], ["jobs", "run"]] {
+        for expected in [
+            ["topics", "create"], ["schema", "create"], ["ingest"], ["validate"], ["load"], ["serve"], ["scheduler"],
+            ["quality-report"], ["health"], ["jobs", "run"],
+        ] {
             #expect(commands.contains(expected), "\(expected) takes no --check")
         }
         let required: [String: [String]] = [
@@ -40,7 +42,8 @@ struct CheckModeTests {
         for command in commands {
             let directory = try TemporaryDirectory()
             // Nothing listens on port 1: a command that connected would fail, and one that wrote would leave files.
-            let arguments = command + (required[command.joined(separator: " ")] ?? [])
+            let arguments =
+                command + (required[command.joined(separator: " ")] ?? [])
                 + ["--brokers", "127.0.0.1:1", "--contact-points", "127.0.0.1:1", "--check"]
             let result = try await runStockpipe(arguments, in: directory.path, environment: ["FINNHUB_TOKEN": "check-mode-token"])
             #expect(result.status == 0, "\(command): \(result.stderr)")
@@ -52,8 +55,10 @@ struct CheckModeTests {
     }
 
     @Test func itSaysWhereTheStagesWouldReadAndWrite() async throws {
-        let result = try await runStockpipe(["load", "--brokers", "kafka-1:19092,kafka-2:19092", "--contact-points", "cassandra:9042",
-                                             "--check"])
+        let result = try await runStockpipe([
+            "load", "--brokers", "kafka-1:19092,kafka-2:19092", "--contact-points", "cassandra:9042",
+            "--check",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("load stage"))
         #expect(result.stdout.contains("Kafka at kafka-1:19092,kafka-2:19092"))
@@ -65,15 +70,19 @@ struct CheckModeTests {
     @Test func aMisspeltEnvironmentVariableIsNamedWithTheSettingItWasMeantFor() async throws {
         let result = try await runStockpipe(["validate", "--check"], environment: ["STOCKPIPE_BROKER": "kafka:9092"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("environment variable STOCKPIPE_BROKER is not a stockpipe setting; did you mean STOCKPIPE_BROKERS?"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("environment variable STOCKPIPE_BROKER is not a stockpipe setting; did you mean STOCKPIPE_BROKERS?"),
+            "\(result.stderr)")
         let far = try await runStockpipe(["status", "--check"], environment: ["STOCKPIPE_NONSENSE_VALUE": "1"])
         #expect(far.status == 2)
         #expect(far.stderr.contains("STOCKPIPE_NONSENSE_VALUE is not a stockpipe setting; see the README"), "\(far.stderr)")
         // Variables stockpipe reads for other things are not mistakes.
-        let known = try await runStockpipe(["status", "--check"],
-                                           environment: ["STOCKPIPE_LOG_LEVEL": "debug", "STOCKPIPE_BIN": "/usr/bin/stockpipe",
-                                                         "STOCKPIPE_DAG_SCHEDULE": "@hourly"])
+        let known = try await runStockpipe(
+            ["status", "--check"],
+            environment: [
+                "STOCKPIPE_LOG_LEVEL": "debug", "STOCKPIPE_BIN": "/usr/bin/stockpipe",
+                "STOCKPIPE_DAG_SCHEDULE": "@hourly",
+            ])
         #expect(known.status == 0, "\(known.stderr)")
     }
 
@@ -101,8 +110,11 @@ struct CheckModeTests {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: root + "/" + $0, isDirectory: &isDirectory) && !isDirectory.boolValue
         }
-        let shipped = scripts + ["Dockerfile", "deploy/docker-compose.yml", "deploy/stockpipe.env.example",
-                                 "airflow/dags/stockpipe_pipeline.py"]
+        let shipped =
+            scripts + [
+                "Dockerfile", "deploy/docker-compose.yml", "deploy/stockpipe.env.example",
+                "airflow/dags/stockpipe_pipeline.py",
+            ]
         var used: [String: String] = [:]
         for file in shipped {
             let text = try String(contentsOfFile: root + "/" + file, encoding: .utf8)

@@ -28,8 +28,9 @@ struct CrashTests {
             await process.exited()
         }
         // The kills must have landed mid-run, or this test would prove nothing.
-        let interrupted = try #require(try parseJSON(
-            try await runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout) as? [String: Any])
+        let interrupted = try #require(
+            try parseJSON(
+                try await runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout) as? [String: Any])
         let partial = try #require(interrupted["reconciliation"] as? [String: Any])
         #expect((partial["staged"] as? Int ?? 0) > 0)
         #expect((partial["stored"] as? Int ?? 0) + (partial["quarantined"] as? Int ?? 0) < 120_000, "kills at \(delays) ms")
@@ -43,8 +44,9 @@ struct CrashTests {
         #expect(actual.trades == expected.trades, "trades differ after kills at \(delays) ms")
         #expect(actual.candles == expected.candles, "candles differ after kills at \(delays) ms")
         #expect(actual.quarantine == expected.quarantine, "quarantine differs after kills at \(delays) ms")
-        let status = try #require(try parseJSON(try await runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout)
-            as? [String: Any])
+        let status = try #require(
+            try parseJSON(try await runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout)
+                as? [String: Any])
         #expect((status["reconciliation"] as? [String: Any])?["balanced"] as? Bool == true)
     }
 }

@@ -3,9 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
-import StockpipeDashboard
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
+import StockpipeDashboard
 import StockpipePipeline
 import StockpipeSources
 import Testing
@@ -17,15 +17,19 @@ struct DashboardAPITests {
     static func filledDirectory() async throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
         let file = directory.file("feed.ndjson")
-        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "20000", "--bad-fraction", "0.05", "--seed", "3",
-                                         "--rate", "20"])
+        let simulate = try await runStockpipe([
+            "simulate", "--out", file, "--count", "20000", "--bad-fraction", "0.05", "--seed", "3",
+            "--rate", "20",
+        ])
         try #require(simulate.status == 0, "\(simulate.stderr)")
         try await drain(replaySettings(file: file, dataDirectory: directory.file("data"), symbols: Simulator.defaultSymbols))
         return directory
     }
 
-    func withDashboard<T: Sendable>(_ directory: TemporaryDirectory, token: String? = nil,
-                                    _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    func withDashboard<T: Sendable>(
+        _ directory: TemporaryDirectory, token: String? = nil,
+        _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
         var settings = Settings()
         settings.dataDirectory = directory.file("data")
         let backends = try await Backends.open(settings, create: false)
@@ -81,14 +85,16 @@ struct DashboardAPITests {
             #expect(status["pipeline"] is [String: Any])
             let byReason = try #require(status["quarantine"] as? [String: Int]).filter { $0.value > 0 }
 
-            let counts = try #require(try await client.execute(uri: "/api/v1/quarantine/counts?bucket=1h", method: .get) {
-                try json($0) as? [String: Any]
-            })
+            let counts = try #require(
+                try await client.execute(uri: "/api/v1/quarantine/counts?bucket=1h", method: .get) {
+                    try json($0) as? [String: Any]
+                })
             #expect(counts["totals"] as? [String: Int] == byReason, "counts over time add up to the store's counts by reason")
 
-            let jumps = try #require(try await client.execute(uri: "/api/v1/quarantine?reason=price_jump&limit=1000", method: .get) {
-                try json($0) as? [[String: Any]]
-            })
+            let jumps = try #require(
+                try await client.execute(uri: "/api/v1/quarantine?reason=price_jump&limit=1000", method: .get) {
+                    try json($0) as? [[String: Any]]
+                })
             #expect(jumps.count == byReason["price_jump"])
             #expect(jumps.allSatisfy { ($0["reasons"] as? [String])?.contains("price_jump") == true })
         }
@@ -147,9 +153,12 @@ struct DashboardAPITests {
             let document = try #require(try await client.execute(uri: "/api/v1/openapi.json", method: .get) { try json($0) as? [String: Any] })
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = Set(((document["paths"] as? [String: Any]) ?? [:]).keys)
-            #expect(paths == ["/api/v1/symbols", "/api/v1/trades", "/api/v1/candles", "/api/v1/quotes", "/api/v1/quarantine",
-                              "/api/v1/quarantine/counts", "/api/v1/status", "/api/v1/quality", "/api/v1/jobs", "/api/v1/stream",
-                              "/api/v1/openapi.json", "/health", "/metrics"])
+            #expect(
+                paths == [
+                    "/api/v1/symbols", "/api/v1/trades", "/api/v1/candles", "/api/v1/quotes", "/api/v1/quarantine",
+                    "/api/v1/quarantine/counts", "/api/v1/status", "/api/v1/quality", "/api/v1/jobs", "/api/v1/stream",
+                    "/api/v1/openapi.json", "/health", "/metrics",
+                ])
             for path in paths where path != "/api/v1/stream" {
                 let probe = path.contains("trades") || path.contains("candles") || path.contains("quotes") ? path + "?symbol=AAPL" : path
                 try await client.execute(uri: probe, method: .get) { #expect($0.status == .ok, "\(probe)") }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import StockpipeDashboard
 import Testing
+
+@testable import StockpipeDashboard
 
 /// The dashboard's script, style and OpenAPI document are files in `Sources/StockpipeDashboard/Assets`, which
 /// the EmbedAssets plugin compiles in: the binary serves them as they are on disk, node checks the script's
@@ -14,8 +15,10 @@ struct DashboardAssetTests {
     }
 
     @Test func theEmbeddedAssetsAreTheFilesOnDisk() throws {
-        let embedded = [("dashboard.js", DashboardScript.source), ("dashboard.css", DashboardStyle.source),
-                        ("openapi.json", OpenAPIDocument.json)]
+        let embedded = [
+            ("dashboard.js", DashboardScript.source), ("dashboard.css", DashboardStyle.source),
+            ("openapi.json", OpenAPIDocument.json),
+        ]
         for (name, text) in embedded {
             let file = try Self.onDisk(name)
             #expect(file.count > 1_000, "\(name)")

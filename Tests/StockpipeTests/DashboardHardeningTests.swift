@@ -1,17 +1,19 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import Prometheus
 import ServiceLifecycle
-@testable import StockpipeDashboard
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 import Testing
+
+@testable import StockpipeDashboard
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The dashboard's HTTP server against what a hostile or careless client does (issue 16, point 7):
 /// slow or idle connections, too many of them, redirects elsewhere, a cookie that is the token,
@@ -50,7 +52,9 @@ struct DashboardHardeningTests {
     }
 
     @Test func anIdleKeptAliveConnectionIsClosedButTheEventStreamIsNot() async throws {
-        try await withServedDashboard({ $0.idleTimeout = .seconds(1); $0.headerTimeout = .seconds(1) }) { port in
+        try await withServedDashboard({
+            $0.idleTimeout = .seconds(1); $0.headerTimeout = .seconds(1)
+        }) { port in
             let idle = try RawSocket(port: port)
             defer { idle.close() }
             #expect(idle.send(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)))
@@ -68,7 +72,8 @@ struct DashboardHardeningTests {
             var closed = false
             // Three ticks take 3 s on an idle machine; a loaded one may be slower to send them.
             while ContinuousClock.now - started < .seconds(30) && !closed
-                    && text.components(separatedBy: "event: tick").count - 1 < 3 {
+                && text.components(separatedBy: "event: tick").count - 1 < 3
+            {
                 let part = await stream.read(timeout: .milliseconds(500))
                 text += part.text
                 closed = part.closed
@@ -80,7 +85,9 @@ struct DashboardHardeningTests {
     }
 
     @Test func connectionsOverTheCapAreAnswered503AndHealthAnswersOnceTheyGo() async throws {
-        try await withServedDashboard({ $0.maxConnections = 4; $0.headerTimeout = .seconds(60); $0.idleTimeout = .seconds(60) }) { port in
+        try await withServedDashboard({
+            $0.maxConnections = 4; $0.headerTimeout = .seconds(60); $0.idleTimeout = .seconds(60)
+        }) { port in
             var held: [RawSocket] = []
             defer { for socket in held { socket.close() } }
             // Four kept-alive connections, each answered once, so the server has surely counted them.
@@ -119,8 +126,9 @@ struct DashboardHardeningTests {
             try await client.execute(uri: path + "?token=" + Self.token, method: .get) { response in
                 #expect(response.status == .seeOther)
                 let location = try #require(response.headers[.location])
-                #expect(location == "/" || (location.hasPrefix("/") && !location.hasPrefix("//") && !location.hasPrefix("/\\")),
-                        "\(path) redirected to \(location)")
+                #expect(
+                    location == "/" || (location.hasPrefix("/") && !location.hasPrefix("//") && !location.hasPrefix("/\\")),
+                    "\(path) redirected to \(location)")
                 #expect(!location.contains("evil"), "\(path) redirected to \(location)")
             }
             try await client.execute(uri: "/api/v1/openapi.json?token=" + Self.token, method: .get) {
@@ -216,14 +224,16 @@ struct DashboardHardeningTests {
 
     @Test func aHostThatDoesNotResolveIsOneClearLine() async throws {
         let directory = try TemporaryDirectory()
-        let result = try await runStockpipe(["serve", "--host", "127.0.0.1.example.invalid", "--data-dir", directory.file("data")],
-                                            environment: ["STOCKPIPE_DASHBOARD_TOKEN": Self.token], timeout: .seconds(30))
+        let result = try await runStockpipe(
+            ["serve", "--host", "127.0.0.1.example.invalid", "--data-dir", directory.file("data")],
+            environment: ["STOCKPIPE_DASHBOARD_TOKEN": Self.token], timeout: .seconds(30))
         #expect(result.status == 2)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1 && result.stderr.contains("127.0.0.1.example.invalid: the host does not resolve"), "\(result.stderr)")
         #expect(!result.stderr.contains(Self.token))
-        let short = try await runStockpipe(["serve", "--host", "0.0.0.0", "--data-dir", directory.file("data")],
-                                           environment: ["STOCKPIPE_DASHBOARD_TOKEN": "tooshort"], timeout: .seconds(30))
+        let short = try await runStockpipe(
+            ["serve", "--host", "0.0.0.0", "--data-dir", directory.file("data")],
+            environment: ["STOCKPIPE_DASHBOARD_TOKEN": "tooshort"], timeout: .seconds(30))
         #expect(short.status == 2 && short.stderr.contains("too short") && !short.stderr.contains("tooshort"), "\(short.stderr)")
     }
 
@@ -234,9 +244,12 @@ struct DashboardHardeningTests {
         let filled = try await runStockpipe(["run", "--limit", "10", "--drain", "--no-dashboard", "--data-dir", directory.file("data")])
         #expect(filled.status == 0, "\(filled.stderr)")
         let port = try freeConsecutivePorts(1)
-        let (process, _, stderrPath) = try startStockpipe(["serve", "--host", "0.0.0.0", "--port", String(port),
-                                                           "--data-dir", directory.file("data")],
-                                                          environment: ["STOCKPIPE_DASHBOARD_TOKEN": "abcdefghijklmnop\n"])
+        let (process, _, stderrPath) = try startStockpipe(
+            [
+                "serve", "--host", "0.0.0.0", "--port", String(port),
+                "--data-dir", directory.file("data"),
+            ],
+            environment: ["STOCKPIPE_DASHBOARD_TOKEN": "abcdefghijklmnop\n"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         do {
             try await waitUntilListening(port: port, timeout: .seconds(60))
@@ -255,20 +268,25 @@ struct DashboardHardeningTests {
         kill(process.processIdentifier, SIGINT)
         await process.exited()
 
-        for token in [String(repeating: " ", count: 16), "abcdefgh ijklmnop", "abcdefgh\tijklmnop", "abcdefgh\u{1B}ijklmnop",
-                      "  short-token\n"] {
-            let result = try await runStockpipe(["serve", "--host", "0.0.0.0", "--port", String(port), "--data-dir", directory.file("data")],
-                                                environment: ["STOCKPIPE_DASHBOARD_TOKEN": token], timeout: .seconds(30))
+        for token in [
+            String(repeating: " ", count: 16), "abcdefgh ijklmnop", "abcdefgh\tijklmnop", "abcdefgh\u{1B}ijklmnop",
+            "  short-token\n",
+        ] {
+            let result = try await runStockpipe(
+                ["serve", "--host", "0.0.0.0", "--port", String(port), "--data-dir", directory.file("data")],
+                environment: ["STOCKPIPE_DASHBOARD_TOKEN": token], timeout: .seconds(30))
             #expect(result.status == 2, "\(token.debugDescription): exit \(result.status) \(result.stderr)")
-            #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("STOCKPIPE_DASHBOARD_TOKEN"),
-                    "\(token.debugDescription): \(result.stderr)")
+            #expect(
+                result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("STOCKPIPE_DASHBOARD_TOKEN"),
+                "\(token.debugDescription): \(result.stderr)")
             #expect(!result.stderr.contains("abcdefgh") && !result.stderr.contains("short-token"), "\(result.stderr)")
         }
         // The same from the configuration file.
         let config = try directory.write("stockpipe.yaml", lines: [#"dashboard-token: "abcdefgh ijklmnop""#])
         let fromFile = try await runStockpipe(["serve", "--host", "0.0.0.0", "--config", config, "--check"], in: directory.path)
-        #expect(fromFile.status == 2 && fromFile.stderr.contains("dashboard-token in \(config)") && !fromFile.stderr.contains("abcdefgh"),
-                "\(fromFile.stderr)")
+        #expect(
+            fromFile.status == 2 && fromFile.stderr.contains("dashboard-token in \(config)") && !fromFile.stderr.contains("abcdefgh"),
+            "\(fromFile.stderr)")
         // And for a dashboard configured directly.
         var configuration = DashboardConfiguration()
         configuration.host = "0.0.0.0"
@@ -300,8 +318,10 @@ struct DashboardHardeningTests {
 
     /// The dashboard served as `stockpipe serve` serves it, in this process, over an empty store,
     /// with the limits `configure` sets; `body` gets its port.
-    func withServedDashboard(_ configure: (inout DashboardConfiguration) -> Void,
-                             _ body: @Sendable (Int) async throws -> Void) async throws {
+    func withServedDashboard(
+        _ configure: (inout DashboardConfiguration) -> Void,
+        _ body: @Sendable (Int) async throws -> Void
+    ) async throws {
         let directory = try TemporaryDirectory()
         var settings = Settings()
         settings.dataDirectory = directory.file("data")
@@ -312,7 +332,8 @@ struct DashboardHardeningTests {
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let dashboard = Dashboard(backends: backends.forDashboard, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: logger)
+        let dashboard = Dashboard(
+            backends: backends.forDashboard, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: dashboard)], logger: logger))
         let port = configuration.port
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Void.self) { tasks in

@@ -67,7 +67,6 @@ struct DashboardLiveTests {
         })())
         """
 
-
     @Test(TestTool.chromium.condition) func thePageDrawsLiveDataWithoutErrors() async throws {
         _ = try TestTool.chromium.require()
         let directory = try TemporaryDirectory()
@@ -91,8 +90,10 @@ struct DashboardLiveTests {
         #expect(visit.screenshot.count > 10_000)
 
         // Narrow and dark: one column, nothing wider than the window, still no errors.
-        let narrow = try await browser.visit(dashboard.url, width: 420, height: 900, dark: true, probe: Self.probe,
-                                             timeout: .seconds(30)) { stateNumber($0, "ticks") >= 2 && stateNumber($0, "inked") > 500 }
+        let narrow = try await browser.visit(
+            dashboard.url, width: 420, height: 900, dark: true, probe: Self.probe,
+            timeout: .seconds(30)
+        ) { stateNumber($0, "ticks") >= 2 && stateNumber($0, "inked") > 500 }
         try narrow.screenshot.write(to: URL(fileURLWithPath: screenshots + "/dashboard-narrow-dark.png"))
         print("dashboard screenshot: \(screenshots)/dashboard-narrow-dark.png")
         #expect(narrow.problems.isEmpty, "\(narrow.problems)")
@@ -131,8 +132,9 @@ struct DashboardLiveTests {
         _ = try await runStockpipe(["run", "--file", file, "--drain", "--no-dashboard", "--data-dir", directory.file("a")])
         let first = try await RunningDashboard.start(["serve", "--port", "0", "--data-dir", directory.file("a")])
         let port = try #require(first.url.split(separator: ":").last?.dropLast())
-        let second = try await runStockpipe(["run", "--file", file, "--port", String(port), "--data-dir", directory.file("b")],
-                                      timeout: .seconds(30))
+        let second = try await runStockpipe(
+            ["run", "--file", file, "--port", String(port), "--data-dir", directory.file("b")],
+            timeout: .seconds(30))
         #expect(second.status == 2)
         #expect(second.stderr.contains("the dashboard cannot listen on 127.0.0.1:\(port): the port is in use"), "\(second.stderr)")
         let open = try await runStockpipe(["run", "--file", file, "--host", "0.0.0.0", "--data-dir", directory.file("c")], timeout: .seconds(30))
@@ -153,8 +155,10 @@ struct DashboardLiveTests {
         let schemathesis = Process()
         schemathesis.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // The event stream never ends, so it is left out; every other operation is generated for.
-        schemathesis.arguments = ["schemathesis", "run", dashboard.url + "api/v1/openapi.json", "--exclude-path", "/api/v1/stream",
-                                  "--max-examples", "40", "--generation-deterministic", "--no-color"]
+        schemathesis.arguments = [
+            "schemathesis", "run", dashboard.url + "api/v1/openapi.json", "--exclude-path", "/api/v1/stream",
+            "--max-examples", "40", "--generation-deterministic", "--no-color",
+        ]
         // It keeps a cache of what it found in .schemathesis/ under the current directory.
         schemathesis.currentDirectoryURL = URL(fileURLWithPath: directory.path)
         let output = directory.file("schemathesis.txt")

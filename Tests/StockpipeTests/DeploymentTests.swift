@@ -40,8 +40,11 @@ struct DeploymentTests {
         _ = try TestTool.compose.require()
         let directory = try TemporaryDirectory()
         let services = try await Self.resolvedServices(directory)
-        #expect(Set(services.keys) == ["kafka-1", "kafka-2", "kafka-3", "cassandra", "topics-init", "schema-init", "ingest", "validate",
-                                       "load", "dashboard", "scheduler", "airflow", "prometheus", "grafana"])
+        #expect(
+            Set(services.keys) == [
+                "kafka-1", "kafka-2", "kafka-3", "cassandra", "topics-init", "schema-init", "ingest", "validate",
+                "load", "dashboard", "scheduler", "airflow", "prometheus", "grafana",
+            ])
         // Three brokers of one KRaft cluster, each a voter, nothing replicated fewer than three times.
         var nodeIDs: Set<String> = []
         for name in ["kafka-1", "kafka-2", "kafka-3"] {
@@ -79,8 +82,12 @@ struct DeploymentTests {
     func theStackDoesNotStartWithoutTheDashboardToken() async throws {
         _ = try TestTool.compose.require()
         let directory = try TemporaryDirectory()
-        let result = try await runProgram(Self.compose, ["-f", Self.composeFile, "--env-file", try Self.environmentFile(in: directory, token: nil),
-                                                         "config"])
+        let result = try await runProgram(
+            Self.compose,
+            [
+                "-f", Self.composeFile, "--env-file", try Self.environmentFile(in: directory, token: nil),
+                "config",
+            ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("set STOCKPIPE_DASHBOARD_TOKEN in deploy/.env"), "\(result.stderr)")
     }
@@ -129,11 +136,13 @@ struct DeploymentTests {
         var checked: [String: String] = [:]
         for (name, service) in services.sorted(by: { $0.key < $1.key }) {
             guard let build = service["build"] as? [String: Any], build["context"] as? String == Self.root,
-                  build["target"] == nil else { continue }
+                build["target"] == nil
+            else { continue }
             let environment = Self.containerEnvironment(service, image: image)
             let command = try #require(service["command"] as? [String], "\(name) has no command")
             checked[name] = try await Self.check(command, environment: environment, what: name)
-            if let test = (service["healthcheck"] as? [String: Any])?["test"] as? [String], test.first == "CMD", test.dropFirst().first == "stockpipe" {
+            if let test = (service["healthcheck"] as? [String: Any])?["test"] as? [String], test.first == "CMD", test.dropFirst().first == "stockpipe"
+            {
                 _ = try await Self.check(Array(test.dropFirst(2)), environment: environment, what: "\(name)'s health check")
             }
         }
@@ -143,7 +152,9 @@ struct DeploymentTests {
             let test = (services[stage]?["healthcheck"] as? [String: Any])?["test"] as? [String]
             #expect(test == ["CMD", "stockpipe", "health", "--stage", stage], "\(stage): \(test ?? [])")
         }
-        #expect(checked["topics-init"]?.contains("on Kafka at kafka-1:19092,kafka-2:19092,kafka-3:19092 with 6 partitions and replication factor 3") == true)
+        #expect(
+            checked["topics-init"]?.contains("on Kafka at kafka-1:19092,kafka-2:19092,kafka-3:19092 with 6 partitions and replication factor 3")
+                == true)
         #expect(checked["load"]?.contains("Cassandra at cassandra:9042") == true, "\(checked["load"] ?? "")")
         #expect(checked["ingest"]?.contains("source: simulator") == true, "\(checked["ingest"] ?? "")")
         #expect(checked["dashboard"]?.contains("http://0.0.0.0:8080/ behind a bearer token") == true)
@@ -186,7 +197,8 @@ struct DeploymentTests {
         let systemPaths = libraries.stdout.split(separator: "\n").compactMap { line -> String? in
             let parts = line.components(separatedBy: " => ")
             guard parts.count == 2, let path = parts[1].split(separator: " ").first.map(String.init),
-                  path.hasPrefix("/lib/") || path.hasPrefix("/usr/lib/") else { return nil }
+                path.hasPrefix("/lib/") || path.hasPrefix("/usr/lib/")
+            else { return nil }
             return path
         }
         #expect(systemPaths.contains { $0.contains("librdkafka") } && systemPaths.contains { $0.contains("libsqlite3") })
@@ -206,8 +218,12 @@ struct DeploymentTests {
         for stage in dockerfile.stages where stage.name != "build" {
             let named = dockerfile.installedPackages(in: stage)
             #expect(named.contains("librdkafka1"), "\(stage.name)")
-            let depends = try await runProgram("/usr/bin/apt-cache", ["depends", "--recurse", "--no-recommends", "--no-suggests",
-                                                                    "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"] + named)
+            let depends = try await runProgram(
+                "/usr/bin/apt-cache",
+                [
+                    "depends", "--recurse", "--no-recommends", "--no-suggests",
+                    "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
+                ] + named)
             try #require(depends.status == 0, "\(depends.stderr)")
             var present: Set<String> = ["libc6", "libgcc-s1"]
             for line in depends.stdout.split(separator: "\n") {
@@ -225,8 +241,9 @@ struct DeploymentTests {
         _ = try TestTool.compose.require()
         _ = try TestTool.airflow.require()
         let directory = try TemporaryDirectory()
-        let loaded = try await runProgram(Self.airflowPython, [Self.fixtures + "/dag_commands.py", Self.root + "/airflow/dags/stockpipe_pipeline.py"],
-                                          environment: ["AIRFLOW_HOME": directory.file("airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"])
+        let loaded = try await runProgram(
+            Self.airflowPython, [Self.fixtures + "/dag_commands.py", Self.root + "/airflow/dags/stockpipe_pipeline.py"],
+            environment: ["AIRFLOW_HOME": directory.file("airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"])
         #expect(loaded.status == 0, "\(loaded.stderr.suffix(2_000))")
         let commands = try #require(try parseJSON(loaded.stdout.split(separator: "\n").last.map(String.init) ?? "") as? [String: String])
         #expect(Set(commands.keys) == ["ingest", "validate", "load", "quality_report"])
@@ -252,7 +269,8 @@ struct DeploymentTests {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             let firstLine = (try? String(contentsOfFile: full, encoding: .utf8))?.split(separator: "\n").first.map(String.init) ?? ""
-            let interpreter = firstLine.hasPrefix("#!") ? firstLine.split(separator: " ").last.map { String($0.split(separator: "/").last ?? "") } : nil
+            let interpreter =
+                firstLine.hasPrefix("#!") ? firstLine.split(separator: " ").last.map { String($0.split(separator: "/").last ?? "") } : nil
             if path.hasSuffix(".sh") || ["sh", "bash", "dash"].contains(interpreter ?? "") { scripts.append(full) }
         }
         #expect(scripts.contains(Self.root + "/.ci/run"))

@@ -1,15 +1,16 @@
 import Foundation
 import GRDB
-import Synchronization
 import StockpipeCore
 import StockpipeSQLite
+import Synchronization
 import Testing
 
 @Suite("Embedded log", .timeLimit(.minutes(5)))
 struct EmbeddedLogTests {
     func record(_ topic: String, _ value: String, source: String = "") -> OutgoingRecord {
-        OutgoingRecord(topic: topic, key: "AAPL", value: Array(value.utf8), headers: [RecordHeader(Header.source, source)],
-                       timestamp: 42)
+        OutgoingRecord(
+            topic: topic, key: "AAPL", value: Array(value.utf8), headers: [RecordHeader(Header.source, source)],
+            timestamp: 42)
     }
 
     @Test func publishesAndResumesAfterReopening() async throws {
@@ -83,8 +84,9 @@ struct EmbeddedLogTests {
         // Another process takes the lease over, as it would after this one stopped heartbeating.
         let other = try DatabaseQueue(path: path)
         try await other.write { db in
-            try db.execute(sql: "UPDATE leases SET owner = 'another process', generation = generation + 1 WHERE name = ?",
-                           arguments: ["group validate on staging"])
+            try db.execute(
+                sql: "UPDATE leases SET owner = 'another process', generation = generation + 1 WHERE name = ?",
+                arguments: ["group validate on staging"])
         }
         await #expect(throws: LogError.self) {
             try await consumer.commit(publishing: [self.record(Topic.stockData, "x")], through: nil, state: nil)

@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
-import StockpipeSources
 import StockpipeSQLite
+import StockpipeSources
 import Testing
 
 /// Trades at the edges of what numbers can be: none may stop the pipeline, each is stored or
@@ -18,13 +18,19 @@ struct ExtremeValueEndToEndTests {
     @Test func theStoreHoldsSumsBeyondInt128() async throws {
         let directory = try TemporaryDirectory()
         let store = try SQLiteStore(path: directory.file("store.sqlite"))
-        let trades = (0..<20).map { index in
-            let trade = Trade(symbol: "AAPL", price: 1e10, volume: 1e9, timestamp: now + Int64(index),
-                              conditions: [], id: TradeID(high: 1, low: UInt64(index)))
-            return IncomingTrade(trade: trade, origin: Origin(topic: "t", partition: 0, offset: Int64(index), source: "s/\(index)"))
-        } + [IncomingTrade(trade: Trade(symbol: "AAPL", price: 1.79e308, volume: 1e30, timestamp: now + 30, conditions: [],
-                                        id: TradeID(high: 2, low: 0)),
-                           origin: Origin(topic: "t", partition: 0, offset: 99, source: "s/99"))]
+        let trades =
+            (0..<20).map { index in
+                let trade = Trade(
+                    symbol: "AAPL", price: 1e10, volume: 1e9, timestamp: now + Int64(index),
+                    conditions: [], id: TradeID(high: 1, low: UInt64(index)))
+                return IncomingTrade(trade: trade, origin: Origin(topic: "t", partition: 0, offset: Int64(index), source: "s/\(index)"))
+            } + [
+                IncomingTrade(
+                    trade: Trade(
+                        symbol: "AAPL", price: 1.79e308, volume: 1e30, timestamp: now + 30, conditions: [],
+                        id: TradeID(high: 2, low: 0)),
+                    origin: Origin(topic: "t", partition: 0, offset: 99, source: "s/99"))
+            ]
         let result = try await store.write(StoreBatch(trades: trades).preparedForInsert())
         #expect(result.inserted == 21)
         let candles = try await store.candles(symbol: "AAPL", from: nil, to: nil)
@@ -39,17 +45,23 @@ struct ExtremeValueEndToEndTests {
     /// SIGILL on the first and again on every restart.
     @Test func extremeTradesAreQuarantinedAndTheRunEnds() async throws {
         let directory = try TemporaryDirectory()
-        let extremes = [
-            trade("AAPL", price: "1e12", volume: "1e9"), trade("AAPL", price: "1.79e308"), trade("AAPL", volume: "1e30"),
-        ] + (0..<20).map { trade("MSFT", price: "1e10", volume: "1e9", offsetMilliseconds: Int64($0)) }
-        let file = try directory.write("f.ndjson", lines: [
-            tradeMessage([trade("AAPL", price: "187.5")]),
-            tradeMessage(extremes),
-            tradeMessage([trade("AAPL", price: "187.6", offsetMilliseconds: 5)]),
-        ])
+        let extremes =
+            [
+                trade("AAPL", price: "1e12", volume: "1e9"), trade("AAPL", price: "1.79e308"), trade("AAPL", volume: "1e30"),
+            ] + (0..<20).map { trade("MSFT", price: "1e10", volume: "1e9", offsetMilliseconds: Int64($0)) }
+        let file = try directory.write(
+            "f.ndjson",
+            lines: [
+                tradeMessage([trade("AAPL", price: "187.5")]),
+                tradeMessage(extremes),
+                tradeMessage([trade("AAPL", price: "187.6", offsetMilliseconds: 5)]),
+            ])
         let data = directory.file("data")
-        let run = try await runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard",
-                                          "--data-dir", data], timeout: .seconds(120))
+        let run = try await runStockpipe(
+            [
+                "run", "--source", "replay", "--file", file, "--drain", "--no-dashboard",
+                "--data-dir", data,
+            ], timeout: .seconds(120))
         #expect(run.status == 0, "\(run.stderr)")
         let status = try await runStockpipe(["status", "--json", "--data-dir", data])
         let json = try #require(try parseJSON(status.stdout) as? [String: Any])
@@ -85,16 +97,21 @@ struct StreamTimeEndToEndTests {
     @Test func daysOfSimulatedHistoryAreQuarantinedExactlyAsInjected() async throws {
         let directory = try TemporaryDirectory()
         let file = directory.file("history.ndjson")
-        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", "60000", "--seed", "7", "--rate", "0.2",
-                                               "--bad-fraction", "0.05", "--json"])
+        let simulate = try await runStockpipe([
+            "simulate", "--out", file, "--count", "60000", "--seed", "7", "--rate", "0.2",
+            "--bad-fraction", "0.05", "--json",
+        ])
         #expect(simulate.status == 0, "\(simulate.stderr)")
         let injected = try #require(try parseJSON(simulate.stdout) as? [String: Any])
         let counts = try #require(injected["injected"] as? [String: Int])
         #expect((counts["timestamp_in_future"] ?? 0) > 100)
         let data = directory.file("data")
-        let run = try await runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard",
-                                          "--symbols", Simulator.defaultSymbols.joined(separator: ","), "--data-dir", data],
-                                         timeout: .seconds(300))
+        let run = try await runStockpipe(
+            [
+                "run", "--source", "replay", "--file", file, "--drain", "--no-dashboard",
+                "--symbols", Simulator.defaultSymbols.joined(separator: ","), "--data-dir", data,
+            ],
+            timeout: .seconds(300))
         #expect(run.status == 0, "\(run.stderr)")
         let status = try await runStockpipe(["status", "--json", "--data-dir", data])
         let json = try #require(try parseJSON(status.stdout) as? [String: Any])
@@ -119,14 +136,18 @@ struct StoreRefusalTests {
         // A rule of the store's own, as a constraint of a real database would be.
         let queue = try DatabaseQueue(path: data + "/store.sqlite")
         try await queue.write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER refuse_evil BEFORE INSERT ON trades WHEN NEW.symbol = 'EVIL'
-                BEGIN SELECT RAISE(ABORT, 'EVIL is not welcome here'); END
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse_evil BEFORE INSERT ON trades WHEN NEW.symbol = 'EVIL'
+                    BEGIN SELECT RAISE(ABORT, 'EVIL is not welcome here'); END
+                    """)
         }
         try queue.close()
-        let trades = (0..<50).map { trade($0 == 17 || $0 == 33 ? "EVIL" : "MSFT", price: "\(400 + Double($0) / 100)",
-                                          offsetMilliseconds: Int64($0)) }
+        let trades = (0..<50).map {
+            trade(
+                $0 == 17 || $0 == 33 ? "EVIL" : "MSFT", price: "\(400 + Double($0) / 100)",
+                offsetMilliseconds: Int64($0))
+        }
         settings.file = try directory.write("second.ndjson", lines: [tradeMessage(trades)])
         let report = try await drain(settings)
         #expect(report.balanced)
@@ -154,11 +175,15 @@ struct DamagedStoreTests {
         let first = ["AAPL", "TSLA"].flatMap { symbol in
             (0..<3_000).map { at(symbol, base + Int64($0), price: "\(180 + Double($0 % 100) / 100)") }
         }
-        let file = try directory.write("first.ndjson", lines: stride(from: 0, to: first.count, by: 100).map {
-            tradeMessage(Array(first[$0..<min($0 + 100, first.count)]))
-        })
-        let run = try await runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard", "--no-scheduler",
-                                          "--data-dir", data])
+        let file = try directory.write(
+            "first.ndjson",
+            lines: stride(from: 0, to: first.count, by: 100).map {
+                tradeMessage(Array(first[$0..<min($0 + 100, first.count)]))
+            })
+        let run = try await runStockpipe([
+            "run", "--source", "replay", "--file", file, "--drain", "--no-dashboard", "--no-scheduler",
+            "--data-dir", data,
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let store = data + "/store.sqlite"
         // dbstat's path orders the leaves as the keys: the first ones hold AAPL's earliest trades.
@@ -177,11 +202,16 @@ struct DamagedStoreTests {
         let tesla = try await runStockpipe(["query", "trades", "--symbol", "TSLA", "--limit", "5", "--data-dir", data])
         try #require(tesla.status == 0, "TSLA's pages must be whole for this test: \(tesla.stderr)")
         // Early AAPL trades land on the damaged pages, late TSLA ones on whole pages.
-        let second = try directory.write("second.ndjson", lines: [
-            tradeMessage((0..<5).map { at("AAPL", base + Int64($0) * 3) } + (0..<5).map { at("TSLA", base + 5_000 + Int64($0)) }),
-        ])
-        let again = try await runStockpipe(["run", "--source", "replay", "--file", second, "--drain", "--no-dashboard",
-                                            "--no-scheduler", "--data-dir", data], timeout: .seconds(120))
+        let second = try directory.write(
+            "second.ndjson",
+            lines: [
+                tradeMessage((0..<5).map { at("AAPL", base + Int64($0) * 3) } + (0..<5).map { at("TSLA", base + 5_000 + Int64($0)) })
+            ])
+        let again = try await runStockpipe(
+            [
+                "run", "--source", "replay", "--file", second, "--drain", "--no-dashboard",
+                "--no-scheduler", "--data-dir", data,
+            ], timeout: .seconds(120))
         #expect(again.status != 0, "\(again.stdout)")
         #expect(again.stderr.contains("store.sqlite is damaged"), "\(again.stderr)")
         let rejected = try await runStockpipe(["quarantine", "list", "--reason", "store_rejected", "--json", "--data-dir", data])
@@ -195,18 +225,23 @@ struct DamagedStoreTests {
 struct LogSafetyTests {
     @Test func aFeedErrorCannotForgeALogLineOrDriveTheTerminal() async throws {
         let directory = try TemporaryDirectory()
-        let file = try directory.write("f.ndjson", lines: [
-            #"{"type":"error","msg":"quota\n2026-12-04T00:00:00+0000 critical stockpipe: all data lost \u001b[31mred\u0007"}"#,
-            tradeMessage([trade("AAPL")]),
+        let file = try directory.write(
+            "f.ndjson",
+            lines: [
+                #"{"type":"error","msg":"quota\n2026-12-04T00:00:00+0000 critical stockpipe: all data lost \u001b[31mred\u0007"}"#,
+                tradeMessage([trade("AAPL")]),
+            ])
+        let run = try await runStockpipe([
+            "run", "--source", "replay", "--file", file, "--drain", "--no-dashboard",
+            "--data-dir", directory.file("data"),
         ])
-        let run = try await runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard",
-                                          "--data-dir", directory.file("data")])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("the feed reported an error"))
         #expect(!run.stderr.contains("\u{1B}"), "no escape sequence reaches the terminal")
         #expect(!run.stderr.contains("\u{07}"))
-        #expect(!run.stderr.split(separator: "\n").contains { $0.hasPrefix("2026-12-04T00:00:00+0000 critical") },
-                "the feed's text stays inside its own line")
+        #expect(
+            !run.stderr.split(separator: "\n").contains { $0.hasPrefix("2026-12-04T00:00:00+0000 critical") },
+            "the feed's text stays inside its own line")
         #expect(run.stderr.contains(#"\n2026-12-04T00:00:00+0000 critical"#))
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
-import StockpipeFinnhubServer
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
+import StockpipeFinnhubServer
 import StockpipePipeline
 import StockpipeSources
 import Testing
@@ -78,20 +78,26 @@ struct FinnhubTests {
         defer { task.cancel() }
         let directory = try TemporaryDirectory()
         let port = server.port ?? 0
-        let environment = ["FINNHUB_TOKEN": Self.token, "STOCKPIPE_LOG_LEVEL": "trace",
-                           "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)",
-                           "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(port)/api/v1"]
-        let run = try await runStockpipe(["run", "--limit", "400", "--drain", "--no-dashboard", "--data-dir", directory.path],
-                                   environment: environment, timeout: .seconds(90))
+        let environment = [
+            "FINNHUB_TOKEN": Self.token, "STOCKPIPE_LOG_LEVEL": "trace",
+            "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)",
+            "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(port)/api/v1",
+        ]
+        let run = try await runStockpipe(
+            ["run", "--limit", "400", "--drain", "--no-dashboard", "--data-dir", directory.path],
+            environment: environment, timeout: .seconds(90))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("source: Finnhub"))
         let status = try await runStockpipe(["status", "--data-dir", directory.path], environment: environment)
         let statusJSON = try await runStockpipe(["status", "--json", "--data-dir", directory.path], environment: environment)
         // A refused key: the error must not repeat it either.
-        let refused = try await runStockpipe(["run", "--limit", "10", "--drain", "--no-dashboard", "--data-dir", directory.file("refused"),
-                                        "--max-age", "7d"],
-                                       environment: environment.merging(["FINNHUB_TOKEN": Self.token + "-wrong"]) { $1 },
-                                       timeout: .seconds(4))
+        let refused = try await runStockpipe(
+            [
+                "run", "--limit", "10", "--drain", "--no-dashboard", "--data-dir", directory.file("refused"),
+                "--max-age", "7d",
+            ],
+            environment: environment.merging(["FINNHUB_TOKEN": Self.token + "-wrong"]) { $1 },
+            timeout: .seconds(4))
         let outputs = [run.stdout, run.stderr, status.stdout, status.stderr, statusJSON.stdout, refused.stdout, refused.stderr]
         #expect(run.stderr.contains("connected to the Finnhub trade stream"))
         #expect(refused.stderr.contains("Finnhub refused"), "\(refused.stderr)")
@@ -100,8 +106,9 @@ struct FinnhubTests {
 
     @Test func tooManySymbolsAreRefusedUpFront() async throws {
         let symbols = (1...51).map { "S\($0)" }.joined(separator: ",")
-        let result = try await runStockpipe(["run", "--symbols", symbols, "--no-dashboard", "--data-dir", try TemporaryDirectory().path],
-                                      environment: ["FINNHUB_TOKEN": Self.token], timeout: .seconds(30))
+        let result = try await runStockpipe(
+            ["run", "--symbols", symbols, "--no-dashboard", "--data-dir", try TemporaryDirectory().path],
+            environment: ["FINNHUB_TOKEN": Self.token], timeout: .seconds(30))
         #expect(result.status == 2)
         #expect(result.stderr.contains("at most 50"), "\(result.stderr)")
         #expect(!result.stderr.contains(Self.token))
@@ -112,8 +119,10 @@ struct FinnhubTests {
         let (certificate, key) = (directory.file("cert.pem"), directory.file("key.pem"))
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
-                             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ]
         openssl.standardError = FileHandle.nullDevice
         openssl.standardOutput = FileHandle.nullDevice
         try openssl.run()
@@ -151,8 +160,11 @@ struct FinnhubTests {
         let quotes = try await runStockpipe(["query", "quotes", "--symbol", "AAPL", "--json", "--data-dir", directory.path])
         let list = try #require(try parseJSON(quotes.stdout) as? [[String: Any]])
         #expect(list.count == 1)
-        #expect(Set(list[0].keys) == ["symbol", "current", "change", "percentChange", "high", "low", "open", "previousClose",
-                                      "timestamp", "receivedAt"])
+        #expect(
+            Set(list[0].keys) == [
+                "symbol", "current", "change", "percentChange", "high", "low", "open", "previousClose",
+                "timestamp", "receivedAt",
+            ])
     }
 
     /// An answer that echoes the request carries the key: it is staged and quarantined with the
@@ -201,11 +213,16 @@ struct FinnhubTests {
         let (server, task) = try await startServer()
         defer { task.cancel() }
         let port = server.port ?? 0
-        let result = try await runStockpipe(["run", "--symbols", "AAPL", "--limit", "10", "--drain", "--no-dashboard",
-                                       "--data-dir", try TemporaryDirectory().path],
-                                      environment: ["FINNHUB_TOKEN": "not-the-key-77", "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)",
-                                                    "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(port)/api/v1"],
-                                      timeout: .seconds(30))
+        let result = try await runStockpipe(
+            [
+                "run", "--symbols", "AAPL", "--limit", "10", "--drain", "--no-dashboard",
+                "--data-dir", try TemporaryDirectory().path,
+            ],
+            environment: [
+                "FINNHUB_TOKEN": "not-the-key-77", "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(port)",
+                "STOCKPIPE_FINNHUB_REST_URL": "http://127.0.0.1:\(port)/api/v1",
+            ],
+            timeout: .seconds(30))
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("Finnhub refused the quote request (HTTP 401): check FINNHUB_TOKEN"), "\(result.stderr)")
         #expect(!result.stderr.contains("not-the-key-77"))
@@ -249,14 +266,17 @@ struct FinnhubTests {
         let replay = directory.file("trades.ndjson")
         try #"{"type":"trade","data":[{"s":"AAPL","p":190.5,"t":\#(minute + 5_000),"v":10},{"s":"AAPL","p":190.75,"t":\#(minute + 9_000),"v":30}]}"#
             .write(toFile: replay, atomically: true, encoding: .utf8)
-        let run = try await runStockpipe(["run", "--source", "replay", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.path],
-                                   timeout: .seconds(60))
+        let run = try await runStockpipe(
+            ["run", "--source", "replay", "--file", replay, "--drain", "--no-dashboard", "--data-dir", directory.path],
+            timeout: .seconds(60))
         #expect(run.status == 0, "\(run.stderr)")
         let again = try await runStockpipe(["backfill"] + range, environment: environment(server), timeout: .seconds(60))
         #expect(again.stdout.contains("0 new, 116 refreshed, 1 minutes kept as built from trades"), "\(again.stdout)")
 
-        let query = try await runStockpipe(["query", "candles", "--symbol", "AAPL", "--from", String(from), "--to", String(to), "--json",
-                                      "--data-dir", directory.path])
+        let query = try await runStockpipe([
+            "query", "candles", "--symbol", "AAPL", "--from", String(from), "--to", String(to), "--json",
+            "--data-dir", directory.path,
+        ])
         let candles = try #require(try parseJSON(query.stdout) as? [[String: Any]])
         #expect(candles.count == 117)
         let traded = try #require(candles.first { ($0["start"] as? Int64) == minute })
@@ -277,8 +297,9 @@ struct FinnhubTests {
     @Test func aPlanWithoutCandlesGetsOneClearLine() async throws {
         let (server, task) = try await startServer { $0.faults.candlesForbidden = true }
         defer { task.cancel() }
-        let result = try await runStockpipe(["backfill", "--symbols", "AAPL", "--data-dir", try TemporaryDirectory().path],
-                                      environment: environment(server), timeout: .seconds(60))
+        let result = try await runStockpipe(
+            ["backfill", "--symbols", "AAPL", "--data-dir", try TemporaryDirectory().path],
+            environment: environment(server), timeout: .seconds(60))
         #expect(result.status == 2)
         #expect(result.stderr.contains("Finnhub refused the candle request (HTTP 403): stock candles are a premium endpoint"), "\(result.stderr)")
         #expect(!result.stderr.contains(Self.token))
@@ -304,8 +325,11 @@ struct FinnhubTests {
         let environment = environment(server).merging([
             "STOCKPIPE_FINNHUB_WS_URL": "ws://127.0.0.1:\(server.port ?? 0)", "STOCKPIPE_FINNHUB_QUOTE_INTERVAL": "1h",
         ]) { $1 }
-        let run = try await runStockpipe(["run", "--symbols", "AAPL,MSFT", "--limit", "20", "--drain", "--no-dashboard",
-                                    "--data-dir", directory.path], environment: environment, timeout: .seconds(45))
+        let run = try await runStockpipe(
+            [
+                "run", "--symbols", "AAPL,MSFT", "--limit", "20", "--drain", "--no-dashboard",
+                "--data-dir", directory.path,
+            ], environment: environment, timeout: .seconds(45))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("HTTP 503; retrying in"), "\(run.stderr)")
         for symbol in ["AAPL", "MSFT"] {

@@ -1,6 +1,6 @@
 import Foundation
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 import Testing
 
@@ -98,7 +98,9 @@ struct FeedFuzzer {
         case 1:
             if below(20) == 0 { return Array(#"{"type":"error","msg":"\u001b[2J\nforged"}"#.utf8) }
             // Over the 1 MiB a line may have: quarantined by its beginning.
-            if below(20) == 0 { return Array(#"{"type":"trade","data":[{"s":"AAPL","x":""#.utf8) + [UInt8](repeating: 65, count: 1 << 20 + below(1000)) }
+            if below(20) == 0 {
+                return Array(#"{"type":"trade","data":[{"s":"AAPL","x":""#.utf8) + [UInt8](repeating: 65, count: 1 << 20 + below(1000))
+            }
             return Array(#"{"type":"ping","extra":[1,{"a":null}]}"#.utf8)
         case 2: return Array(String(repeating: "[", count: 1 + below(100_000)).utf8)
         case 3: return Array(#"{"type":"trade","data":"#.utf8) + Array(String(repeating: "{\"a\":", count: below(50_000)).utf8)

@@ -1,10 +1,10 @@
 import Foundation
 import Logging
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
-import StockpipeSchedule
 import StockpipeSQLite
+import StockpipeSchedule
 import Testing
 
 /// The built-in jobs over real SQLite stores filled by the pipeline, and the bounded commands
@@ -30,10 +30,12 @@ import Testing
         // AAPL trades in the minutes 20, 19, 18 and 14 ago (three empty minutes between), MSFT
         // only 40 s ago; one record quarantined of seven.
         let aapl = [-20, -19, -18, -14].map { trade("AAPL", offsetMilliseconds: Int64($0) * Self.minute) }
-        let file = try directory.write("f.ndjson", lines: [
-            tradeMessage(aapl + [trade("MSFT", offsetMilliseconds: -40_000), trade("MSFT", offsetMilliseconds: -40_000, conditions: "[]")]),
-            tradeMessage([trade("MSFT", price: "-1")]),
-        ])
+        let file = try directory.write(
+            "f.ndjson",
+            lines: [
+                tradeMessage(aapl + [trade("MSFT", offsetMilliseconds: -40_000), trade("MSFT", offsetMilliseconds: -40_000, conditions: "[]")]),
+                tradeMessage([trade("MSFT", price: "-1")]),
+            ])
         var settings = replaySettings(file: file, dataDirectory: directory.file("data"))
         try await drain(settings)
         let now = WallClock.milliseconds()
@@ -70,8 +72,9 @@ import Testing
         let times = [closeUTC - 2 * Self.minute, closeUTC + 2 * Self.minute]
         let trades = times.enumerated().map { index, time in
             let id = TradeID(symbol: "AAPL", price: 190, volume: 1, timestamp: time, conditions: [], occurrence: 0)
-            return IncomingTrade(trade: Trade(symbol: "AAPL", price: 190, volume: 1, timestamp: time, conditions: [], id: id),
-                                 origin: Origin(topic: "stock_data", partition: 0, offset: Int64(index), source: "test:\(index)"))
+            return IncomingTrade(
+                trade: Trade(symbol: "AAPL", price: 190, volume: 1, timestamp: time, conditions: [], id: id),
+                origin: Origin(topic: "stock_data", partition: 0, offset: Int64(index), source: "test:\(index)"))
         }
         _ = try await store.write(StoreBatch(trades: trades))
         var settings = QualitySettings()
@@ -116,9 +119,13 @@ import Testing
     @Test func storeRetentionRemovesOldRowsAndTheCountsStillReconcile() async throws {
         let directory = try TemporaryDirectory()
         let day: Int64 = 86_400_000
-        let file = try directory.write("f.ndjson", lines: [tradeMessage([
-            trade("AAPL", offsetMilliseconds: -3 * day), trade("AAPL", offsetMilliseconds: -3 * day + 1), trade("AAPL"),
-        ])])
+        let file = try directory.write(
+            "f.ndjson",
+            lines: [
+                tradeMessage([
+                    trade("AAPL", offsetMilliseconds: -3 * day), trade("AAPL", offsetMilliseconds: -3 * day + 1), trade("AAPL"),
+                ])
+            ])
         let settings = replaySettings(file: file, dataDirectory: directory.file("data"))
         try await drain(settings)
         let expired = try await withBackends(settings.dataDirectory) { try await $0.store.expire(before: WallClock.milliseconds() - day) }
@@ -137,10 +144,12 @@ import Testing
 
     @Test func jobsAreConfiguredInTheFileAndMistakesAreOneLine() async throws {
         let directory = try TemporaryDirectory()
-        let config = try directory.write("stockpipe.yaml", lines: [
-            "jobs:", "  quality-report:", "    schedule: \"*/5 9-16 * * 1-5\"", "    time-zone: America/New_York", "    calendar: nyse",
-            "    attempts: 2", "  retention:", "    enabled: false", "quality:", "  max-quarantine-percent: 2.5", "  freshness: 90s",
-        ])
+        let config = try directory.write(
+            "stockpipe.yaml",
+            lines: [
+                "jobs:", "  quality-report:", "    schedule: \"*/5 9-16 * * 1-5\"", "    time-zone: America/New_York", "    calendar: nyse",
+                "    attempts: 2", "  retention:", "    enabled: false", "quality:", "  max-quarantine-percent: 2.5", "  freshness: 90s",
+            ])
         let settings = try Settings.load(configPath: config, environment: [:])
         try settings.validate()
         let quality = try #require(settings.jobs[.qualityReport])
@@ -199,9 +208,12 @@ import Testing
 
     @Test func theSchedulerRunsItsJobsInsideRunAndKeepsTheirHistory() async throws {
         let directory = try TemporaryDirectory()
-        let config = try directory.write("stockpipe.yaml", lines: [
-            "jobs:", "  quality-report:", "    schedule: every 1s", "  redrive:", "    schedule: every 1s", "  retention:", "    schedule: every 2s",
-        ])
+        let config = try directory.write(
+            "stockpipe.yaml",
+            lines: [
+                "jobs:", "  quality-report:", "    schedule: every 1s", "  redrive:", "    schedule: every 1s", "  retention:",
+                "    schedule: every 2s",
+            ])
         let data = ["--data-dir", directory.file("data"), "--config", config]
         // Runs until the history holds three quality reports (a loaded machine is slower), then Ctrl-C.
         let (process, stdout, stderr) = try startStockpipe(["run", "--no-dashboard", "--rate", "200"] + data)
@@ -211,7 +223,9 @@ import Testing
             try await Task.sleep(for: .milliseconds(500))
             let listed = try await runStockpipe(["jobs", "history", "--json", "--limit", "100"] + data)
             history = (try? parseJSON(listed.stdout) as? [[String: Any]]) ?? []
-            if history.filter({ $0["job"] as? String == "quality-report" }).count >= 3 && history.contains(where: { $0["job"] as? String == "retention" }) {
+            if history.filter({ $0["job"] as? String == "quality-report" }).count >= 3
+                && history.contains(where: { $0["job"] as? String == "retention" })
+            {
                 break
             }
         }
@@ -232,8 +246,10 @@ import Testing
         let quality = try #require(document["quality"] as? [String: Any])
         #expect((quality["symbols"] as? [Any])?.isEmpty == false)
         #expect((document["jobs"] as? [[String: Any]])?.count == 3)
-        let noScheduler = try await runStockpipe(["run", "--no-dashboard", "--no-scheduler", "--source", "simulator", "--limit", "10", "--drain",
-                                                  "--data-dir", directory.file("other")])
+        let noScheduler = try await runStockpipe([
+            "run", "--no-dashboard", "--no-scheduler", "--source", "simulator", "--limit", "10", "--drain",
+            "--data-dir", directory.file("other"),
+        ])
         #expect(noScheduler.status == 0 && !noScheduler.stderr.contains("scheduler on"))
     }
 }

@@ -1,23 +1,26 @@
 import CRdKafka
 import Foundation
-@testable import StockpipeKafka
 import StockpipeCore
 import StockpipeSQLite
 import Testing
 
+@testable import StockpipeKafka
+
 @Suite("Kafka client on the mock cluster", .serialized, .timeLimit(.minutes(5)))
 struct KafkaClientTests {
     func record(_ topic: String, _ key: String, _ value: String) -> OutgoingRecord {
-        OutgoingRecord(topic: topic, key: key, value: Array(value.utf8),
-                       headers: [RecordHeader("source", "test:\(value)"), RecordHeader("kind", "trade")], timestamp: 1_700_000_000_000)
+        OutgoingRecord(
+            topic: topic, key: key, value: Array(value.utf8),
+            headers: [RecordHeader("source", "test:\(value)"), RecordHeader("kind", "trade")], timestamp: 1_700_000_000_000)
     }
 
     /// A mock cluster with a `staging` topic, and a configuration that reaches it.
     func stagingCluster(partitions: Int32, _ properties: [String: String] = [:]) throws -> (KafkaMockCluster, KafkaConfiguration) {
         let cluster = try KafkaMockCluster(brokers: 3)
         try cluster.createTopic("staging", partitions: partitions, replicationFactor: 3)
-        let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000"]
-            .merging(properties) { $1 })
+        let configuration = KafkaConfiguration(
+            ["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000"]
+                .merging(properties) { $1 })
         return (cluster, configuration)
     }
 
@@ -94,8 +97,10 @@ struct KafkaClientTests {
     /// A stage stopping while librdkafka's queue is full used to spin in the producer (its sleep
     /// returned at once) until the queued records timed out, then report that instead.
     @Test func aCancelledSendWithAFullQueueGivesUpAtOnce() async throws {
-        let configuration = KafkaConfiguration(["bootstrap.servers": "127.0.0.1:1", "queue.buffering.max.messages": "1",
-                                                "message.timeout.ms": "5000"])
+        let configuration = KafkaConfiguration([
+            "bootstrap.servers": "127.0.0.1:1", "queue.buffering.max.messages": "1",
+            "message.timeout.ms": "5000",
+        ])
         let producer = try KafkaProducer(configuration)
         let records = (0..<4).map { record("staging", "AAPL", "v\($0)") }
         let sending = Task {
@@ -246,14 +251,16 @@ struct KafkaThreadTests {
         let cluster = try KafkaMockCluster(brokers: 1)
         defer { cluster.close() }
         try cluster.createTopic("bad_stock_data", partitions: 1, replicationFactor: 1)
-        let consumer = try KafkaConsumer(KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]),
-                                         group: "load-quarantine", topic: "bad_stock_data")
+        let consumer = try KafkaConsumer(
+            KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]),
+            group: "load-quarantine", topic: "bad_stock_data")
         // Each thread names itself first thing; these calls run on the poll and the commit thread.
         _ = try await consumer.poll(maxRecords: 1, timeout: .milliseconds(10))
         try await consumer.commitAgain()
         let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
-        let names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
-            .map { $0.trimmingCharacters(in: .newlines) })
+        let names = Set(
+            tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+                .map { $0.trimmingCharacters(in: .newlines) })
         #expect(names.contains("poll load-quara"), "\(names.sorted())")
         #expect(names.contains("commit load-qua"), "\(names.sorted())")
         await consumer.close(assignmentTimeout: .seconds(30))

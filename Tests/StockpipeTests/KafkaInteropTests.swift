@@ -1,8 +1,8 @@
 import Foundation
 import Logging
-import StockpipeKafka
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
+import StockpipeKafka
 import StockpipePipeline
 import Testing
 
@@ -13,8 +13,9 @@ struct KafkaInteropTests {
     /// Runs validate and load in this process until the topics are drained.
     func validateAndLoad(_ settings: Settings) async throws -> StatusReport {
         let backends = try await Backends.open(settings, create: true)
-        let runner = PipelineRunner(settings: settings, stages: [.validate, .load], drain: true, showProgress: false,
-                                    logger: Logger(label: "test"))
+        let runner = PipelineRunner(
+            settings: settings, stages: [.validate, .load], drain: true, showProgress: false,
+            logger: Logger(label: "test"))
         try await runner.run(backends)
         let report = try await StatusReport.collect(backends)
         await backends.close()
@@ -26,8 +27,10 @@ struct KafkaInteropTests {
         _ = try TestTool.kcat.require()
         let kafka = try TestKafka(partitions: 3)
         let directory = try TemporaryDirectory()
-        let good = [trade("AAPL", price: "187.5", volume: "100"), trade("MSFT", price: "410", volume: "3", conditions: "null"),
-                    trade("BINANCE:BTCUSDT", price: "97000.25", volume: "0.005", conditions: #"["12","37"]"#)]
+        let good = [
+            trade("AAPL", price: "187.5", volume: "100"), trade("MSFT", price: "410", volume: "3", conditions: "null"),
+            trade("BINANCE:BTCUSDT", price: "97000.25", volume: "0.005", conditions: #"["12","37"]"#),
+        ]
         let bad = trade("AAPL", price: "187.5", volume: "-5")
         let lines = (good + [bad]).map { line in
             let symbol = (try? FinnhubTrade.parse(Array(line.utf8)))?.symbol ?? ""
@@ -80,9 +83,11 @@ struct KafkaInteropTests {
         let kafka = try TestKafka(partitions: 3)
         let directory = try TemporaryDirectory()
         let conditions = "[" + (0..<10_000).map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        let file = try directory.write("f.ndjson", lines: [
-            tradeMessage([trade("AAPL"), trade("AAPL", conditions: conditions)]), tradeMessage([trade("MSFT")]),
-        ])
+        let file = try directory.write(
+            "f.ndjson",
+            lines: [
+                tradeMessage([trade("AAPL"), trade("AAPL", conditions: conditions)]), tradeMessage([trade("MSFT")]),
+            ])
         var settings = kafka.settings(replaySettings(file: file, dataDirectory: directory.file("data")))
         settings.kafka.properties["message.max.bytes"] = "40000"
         let report = try await drain(settings)
@@ -98,8 +103,10 @@ struct KafkaInteropTests {
 
     @Test func unreachableBrokersGiveOneClearLine() async throws {
         let started = ContinuousClock.now
-        let result = try await runStockpipe(["run", "--brokers", "127.0.0.1:1", "--limit", "10", "--drain", "--no-dashboard",
-                                       "--data-dir", try TemporaryDirectory().file("d")])
+        let result = try await runStockpipe([
+            "run", "--brokers", "127.0.0.1:1", "--limit", "10", "--drain", "--no-dashboard",
+            "--data-dir", try TemporaryDirectory().file("d"),
+        ])
         let elapsed = ContinuousClock.now - started
         #expect(result.status == 2)
         let lines = result.stderr.split(separator: "\n")
@@ -112,8 +119,10 @@ struct KafkaInteropTests {
     @Test func missingTopicsAndNoAdminAPIAreExplained() async throws {
         let cluster = try KafkaMockCluster(brokers: 3)
         defer { cluster.close() }
-        let run = try await runStockpipe(["run", "--brokers", cluster.bootstrapServers, "--limit", "10", "--drain", "--no-dashboard",
-                                    "--data-dir", try TemporaryDirectory().file("d")])
+        let run = try await runStockpipe([
+            "run", "--brokers", cluster.bootstrapServers, "--limit", "10", "--drain", "--no-dashboard",
+            "--data-dir", try TemporaryDirectory().file("d"),
+        ])
         #expect(run.status == 2)
         #expect(run.stderr.contains("do not exist"), "\(run.stderr)")
         #expect(run.stderr.contains("stockpipe topics create"))
@@ -128,9 +137,10 @@ struct KafkaInteropTests {
         #expect(specs.map(\.name) == [Topic.staging, Topic.stockData, Topic.badStockData])
         #expect(specs.allSatisfy { $0.partitions == 6 && $0.replicationFactor == 3 && $0.configs["min.insync.replicas"] == "2" })
         #expect(specs.map { $0.configs["retention.ms"] } == ["259200000", "259200000", "2592000000"])
-        #expect(TopicSpec.pipeline(partitions: 12, replicationFactor: 1).allSatisfy {
-            $0.partitions == 12 && $0.configs["min.insync.replicas"] == "1"
-        })
+        #expect(
+            TopicSpec.pipeline(partitions: 12, replicationFactor: 1).allSatisfy {
+                $0.partitions == 12 && $0.configs["min.insync.replicas"] == "1"
+            })
     }
 
     @Test func topicsDescribeShowsReplicasAndLag() async throws {

@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
 import Logging
-import StockpipeKafka
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
+import StockpipeKafka
 import StockpipePipeline
 import StockpipeSources
 import Testing
@@ -15,8 +15,10 @@ struct KafkaPipelineTests {
     /// A simulated replay file, and the store an embedded-log run makes of it: the reference.
     func reference(_ directory: TemporaryDirectory, count: Int, seed: Int = 7) async throws -> (file: String, store: StoreSnapshot) {
         let file = directory.file("f.ndjson")
-        let simulate = try await runStockpipe(["simulate", "--out", file, "--count", String(count), "--bad-fraction", "0.05",
-                                         "--seed", String(seed)])
+        let simulate = try await runStockpipe([
+            "simulate", "--out", file, "--count", String(count), "--bad-fraction", "0.05",
+            "--seed", String(seed),
+        ])
         #expect(simulate.status == 0, "\(simulate.stderr)")
         let report = try await drain(settings(file, directory.file("embedded")))
         #expect(report.balanced)
@@ -30,7 +32,8 @@ struct KafkaPipelineTests {
     /// Trades in a store, read with SQLite directly; 0 before the store exists.
     func storedTrades(_ dataDirectory: String) -> Int {
         guard FileManager.default.fileExists(atPath: dataDirectory + "/store.sqlite"),
-              let database = try? DatabaseQueue(path: dataDirectory + "/store.sqlite") else { return 0 }
+            let database = try? DatabaseQueue(path: dataDirectory + "/store.sqlite")
+        else { return 0 }
         defer { try? database.close() }
         return (try? database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM trades") ?? 0 }) ?? 0
     }
@@ -86,8 +89,11 @@ struct KafkaPipelineTests {
         let (file, expected) = try await reference(directory, count: 100_000, seed: 9)
         let kafka = try TestKafka(partitions: 12)
         let dataDirectory = directory.file("kafka")
-        let run = ["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard", "--data-dir", dataDirectory,
-                   "--batch-size", "2000"] + kafka.flags
+        let run =
+            [
+                "run", "--source", "replay", "--file", file, "--drain", "--no-dashboard", "--data-dir", dataDirectory,
+                "--batch-size", "2000",
+            ] + kafka.flags
 
         // First kill: while ingest is part-way (validate is still joining its group).
         var (process, _, _) = try startStockpipe(run)

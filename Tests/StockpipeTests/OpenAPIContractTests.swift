@@ -1,9 +1,10 @@
 import Foundation
-@testable import StockpipeDashboard
-import StockpipeJSON
 import StockpipeCore
-@testable import StockpipePipeline
+import StockpipeJSON
 import Testing
+
+@testable import StockpipeDashboard
+@testable import StockpipePipeline
 
 /// The OpenAPI document's component schemas against the `Encodable` types the API answers with:
 /// a sample of each type, encoded as the API encodes it, has every member its schema requires, of
@@ -13,33 +14,40 @@ import Testing
 struct OpenAPIContractTests {
     /// Each component schema with samples of the type that answers with it.
     static func samples() throws -> [(schema: String, value: JSONValue)] {
-        let trade = Trade(symbol: "AAPL", price: 189.5, volume: 100, timestamp: 1_732_480_000_000, conditions: ["1", "12"],
-                          id: TradeID(high: 1, low: 2))
-        var candle = Candle(symbol: "AAPL", interval: Candle.oneMinute, start: 1_732_480_000_000, open: 189.5, high: 190, low: 189,
-                            close: 189.75, volumeUnits: 100_000_000_000, notionalUnits: 18_950_000_000_000_000_000, trades: 3)
+        let trade = Trade(
+            symbol: "AAPL", price: 189.5, volume: 100, timestamp: 1_732_480_000_000, conditions: ["1", "12"],
+            id: TradeID(high: 1, low: 2))
+        var candle = Candle(
+            symbol: "AAPL", interval: Candle.oneMinute, start: 1_732_480_000_000, open: 189.5, high: 190, low: 189,
+            close: 189.75, volumeUnits: 100_000_000_000, notionalUnits: 18_950_000_000_000_000_000, trades: 3)
         var backfilled = candle
         backfilled.backfilled = true
         backfilled.notionalUnits = 0
         candle.trades = 3
-        let quote = Quote(symbol: "AAPL", current: 189.5, change: -0.5, percentChange: -0.26, high: 191, low: 188, open: 190,
-                          previousClose: 190, timestamp: 1_732_480_000, receivedAt: 1_732_480_000_123)
+        let quote = Quote(
+            symbol: "AAPL", current: 189.5, change: -0.5, percentChange: -0.26, high: 191, low: 188, open: 190,
+            previousClose: 190, timestamp: 1_732_480_000, receivedAt: 1_732_480_000_123)
         var bare = quote
         (bare.change, bare.percentChange) = (nil, nil)
-        let record = QuarantineRecord(reasons: [.priceJump, .duplicate], payload: Array(#"{"s":"AAPL"}"#.utf8),
-                                      origin: Origin(topic: Topic.staging, partition: 0, offset: 42, source: "replay"),
-                                      quarantinedAt: 1_732_480_000_456)
+        let record = QuarantineRecord(
+            reasons: [.priceJump, .duplicate], payload: Array(#"{"s":"AAPL"}"#.utf8),
+            origin: Origin(topic: Topic.staging, partition: 0, offset: 42, source: "replay"),
+            quarantinedAt: 1_732_480_000_456)
         var summary = SymbolSummary(symbol: "AAPL", last: 189.5, lastUpdate: 1_732_480_000_000, reference: 190, sparkline: [190, 189.5])
         summary.latest = candle
         var bucket = QualityBucket(start: 1_732_480_000_000)
         bucket.accepted = 10
         bucket.quarantined = [.priceJump: 2, .malformed: 1]
-        let run = JobRunEntry(job: "retention", scheduledAt: 1, startedAt: 2, finishedAt: 3, attempts: 1, outcome: .succeeded,
-                              detail: "expired 0 rows", trigger: .schedule)
+        let run = JobRunEntry(
+            job: "retention", scheduledAt: 1, startedAt: 2, finishedAt: 3, attempts: 1, outcome: .succeeded,
+            detail: "expired 0 rows", trigger: .schedule)
         let report = try QualityReport(json: Self.qualityReport)
         let status = Self.statusReport(quality: report, jobs: [run])
-        let point = StatusSampler.Point(at: 1_732_480_000_000, rates: ["ingest": 10.4, "validate": 9.6], lag: ["validate": 3, "load": 0],
-                                        latency: PipelineMetrics.Latency(p50: .milliseconds(12), p99: .milliseconds(80),
-                                                                         max: .milliseconds(95), measuredAt: 1_732_480_000_000))
+        let point = StatusSampler.Point(
+            at: 1_732_480_000_000, rates: ["ingest": 10.4, "validate": 9.6], lag: ["validate": 3, "load": 0],
+            latency: PipelineMetrics.Latency(
+                p50: .milliseconds(12), p99: .milliseconds(80),
+                max: .milliseconds(95), measuredAt: 1_732_480_000_000))
         var idle = point
         idle.latency = nil
         let sample = StatusSampler.Sample(report: status, point: point, history: [idle, point])
@@ -103,8 +111,9 @@ struct OpenAPIContractTests {
     /// pipeline panel's sample, is in the document; one added to the code alone fails.
     @Test func nestedMembersAreDocumentedToo() throws {
         let schemas = try Self.schemas()
-        let full = Origin(topic: Topic.staging, partition: 1, offset: 7, source: "replay", occurrence: 2, originalSize: 2_000_000,
-                          error: "rejected")
+        let full = Origin(
+            topic: Topic.staging, partition: 1, offset: 7, source: "replay", occurrence: 2, originalSize: 2_000_000,
+            error: "rejected")
         let record = QuarantineRecord(reasons: [.storeRejected], payload: [0xFF, 0x41], origin: full, quarantinedAt: 9)
         var undocumented: Set<String> = []
         let samples = try Self.samples() + [("QuarantineRecord", try JSONValue(record.document))]
@@ -131,12 +140,15 @@ struct OpenAPIContractTests {
 
     static func resolve(_ schema: JSONValue, _ schemas: [String: JSONValue]) -> JSONValue {
         guard let reference = schema["$ref"]?.string, reference.hasPrefix("#/components/schemas/"),
-              let target = schemas[String(reference.dropFirst("#/components/schemas/".count))] else { return schema }
+            let target = schemas[String(reference.dropFirst("#/components/schemas/".count))]
+        else { return schema }
         return resolve(target, schemas)
     }
 
-    static func check(_ value: JSONValue, against given: JSONValue, at path: String, schemas: [String: JSONValue], strict: Bool,
-                      problems: inout [String]) {
+    static func check(
+        _ value: JSONValue, against given: JSONValue, at path: String, schemas: [String: JSONValue], strict: Bool,
+        problems: inout [String]
+    ) {
         let schema = resolve(given, schemas)
         if let choices = schema["oneOf"]?.array {
             let matching = choices.filter { choice in
@@ -148,7 +160,8 @@ struct OpenAPIContractTests {
             return
         }
         if let types = schema["type"].map({ $0.string.map { [$0] } ?? $0.array?.compactMap(\.string) ?? [] }), !types.isEmpty,
-           !types.contains(where: value.isOfType) {
+            !types.contains(where: value.isOfType)
+        {
             problems.append("\(path) is \(value.typeName), not \(types.joined(separator: " or "))")
             return
         }
@@ -181,8 +194,10 @@ struct OpenAPIContractTests {
     }
 
     /// Members of nested objects that their schema (with `properties`) does not name.
-    static func collectUndocumented(_ value: JSONValue, schema given: JSONValue, at path: String, schemas: [String: JSONValue], top: Bool,
-                                    into found: inout Set<String>) {
+    static func collectUndocumented(
+        _ value: JSONValue, schema given: JSONValue, at path: String, schemas: [String: JSONValue], top: Bool,
+        into found: inout Set<String>
+    ) {
         let schema = resolve(given, schemas)
         if let choices = schema["oneOf"]?.array {
             for choice in choices where resolve(choice, schemas)["type"]?.string != "null" {
@@ -226,13 +241,21 @@ enum JSONValue: Decodable, Equatable, CustomStringConvertible {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int64.self) { self = .integer(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     subscript(key: String) -> JSONValue? { object?[key] }

@@ -1,9 +1,9 @@
 import Foundation
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
-import StockpipeSources
 import StockpipeSQLite
+import StockpipeSources
 import Testing
 
 @Suite("Embedded pipeline end to end", .timeLimit(.minutes(5)))
@@ -47,18 +47,20 @@ struct PipelineTests {
     @Test func badLinesAreQuarantinedAndTheRunGoesOn() async throws {
         let directory = try TemporaryDirectory()
         let oversized = #"{"type":"trade","data":[{"s":"AAPL","p":1,"t":1,"v":1,"pad":""# + String(repeating: "x", count: 2 << 20) + #""}]}"#
-        let file = try directory.write("f.ndjson", lines: [
-            tradeMessage([trade("AAPL")]),
-            "this is not json",
-            #"{"type":"ping"}"#,
-            #"{"type":"error","msg":"Subscribing to too many symbols"}"#,
-            #"{"type":"news","data":[]}"#,
-            oversized,
-            #"{"data":[],"type":"trade"}"#,
-            tradeMessage([trade("MSFT"), #"{"s":"MSFT","p":"oops"}"#]) + "\r",
-            "",
-            #"{"data":[{"s":"NVDA","p":140,"t":1,"v":1}"#,
-        ])
+        let file = try directory.write(
+            "f.ndjson",
+            lines: [
+                tradeMessage([trade("AAPL")]),
+                "this is not json",
+                #"{"type":"ping"}"#,
+                #"{"type":"error","msg":"Subscribing to too many symbols"}"#,
+                #"{"type":"news","data":[]}"#,
+                oversized,
+                #"{"data":[],"type":"trade"}"#,
+                tradeMessage([trade("MSFT"), #"{"s":"MSFT","p":"oops"}"#]) + "\r",
+                "",
+                #"{"data":[{"s":"NVDA","p":140,"t":1,"v":1}"#,
+            ])
         let report = try await drain(replaySettings(file: file, dataDirectory: directory.file("data")))
         #expect(report.store.trades == 2)
         #expect(report.store.quarantineByReason[.malformed] == 4)

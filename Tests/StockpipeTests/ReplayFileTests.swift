@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 import StockpipeSources
 import Testing
@@ -34,8 +34,11 @@ struct ReplayFileTests {
     /// `run --drain` over `file`; fails the test unless it exits 0.
     @discardableResult
     static func drainRun(_ file: String, _ data: String, _ extra: [String] = []) async throws -> ProcessResult {
-        let result = try await runStockpipe(["run", "--source", "replay", "--file", file, "--drain", "--no-dashboard",
-                                             "--data-dir", data] + extra)
+        let result = try await runStockpipe(
+            [
+                "run", "--source", "replay", "--file", file, "--drain", "--no-dashboard",
+                "--data-dir", data,
+            ] + extra)
         #expect(result.status == 0, "\(result.stderr)")
         return result
     }
@@ -53,8 +56,9 @@ struct ReplayFileTests {
         let json = try #require(try parseJSON(status.stdout) as? [String: Any], "\(status.stderr)")
         let store = try #require(json["store"] as? [String: Any])
         let reconciliation = try #require(json["reconciliation"] as? [String: Any])
-        return Counts(trades: store["trades"] as? Int ?? -1, quarantined: store["quarantined"] as? Int ?? -1,
-                      balanced: reconciliation["balanced"] as? Bool ?? false, pending: reconciliation["pending"] as? Int ?? -1)
+        return Counts(
+            trades: store["trades"] as? Int ?? -1, quarantined: store["quarantined"] as? Int ?? -1,
+            balanced: reconciliation["balanced"] as? Bool ?? false, pending: reconciliation["pending"] as? Int ?? -1)
     }
 
     static func quarantineReasons(_ data: String) async throws -> [String: Int] {
@@ -84,8 +88,11 @@ struct ReplayFileTests {
         let stderrPath: String
 
         init(_ file: String, _ data: String, _ extra: [String] = []) throws {
-            (process, _, stderrPath) = try startStockpipe(["run", "--source", "replay", "--file", file, "--no-dashboard",
-                                                           "--no-scheduler", "--data-dir", data] + extra)
+            (process, _, stderrPath) = try startStockpipe(
+                [
+                    "run", "--source", "replay", "--file", file, "--no-dashboard",
+                    "--no-scheduler", "--data-dir", data,
+                ] + extra)
         }
 
         /// SIGTERM, a graceful stop; returns what it printed on stderr.
@@ -305,8 +312,12 @@ struct ReplayFileTests {
     @Test func aReplayStoresAnyWellFormedSymbolWithoutSymbolsConfigured() async throws {
         let directory = try TemporaryDirectory()
         let (file, data) = (directory.file("f.ndjson"), directory.file("data"))
-        try Self.write(file, [tradeMessage([trade("OANDA:XAU_USD", price: "2650.5"), trade("SHOP", price: "110.25")]),
-                              tradeMessage([trade("aapl!")])])
+        try Self.write(
+            file,
+            [
+                tradeMessage([trade("OANDA:XAU_USD", price: "2650.5"), trade("SHOP", price: "110.25")]),
+                tradeMessage([trade("aapl!")]),
+            ])
         try await Self.drainRun(file, data)
         #expect(try await Self.counts(data) == Counts(trades: 2, quarantined: 1, balanced: true, pending: 0))
         #expect(try await Self.quarantineReasons(data) == ["invalid_symbol": 1])

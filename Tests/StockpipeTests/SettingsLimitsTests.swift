@@ -1,6 +1,6 @@
 import Foundation
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 import Testing
 
@@ -18,8 +18,10 @@ struct SettingsLimitsTests {
         }
     }
 
-    static let extremes = ["1e300", "-1e300", "inf", "-inf", "nan", "-1", "", "1e-300", "0", "99999999999999d", "9223372036854775808",
-                           "fast"]
+    static let extremes = [
+        "1e300", "-1e300", "inf", "-inf", "nan", "-1", "", "1e-300", "0", "99999999999999d", "9223372036854775808",
+        "fast",
+    ]
 
     /// Each numeric flag of `run`, with the extreme values it must refuse (the rest of `extremes` are in range).
     static let flags: [(flag: String, refuses: [String])] = [
@@ -31,14 +33,20 @@ struct SettingsLimitsTests {
         ("--batch-size", Self.extremes),
         ("--max-age", Self.extremes),
         ("--max-future-skew", ["1e300", "-1e300", "inf", "-inf", "nan", "-1", "", "99999999999999d", "9223372036854775808", "fast"]),
-        ("--price-jump-percent", ["1e300", "-1e300", "inf", "-inf", "nan", "-1", "", "0", "99999999999999d", "9223372036854775808",
-                                  "fast"]),
+        (
+            "--price-jump-percent",
+            [
+                "1e300", "-1e300", "inf", "-inf", "nan", "-1", "", "0", "99999999999999d", "9223372036854775808",
+                "fast",
+            ]
+        ),
         ("--max-price", ["1e300", "-1e300", "inf", "-inf", "nan", "-1", "", "0", "99999999999999d", "9223372036854775808", "fast"]),
         ("--max-volume", ["1e300", "-1e300", "inf", "-inf", "nan", "-1", "", "0", "99999999999999d", "9223372036854775808", "fast"]),
     ]
 
-    @Test("each numeric flag refuses huge, tiny, infinite, NaN, negative, empty and 0 values it cannot take",
-          arguments: flags.map(\.flag))
+    @Test(
+        "each numeric flag refuses huge, tiny, infinite, NaN, negative, empty and 0 values it cannot take",
+        arguments: flags.map(\.flag))
     func extremeFlagValues(flag: String) async throws {
         let refuses = Self.flags.first { $0.flag == flag }!.refuses
         for value in refuses {
@@ -54,73 +62,81 @@ struct SettingsLimitsTests {
         }
     }
 
-    @Test("the edges of each range are accepted", arguments: [
-        ["--rate", "1000000"], ["--rate", "0.001"], ["--max-age", "3650d"], ["--max-age", "1s"], ["--max-future-skew", "0"],
-        ["--max-future-skew", "1d"], ["--seed", "18446744073709551615"], ["--bad-fraction", "1"], ["--port", "65535"],
-        ["--batch-size", "100000"], ["--price-jump-percent", "10000"], ["--max-price", "1e12"], ["--max-volume", "1e15"],
-        ["--limit", "9223372036854775807"], ["--limit", "9223372036854775807", "--rate", "0.001"],
-    ])
+    @Test(
+        "the edges of each range are accepted",
+        arguments: [
+            ["--rate", "1000000"], ["--rate", "0.001"], ["--max-age", "3650d"], ["--max-age", "1s"], ["--max-future-skew", "0"],
+            ["--max-future-skew", "1d"], ["--seed", "18446744073709551615"], ["--bad-fraction", "1"], ["--port", "65535"],
+            ["--batch-size", "100000"], ["--price-jump-percent", "10000"], ["--max-price", "1e12"], ["--max-volume", "1e15"],
+            ["--limit", "9223372036854775807"], ["--limit", "9223372036854775807", "--rate", "0.001"],
+        ])
     func edges(arguments: [String]) async throws {
         let result = try await runStockpipe(["run"] + arguments + ["--check"])
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
     }
 
-    @Test("just past each edge is refused", arguments: [
-        (["--rate", "1000001"], "--rate"), (["--max-age", "3651d"], "--max-age"), (["--max-age", "0"], "--max-age"),
-        (["--max-future-skew", "25h"], "--max-future-skew"), (["--port", "65536"], "--port"), (["--batch-size", "100001"], "--batch-size"),
-        (["--price-jump-percent", "10001"], "--price-jump-percent"), (["--max-price", "1.1e12"], "--max-price"),
-        (["--max-volume", "2e15"], "--max-volume"), (["--bad-fraction", "1.01"], "--bad-fraction"),
-        (["--seed", "18446744073709551616"], "--seed"),
-        (["--drain", "--limit", "9223372036854775807", "--rate", "0.001"], "--limit"),
-    ])
+    @Test(
+        "just past each edge is refused",
+        arguments: [
+            (["--rate", "1000001"], "--rate"), (["--max-age", "3651d"], "--max-age"), (["--max-age", "0"], "--max-age"),
+            (["--max-future-skew", "25h"], "--max-future-skew"), (["--port", "65536"], "--port"), (["--batch-size", "100001"], "--batch-size"),
+            (["--price-jump-percent", "10001"], "--price-jump-percent"), (["--max-price", "1.1e12"], "--max-price"),
+            (["--max-volume", "2e15"], "--max-volume"), (["--bad-fraction", "1.01"], "--bad-fraction"),
+            (["--seed", "18446744073709551616"], "--seed"),
+            (["--drain", "--limit", "9223372036854775807", "--rate", "0.001"], "--limit"),
+        ])
     func pastTheEdges(arguments: [String], mentions: String) async throws {
         Self.expectRefused(try await runStockpipe(["run"] + arguments + ["--check"]), mentions: mentions, "\(arguments)")
     }
 
-    @Test("environment variables are range-checked too, and empty ones refused", arguments: [
-        ("STOCKPIPE_RATE", "inf", "rate in environment variable STOCKPIPE_RATE"),
-        ("STOCKPIPE_VALIDATION_MAX_AGE", "99999999999999d", "validation.max-age"),
-        ("STOCKPIPE_VALIDATION_MAX_FUTURE_SKEW", "inf", "validation.max-future-skew"),
-        ("STOCKPIPE_VALIDATION_MAX_PRICE", "1e13", "validation.max-price"),
-        ("STOCKPIPE_VALIDATION_MAX_VOLUME", "0", "validation.max-volume"),
-        ("STOCKPIPE_DATA_DIR", "", "data-dir in environment variable STOCKPIPE_DATA_DIR must be a directory"),
-        ("STOCKPIPE_LOG_LEVEL", "bogus", "STOCKPIPE_LOG_LEVEL must be one of trace, debug, info"),
-        ("STOCKPIPE_LOG_LEVEL", "", "STOCKPIPE_LOG_LEVEL"),
-        ("STOCKPIPE_RETENTION_STAGING", "0", "retention.staging"),
-        ("STOCKPIPE_RETENTION_STORE", "1e300d", "retention.store"),
-        ("STOCKPIPE_FINNHUB_CALLS_PER_MINUTE", "9223372036854775808", "finnhub.calls-per-minute"),
-        ("STOCKPIPE_FINNHUB_QUOTE_INTERVAL", "nan", "finnhub.quote-interval"),
-        ("STOCKPIPE_FINNHUB_STALL_TIMEOUT", "0", "finnhub.stall-timeout"),
-        ("STOCKPIPE_CASSANDRA_TTL", "99999999999999d", "cassandra.ttl"),
-        ("STOCKPIPE_QUALITY_WINDOW", "inf", "quality.window"),
-        ("STOCKPIPE_QUALITY_MAX_QUARANTINE_PERCENT", "nan", "quality.max-quarantine-percent"),
-        ("STOCKPIPE_SYMBOLS", " , ", "symbols"),
-        ("STOCKPIPE_BROKERS", "", "brokers"),
-        ("STOCKPIPE_HOST", "", "host"),
-    ])
+    @Test(
+        "environment variables are range-checked too, and empty ones refused",
+        arguments: [
+            ("STOCKPIPE_RATE", "inf", "rate in environment variable STOCKPIPE_RATE"),
+            ("STOCKPIPE_VALIDATION_MAX_AGE", "99999999999999d", "validation.max-age"),
+            ("STOCKPIPE_VALIDATION_MAX_FUTURE_SKEW", "inf", "validation.max-future-skew"),
+            ("STOCKPIPE_VALIDATION_MAX_PRICE", "1e13", "validation.max-price"),
+            ("STOCKPIPE_VALIDATION_MAX_VOLUME", "0", "validation.max-volume"),
+            ("STOCKPIPE_DATA_DIR", "", "data-dir in environment variable STOCKPIPE_DATA_DIR must be a directory"),
+            ("STOCKPIPE_LOG_LEVEL", "bogus", "STOCKPIPE_LOG_LEVEL must be one of trace, debug, info"),
+            ("STOCKPIPE_LOG_LEVEL", "", "STOCKPIPE_LOG_LEVEL"),
+            ("STOCKPIPE_RETENTION_STAGING", "0", "retention.staging"),
+            ("STOCKPIPE_RETENTION_STORE", "1e300d", "retention.store"),
+            ("STOCKPIPE_FINNHUB_CALLS_PER_MINUTE", "9223372036854775808", "finnhub.calls-per-minute"),
+            ("STOCKPIPE_FINNHUB_QUOTE_INTERVAL", "nan", "finnhub.quote-interval"),
+            ("STOCKPIPE_FINNHUB_STALL_TIMEOUT", "0", "finnhub.stall-timeout"),
+            ("STOCKPIPE_CASSANDRA_TTL", "99999999999999d", "cassandra.ttl"),
+            ("STOCKPIPE_QUALITY_WINDOW", "inf", "quality.window"),
+            ("STOCKPIPE_QUALITY_MAX_QUARANTINE_PERCENT", "nan", "quality.max-quarantine-percent"),
+            ("STOCKPIPE_SYMBOLS", " , ", "symbols"),
+            ("STOCKPIPE_BROKERS", "", "brokers"),
+            ("STOCKPIPE_HOST", "", "host"),
+        ])
     func environment(name: String, value: String, mentions: String) async throws {
         let result = try await runStockpipe(["run", "--check"], environment: [name: value])
         Self.expectRefused(result, mentions: mentions, "\(name)=\(value)")
     }
 
-    @Test("file values of the wrong type or out of range name the key and the file", arguments: [
-        ("symbols: [AAPL, [MSFT]]", "symbols in"),
-        ("symbols: [AAPL, {a: b}]", "symbols in"),
-        ("rate: [1, 2]", "rate in"),
-        ("rate: .inf", "rate in"),
-        ("rate: 1e300", "rate in"),
-        ("rate:", "rate in"),
-        ("host: {a: b}", "host in"),
-        ("validation: {max-age: 0}", "validation.max-age in"),
-        ("validation: {max-future-skew: 99999999999999d}", "validation.max-future-skew in"),
-        ("validation: {max-price: -5}", "validation.max-price in"),
-        ("jobs: {retention: {attempts: 1e30}}", "jobs.retention.attempts in"),
-        ("jobs: {retention: {timeout: inf}}", "jobs.retention.timeout in"),
-        ("jobs: {retention: {backoff: 99999999999999d}}", "jobs.retention.backoff in"),
-        ("quality: {max-gap-minutes: -1}", "quality.max-gap-minutes in"),
-        ("finnhub: {max-symbols: 0}", "finnhub.max-symbols in"),
-        ("data-dir: ''", "data-dir in"),
-    ])
+    @Test(
+        "file values of the wrong type or out of range name the key and the file",
+        arguments: [
+            ("symbols: [AAPL, [MSFT]]", "symbols in"),
+            ("symbols: [AAPL, {a: b}]", "symbols in"),
+            ("rate: [1, 2]", "rate in"),
+            ("rate: .inf", "rate in"),
+            ("rate: 1e300", "rate in"),
+            ("rate:", "rate in"),
+            ("host: {a: b}", "host in"),
+            ("validation: {max-age: 0}", "validation.max-age in"),
+            ("validation: {max-future-skew: 99999999999999d}", "validation.max-future-skew in"),
+            ("validation: {max-price: -5}", "validation.max-price in"),
+            ("jobs: {retention: {attempts: 1e30}}", "jobs.retention.attempts in"),
+            ("jobs: {retention: {timeout: inf}}", "jobs.retention.timeout in"),
+            ("jobs: {retention: {backoff: 99999999999999d}}", "jobs.retention.backoff in"),
+            ("quality: {max-gap-minutes: -1}", "quality.max-gap-minutes in"),
+            ("finnhub: {max-symbols: 0}", "finnhub.max-symbols in"),
+            ("data-dir: ''", "data-dir in"),
+        ])
     func fileValues(yaml: String, mentions: String) async throws {
         let directory = try TemporaryDirectory()
         let config = try directory.write("stockpipe.yaml", lines: [yaml])
@@ -155,22 +171,26 @@ struct SettingsLimitsTests {
         let directory = try TemporaryDirectory()
         let comment = "# " + String(repeating: "x", count: 1_000)
         let config = try directory.write("big.yaml", lines: ["rate: 10"] + Array(repeating: comment, count: 1_100))
-        Self.expectRefused(try await runStockpipe(["run", "--config", config, "--check"], in: directory.path),
-                           mentions: "at most 1 MiB", "big file")
+        Self.expectRefused(
+            try await runStockpipe(["run", "--config", config, "--check"], in: directory.path),
+            mentions: "at most 1 MiB", "big file")
     }
 
     @Test func anEmptyFileStillLetsTheEnvironmentApply() async throws {
         let directory = try TemporaryDirectory()
         let config = try directory.write("empty.yaml", lines: ["# nothing"])
-        let result = try await runStockpipe(["run", "--config", config, "--check"], in: directory.path,
-                                            environment: ["STOCKPIPE_RATE": "0"])
+        let result = try await runStockpipe(
+            ["run", "--config", config, "--check"], in: directory.path,
+            environment: ["STOCKPIPE_RATE": "0"])
         Self.expectRefused(result, mentions: "STOCKPIPE_RATE", "empty file")
     }
 
-    @Test("simulate refuses rates and counts it cannot lay out in time", arguments: [
-        ["--rate", "1e300"], ["--rate", "inf"], ["--rate", "nan"], ["--rate", "-1"], ["--rate", "0"], ["--rate", "1e-300"],
-        ["--count", "9223372036854775807", "--rate", "1"], ["--count", "-5"], ["--bad-fraction", "nan"], ["--bad-fraction", "-1"],
-    ])
+    @Test(
+        "simulate refuses rates and counts it cannot lay out in time",
+        arguments: [
+            ["--rate", "1e300"], ["--rate", "inf"], ["--rate", "nan"], ["--rate", "-1"], ["--rate", "0"], ["--rate", "1e-300"],
+            ["--count", "9223372036854775807", "--rate", "1"], ["--count", "-5"], ["--bad-fraction", "nan"], ["--bad-fraction", "-1"],
+        ])
     func simulateExtremes(arguments: [String]) async throws {
         let directory = try TemporaryDirectory()
         var all = ["simulate", "--out", directory.file("out.ndjson")] + arguments
@@ -197,13 +217,15 @@ struct SettingsLimitsTests {
         #expect(Settings.duration("36500d") == SettingLimits.longestDuration)
     }
 
-    @Test("a mapping key that is a list, a mapping or several lines is refused with its line, never a crash", arguments: [
-        ("? [a, b]\n: c\n", 1),
-        ("[a]: 1\n", 1),
-        ("? {a: 1}\n: c\n", 1),
-        ("rate: 10\nvalidation:\n  ? [x]\n  : 1\n", 3),
-        ("? |\n  two\n  lines\n: 1\n", 1),
-    ])
+    @Test(
+        "a mapping key that is a list, a mapping or several lines is refused with its line, never a crash",
+        arguments: [
+            ("? [a, b]\n: c\n", 1),
+            ("[a]: 1\n", 1),
+            ("? {a: 1}\n: c\n", 1),
+            ("rate: 10\nvalidation:\n  ? [x]\n  : 1\n", 3),
+            ("? |\n  two\n  lines\n: 1\n", 1),
+        ])
     func nonScalarKeys(yaml: String, line: Int) async throws {
         let directory = try TemporaryDirectory()
         let config = directory.file("c.yaml")
@@ -216,16 +238,19 @@ struct SettingsLimitsTests {
         Self.expectRefused(status, mentions: "stockpipe.yaml line \(line): a key must be a plain name", "status: \(yaml)")
     }
 
-    @Test("symbols the symbol pattern refuses are refused before anything runs", arguments: [
-        (["--symbols", "aapl,BAD SYMBOL!"], "\"aapl\""),
-        (["--symbols", "AAPL,BAD SYMBOL!"], "\"BAD SYMBOL!\""),
-        (["--symbols", "AAPL,*"], "* allows any symbol"),
-    ])
+    @Test(
+        "symbols the symbol pattern refuses are refused before anything runs",
+        arguments: [
+            (["--symbols", "aapl,BAD SYMBOL!"], "\"aapl\""),
+            (["--symbols", "AAPL,BAD SYMBOL!"], "\"BAD SYMBOL!\""),
+            (["--symbols", "AAPL,*"], "* allows any symbol"),
+        ])
     func symbolsOutsideThePattern(arguments: [String], mentions: String) async throws {
         let directory = try TemporaryDirectory()
         let data = directory.file("data")
-        let result = try await runStockpipe(["run"] + arguments + ["--limit", "200", "--drain", "--no-dashboard", "--data-dir", data],
-                                            in: directory.path)
+        let result = try await runStockpipe(
+            ["run"] + arguments + ["--limit", "200", "--drain", "--no-dashboard", "--data-dir", data],
+            in: directory.path)
         Self.expectRefused(result, mentions: mentions, "\(arguments)")
         #expect(!FileManager.default.fileExists(atPath: data), "nothing ran")
         // `*` alone still allows any.
@@ -245,9 +270,11 @@ struct SettingsLimitsTests {
         #expect(accepted.status == 0, "\(accepted.stderr)")
     }
 
-    @Test("symbols in a file that YAML reads as numbers, flags or dates are refused", arguments: [
-        "symbols: [AAPL, 123]", "symbols: [AAPL, true]", "symbols: [ON]", "symbols: 123", "symbols: [AAPL, 1.5]",
-    ])
+    @Test(
+        "symbols in a file that YAML reads as numbers, flags or dates are refused",
+        arguments: [
+            "symbols: [AAPL, 123]", "symbols: [AAPL, true]", "symbols: [ON]", "symbols: 123", "symbols: [AAPL, 1.5]",
+        ])
     func symbolsThatAreNotText(yaml: String) async throws {
         let directory = try TemporaryDirectory()
         let config = try directory.write("stockpipe.yaml", lines: [yaml])

@@ -35,11 +35,13 @@ struct SourceTests {
         var messages: [FeedMessageText] = []
         while messages.isEmpty { messages = try await reader.next(maxMessages: 8) ?? [] }
         #expect(reader.position > 600)
-        let trade = try #require(messages.compactMap { message -> FinnhubTrade? in
-            guard case .trades(let ranges) = message.bytes.withUnsafeBytes({ FeedMessage.classify($0) }),
-                  let first = ranges.first else { return nil }
-            return try? FinnhubTrade.parse(Array(message.bytes[first]))
-        }.first)
+        let trade = try #require(
+            messages.compactMap { message -> FinnhubTrade? in
+                guard case .trades(let ranges) = message.bytes.withUnsafeBytes({ FeedMessage.classify($0) }),
+                    let first = ranges.first
+                else { return nil }
+                return try? FinnhubTrade.parse(Array(message.bytes[first]))
+            }.first)
         // Stamped from the moment it was opened on, not replaying the old run's minute.
         let timestamp = try #require(trade.timestamp)
         #expect(timestamp >= opened && timestamp < opened + 60_000)

@@ -12,8 +12,10 @@ struct StageHealthTests {
     }
 
     /// Polls `health` until `accept` takes its answer, for at most 30 s.
-    func awaitHealth(_ stage: String, _ directory: String, maxAge: Int = 60,
-                     until accept: (ProcessResult) -> Bool) async throws -> ProcessResult {
+    func awaitHealth(
+        _ stage: String, _ directory: String, maxAge: Int = 60,
+        until accept: (ProcessResult) -> Bool
+    ) async throws -> ProcessResult {
         let deadline = ContinuousClock.now + .seconds(30)
         var result = try await health(stage, directory, maxAge: maxAge)
         while !accept(result) && ContinuousClock.now < deadline {

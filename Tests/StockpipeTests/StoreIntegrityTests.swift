@@ -11,8 +11,11 @@ struct StoreIntegrityTests {
     /// A data directory after a drained simulator run of `records` records.
     static func drainedDirectory(_ directory: TemporaryDirectory, records: Int = 20_000) async throws -> String {
         let data = directory.file("data")
-        let result = try await runStockpipe(["run", "--drain", "--limit", String(records), "--no-dashboard", "--no-scheduler",
-                                             "--data-dir", data], in: directory.path)
+        let result = try await runStockpipe(
+            [
+                "run", "--drain", "--limit", String(records), "--no-dashboard", "--no-scheduler",
+                "--data-dir", data,
+            ], in: directory.path)
         #expect(result.status == 0, "\(result.stderr)")
         return data
     }
@@ -50,8 +53,9 @@ struct StoreIntegrityTests {
         let database = try DatabaseQueue(path: data + "/store.sqlite")
         try await database.write { db in try db.execute(sql: "UPDATE counters SET value = value - 7 WHERE name = 'trades'") }
         try database.close()
-        let again = try await runStockpipe(["run", "--drain", "--limit", "2000", "--no-dashboard", "--no-scheduler", "--data-dir", data],
-                                           in: directory.path)
+        let again = try await runStockpipe(
+            ["run", "--drain", "--limit", "2000", "--no-dashboard", "--no-scheduler", "--data-dir", data],
+            in: directory.path)
         #expect(again.status == 1, "\(again.stderr)")
         let last = again.stderr.split(separator: "\n").last.map(String.init) ?? ""
         #expect(last.contains("counts do not reconcile") && last.contains("7 missing") && last.contains("stockpipe status"), "\(last)")
@@ -97,8 +101,10 @@ struct StoreIntegrityTests {
         let store = data + "/store.sqlite"
         var originals: [String: String] = [:]
         for symbol in Simulator.defaultSymbols {
-            let result = try await runStockpipe(["query", "trades", "--symbol", symbol, "--from", "0", "--limit", "1000000", "--json",
-                                                 "--data-dir", data])
+            let result = try await runStockpipe([
+                "query", "trades", "--symbol", symbol, "--from", "0", "--limit", "1000000", "--json",
+                "--data-dir", data,
+            ])
             #expect(result.status == 0)
             originals[symbol] = result.stdout
         }
@@ -123,8 +129,10 @@ struct StoreIntegrityTests {
 
         var failed = 0
         for symbol in Simulator.defaultSymbols {
-            let result = try await runStockpipe(["query", "trades", "--symbol", symbol, "--from", "0", "--limit", "1000000", "--json",
-                                                 "--data-dir", data])
+            let result = try await runStockpipe([
+                "query", "trades", "--symbol", symbol, "--from", "0", "--limit", "1000000", "--json",
+                "--data-dir", data,
+            ])
             if result.status == 0 {
                 // Never part of the answer with exit 0: what succeeds is all of it.
                 #expect(result.stdout == originals[symbol], "\(symbol): a different answer with exit 0")

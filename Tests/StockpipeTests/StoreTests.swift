@@ -1,16 +1,19 @@
 import Foundation
 import StockpipeCore
-import StockpipeSources
 import StockpipeSQLite
+import StockpipeSources
 import Testing
 
 @Suite("SQLite store", .timeLimit(.minutes(3)))
 struct StoreTests {
-    func incoming(_ symbol: String, price: Double, volume: Double, at timestamp: Int64, occurrence: Int = 0,
-                  source: String) -> IncomingTrade {
+    func incoming(
+        _ symbol: String, price: Double, volume: Double, at timestamp: Int64, occurrence: Int = 0,
+        source: String
+    ) -> IncomingTrade {
         let id = TradeID(symbol: symbol, price: price, volume: volume, timestamp: timestamp, conditions: [], occurrence: occurrence)
-        return IncomingTrade(trade: Trade(symbol: symbol, price: price, volume: volume, timestamp: timestamp, conditions: [], id: id),
-                             origin: Origin(topic: "stock_data", partition: 0, offset: 0, source: source))
+        return IncomingTrade(
+            trade: Trade(symbol: symbol, price: price, volume: volume, timestamp: timestamp, conditions: [], id: id),
+            origin: Origin(topic: "stock_data", partition: 0, offset: 0, source: source))
     }
 
     @Test func redeliveryChangesNothingAndAnotherSourceIsADuplicate() async throws {
@@ -74,16 +77,18 @@ struct StoreTests {
             let ordered = group.sorted { ($0.timestamp, $0.id) < ($1.timestamp, $1.id) }
             let volume = group.reduce(Int128(0)) { $0 + FixedPoint.units($1.volume) }
             let notional = group.reduce(Int128(0)) { $0 + FixedPoint.units($1.price) * FixedPoint.units($1.volume) }
-            return Candle(symbol: group[0].symbol, interval: 60_000, start: start, open: ordered.first!.price,
-                          high: group.map(\.price).max()!, low: group.map(\.price).min()!, close: ordered.last!.price,
-                          volumeUnits: volume, notionalUnits: notional, trades: Int64(group.count))
+            return Candle(
+                symbol: group[0].symbol, interval: 60_000, start: start, open: ordered.first!.price,
+                high: group.map(\.price).max()!, low: group.map(\.price).min()!, close: ordered.last!.price,
+                volumeUnits: volume, notionalUnits: notional, trades: Int64(group.count))
         }.sorted { $0.start < $1.start }
     }
 
     @Test func rollUpCombinesMinutes() {
         let minutes = (0..<10).map { minute in
-            Candle(symbol: "AAPL", interval: 60_000, start: Int64(minute) * 60_000, open: Double(minute), high: Double(minute) + 5,
-                   low: Double(minute) - 5, close: Double(minute) + 1, volumeUnits: 1_000_000_000, notionalUnits: 0, trades: 2)
+            Candle(
+                symbol: "AAPL", interval: 60_000, start: Int64(minute) * 60_000, open: Double(minute), high: Double(minute) + 5,
+                low: Double(minute) - 5, close: Double(minute) + 1, volumeUnits: 1_000_000_000, notionalUnits: 0, trades: 2)
         }
         let rolled = Candle.rollUp(minutes, to: 300_000)
         #expect(rolled.count == 2)

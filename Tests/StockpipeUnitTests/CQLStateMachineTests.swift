@@ -1,5 +1,6 @@
-@testable import StockpipeCQL
 import Testing
+
+@testable import StockpipeCQL
 
 /// The connection's protocol logic, without sockets.
 @Suite("CQL connection state machine")
@@ -53,13 +54,15 @@ struct CQLStateMachineTests {
         let credentials = ConnectionStateMachine.Credentials(username: "user", password: "pass")
         var v4 = ConnectionStateMachine(credentials: credentials)
         _ = v4.connected(offering: .v4)
-        #expect(v4.received(stream: 0, .authenticate(authenticator: "PasswordAuthenticator"))
+        #expect(
+            v4.received(stream: 0, .authenticate(authenticator: "PasswordAuthenticator"))
                 == .send(.authResponse(Array("\u{0}user\u{0}pass".utf8)), stream: 0))
         #expect(v4.received(stream: 0, .authSuccess(nil)) == .handshakeSucceeded(.v4))
 
         var v1 = ConnectionStateMachine(credentials: credentials)
         _ = v1.connected(offering: .v1)
-        #expect(v1.received(stream: 0, .authenticate(authenticator: "PasswordAuthenticator"))
+        #expect(
+            v1.received(stream: 0, .authenticate(authenticator: "PasswordAuthenticator"))
                 == .send(.credentials(username: "user", password: "pass"), stream: 0))
         #expect(v1.received(stream: 0, .ready) == .handshakeSucceeded(.v1))
 

@@ -30,11 +30,11 @@ struct CronTests {
         ("*/15 * * * *", "2024-11-25 10:15", "2024-11-25 10:30 EST"),
         ("0 9 * * MON-FRI", "2024-11-29 10:00", "2024-12-02 09:00 EST"),
         ("30 9-16/2 * * 1-5", "2024-11-25 12:00", "2024-11-25 13:30 EST"),
-        ("0 0 13 * FRI", "2024-12-01 00:00", "2024-12-06 00:00 EST"),      // a Friday, not the 13th: either matches
+        ("0 0 13 * FRI", "2024-12-01 00:00", "2024-12-06 00:00 EST"),  // a Friday, not the 13th: either matches
         ("0 0 13 * FRI", "2024-12-10 00:00", "2024-12-13 00:00 EST"),
         ("0 0 29 2 *", "2024-03-01 00:00", "2028-02-29 00:00 EST"),
         ("0 12 * JAN,jul SUN", "2024-11-25 00:00", "2025-01-05 12:00 EST"),
-        ("0 0 * * 7", "2024-11-25 00:00", "2024-12-01 00:00 EST"),        // 7 is Sunday too
+        ("0 0 * * 7", "2024-11-25 00:00", "2024-12-01 00:00 EST"),  // 7 is Sunday too
         ("5/20 * * * *", "2024-11-25 10:46", "2024-11-25 11:05 EST"),
         // 02:30 does not exist on the day clocks spring forward: the next is a day later.
         ("30 2 * * *", "2024-03-10 00:00", "2024-03-11 02:30 EDT"),
@@ -74,9 +74,11 @@ struct CronTests {
 
     /// The sentences users see in `jobs` errors.
     @Test func mistakesReadAsSentences() {
-        #expect(CronError.outOfRange(field: "day of week", range: 0...7, example: "MON", found: "FUNDAY").description
+        #expect(
+            CronError.outOfRange(field: "day of week", range: 0...7, example: "MON", found: "FUNDAY").description
                 == #"day of week must be 0-7 or a name like MON, not "FUNDAY""#)
-        #expect(CronError.fieldCount(expression: "* * * *", found: 4).description
+        #expect(
+            CronError.fieldCount(expression: "* * * *", found: 4).description
                 == #"a cron expression has 5 fields (minute hour day-of-month month day-of-week), "* * * *" has 4"#)
     }
 }
@@ -110,13 +112,13 @@ struct ExchangeCalendarTests {
     @Test func nyseIsOpenFromHalfPastNineToFourNewYorkTime() throws {
         let formatter = ISO8601DateFormatter()
         func open(_ text: String) -> Bool { ExchangeCalendar.nyse.isOpen(at: formatter.date(from: text)!) }
-        #expect(!open("2024-11-25T14:29:59Z"))   // 09:29:59 EST
+        #expect(!open("2024-11-25T14:29:59Z"))  // 09:29:59 EST
         #expect(open("2024-11-25T14:30:00Z"))
-        #expect(open("2024-11-25T20:59:00Z"))    // 15:59 EST
-        #expect(!open("2024-11-25T21:00:00Z"))   // 16:00 EST
-        #expect(open("2024-07-01T13:30:00Z"))    // 09:30 EDT
-        #expect(!open("2024-11-23T15:00:00Z"))   // a Saturday
-        #expect(!open("2024-11-28T15:00:00Z"))   // Thanksgiving
+        #expect(open("2024-11-25T20:59:00Z"))  // 15:59 EST
+        #expect(!open("2024-11-25T21:00:00Z"))  // 16:00 EST
+        #expect(open("2024-07-01T13:30:00Z"))  // 09:30 EDT
+        #expect(!open("2024-11-23T15:00:00Z"))  // a Saturday
+        #expect(!open("2024-11-28T15:00:00Z"))  // Thanksgiving
         #expect(ExchangeCalendar.always.isOpen(at: formatter.date(from: "2024-11-23T03:00:00Z")!))
         #expect(ExchangeCalendar.named("NASDAQ")?.name == "nyse" && ExchangeCalendar.named("lse") == nil)
     }

@@ -1,6 +1,7 @@
-@testable import StockpipeCQL
 import StockpipeCore
 import Testing
+
+@testable import StockpipeCQL
 
 /// Durations turned into the units the clients take.
 @Suite("Durations")

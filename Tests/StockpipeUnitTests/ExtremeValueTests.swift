@@ -17,14 +17,16 @@ struct ExtremeValueTests {
         }
     }
 
-    @Test("values the candles cannot hold are out_of_range", arguments: [
-        #"{"s":"AAPL","p":1e12,"t":1732480000000,"v":1e9}"#,
-        #"{"s":"AAPL","p":1.79e308,"t":1732480000000,"v":1}"#,
-        #"{"s":"AAPL","p":187.5,"t":1732480000000,"v":1e30}"#,
-        #"{"s":"AAPL","p":1e8,"t":1732480000000,"v":1e7}"#,
-        #"{"s":"AAPL","p":5e-324,"t":1732480000000,"v":1}"#,
-        #"{"s":"AAPL","p":1e-9,"t":1732480000000,"v":1}"#,
-    ])
+    @Test(
+        "values the candles cannot hold are out_of_range",
+        arguments: [
+            #"{"s":"AAPL","p":1e12,"t":1732480000000,"v":1e9}"#,
+            #"{"s":"AAPL","p":1.79e308,"t":1732480000000,"v":1}"#,
+            #"{"s":"AAPL","p":187.5,"t":1732480000000,"v":1e30}"#,
+            #"{"s":"AAPL","p":1e8,"t":1732480000000,"v":1e7}"#,
+            #"{"s":"AAPL","p":5e-324,"t":1732480000000,"v":1}"#,
+            #"{"s":"AAPL","p":1e-9,"t":1732480000000,"v":1}"#,
+        ])
     func outOfRange(json: String) throws {
         #expect(try reasons(json) == [.outOfRange])
     }
@@ -59,8 +61,9 @@ struct ExtremeValueTests {
         #expect(FixedPoint.adding(.max, -5) == .max, "a saturated sum stays a bound")
         #expect(FixedPoint.notional(price: FixedPoint.units(1e12), volume: FixedPoint.units(1e12)) == .max)
         #expect(FixedPoint.notional(price: FixedPoint.units(-1e12), volume: FixedPoint.units(1e12)) == .min)
-        let candle = Candle(symbol: "AAPL", interval: 60_000, start: 0, open: 1, high: 1, low: 1, close: 1,
-                            volumeUnits: 10, notionalUnits: .max, trades: 2)
+        let candle = Candle(
+            symbol: "AAPL", interval: 60_000, start: 0, open: 1, high: 1, low: 1, close: 1,
+            volumeUnits: 10, notionalUnits: .max, trades: 2)
         #expect(candle.vwap == nil, "no VWAP is better than a wrong one")
     }
 }

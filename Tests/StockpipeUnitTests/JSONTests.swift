@@ -16,10 +16,12 @@ struct JSONTests {
         }
     }
 
-    @Test("numbers parse to the correctly rounded double", arguments: [
-        "0", "150", "-7", "187.51", "0.1", "1e3", "1.5E-7", "123456789012345678", "95210.50", "1.0000000000000002",
-        "2.2250738585072014e-308", "9007199254740993",
-    ])
+    @Test(
+        "numbers parse to the correctly rounded double",
+        arguments: [
+            "0", "150", "-7", "187.51", "0.1", "1e3", "1.5E-7", "123456789012345678", "95210.50", "1.0000000000000002",
+            "2.2250738585072014e-308", "9007199254740993",
+        ])
     func numbersMatchFoundation(text: String) throws {
         #expect(try number(text).double == Double(text)!)
     }

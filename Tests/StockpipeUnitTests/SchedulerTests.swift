@@ -208,10 +208,10 @@ struct SchedulerTests {
         }
         try await eventually { await history.runs.count == 1 }
         let formatter = ISO8601DateFormatter()
-        #expect(await history.runs.map { formatter.string(from: $0.scheduledAt) } == ["2024-12-02T15:00:00Z"],
-                "not Friday 16:00 (the close), nothing over the weekend, then Monday 10:00")
+        #expect(
+            await history.runs.map { formatter.string(from: $0.scheduledAt) } == ["2024-12-02T15:00:00Z"],
+            "not Friday 16:00 (the close), nothing over the weekend, then Monday 10:00")
         task.cancel()
         await task.value
     }
 }
-

@@ -19,7 +19,8 @@ struct StreamTimeTests {
                 Validator.LaterTrades(timestamps: Array(times[(index + 1)...].prefix(count)), complete: true)
             }
             if case .invalid(let codes) = validator.validate(tradeJSON: json, occurrence: 0, receivedAt: wall, later: later),
-               codes.contains(.timestampInFuture) {
+                codes.contains(.timestampInFuture)
+            {
                 future.append(index)
             }
         }
@@ -57,7 +58,8 @@ struct StreamTimeTests {
         for index in [150, 151, 153] { times[index] += 2 * 86_400_000 }
         prices[200] = 1_019
         var validator = try Validator(rules: ValidationRules())
-        var future: [Int] = [], jumps: [Int] = []
+        var future: [Int] = []
+        var jumps: [Int] = []
         for (index, time) in times.enumerated() {
             let json = Array(#"{"s":"MSFT","p":\#(prices[index]),"t":\#(time),"v":1}"#.utf8)
             let later = { (count: Int) in

@@ -22,26 +22,28 @@ struct ValidatorTests {
         }
     }
 
-    @Test("each trade defect gets its reason code", arguments: [
-        (#"{"s":"AAPL","p":187.5,"t":1732480000000,"v":100"#, ReasonCode.malformed),
-        (#"{"s":"AAPL","t":1732480000000,"v":100}"#, .missingField),
-        (#"{"s":"AAPL","p":null,"t":1732480000000,"v":100}"#, .nullField),
-        (#"{"s":"AAPL","p":"187.5","t":1732480000000,"v":100}"#, .wrongType),
-        (#"{"s":42,"p":187.5,"t":1732480000000,"v":100}"#, .wrongType),
-        (#"{"s":"AAPL","p":187.5,"t":1732480000000.5,"v":100}"#, .wrongType),
-        (#"{"s":"AAPL","p":187.5,"t":1732480000000,"v":100,"c":"1"}"#, .wrongType),
-        (#"[1,2]"#, .wrongType),
-        (#"{"s":"AAPL","p":NaN,"t":1732480000000,"v":100}"#, .nonFinite),
-        (#"{"s":"AAPL","p":1e999,"t":1732480000000,"v":100}"#, .nonFinite),
-        (#"{"s":"AAPL","p":0,"t":1732480000000,"v":100}"#, .nonPositivePrice),
-        (#"{"s":"AAPL","p":-3.5,"t":1732480000000,"v":100}"#, .nonPositivePrice),
-        (#"{"s":"AAPL","p":187.5,"t":1732480000000,"v":-1}"#, .negativeVolume),
-        (#"{"s":"aapl!","p":187.5,"t":1732480000000,"v":100}"#, .invalidSymbol),
-        (#"{"s":"","p":187.5,"t":1732480000000,"v":100}"#, .invalidSymbol),
-        (#"{"s":"ZZZZ","p":187.5,"t":1732480000000,"v":100}"#, .symbolNotAllowed),
-        (#"{"s":"AAPL","p":187.5,"t":1732566400000,"v":100}"#, .timestampInFuture),
-        (#"{"s":"AAPL","p":187.5,"t":1732480000,"v":100}"#, .timestampTooOld),
-    ])
+    @Test(
+        "each trade defect gets its reason code",
+        arguments: [
+            (#"{"s":"AAPL","p":187.5,"t":1732480000000,"v":100"#, ReasonCode.malformed),
+            (#"{"s":"AAPL","t":1732480000000,"v":100}"#, .missingField),
+            (#"{"s":"AAPL","p":null,"t":1732480000000,"v":100}"#, .nullField),
+            (#"{"s":"AAPL","p":"187.5","t":1732480000000,"v":100}"#, .wrongType),
+            (#"{"s":42,"p":187.5,"t":1732480000000,"v":100}"#, .wrongType),
+            (#"{"s":"AAPL","p":187.5,"t":1732480000000.5,"v":100}"#, .wrongType),
+            (#"{"s":"AAPL","p":187.5,"t":1732480000000,"v":100,"c":"1"}"#, .wrongType),
+            (#"[1,2]"#, .wrongType),
+            (#"{"s":"AAPL","p":NaN,"t":1732480000000,"v":100}"#, .nonFinite),
+            (#"{"s":"AAPL","p":1e999,"t":1732480000000,"v":100}"#, .nonFinite),
+            (#"{"s":"AAPL","p":0,"t":1732480000000,"v":100}"#, .nonPositivePrice),
+            (#"{"s":"AAPL","p":-3.5,"t":1732480000000,"v":100}"#, .nonPositivePrice),
+            (#"{"s":"AAPL","p":187.5,"t":1732480000000,"v":-1}"#, .negativeVolume),
+            (#"{"s":"aapl!","p":187.5,"t":1732480000000,"v":100}"#, .invalidSymbol),
+            (#"{"s":"","p":187.5,"t":1732480000000,"v":100}"#, .invalidSymbol),
+            (#"{"s":"ZZZZ","p":187.5,"t":1732480000000,"v":100}"#, .symbolNotAllowed),
+            (#"{"s":"AAPL","p":187.5,"t":1732566400000,"v":100}"#, .timestampInFuture),
+            (#"{"s":"AAPL","p":187.5,"t":1732480000,"v":100}"#, .timestampTooOld),
+        ])
     func defects(json: String, expected: ReasonCode) throws {
         #expect(try reasons(json, allowed: ["AAPL"]) == [expected])
     }
@@ -56,9 +58,11 @@ struct ValidatorTests {
         #expect(try reasons(#"{"s":"AAPL","p":150,"t":1732480000000,"v":100,"c":["1","12"]}"#).isEmpty)
     }
 
-    @Test("Finnhub's symbol forms are well formed", arguments: [
-        "AAPL", "BRK.B", "BINANCE:BTCUSDT", "OANDA:EUR_USD", "IC MARKETS:1", "FXCM:EUR/USD", "BTC-USD",
-    ])
+    @Test(
+        "Finnhub's symbol forms are well formed",
+        arguments: [
+            "AAPL", "BRK.B", "BINANCE:BTCUSDT", "OANDA:EUR_USD", "IC MARKETS:1", "FXCM:EUR/USD", "BTC-USD",
+        ])
     func symbolForms(symbol: String) throws {
         #expect(try reasons(#"{"s":"\#(symbol)","p":1.5,"t":1732480000000,"v":1}"#).isEmpty)
     }
@@ -90,8 +94,9 @@ struct ValidatorTests {
         _ = first.validate(tradeJSON: Array(#"{"s":"AAPL","p":100,"t":1732480000000,"v":1}"#.utf8), occurrence: 0, receivedAt: now)
         var restarted = try Validator(rules: ValidationRules())
         restarted.resume(first.state())
-        let outcome = restarted.validate(tradeJSON: Array(#"{"s":"AAPL","p":300,"t":1732480001000,"v":1}"#.utf8),
-                                         occurrence: 0, receivedAt: now)
+        let outcome = restarted.validate(
+            tradeJSON: Array(#"{"s":"AAPL","p":300,"t":1732480001000,"v":1}"#.utf8),
+            occurrence: 0, receivedAt: now)
         guard case .invalid(let codes) = outcome else {
             Issue.record("a 200% jump after a restart was accepted")
             return
@@ -112,10 +117,11 @@ struct ValidatorTests {
     }
 
     @Test func reasonCodesAreTheDocumentedOnes() {
-        #expect(ReasonCode.allCases.map(\.rawValue) == [
-            "malformed", "missing_field", "null_field", "wrong_type", "non_finite", "non_positive_price", "negative_volume",
-            "invalid_symbol", "symbol_not_allowed", "timestamp_in_future", "timestamp_too_old", "duplicate", "price_jump",
-            "quote_inconsistent", "no_data", "out_of_range", "store_rejected",
-        ])
+        #expect(
+            ReasonCode.allCases.map(\.rawValue) == [
+                "malformed", "missing_field", "null_field", "wrong_type", "non_finite", "non_positive_price", "negative_volume",
+                "invalid_symbol", "symbol_not_allowed", "timestamp_in_future", "timestamp_too_old", "duplicate", "price_jump",
+                "quote_inconsistent", "no_data", "out_of_range", "store_rejected",
+            ])
     }
 }

@@ -1,5 +1,5 @@
-import StockpipeCassandra
 import StockpipeCQL
+import StockpipeCassandra
 import StockpipeCore
 
 /// The Cassandra store's settings: `contact-points` and `cassandra.*`.
@@ -84,8 +84,9 @@ public struct CassandraSettings: BackendSettings {
             }
             configuration.replication = parsedReplication
             guard let level = CassandraConfiguration.consistency(named: consistency) else {
-                throw UserError("cassandra.consistency must be one of one, two, three, quorum, all, local_quorum, each_quorum, local_one, any; "
-                                + "not '\(consistency)'")
+                throw UserError(
+                    "cassandra.consistency must be one of one, two, three, quorum, all, local_quorum, each_quorum, local_one, any; "
+                        + "not '\(consistency)'")
             }
             configuration.consistency = level
             // Cassandra refuses TTLs over 20 years.

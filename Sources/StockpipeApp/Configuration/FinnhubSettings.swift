@@ -40,8 +40,9 @@ public struct FinnhubSettings: SettingsSection {
         case "finnhub.token": token = FinnhubToken(try value.nonEmpty("a Finnhub API key (better in FINNHUB_TOKEN)"))
         case "finnhub.token-file":
             guard let contents = try? String(contentsOfFile: value.text, encoding: .utf8), let read = FinnhubToken(contents) else {
-                throw UserError("cannot read a Finnhub token from \(value.text) (finnhub.token-file in \(value.origin)); "
-                                + "check the path and that it is not empty")
+                throw UserError(
+                    "cannot read a Finnhub token from \(value.text) (finnhub.token-file in \(value.origin)); "
+                        + "check the path and that it is not empty")
             }
             token = read
         case "finnhub.ws-url": webSocketURL = try value.nonEmpty("a WebSocket address, like wss://ws.finnhub.io")
@@ -73,8 +74,9 @@ public struct FinnhubSettings: SettingsSection {
     func validateSubscription(to symbols: [String], anySymbol: Bool) throws {
         guard !anySymbol else { throw UserError("--source finnhub needs the symbols to subscribe to (--symbols A,B), not *") }
         if symbols.count > maxSymbols {
-            throw UserError("\(symbols.count) symbols, but one Finnhub connection carries at most \(maxSymbols) on this plan; "
-                            + "give fewer with --symbols, or raise finnhub.max-symbols if your plan allows more")
+            throw UserError(
+                "\(symbols.count) symbols, but one Finnhub connection carries at most \(maxSymbols) on this plan; "
+                    + "give fewer with --symbols, or raise finnhub.max-symbols if your plan allows more")
         }
     }
 

@@ -1,6 +1,6 @@
+import Foundation
 import StockpipeCore
 import StockpipePipeline
-import Foundation
 import Yams
 
 extension Settings {
@@ -24,8 +24,9 @@ extension Settings {
             }
         }
         if let level = environment["STOCKPIPE_LOG_LEVEL"], !logLevels.contains(level) {
-            throw UserError("environment variable STOCKPIPE_LOG_LEVEL must be one of \(logLevels.joined(separator: ", ")), "
-                            + "not \(level.isEmpty ? "empty" : "'\(level.prefix(40))'")")
+            throw UserError(
+                "environment variable STOCKPIPE_LOG_LEVEL must be one of \(logLevels.joined(separator: ", ")), "
+                    + "not \(level.isEmpty ? "empty" : "'\(level.prefix(40))'")")
         }
         settings.finnhub.applyEnvironment(environment)
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("STOCKPIPE_") && name != "STOCKPIPE_CONFIG" {
@@ -51,7 +52,8 @@ extension Settings {
             throw UserError("configuration file \(path) is \(size) bytes; a configuration file must be at most 1 MiB")
         }
         guard let data = FileManager.default.contents(atPath: path), data.count <= largestFile,
-              let text = String(data: data, encoding: .utf8) else {
+            let text = String(data: data, encoding: .utf8)
+        else {
             if let data = FileManager.default.contents(atPath: path), data.count > largestFile {
                 throw UserError("configuration file \(path) is over 1 MiB; a configuration file must be at most 1 MiB")
             }
@@ -61,8 +63,9 @@ extension Settings {
             throw UserError("cannot read configuration file \(path); check the path given to --config")
         }
         if let line = YAMLAliases.firstAliasLine(in: text) {
-            throw UserError("configuration file \(path) uses a YAML alias (*name) on line \(line); aliases are not supported: "
-                            + "write the value out, or quote it if the * is part of it")
+            throw UserError(
+                "configuration file \(path) uses a YAML alias (*name) on line \(line); aliases are not supported: "
+                    + "write the value out, or quote it if the * is part of it")
         }
         let node: Node?
         do {
@@ -99,7 +102,8 @@ extension Settings {
 
     mutating func apply(key: String, value: Any, origin: String) throws {
         if let nested = value as? [String: Any],
-           Self.mappingPrefixes.contains(key) || (key.hasPrefix("jobs.") && key.split(separator: ".").count == 2) {
+            Self.mappingPrefixes.contains(key) || (key.hasPrefix("jobs.") && key.split(separator: ".").count == 2)
+        {
             for (inner, innerValue) in nested.sorted(by: { $0.key < $1.key }) {
                 try apply(key: "\(key).\(inner)", value: innerValue, origin: origin)
             }
@@ -137,8 +141,9 @@ extension Settings {
         if key == "symbols" {
             // YAML reads 123, true, ON or 2024-01-01 unquoted as a number, a flag or a date, not as a symbol.
             for item in (value.given as? [Any]) ?? [value.given] where !(item is String) {
-                throw UserError("\(subject) must be symbols, not '\(SettingValue.text(of: item).prefix(40))' (YAML reads it as a number, "
-                                + "a flag or a date); quote it if it is a symbol")
+                throw UserError(
+                    "\(subject) must be symbols, not '\(SettingValue.text(of: item).prefix(40))' (YAML reads it as a number, "
+                        + "a flag or a date); quote it if it is a symbol")
             }
         }
     }
@@ -151,8 +156,9 @@ extension Settings {
     private mutating func applyJob(key: String, value: SettingValue) throws {
         let parts = key.split(separator: ".").map(String.init)
         guard parts.count == 3, let job = BuiltInJob(rawValue: parts[1]) else {
-            throw UserError("unknown setting '\(key)' in \(value.origin); jobs are \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", ")), "
-                            + "each with schedule, enabled, time-zone, calendar, timeout, attempts, backoff")
+            throw UserError(
+                "unknown setting '\(key)' in \(value.origin); jobs are \(BuiltInJob.allCases.map(\.rawValue).joined(separator: ", ")), "
+                    + "each with schedule, enabled, time-zone, calendar, timeout, attempts, backoff")
         }
         var settings = jobs[job] ?? JobSettings.defaults(job)
         switch parts[2] {
@@ -164,7 +170,8 @@ extension Settings {
         case "attempts": settings.attempts = try value.whole(SettingLimits.jobAttempts, "a whole number of tries between 1 and 100")
         case "backoff": settings.backoff = try value.duration(SettingLimits.jobBackoff, "a duration between 0 and 1d, like 10s")
         default:
-            throw UserError("unknown setting '\(key)' in \(value.origin); a job has schedule, enabled, time-zone, calendar, timeout, attempts, backoff")
+            throw UserError(
+                "unknown setting '\(key)' in \(value.origin); a job has schedule, enabled, time-zone, calendar, timeout, attempts, backoff")
         }
         jobs[job] = settings
     }
@@ -183,7 +190,8 @@ extension Settings {
             milliseconds = number * scale
         }
         guard let milliseconds, milliseconds.isFinite, milliseconds >= 0,
-              milliseconds <= Double(SettingLimits.longestDuration) else { return nil }
+            milliseconds <= Double(SettingLimits.longestDuration)
+        else { return nil }
         return Int64(milliseconds.rounded(.towardZero))
     }
 }

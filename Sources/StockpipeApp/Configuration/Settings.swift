@@ -1,6 +1,6 @@
-import StockpipePipeline
-import StockpipeFinnhub
 import StockpipeCore
+import StockpipeFinnhub
+import StockpipePipeline
 import StockpipeSchedule
 import StockpipeSources
 
@@ -112,8 +112,9 @@ public struct Settings: Sendable {
         if batchSize < 1 || batchSize > 100_000 { throw UserError("batch-size must be between 1 and 100000") }
         if storeRetention > 0 && storeRetention < validation.maxAge {
             // A trade older than the store keeps, but young enough to pass validation, would be stored again.
-            throw UserError("retention.store must be 0 (keep everything) or at least validation.max-age "
-                            + "(\(validation.maxAge / 86_400_000)d), so that an expired trade is never accepted again")
+            throw UserError(
+                "retention.store must be 0 (keep everything) or at least validation.max-age "
+                    + "(\(validation.maxAge / 86_400_000)d), so that an expired trade is never accepted again")
         }
         for (job, schedule) in jobs {
             _ = try schedule.parsedSchedule(job: job.rawValue)
@@ -138,7 +139,8 @@ public struct Settings: Sendable {
                 if symbol == "*" {
                     throw UserError("symbols: * allows any symbol and must be given alone, not beside other symbols")
                 }
-                let rule = validation.symbolPattern == ValidationRules.defaultSymbolPattern
+                let rule =
+                    validation.symbolPattern == ValidationRules.defaultSymbolPattern
                     ? "upper-case letters, digits and . _ - / = ^, with an optional EXCHANGE: prefix, like AAPL, BRK.B or BINANCE:BTCUSDT"
                     : "validation.symbol-pattern \(validation.symbolPattern)"
                 throw UserError("symbols: \(shown) does not match the symbol pattern (\(rule)); trades of it would all be invalid_symbol")

@@ -1,9 +1,9 @@
-import StockpipePipeline
 import Foundation
 import Logging
+import StockpipeCore
 import StockpipeFinnhub
 import StockpipeJSON
-import StockpipeCore
+import StockpipePipeline
 import StockpipeSchedule
 
 /// The built-in jobs, made from the settings over the backends of this process.
@@ -22,8 +22,10 @@ public struct JobCatalog: Sendable {
     /// `stockpipe scheduler` and `jobs run`); it decides the default allow-list the redrive job notes.
     public let validationSource: Settings.SourceKind?
 
-    public init(settings: Settings, backends: Backends, logger: Logger, ingestPollsQuotes: Bool = false,
-                validationSource: Settings.SourceKind? = nil) {
+    public init(
+        settings: Settings, backends: Backends, logger: Logger, ingestPollsQuotes: Bool = false,
+        validationSource: Settings.SourceKind? = nil
+    ) {
         self.settings = settings
         self.backends = backends
         self.logger = logger
@@ -88,7 +90,8 @@ public struct JobCatalog: Sendable {
         var summary = "log: \(removed) records past retention removed"
         if settings.storeRetention > 0 {
             let expired = try await backends.store.expire(before: now - settings.storeRetention)
-            summary += expired.expiresByItself
+            summary +=
+                expired.expiresByItself
                 ? "; store: rows expire by cassandra.ttl"
                 : "; store: \(expired.trades) trades, \(expired.candles) candles, \(expired.quotes) quotes removed"
         }
@@ -113,8 +116,9 @@ public struct JobCatalog: Sendable {
 
     private func pollQuotes() async throws -> JobResult {
         guard let configuration = settings.finnhubConfiguration else { throw UserError("quote-poll needs a Finnhub API key: set FINNHUB_TOKEN") }
-        let poller = QuotePoller(configuration: configuration, interval: .milliseconds(settings.finnhub.quoteInterval), rounds: 1,
-                                 limiter: RateLimiter(perSecond: settings.finnhub.callsPerSecond, perMinute: settings.finnhub.callsPerMinute))
+        let poller = QuotePoller(
+            configuration: configuration, interval: .milliseconds(settings.finnhub.quoteInterval), rounds: 1,
+            limiter: RateLimiter(perSecond: settings.finnhub.callsPerSecond, perMinute: settings.finnhub.callsPerMinute))
         let metrics = PipelineMetrics()
         try await IngestStage(source: poller, log: backends.log, drain: DrainCoordinator(), metrics: metrics, logger: logger).run()
         return JobResult("staged \(metrics.value(.staged)) quotes of \(settings.subscribedSymbols.count) symbols")

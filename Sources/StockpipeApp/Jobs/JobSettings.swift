@@ -1,6 +1,6 @@
+import Foundation
 import StockpipeCore
 import StockpipePipeline
-import Foundation
 import StockpipeSchedule
 
 /// How one job is scheduled: `jobs.NAME.*` in the configuration file.

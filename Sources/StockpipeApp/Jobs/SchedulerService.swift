@@ -1,7 +1,7 @@
-import StockpipeCore
-import StockpipePipeline
 import Logging
 import ServiceLifecycle
+import StockpipeCore
+import StockpipePipeline
 import StockpipeSchedule
 
 /// The scheduler as a service: inside `stockpipe run`, or alone as `stockpipe scheduler`. Each

@@ -29,7 +29,8 @@ public actor CQLClient {
             let points = try text.split(separator: ",").map { item throws(CQLProtocolError) -> (host: String, port: Int) in
                 let parts = item.trimmingCharacters(in: .whitespaces).split(separator: ":")
                 guard let host = parts.first, !host.isEmpty, parts.count <= 2,
-                      let port = parts.count == 2 ? Int(parts[1]) : 9042, (1...65_535).contains(port) else {
+                    let port = parts.count == 2 ? Int(parts[1]) : 9042, (1...65_535).contains(port)
+                else {
                     throw CQLProtocolError("contact points must be host:port,... — \"\(item)\" is not")
                 }
                 return (String(host), port)
@@ -70,17 +71,20 @@ public actor CQLClient {
 
     /// Runs a prepared SELECT and gathers its rows, a page at a time where the protocol pages
     /// (v2+), until `limit` rows are in or none are left. Each page is retried on its own.
-    public func select(_ cql: String, _ values: [CQLValue], consistency: Consistency = .one, limit: Int = .max,
-                       pageSize: Int32 = 5_000) async throws -> CQLRows {
+    public func select(
+        _ cql: String, _ values: [CQLValue], consistency: Consistency = .one, limit: Int = .max,
+        pageSize: Int32 = 5_000
+    ) async throws -> CQLRows {
         var gathered = CQLRows(columns: [], rows: [], pagingState: nil)
         var state: [UInt8]?
         repeat {
             let page = try await withRetries(idempotent: true) { connection in
                 try await self.withPrepared([cql], on: connection) { ids in
                     let paging = connection.version.supportsPaging
-                    return try await connection.execute(ids[0], values, consistency: consistency,
-                                                        pageSize: paging ? Int32(min(Int(pageSize), limit)) : nil,
-                                                        pagingState: paging ? state : nil)
+                    return try await connection.execute(
+                        ids[0], values, consistency: consistency,
+                        pageSize: paging ? Int32(min(Int(pageSize), limit)) : nil,
+                        pagingState: paging ? state : nil)
                 }
             }
             guard case .rows(let rows) = page else { throw CQLProtocolError("a SELECT was answered without rows") }
@@ -93,8 +97,10 @@ public actor CQLClient {
 
     /// Prepared statements in one unlogged BATCH: for writes to one partition, one round trip and
     /// one mutation on the replicas. Needs protocol v2; ``supportsBatch`` says if the node has it.
-    public func batch(_ statements: [(cql: String, values: [CQLValue])], consistency: Consistency = .one,
-                      idempotent: Bool) async throws {
+    public func batch(
+        _ statements: [(cql: String, values: [CQLValue])], consistency: Consistency = .one,
+        idempotent: Bool
+    ) async throws {
         _ = try await withRetries(idempotent: idempotent) { connection in
             try await self.withPrepared(statements.map(\.cql), on: connection) { ids in
                 try await connection.batch(Array(zip(ids, statements.map(\.values))), unlogged: true, consistency: consistency)
@@ -107,8 +113,10 @@ public actor CQLClient {
 
     /// Runs `operation` with the ids of `statements`, preparing what this connection has not, and
     /// once more after preparing again if the node answers that it forgot one.
-    private func withPrepared(_ statements: [String], on connection: CQLConnection,
-                              _ operation: ([[UInt8]]) async throws -> CQLResult) async throws -> CQLResult {
+    private func withPrepared(
+        _ statements: [String], on connection: CQLConnection,
+        _ operation: ([[UInt8]]) async throws -> CQLResult
+    ) async throws -> CQLResult {
         var ids: [[UInt8]] = []
         for cql in statements { ids.append(try await statement(cql, on: connection).id) }
         do {

@@ -22,10 +22,12 @@ public final class CQLConnection: Sendable {
 
     /// With `tls`, the connection is encrypted and the server's certificate checked against
     /// `host` (the name it was reached by), as the context's configuration says.
-    public static func connect(host: String, port: Int, username: String? = nil, password: String? = nil,
-                               tls: NIOSSLContext? = nil,
-                               timeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(12),
-                               group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> CQLConnection {
+    public static func connect(
+        host: String, port: Int, username: String? = nil, password: String? = nil,
+        tls: NIOSSLContext? = nil,
+        timeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(12),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> CQLConnection {
         let credentials = username.map { ConnectionStateMachine.Credentials(username: $0, password: password ?? "") }
         var offering = ProtocolVersion.v4
         while true {
@@ -101,10 +103,17 @@ public final class CQLConnection: Sendable {
     }
 
     /// Executes a prepared statement; `pageSize` and `pagingState` (v2+) ask for one page of rows.
-    public func execute(_ id: [UInt8], _ values: [CQLValue], consistency: Consistency = .one,
-                        pageSize: Int32? = nil, pagingState: [UInt8]? = nil) async throws -> CQLResult {
-        try Self.result(await send(.execute(id: id, QueryParameters(consistency: consistency, values: values,
-                                                                        pageSize: pageSize, pagingState: pagingState))))
+    public func execute(
+        _ id: [UInt8], _ values: [CQLValue], consistency: Consistency = .one,
+        pageSize: Int32? = nil, pagingState: [UInt8]? = nil
+    ) async throws -> CQLResult {
+        try Self.result(
+            await send(
+                .execute(
+                    id: id,
+                    QueryParameters(
+                        consistency: consistency, values: values,
+                        pageSize: pageSize, pagingState: pagingState))))
     }
 
     /// Several prepared statements in one BATCH (v2+).

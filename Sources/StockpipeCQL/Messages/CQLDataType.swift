@@ -5,7 +5,9 @@ public indirect enum CQLDataType: Sendable, Equatable {
     case custom(String)
     case ascii, bigint, blob, boolean, counter, decimal, double, float, int, text, timestamp, uuid, varchar, varint
     case timeuuid, inet, date, time, smallint, tinyint, duration
-    case list(CQLDataType), set(CQLDataType), map(CQLDataType, CQLDataType)
+    case list(CQLDataType)
+    case set(CQLDataType)
+    case map(CQLDataType, CQLDataType)
     case udt(keyspace: String, name: String, fields: [(String, CQLDataType)])
     case tuple([CQLDataType])
 
@@ -40,7 +42,8 @@ public indirect enum CQLDataType: Sendable, Equatable {
         case 0x0021: return .map(try read(from: &buffer), try read(from: &buffer))
         case 0x0022: return .set(try read(from: &buffer))
         case 0x0030:
-            let keyspace = try buffer.readCQLString(), name = try buffer.readCQLString()
+            let keyspace = try buffer.readCQLString()
+            let name = try buffer.readCQLString()
             var fields: [(String, CQLDataType)] = []
             for _ in 0..<Int(try buffer.readCQLShort()) { fields.append((try buffer.readCQLString(), try read(from: &buffer))) }
             return .udt(keyspace: keyspace, name: name, fields: fields)

@@ -11,8 +11,10 @@ public struct QueryParameters: Sendable, Equatable {
     /// A prepared statement's result columns are known: the server may leave them out.
     public var skipMetadata: Bool
 
-    public init(consistency: Consistency, values: [CQLValue] = [], pageSize: Int32? = nil, pagingState: [UInt8]? = nil,
-                skipMetadata: Bool = false) {
+    public init(
+        consistency: Consistency, values: [CQLValue] = [], pageSize: Int32? = nil, pagingState: [UInt8]? = nil,
+        skipMetadata: Bool = false
+    ) {
         self.consistency = consistency
         self.values = values
         self.pageSize = pageSize

@@ -93,8 +93,10 @@ public enum CQLResponse: Sendable, Equatable {
     }
 
     /// Column metadata; a prepared statement's bound variables carry partition-key indexes in v4.
-    static func readMetadata(_ body: inout ByteBuffer, version: ProtocolVersion,
-                             prepared: Bool) throws(CQLProtocolError) -> (columns: [CQLColumn], pagingState: [UInt8]?) {
+    static func readMetadata(
+        _ body: inout ByteBuffer, version: ProtocolVersion,
+        prepared: Bool
+    ) throws(CQLProtocolError) -> (columns: [CQLColumn], pagingState: [UInt8]?) {
         let flags = try body.readCQLInt()
         let count = try body.readCQLInt()
         guard (0...65_535).contains(count) else { throw CQLProtocolError("\(count) columns") }
@@ -109,7 +111,8 @@ public enum CQLResponse: Sendable, Equatable {
         if flags & 0x0001 != 0 { global = (try body.readCQLString(), try body.readCQLString()) }
         var columns: [CQLColumn] = []
         for _ in 0..<count {
-            let keyspace: String, table: String
+            let keyspace: String
+            let table: String
             if let global { (keyspace, table) = global } else { (keyspace, table) = (try body.readCQLString(), try body.readCQLString()) }
             columns.append(CQLColumn(keyspace: keyspace, table: table, name: try body.readCQLString(), type: try CQLDataType.read(from: &body)))
         }

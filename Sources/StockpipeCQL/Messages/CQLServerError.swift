@@ -61,11 +61,13 @@ public struct CQLServerError: Error, Sendable, Equatable, CustomStringConvertibl
         case 0x1002: kind = .isBootstrapping
         case 0x1003: kind = .truncateError
         case 0x1100:
-            kind = .writeTimeout(consistency: try buffer.readCQLShort(), received: try buffer.readCQLInt(),
-                                 blockFor: try buffer.readCQLInt(), writeType: try buffer.readCQLString())
+            kind = .writeTimeout(
+                consistency: try buffer.readCQLShort(), received: try buffer.readCQLInt(),
+                blockFor: try buffer.readCQLInt(), writeType: try buffer.readCQLString())
         case 0x1200:
-            kind = .readTimeout(consistency: try buffer.readCQLShort(), received: try buffer.readCQLInt(),
-                                blockFor: try buffer.readCQLInt(), dataPresent: try byte() != 0)
+            kind = .readTimeout(
+                consistency: try buffer.readCQLShort(), received: try buffer.readCQLInt(),
+                blockFor: try buffer.readCQLInt(), dataPresent: try byte() != 0)
         case 0x1300: kind = .readFailure
         case 0x1400: kind = .functionFailure
         case 0x1500: kind = .writeFailure

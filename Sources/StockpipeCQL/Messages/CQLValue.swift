@@ -81,9 +81,15 @@ extension CQLValue {
         case .boolean: return .boolean(try whole(UInt8.self) != 0)
         case .blob: return .blob(Array(bytes.readableBytesView))
         case .uuid, .timeuuid:
-            guard bytes.readableBytes == 16, let raw = bytes.readBytes(length: 16) else { throw CQLProtocolError("a uuid of \(bytes.readableBytes) bytes") }
-            return .uuid(UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8], raw[9], raw[10], raw[11],
-                                     raw[12], raw[13], raw[14], raw[15])))
+            guard bytes.readableBytes == 16, let raw = bytes.readBytes(length: 16) else {
+                throw CQLProtocolError("a uuid of \(bytes.readableBytes) bytes")
+            }
+            return .uuid(
+                UUID(
+                    uuid: (
+                        raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8], raw[9], raw[10], raw[11],
+                        raw[12], raw[13], raw[14], raw[15]
+                    )))
         case .list(let element) where [.text, .varchar, .ascii].contains(element):
             var items: [String] = []
             let count = version >= .v3 ? Int(try bytes.readCQLInt()) : Int(try bytes.readCQLShort())

@@ -37,7 +37,9 @@ public struct FrameHeader: Sendable, Equatable {
         // some other protocol, most likely on a contact point with the wrong port.
         guard first & 0x80 != 0 else {
             let shown = first >= 0x20 && first < 0x7F ? " ('\(Character(Unicode.Scalar(first)))')" : ""
-            throw CQLProtocolError("the server does not speak the CQL native protocol (its first byte is 0x\(String(first, radix: 16))\(shown)); check the contact point's port (CQL listens on 9042 by default)")
+            throw CQLProtocolError(
+                "the server does not speak the CQL native protocol (its first byte is 0x\(String(first, radix: 16))\(shown)); check the contact point's port (CQL listens on 9042 by default)"
+            )
         }
         guard let version = ProtocolVersion(rawValue: first & 0x7F) else {
             throw CQLProtocolError("the server speaks protocol version \(first & 0x7F), which this client does not")

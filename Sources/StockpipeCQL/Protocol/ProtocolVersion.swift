@@ -1,7 +1,8 @@
 /// The CQL native protocol versions this client speaks. It offers v4 and steps down, as the
 /// official drivers do, when a server answers a STARTUP with a protocol error.
 public enum ProtocolVersion: UInt8, Sendable, CaseIterable, Comparable {
-    case v1 = 1, v2, v3, v4
+    case v1 = 1
+    case v2, v3, v4
 
     public static func < (a: ProtocolVersion, b: ProtocolVersion) -> Bool { a.rawValue < b.rawValue }
 
@@ -18,12 +19,27 @@ public enum ProtocolVersion: UInt8, Sendable, CaseIterable, Comparable {
 
 /// What a request or response frame carries (spec section 2.4).
 public enum Opcode: UInt8, Sendable {
-    case error = 0x00, startup = 0x01, ready = 0x02, authenticate = 0x03, credentials = 0x04, options = 0x05
-    case supported = 0x06, query = 0x07, result = 0x08, prepare = 0x09, execute = 0x0A, register = 0x0B
-    case event = 0x0C, batch = 0x0D, authChallenge = 0x0E, authResponse = 0x0F, authSuccess = 0x10
+    case error = 0x00
+    case startup = 0x01
+    case ready = 0x02
+    case authenticate = 0x03
+    case credentials = 0x04
+    case options = 0x05
+    case supported = 0x06
+    case query = 0x07
+    case result = 0x08
+    case prepare = 0x09
+    case execute = 0x0A
+    case register = 0x0B
+    case event = 0x0C
+    case batch = 0x0D
+    case authChallenge = 0x0E
+    case authResponse = 0x0F
+    case authSuccess = 0x10
 }
 
 /// How many replicas must answer (spec section 3, `[consistency]`).
 public enum Consistency: UInt16, Sendable {
-    case any = 0, one, two, three, quorum, all, localQuorum, eachQuorum, serial, localSerial, localOne
+    case any = 0
+    case one, two, three, quorum, all, localQuorum, eachQuorum, serial, localSerial, localOne
 }

@@ -1,4 +1,3 @@
-
 /// The log between the stages: durable topics, consumer groups and committed positions.
 ///
 /// Stages only see this protocol, so the embedded SQLite log and Kafka are interchangeable.

@@ -19,8 +19,10 @@ public struct Candle: Sendable, Equatable {
     /// trades: its volume is Finnhub's and it has no VWAP.
     public var backfilled: Bool
 
-    public init(symbol: String, interval: Int64, start: Int64, open: Double, high: Double, low: Double, close: Double,
-                volumeUnits: Int128, notionalUnits: Int128, trades: Int64, backfilled: Bool = false) {
+    public init(
+        symbol: String, interval: Int64, start: Int64, open: Double, high: Double, low: Double, close: Double,
+        volumeUnits: Int128, notionalUnits: Int128, trades: Int64, backfilled: Bool = false
+    ) {
         self.symbol = symbol
         self.interval = interval
         self.start = start

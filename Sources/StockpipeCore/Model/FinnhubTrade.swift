@@ -89,14 +89,18 @@ public struct FinnhubTrade: Sendable {
         switch reader.peekKind() {
         case .number:
             let number = try reader.readNumber()
-            if !number.double.isFinite { problems.insert(.nonFinite) }
-            else if let integer = number.integer { return integer }
-            else if number.double == number.double.rounded() {
+            if !number.double.isFinite {
+                problems.insert(.nonFinite)
+            } else if let integer = number.integer {
+                return integer
+            } else if number.double == number.double.rounded() {
                 // A whole number too long to be read exactly: a time far in the future or past,
                 // which the time rules judge; held at the ends of Int64.
                 if abs(number.double) < 0x1p63 { return Int64(number.double) }
                 return number.double > 0 ? .max : .min
-            } else { problems.insert(.wrongType) }
+            } else {
+                problems.insert(.wrongType)
+            }
         case .null: _ = reader.consumeNull(); problems.insert(.nullField)
         default: try reader.skipValue(); problems.insert(.wrongType)
         }
@@ -154,7 +158,8 @@ public struct FinnhubTrade: Sendable {
     /// The identity this trade would have at the given occurrence, when its fields are usable.
     public func identity(occurrence: Int) -> TradeID? {
         guard let symbol, let price, let volume, let timestamp else { return nil }
-        return TradeID(symbol: symbol, price: price, volume: volume, timestamp: timestamp,
-                       conditions: conditions, occurrence: occurrence)
+        return TradeID(
+            symbol: symbol, price: price, volume: volume, timestamp: timestamp,
+            conditions: conditions, occurrence: occurrence)
     }
 }

@@ -39,8 +39,9 @@ extension Candle {
     }
 
     public var document: Document {
-        Document(symbol: symbol, interval: Candle.intervalName(interval), start: start, open: open, high: high, low: low,
-                 close: close, volume: volume, vwap: vwap, trades: trades, backfilled: backfilled ? true : nil)
+        Document(
+            symbol: symbol, interval: Candle.intervalName(interval), start: start, open: open, high: high, low: low,
+            close: close, volume: volume, vwap: vwap, trades: trades, backfilled: backfilled ? true : nil)
     }
 }
 
@@ -77,8 +78,9 @@ extension QuarantineRecord {
     }
 
     public var document: Document {
-        Document(reasons: reasons, payload: String(decoding: payload, as: UTF8.self), origin: origin.document,
-                 quarantinedAt: quarantinedAt)
+        Document(
+            reasons: reasons, payload: String(decoding: payload, as: UTF8.self), origin: origin.document,
+            quarantinedAt: quarantinedAt)
     }
 }
 
@@ -97,7 +99,8 @@ extension Origin {
     }
 
     public var document: Document {
-        Document(topic: topic, partition: partition, offset: offset, source: source, occurrence: occurrence == 0 ? nil : occurrence,
-                 originalSize: originalSize, truncated: originalSize == nil ? nil : true, error: error)
+        Document(
+            topic: topic, partition: partition, offset: offset, source: source, occurrence: occurrence == 0 ? nil : occurrence,
+            originalSize: originalSize, truncated: originalSize == nil ? nil : true, error: error)
     }
 }

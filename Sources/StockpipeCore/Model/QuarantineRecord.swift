@@ -54,10 +54,15 @@ public struct QuarantineRecord: Sendable, Equatable {
                         }
                         reasons.append(reason)
                     }
-                } else if key == "payload" { payload = Array(try reader.readString().utf8) }
-                else if key == "origin" { origin = try Origin(reading: &reader) }
-                else if key == "quarantinedAt" { quarantinedAt = try reader.readNumber().integer }
-                else { try reader.skipValue() }
+                } else if key == "payload" {
+                    payload = Array(try reader.readString().utf8)
+                } else if key == "origin" {
+                    origin = try Origin(reading: &reader)
+                } else if key == "quarantinedAt" {
+                    quarantinedAt = try reader.readNumber().integer
+                } else {
+                    try reader.skipValue()
+                }
             }
         }
         guard let payload, let origin, let quarantinedAt, !reasons.isEmpty else {
@@ -94,24 +99,35 @@ extension Origin {
     }
 
     init(reading reader: inout JSONReader) throws {
-        var topic = "", source = ""
+        var topic = ""
+        var source = ""
         var partition: Int32 = 0
         var offset: Int64 = 0
         var originalSize: Int?
         var occurrence = 0
         var error: String?
         try reader.forEachMember { key, reader in
-            if key == "topic" { topic = try reader.readString() }
-            else if key == "partition" { partition = Int32(truncatingIfNeeded: try reader.readNumber().integer ?? 0) }
-            else if key == "offset" { offset = try reader.readNumber().integer ?? 0 }
-            else if key == "source" { source = try reader.readString() }
-            else if key == "occurrence" { occurrence = Int(truncatingIfNeeded: try reader.readNumber().integer ?? 0) }
-            else if key == "originalSize" { originalSize = (try reader.readNumber().integer).map { Int(truncatingIfNeeded: $0) } }
-            else if key == "error" { error = try reader.readString() }
-            else { try reader.skipValue() }
+            if key == "topic" {
+                topic = try reader.readString()
+            } else if key == "partition" {
+                partition = Int32(truncatingIfNeeded: try reader.readNumber().integer ?? 0)
+            } else if key == "offset" {
+                offset = try reader.readNumber().integer ?? 0
+            } else if key == "source" {
+                source = try reader.readString()
+            } else if key == "occurrence" {
+                occurrence = Int(truncatingIfNeeded: try reader.readNumber().integer ?? 0)
+            } else if key == "originalSize" {
+                originalSize = (try reader.readNumber().integer).map { Int(truncatingIfNeeded: $0) }
+            } else if key == "error" {
+                error = try reader.readString()
+            } else {
+                try reader.skipValue()
+            }
         }
-        self.init(topic: topic, partition: partition, offset: offset, source: source, occurrence: occurrence,
-                  originalSize: originalSize, error: error)
+        self.init(
+            topic: topic, partition: partition, offset: offset, source: source, occurrence: occurrence,
+            originalSize: originalSize, error: error)
     }
 
     public init(json: String) throws {

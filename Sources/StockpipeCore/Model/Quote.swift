@@ -14,8 +14,10 @@ public struct Quote: Sendable, Equatable {
     /// When it was polled (Unix ms): one stored quote per symbol and poll.
     public var receivedAt: Int64
 
-    public init(symbol: String, current: Double, change: Double?, percentChange: Double?, high: Double, low: Double,
-                open: Double, previousClose: Double, timestamp: Int64, receivedAt: Int64) {
+    public init(
+        symbol: String, current: Double, change: Double?, percentChange: Double?, high: Double, low: Double,
+        open: Double, previousClose: Double, timestamp: Int64, receivedAt: Int64
+    ) {
         self.receivedAt = receivedAt
         self.symbol = symbol
         self.current = current
@@ -60,18 +62,26 @@ public struct Quote: Sendable, Equatable {
             var reader = JSONReader(buffer)
             try reader.forEachMember { key, reader in
                 let name = key.string
-                if name == "symbol" { symbol = try reader.readString() }
-                else if name == "timestamp" { timestamp = try reader.readNumber().integer }
-                else if name == "receivedAt" { receivedAt = try reader.readNumber().integer }
-                else if reader.peekKind() == .number { numbers[name] = try reader.readNumber().double }
-                else { try reader.skipValue() }
+                if name == "symbol" {
+                    symbol = try reader.readString()
+                } else if name == "timestamp" {
+                    timestamp = try reader.readNumber().integer
+                } else if name == "receivedAt" {
+                    receivedAt = try reader.readNumber().integer
+                } else if reader.peekKind() == .number {
+                    numbers[name] = try reader.readNumber().double
+                } else {
+                    try reader.skipValue()
+                }
             }
         }
         guard let symbol, let timestamp, let receivedAt, let current = numbers["current"], let high = numbers["high"], let low = numbers["low"],
-              let open = numbers["open"], let previousClose = numbers["previousClose"] else {
+            let open = numbers["open"], let previousClose = numbers["previousClose"]
+        else {
             throw ModelError.invalidRecord("quote record lacks a field: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
         }
-        self.init(symbol: symbol, current: current, change: numbers["change"], percentChange: numbers["percentChange"],
-                  high: high, low: low, open: open, previousClose: previousClose, timestamp: timestamp, receivedAt: receivedAt)
+        self.init(
+            symbol: symbol, current: current, change: numbers["change"], percentChange: numbers["percentChange"],
+            high: high, low: low, open: open, previousClose: previousClose, timestamp: timestamp, receivedAt: receivedAt)
     }
 }

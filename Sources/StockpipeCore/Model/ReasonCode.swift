@@ -45,7 +45,7 @@ public struct Reasons: Sendable, Equatable {
     public private(set) var bits: UInt32 = 0
 
     public init() {}
-    public init(_ codes: [ReasonCode]) { codes.forEach { insert($0) } }
+    public init(_ codes: [ReasonCode]) { for code in codes { insert(code) } }
     public init(bits: UInt32) { self.bits = bits }
 
     public var isEmpty: Bool { bits == 0 }

@@ -78,8 +78,10 @@ public struct ConsumedRecord: Sendable {
     public var headers: [RecordHeader]
     public var timestamp: Int64
 
-    public init(topic: String, partition: Int32, offset: Int64, key: String, value: [UInt8],
-                headers: [RecordHeader], timestamp: Int64) {
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: String, value: [UInt8],
+        headers: [RecordHeader], timestamp: Int64
+    ) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
@@ -90,9 +92,10 @@ public struct ConsumedRecord: Sendable {
     }
 
     public var origin: Origin {
-        Origin(topic: topic, partition: partition, offset: offset, source: headers[header: Header.source] ?? "",
-               occurrence: headers[header: Header.occurrence].flatMap { Int($0) } ?? 0,
-               originalSize: headers[header: Header.originalSize].flatMap { Int($0) })
+        Origin(
+            topic: topic, partition: partition, offset: offset, source: headers[header: Header.source] ?? "",
+            occurrence: headers[header: Header.occurrence].flatMap { Int($0) } ?? 0,
+            originalSize: headers[header: Header.originalSize].flatMap { Int($0) })
     }
 }
 
@@ -109,8 +112,10 @@ public struct Origin: Sendable, Equatable {
     /// Why the store refused the record (`store_rejected`), in its own words.
     public var error: String?
 
-    public init(topic: String, partition: Int32, offset: Int64, source: String, occurrence: Int = 0, originalSize: Int? = nil,
-                error: String? = nil) {
+    public init(
+        topic: String, partition: Int32, offset: Int64, source: String, occurrence: Int = 0, originalSize: Int? = nil,
+        error: String? = nil
+    ) {
         self.error = error
         self.topic = topic
         self.partition = partition

@@ -14,8 +14,10 @@ public enum TimeText {
     private static func parseAny(_ text: String) -> Int64? {
         if let milliseconds = Int64(text) { return milliseconds }
         let formatter = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
-                                                      [.withFullDate]] {
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
+            [.withFullDate],
+        ] {
             formatter.formatOptions = options
             if let date = formatter.date(from: text), let milliseconds = Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded()) {
                 return milliseconds

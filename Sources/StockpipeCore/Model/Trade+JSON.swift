@@ -33,22 +33,32 @@ extension Trade {
 
     /// Reads the `stock_data` form.
     public init(json bytes: [UInt8]) throws {
-        var symbol: String?, price: Double?, volume: Double?, timestamp: Int64?, id: TradeID?
+        var symbol: String?
+        var price: Double?
+        var volume: Double?
+        var timestamp: Int64?
+        var id: TradeID?
         var conditions: [String] = []
         try bytes.withUnsafeBytes { buffer in
             var reader = JSONReader(buffer)
             try reader.beginObject()
             while let key = try reader.nextKey() {
-                if key == "symbol" { symbol = try reader.readString() }
-                else if key == "price" { price = try reader.readNumber().double }
-                else if key == "volume" { volume = try reader.readNumber().double }
-                else if key == "timestamp" { timestamp = try reader.readNumber().integer }
-                else if key == "conditions" {
+                if key == "symbol" {
+                    symbol = try reader.readString()
+                } else if key == "price" {
+                    price = try reader.readNumber().double
+                } else if key == "volume" {
+                    volume = try reader.readNumber().double
+                } else if key == "timestamp" {
+                    timestamp = try reader.readNumber().integer
+                } else if key == "conditions" {
                     try reader.beginArray()
                     while try reader.hasNextElement() { conditions.append(try reader.readString()) }
+                } else if key == "id" {
+                    id = TradeID(hexBytes: try reader.readStringBytes())
+                } else {
+                    try reader.skipValue()
                 }
-                else if key == "id" { id = TradeID(hexBytes: try reader.readStringBytes()) }
-                else { try reader.skipValue() }
             }
         }
         guard let symbol, let price, let volume, let timestamp, let id else {
@@ -61,7 +71,9 @@ extension Trade {
 public enum ModelError: Error, CustomStringConvertible {
     case invalidRecord(String)
     public var description: String {
-        switch self { case .invalidRecord(let detail): detail }
+        switch self {
+        case .invalidRecord(let detail): detail
+        }
     }
 }
 

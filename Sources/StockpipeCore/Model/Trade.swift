@@ -1,6 +1,5 @@
 import StockpipeJSON
 
-
 /// A trade's identity: a 128-bit digest of its content and its occurrence among identical trades of
 /// one message. The same message delivered twice yields the same identities; two identical trades
 /// in one message yield two.
@@ -58,7 +57,8 @@ public struct TradeID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == 16 else { return nil }
-        var high: UInt64 = 0, low: UInt64 = 0
+        var high: UInt64 = 0
+        var low: UInt64 = 0
         for index in 0..<8 {
             high = high << 8 | UInt64(bytes[index])
             low = low << 8 | UInt64(bytes[index + 8])

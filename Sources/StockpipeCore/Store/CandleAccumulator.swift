@@ -29,8 +29,10 @@ package struct CandleAccumulator: Sendable {
             last = first
         }
 
-        package init(open: Double, high: Double, low: Double, close: Double, volume: Int128, notional: Int128, trades: Int64,
-                     first: (ts: Int64, id: TradeID), last: (ts: Int64, id: TradeID)) {
+        package init(
+            open: Double, high: Double, low: Double, close: Double, volume: Int128, notional: Int128, trades: Int64,
+            first: (ts: Int64, id: TradeID), last: (ts: Int64, id: TradeID)
+        ) {
             self.open = open; self.high = high; self.low = low; self.close = close
             self.volume = volume; self.notional = notional; self.trades = trades
             self.first = first; self.last = last

@@ -41,8 +41,10 @@ public struct JobRunEntry: Sendable, Equatable {
     /// What the job keeps for its next run (the re-drive job: the rules it last re-drove under).
     public var state: String
 
-    public init(job: String, scheduledAt: Int64, startedAt: Int64, finishedAt: Int64, attempts: Int, outcome: Outcome,
-                detail: String, trigger: Trigger, state: String = "") {
+    public init(
+        job: String, scheduledAt: Int64, startedAt: Int64, finishedAt: Int64, attempts: Int, outcome: Outcome,
+        detail: String, trigger: Trigger, state: String = ""
+    ) {
         self.job = job
         self.scheduledAt = scheduledAt
         self.startedAt = startedAt

@@ -1,4 +1,3 @@
-
 /// Where validated trades, their candles and the quarantine end up.
 ///
 /// Writes are idempotent: a trade is keyed by its identity and a quarantined record by its source,
@@ -202,11 +201,13 @@ extension StoreBatch {
         trades.withUnsafeBufferPointer { trades in
             for index in trades.indices {
                 let trade = trades[index].trade
-                let rank = ranks[trade.symbol] ?? {
-                    let next = ranks.count
-                    ranks[trade.symbol] = next
-                    return next
-                }()
+                let rank =
+                    ranks[trade.symbol]
+                    ?? {
+                        let next = ranks.count
+                        ranks[trade.symbol] = next
+                        return next
+                    }()
                 keys.append(Key(symbol: rank, timestamp: trade.timestamp, high: trade.id.high, low: trade.id.low, index: index))
             }
         }

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// The jobs stockpipe knows how to run on a schedule.
 public enum BuiltInJob: String, Sendable, CaseIterable {
     /// Freshness, quarantine rate and candle gaps, kept in the store and shown by `status`, the API and `/metrics`.

@@ -22,9 +22,10 @@ extension JobRunEntry {
             outcome = .skipped
             detail = "the previous run was still going"
         }
-        self.init(job: run.job, scheduledAt: run.scheduledAt.milliseconds, startedAt: run.startedAt.milliseconds,
-                  finishedAt: run.finishedAt.milliseconds, attempts: run.attempts, outcome: outcome, detail: detail,
-                  trigger: run.manual ? .manual : .schedule, state: state)
+        self.init(
+            job: run.job, scheduledAt: run.scheduledAt.milliseconds, startedAt: run.startedAt.milliseconds,
+            finishedAt: run.finishedAt.milliseconds, attempts: run.attempts, outcome: outcome, detail: detail,
+            trigger: run.manual ? .manual : .schedule, state: state)
     }
 }
 
@@ -35,7 +36,8 @@ extension Date {
 extension ValidationRules {
     /// A short digest of every threshold: equal rules, equal fingerprints.
     public var fingerprint: String {
-        let text = "\(maxFutureSkew)|\(maxAge)|\(priceJumpFraction)|\(priceJumpWindow)|\(symbolPattern)|"
+        let text =
+            "\(maxFutureSkew)|\(maxAge)|\(priceJumpFraction)|\(priceJumpWindow)|\(symbolPattern)|"
             + (allowedSymbols.map { $0.sorted().joined(separator: ",") } ?? "*")
         return String(UInt64(bitPattern: StableHasher.hash64(text)), radix: 16)
     }

@@ -1,7 +1,7 @@
 import Foundation
+import StockpipeCore
 import StockpipeJSON
 import StockpipeSchedule
-import StockpipeCore
 
 /// The data-quality report: is every symbol fresh while the market is open, is the quarantine
 /// rate under its threshold, and do the 1-minute candles have holes. Made by the `quality-report`
@@ -66,31 +66,38 @@ public struct QualityReport: Codable, Sendable, Equatable {
                     minute += 60_000
                 }
             }
-            symbols.append(SymbolQuality(symbol: summary.symbol, lastUpdate: summary.lastUpdate, ageMs: age,
-                                         stale: marketOpen && age > settings.freshness, gapMinutes: gaps))
+            symbols.append(
+                SymbolQuality(
+                    symbol: summary.symbol, lastUpdate: summary.lastUpdate, ageMs: age,
+                    stale: marketOpen && age > settings.freshness, gapMinutes: gaps))
         }
         var breaches: [String] = []
         for symbol in symbols where symbol.stale {
             breaches.append("stale: \(symbol.symbol) last traded \(Self.words(symbol.ageMs)) ago (limit \(Self.words(settings.freshness)))")
         }
         if percent > settings.maxQuarantinePercent {
-            breaches.append(String(format: "quarantine rate %.2f%% over the last %@ (limit %g%%)", percent, Self.words(settings.window),
-                                   settings.maxQuarantinePercent))
+            breaches.append(
+                String(
+                    format: "quarantine rate %.2f%% over the last %@ (limit %g%%)", percent, Self.words(settings.window),
+                    settings.maxQuarantinePercent))
         }
         for symbol in symbols where symbol.gapMinutes > settings.maxGapMinutes {
-            breaches.append("gaps: \(symbol.symbol) has \(symbol.gapMinutes) open-market minutes without trades in the last "
-                            + "\(Self.words(settings.window)) (limit \(settings.maxGapMinutes))")
+            breaches.append(
+                "gaps: \(symbol.symbol) has \(symbol.gapMinutes) open-market minutes without trades in the last "
+                    + "\(Self.words(settings.window)) (limit \(settings.maxGapMinutes))")
         }
         return QualityReport(
             generatedAt: now, marketOpen: marketOpen,
-            thresholds: Thresholds(freshnessMs: settings.freshness, maxQuarantinePercent: settings.maxQuarantinePercent,
-                                   maxGapMinutes: settings.maxGapMinutes, windowMs: settings.window, calendar: calendar.name),
+            thresholds: Thresholds(
+                freshnessMs: settings.freshness, maxQuarantinePercent: settings.maxQuarantinePercent,
+                maxGapMinutes: settings.maxGapMinutes, windowMs: settings.window, calendar: calendar.name),
             accepted: accepted, quarantined: quarantined, quarantinePercent: percent, symbols: symbols, breaches: breaches)
     }
 
     /// One line for the run history and the CLI.
     public var summary: String {
-        let head = "\(symbols.count) symbols, \(staleSymbols) stale, \(gapMinutes) gap minutes, "
+        let head =
+            "\(symbols.count) symbols, \(staleSymbols) stale, \(gapMinutes) gap minutes, "
             + String(format: "%.2f%% quarantined", quarantinePercent)
         return ok ? head + ": ok" : head + ": \(breaches.count) threshold\(breaches.count == 1 ? "" : "s") broken"
     }
@@ -106,8 +113,10 @@ public struct QualityReport: Codable, Sendable, Equatable {
         self = try JSONDecoder().decode(Document.self, from: Data(json.utf8)).report
     }
 
-    init(generatedAt: Int64, marketOpen: Bool, thresholds: Thresholds, accepted: Int64, quarantined: Int64, quarantinePercent: Double,
-         symbols: [SymbolQuality], breaches: [String]) {
+    init(
+        generatedAt: Int64, marketOpen: Bool, thresholds: Thresholds, accepted: Int64, quarantined: Int64, quarantinePercent: Double,
+        symbols: [SymbolQuality], breaches: [String]
+    ) {
         self.generatedAt = generatedAt
         self.marketOpen = marketOpen
         self.thresholds = thresholds

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// Lets a stage prepare its next batch while the previous one is being written: at most one
 /// write is in flight, and writes happen in submission order, so positions are still committed
 /// only after their outputs, and in order.

@@ -40,8 +40,10 @@ struct ConsumerLoop {
     /// Runs until shut down, cancelled or, when draining, done. `state` is made once the consumer
     /// has joined its group and goes to each call of `batch`, which handles one poll's records
     /// (and may poll `consumer` for more) and returns their write.
-    func run<State: ~Copyable>(on log: any Log, state makeState: () throws -> State,
-                    batch: (inout State, [ConsumedRecord], any LogConsumer) async throws -> Write) async throws {
+    func run<State: ~Copyable>(
+        on log: any Log, state makeState: () throws -> State,
+        batch: (inout State, [ConsumedRecord], any LogConsumer) async throws -> Write
+    ) async throws {
         metrics.beat(stage, loop: topic)
         let consumer = try await log.consumer(group: group, topic: topic)
         var state = try makeState()

@@ -28,8 +28,10 @@ public struct IngestCounters: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         func read(_ key: CodingKeys) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? 0 }
         (messages, trades, malformed, pings, errors, empty, quotes) =
-            (try read(.messages), try read(.trades), try read(.malformed), try read(.pings), try read(.errors), try read(.empty),
-             try read(.quotes))
+            (
+                try read(.messages), try read(.trades), try read(.malformed), try read(.pings), try read(.errors), try read(.empty),
+                try read(.quotes)
+            )
         file = try? container.decodeIfPresent(SourceMark.self, forKey: .file)
     }
 
@@ -44,4 +46,3 @@ public struct IngestCounters: Codable, Sendable, Equatable {
     /// Records this source put on `staging`.
     public var staged: Int { trades + malformed + quotes }
 }
-

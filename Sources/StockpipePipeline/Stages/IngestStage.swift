@@ -16,8 +16,10 @@ public struct IngestStage: Service {
     /// keeps a batch near a few thousand records either way.
     let messagesPerBatch = 128
 
-    public init(source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger,
-                backpressure: Backpressure? = nil) {
+    public init(
+        source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger,
+        backpressure: Backpressure? = nil
+    ) {
         self.backpressure = backpressure
         self.source = source
         self.log = log
@@ -61,7 +63,8 @@ public struct IngestStage: Service {
         guard record.value.count > log.maxRecordBytes else { return record }
         var cut = record
         cut.value = Array(record.value.prefix(QuarantineRecord.keptPayloadBytes))
-        cut.headers = cut.headers.filter { $0.name != Header.kind && $0.name != Header.originalSize }
+        cut.headers =
+            cut.headers.filter { $0.name != Header.kind && $0.name != Header.originalSize }
             + [RecordHeader(kind: .raw), RecordHeader(Header.originalSize, String(record.value.count))]
         return cut
     }
@@ -73,7 +76,8 @@ public struct IngestStage: Service {
         for message in messages {
             counters.messages += 1
             let origin = "\(source.name):\(message.label)"
-            let kind: FeedMessage = message.originalSize != nil
+            let kind: FeedMessage =
+                message.originalSize != nil
                 ? .malformed : message.bytes.withUnsafeBytes { FeedMessage.classify($0) }
             switch kind {
             case .trades(let ranges):
@@ -82,9 +86,11 @@ public struct IngestStage: Service {
                 counters.trades += ranges.count
             case .quote(let symbol):
                 counters.quotes += 1
-                records.append(OutgoingRecord(topic: Topic.staging, key: symbol ?? "", value: message.bytes,
-                                              headers: [RecordHeader(kind: .quote), RecordHeader(Header.source, origin)],
-                                              timestamp: now))
+                records.append(
+                    OutgoingRecord(
+                        topic: Topic.staging, key: symbol ?? "", value: message.bytes,
+                        headers: [RecordHeader(kind: .quote), RecordHeader(Header.source, origin)],
+                        timestamp: now))
             case .ping:
                 counters.pings += 1
                 metrics.add(.ignored, 1)

@@ -17,8 +17,10 @@ extension LoadStage {
         return result
     }
 
-    private static func writeApart(_ batch: StoreBatch, to store: any Store, refusal: any Error,
-                                   refused: inout [(record: StoreBatch, error: any Error)]) async throws -> StoreWriteResult {
+    private static func writeApart(
+        _ batch: StoreBatch, to store: any Store, refusal: any Error,
+        refused: inout [(record: StoreBatch, error: any Error)]
+    ) async throws -> StoreWriteResult {
         guard batch.recordCount > 1 else {
             refused.append((batch, refusal))
             return StoreWriteResult()
@@ -41,8 +43,9 @@ extension LoadStage {
         if let incoming = batch.trades.first {
             var origin = incoming.origin
             origin.error = reason
-            let record = QuarantineRecord(reasons: [.storeRejected], payload: incoming.trade.json(), origin: origin,
-                                          quarantinedAt: WallClock.milliseconds())
+            let record = QuarantineRecord(
+                reasons: [.storeRejected], payload: incoming.trade.json(), origin: origin,
+                quarantinedAt: WallClock.milliseconds())
             quarantine.quarantine.append(record)
             if let position = incoming.position { quarantine.quarantinePositions.append(position) }
         } else if var record = batch.quarantine.first {
@@ -78,7 +81,8 @@ extension StoreBatch {
 
     /// The batch in two, each with about half of its records.
     func halves() -> [StoreBatch] {
-        var first = StoreBatch(), second = StoreBatch()
+        var first = StoreBatch()
+        var second = StoreBatch()
         let total = recordCount
         var index = 0
         for trade in trades {

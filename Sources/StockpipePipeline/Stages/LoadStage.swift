@@ -31,8 +31,9 @@ public struct LoadStage: Service {
 
     private func consume(_ topic: String, group: String) async throws {
         // Store transactions are synced to disk, so fewer, larger ones go much faster.
-        let loop = ConsumerLoop(stage: .load, topic: topic, group: group, maxRecords: batchSize * 4, drain: drain,
-                                metrics: metrics)
+        let loop = ConsumerLoop(
+            stage: .load, topic: topic, group: group, maxRecords: batchSize * 4, drain: drain,
+            metrics: metrics)
         try await loop.run(on: log) { records, consumer in
             let batch = topic == Topic.stockData ? tradeBatch(records).preparedForInsert() : quarantineBatch(records)
             let (store, metrics, last, consumed) = (store, metrics, records.last, records.count)
@@ -56,8 +57,9 @@ public struct LoadStage: Service {
             return try await writeWhenAvailable(batch, to: store)
         } catch let error where !(error is CancellationError) && !(error is DamagedDatabaseError) && batch.recordCount > 0 {
             // A damaged file is no refusal of records: writing apart would quarantine good trades.
-            logger.warning("the store refused a batch; writing it apart to find what it refuses",
-                           metadata: ["records": "\(batch.recordCount)", "error": "\(describe(error))"])
+            logger.warning(
+                "the store refused a batch; writing it apart to find what it refuses",
+                metadata: ["records": "\(batch.recordCount)", "error": "\(describe(error))"])
             return try await writeApart(batch, to: store, refusal: error)
         }
     }
@@ -87,12 +89,17 @@ public struct LoadStage: Service {
         records.withUnsafeBufferPointer { records in
             for index in records.indices {
                 if records[index].headers.kind == .quote {
-                    if let quote = try? Quote(json: records[index].value) { batch.quotes.append(quote) }
-                    else { batch.quarantine(unreadable(records[index]), readAt: records[index].position) }
+                    if let quote = try? Quote(json: records[index].value) {
+                        batch.quotes.append(quote)
+                    } else {
+                        batch.quarantine(unreadable(records[index]), readAt: records[index].position)
+                    }
                 } else if let trade = try? Trade(json: records[index].value) {
-                    batch.trades.append(IncomingTrade(trade: trade, origin: records[index].origin,
-                                                      redriven: records[index].headers[header: Header.redriven] != nil,
-                                                      position: records[index].position))
+                    batch.trades.append(
+                        IncomingTrade(
+                            trade: trade, origin: records[index].origin,
+                            redriven: records[index].headers[header: Header.redriven] != nil,
+                            position: records[index].position))
                 } else {
                     batch.quarantine(unreadable(records[index]), readAt: records[index].position)
                 }
@@ -110,11 +117,11 @@ public struct LoadStage: Service {
     }
 
     private func unreadable(_ record: ConsumedRecord) -> QuarantineRecord {
-        QuarantineRecord(reasons: [.malformed], payload: record.value, origin: record.origin,
-                         quarantinedAt: WallClock.milliseconds())
+        QuarantineRecord(
+            reasons: [.malformed], payload: record.value, origin: record.origin,
+            quarantinedAt: WallClock.milliseconds())
     }
 }
-
 
 extension ConsumedRecord {
     var position: LogPosition { LogPosition(topic: topic, partition: partition, offset: offset, appendedAt: timestamp) }

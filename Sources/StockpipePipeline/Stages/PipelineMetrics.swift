@@ -57,9 +57,10 @@ public final class PipelineMetrics: Sendable {
 
     /// Creates the swift-metrics instruments, so bootstrap the metrics system first.
     public init() {
-        exported = Dictionary(uniqueKeysWithValues: Counter.allCases.map {
-            ($0, Metrics.Counter(label: "stockpipe_records_total", dimensions: [("counter", $0.name)]))
-        })
+        exported = Dictionary(
+            uniqueKeysWithValues: Counter.allCases.map {
+                ($0, Metrics.Counter(label: "stockpipe_records_total", dimensions: [("counter", $0.name)]))
+            })
         latencyTimer = Metrics.Timer(label: "stockpipe_ingest_to_store_seconds", preferredDisplayUnit: .seconds)
     }
 

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// The three stages, in the order records flow through them.
 public enum PipelineStage: String, Codable, Sendable, CaseIterable {
     case ingest, validate, load

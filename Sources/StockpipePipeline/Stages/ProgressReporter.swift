@@ -1,6 +1,6 @@
 import Foundation
-import StockpipeCore
 import ServiceLifecycle
+import StockpipeCore
 
 /// Prints one line of progress every few seconds while the pipeline runs: on a terminal it
 /// rewrites itself in place, otherwise it is a plain log line.

@@ -1,7 +1,7 @@
 import Logging
-import StockpipeJSON
 import ServiceLifecycle
 import StockpipeCore
+import StockpipeJSON
 
 /// Consumes `staging` and routes each record to `stock_data` (normalised) or `bad_stock_data`
 /// (original payload, reasons, origin). Outputs, position and the validator's price references are
@@ -11,12 +11,15 @@ public struct ValidateStage: Service {
     let rules: ValidationRules
     let loop: ConsumerLoop
 
-    public init(log: any Log, rules: ValidationRules, batchSize: Int, drain: DrainCoordinator?, metrics: PipelineMetrics,
-                backpressure: Backpressure? = nil) {
+    public init(
+        log: any Log, rules: ValidationRules, batchSize: Int, drain: DrainCoordinator?, metrics: PipelineMetrics,
+        backpressure: Backpressure? = nil
+    ) {
         self.log = log
         self.rules = rules
-        loop = ConsumerLoop(stage: .validate, topic: Topic.staging, group: ConsumerGroup.validate,
-                            maxRecords: batchSize, drain: drain, metrics: metrics, backpressure: backpressure)
+        loop = ConsumerLoop(
+            stage: .validate, topic: Topic.staging, group: ConsumerGroup.validate,
+            maxRecords: batchSize, drain: drain, metrics: metrics, backpressure: backpressure)
     }
 
     public func run() async throws {
@@ -35,8 +38,10 @@ public struct ValidateStage: Service {
 
     /// Routes a poll's records, polling for more while a trade waits for the ones after it; returns
     /// the write that publishes the outputs and commits them with the validator's state.
-    func validate(_ polled: [ConsumedRecord], from consumer: any LogConsumer, validator: inout Validator,
-                  writer: inout JSONWriter) async throws -> ConsumerLoop.Write {
+    func validate(
+        _ polled: [ConsumedRecord], from consumer: any LogConsumer, validator: inout Validator,
+        writer: inout JSONWriter
+    ) async throws -> ConsumerLoop.Write {
         validator.resume(await consumer.takeResumedState())
         var records = polled
         var outputs: [OutgoingRecord] = []
@@ -47,8 +52,11 @@ public struct ValidateStage: Service {
         while outputs.count < records.count {
             records.withUnsafeBufferPointer { records in
                 while outputs.count < records.count {
-                    guard let output = route(records, at: outputs.count, validator: &validator, writer: &writer, now: now,
-                                             complete: complete) else { break }
+                    guard
+                        let output = route(
+                            records, at: outputs.count, validator: &validator, writer: &writer, now: now,
+                            complete: complete)
+                    else { break }
                     outputs.append(output)
                 }
             }
@@ -75,8 +83,10 @@ public struct ValidateStage: Service {
 
     /// The one output of the staged record at `index`; nil when validation needs to see more of the
     /// records after it, which `complete` says cannot come for now.
-    func route(_ records: UnsafeBufferPointer<ConsumedRecord>, at index: Int, validator: inout Validator,
-               writer: inout JSONWriter, now: Int64, complete: Bool) -> OutgoingRecord? {
+    func route(
+        _ records: UnsafeBufferPointer<ConsumedRecord>, at index: Int, validator: inout Validator,
+        writer: inout JSONWriter, now: Int64, complete: Bool
+    ) -> OutgoingRecord? {
         var record = records[index]
         if record.headers[header: Header.source] == nil {
             // Written by another producer: its place in staging names it, stably across redeliveries.
@@ -89,8 +99,9 @@ public struct ValidateStage: Service {
         } else if kind == .quote {
             switch validator.validate(quoteJSON: record.value, receivedAt: record.timestamp) {
             case .valid(let quote):
-                return OutgoingRecord(topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: record.headers,
-                                      timestamp: record.timestamp)
+                return OutgoingRecord(
+                    topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: record.headers,
+                    timestamp: record.timestamp)
             case .invalid(let codes):
                 reasons = codes
             }
@@ -98,11 +109,14 @@ public struct ValidateStage: Service {
             let occurrence = record.headers[header: Header.occurrence].flatMap { Int($0) } ?? 0
             let later = { (count: Int) in Self.laterTrades(records, after: index, count: count, complete: complete) }
             let redriven = record.headers[header: Header.redriven] != nil
-            switch validator.validate(tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp,
-                                      redriven: redriven, later: later) {
+            switch validator.validate(
+                tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp,
+                redriven: redriven, later: later)
+            {
             case .valid(let trade):
-                return OutgoingRecord(topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
-                                      headers: record.headers, timestamp: record.timestamp)
+                return OutgoingRecord(
+                    topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
+                    headers: record.headers, timestamp: record.timestamp)
             case .invalid(let codes):
                 reasons = codes
             case .undecided:
@@ -119,13 +133,16 @@ public struct ValidateStage: Service {
         }
         var headers = record.headers
         headers.append(RecordHeader(Header.reasons, reasons.map(\.rawValue).joined(separator: ",")))
-        return OutgoingRecord(topic: Topic.badStockData, key: record.key, value: value,
-                              headers: headers, timestamp: record.timestamp)
+        return OutgoingRecord(
+            topic: Topic.badStockData, key: record.key, value: value,
+            headers: headers, timestamp: record.timestamp)
     }
 
     /// The timestamps of up to `count` trades staged after `index`.
-    static func laterTrades(_ records: UnsafeBufferPointer<ConsumedRecord>, after index: Int, count: Int,
-                            complete: Bool) -> Validator.LaterTrades {
+    static func laterTrades(
+        _ records: UnsafeBufferPointer<ConsumedRecord>, after index: Int, count: Int,
+        complete: Bool
+    ) -> Validator.LaterTrades {
         var timestamps: [Int64] = []
         var next = index + 1
         while timestamps.count < count, next < records.endIndex {

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// The time of the stream being validated, so that `timestamp_in_future` holds on history too.
 ///
 /// A replay of last week is all in the wall clock's past, so the wall clock alone cannot tell a

@@ -1,4 +1,5 @@
 import StockpipeCore
+
 /// The thresholds of validation, from configuration.
 public struct ValidationRules: Sendable, Equatable {
     /// How far past the time of receipt a trade may be stamped (clock skew), in milliseconds.

@@ -1,5 +1,5 @@
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 
 extension Validator {
     public enum QuoteOutcome {
@@ -50,11 +50,13 @@ extension Validator {
         if !known.wellFormed { reasons.insert(.invalidSymbol) } else if !known.allowed { reasons.insert(.symbolNotAllowed) }
         let required = ["c", "h", "l", "o", "pc", "t"]
         if required.contains(where: { fields[$0] == nil }) && !reasons.codes.contains(.nullField) && !reasons.codes.contains(.wrongType)
-            && !reasons.codes.contains(.nonFinite) {
+            && !reasons.codes.contains(.nonFinite)
+        {
             reasons.insert(.missingField)
         }
         guard let current = fields["c"], let high = fields["h"], let low = fields["l"], let open = fields["o"],
-              let previousClose = fields["pc"], let seconds = fields["t"] else {
+            let previousClose = fields["pc"], let seconds = fields["t"]
+        else {
             return .invalid(reasons.isEmpty ? [.missingField] : reasons.codes)
         }
         if [current, high, low, open, previousClose].allSatisfy({ $0 == 0 }) {
@@ -69,8 +71,10 @@ extension Validator {
             if milliseconds < Double(receivedAt) - Double(rules.maxAge) { reasons.insert(.timestampTooOld) }
         }
         guard reasons.isEmpty else { return .invalid(reasons.codes) }
-        return .valid(Quote(symbol: symbol, current: current, change: fields["d"], percentChange: fields["dp"], high: high,
-                            low: low, open: open, previousClose: previousClose, timestamp: Int64((seconds * 1_000).rounded(.down)),
-                            receivedAt: receivedAt))
+        return .valid(
+            Quote(
+                symbol: symbol, current: current, change: fields["d"], percentChange: fields["dp"], high: high,
+                low: low, open: open, previousClose: previousClose, timestamp: Int64((seconds * 1_000).rounded(.down)),
+                receivedAt: receivedAt))
     }
 }

@@ -85,14 +85,20 @@ public struct Validator {
     /// A `redriven` trade (sent through again from the quarantine) is no part of the stream around
     /// it: it is judged against the clock as it stands, and moves neither the clock nor, when it is
     /// ahead of it, anything else.
-    public mutating func validate(tradeJSON bytes: [UInt8], occurrence: Int, receivedAt: Int64, redriven: Bool = false,
-                                  later: (_ count: Int) -> LaterTrades = { _ in LaterTrades(timestamps: [], complete: true) })
-        -> Outcome {
+    public mutating func validate(
+        tradeJSON bytes: [UInt8], occurrence: Int, receivedAt: Int64, redriven: Bool = false,
+        later: (_ count: Int) -> LaterTrades = { _ in LaterTrades(timestamps: [], complete: true) }
+    )
+        -> Outcome
+    {
         guard let trade = try? FinnhubTrade.parse(bytes) else { return .invalid([.malformed]) }
         var reasons = trade.problems
         if let price = trade.price {
-            if price <= 0 { reasons.insert(.nonPositivePrice) }
-            else if price > rules.maxPrice || price < ValidationRules.minPrice { reasons.insert(.outOfRange) }
+            if price <= 0 {
+                reasons.insert(.nonPositivePrice)
+            } else if price > rules.maxPrice || price < ValidationRules.minPrice {
+                reasons.insert(.outOfRange)
+            }
         }
         if let volume = trade.volume {
             if volume < 0 { reasons.insert(.negativeVolume) } else if volume > rules.maxVolume { reasons.insert(.outOfRange) }
@@ -137,12 +143,14 @@ public struct Validator {
             if inTime { clock.advance(to: timestamp, receivedAt: receivedAt) }
         }
         guard reasons.isEmpty, let symbol = trade.symbol, let price = trade.price, let volume = trade.volume,
-              let timestamp = trade.timestamp else {
+            let timestamp = trade.timestamp
+        else {
             return .invalid(reasons.isEmpty ? [.malformed] : reasons.codes)
         }
         let reference = facts?.reference
         if let reference, case let gap = timestamp.subtractingClamped(reference.timestamp),
-           gap <= rules.priceJumpWindow, gap >= -rules.priceJumpWindow, abs(price / reference.price - 1) > rules.priceJumpFraction {
+            gap <= rules.priceJumpWindow, gap >= -rules.priceJumpWindow, abs(price / reference.price - 1) > rules.priceJumpFraction
+        {
             return .invalid([.priceJump])
         }
         // A trade stamped well before the reference (late, or a bad timestamp) does not replace it,
@@ -150,10 +158,13 @@ public struct Validator {
         if timestamp >= (reference?.timestamp ?? .min).addingClamped(-rules.priceJumpWindow) {
             if let slot { symbols.values[slot].reference = Reference(price: price, timestamp: timestamp) }
         }
-        let id = TradeID(symbol: symbol, price: price, volume: volume, timestamp: timestamp,
-                         conditions: trade.conditions, occurrence: occurrence)
-        return .valid(Trade(symbol: symbol, price: price, volume: volume, timestamp: timestamp,
-                            conditions: trade.conditions, id: id))
+        let id = TradeID(
+            symbol: symbol, price: price, volume: volume, timestamp: timestamp,
+            conditions: trade.conditions, occurrence: occurrence)
+        return .valid(
+            Trade(
+                symbol: symbol, price: price, volume: volume, timestamp: timestamp,
+                conditions: trade.conditions, id: id))
     }
 
     /// Symbols remembered at most; a feed of endless junk symbols must not grow memory without bound.

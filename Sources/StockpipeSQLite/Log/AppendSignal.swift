@@ -1,5 +1,5 @@
-import StockpipeCore
 import Foundation
+import StockpipeCore
 import Synchronization
 
 /// Wakes this process's consumers of a topic as soon as something is appended to it, instead of
@@ -27,7 +27,7 @@ final class AppendSignal: Sendable {
             for id in due.keys { state.waiters.removeValue(forKey: id) }
             return due.values.map(\.continuation)
         }
-        resumed.forEach { $0.resume() }
+        for continuation in resumed { continuation.resume() }
     }
 
     /// Returns once `topic` moves past generation `seen`, or after `timeout`.

@@ -1,6 +1,6 @@
 import Foundation
-import StockpipeCore
 import GRDB
+import StockpipeCore
 import Synchronization
 
 /// A process's hold on a consumer group or a source, renewed by a heartbeat.
@@ -31,8 +31,10 @@ final class LeaseManager: Sendable {
         while true {
             let now = WallClock.milliseconds()
             let result: Result<Lease, LeaseHeld> = try await pool.write { [owner, host] db in
-                if let row = try Row.fetchOne(db, sql: "SELECT owner, host, pid, generation, expires_at FROM leases WHERE name = ?",
-                                              arguments: [name]) {
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT owner, host, pid, generation, expires_at FROM leases WHERE name = ?",
+                    arguments: [name])
+                {
                     let holder: String = row["owner"]
                     let expires: Int64 = row["expires_at"]
                     let pid: Int32 = row["pid"]
@@ -42,11 +44,12 @@ final class LeaseManager: Sendable {
                     }
                 }
                 let generation = (try Int64.fetchOne(db, sql: "SELECT generation FROM leases WHERE name = ?", arguments: [name]) ?? 0) + 1
-                try db.execute(sql: """
-                    INSERT INTO leases (name, owner, host, pid, generation, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
-                        generation = excluded.generation, expires_at = excluded.expires_at
-                    """, arguments: [name, owner, host, getpid(), generation, now + Self.duration])
+                try db.execute(
+                    sql: """
+                        INSERT INTO leases (name, owner, host, pid, generation, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
+                            generation = excluded.generation, expires_at = excluded.expires_at
+                        """, arguments: [name, owner, host, getpid(), generation, now + Self.duration])
                 return .success(Lease(name: name, owner: owner, generation: generation))
             }
             switch result {
@@ -55,8 +58,9 @@ final class LeaseManager: Sendable {
                 return lease
             case .failure(let held):
                 if !announced {
-                    FileHandle.standardError.write(Data(
-                        "stockpipe: waiting for \(name), held by process \(held.pid) on \(held.host)\n".utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            "stockpipe: waiting for \(name), held by process \(held.pid) on \(held.host)\n".utf8))
                     announced = true
                 }
                 try await Task.sleep(for: .milliseconds(500))
@@ -66,8 +70,9 @@ final class LeaseManager: Sendable {
 
     /// Throws unless `lease` is still held; extends it. Call inside the transaction that publishes.
     func verify(_ lease: Lease, in db: Database, now: Int64) throws {
-        try db.execute(sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
-                       arguments: [now + Self.duration, lease.name, lease.owner, lease.generation])
+        try db.execute(
+            sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
+            arguments: [now + Self.duration, lease.name, lease.owner, lease.generation])
         if db.changesCount != 1 { throw LogError.leaseLost(lease.name) }
     }
 
@@ -77,8 +82,9 @@ final class LeaseManager: Sendable {
                 try? await Task.sleep(for: Self.heartbeat)
                 if Task.isCancelled { break }
                 _ = try? await pool.write { db in
-                    try db.execute(sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
-                                   arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
+                    try db.execute(
+                        sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
+                        arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
                 }
             }
         }
@@ -89,8 +95,9 @@ final class LeaseManager: Sendable {
         let entry = held.withLock { $0.removeValue(forKey: lease.name) }
         entry?.1.cancel()
         _ = try? await pool.write { db in
-            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND owner = ? AND generation = ?",
-                           arguments: [lease.name, lease.owner, lease.generation])
+            try db.execute(
+                sql: "DELETE FROM leases WHERE name = ? AND owner = ? AND generation = ?",
+                arguments: [lease.name, lease.owner, lease.generation])
         }
     }
 

@@ -38,8 +38,9 @@ final class EmbeddedConsumer: LogConsumer {
             let from = cursor.withLock { $0.position }
             let (records, start) = try await log.read(topic: topic, from: from, limit: maxRecords)
             if start > from {
-                FileHandle.standardError.write(Data(
-                    "stockpipe: group \(group) skipped \(start - from) records of \(topic) removed by retention before it read them\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "stockpipe: group \(group) skipped \(start - from) records of \(topic) removed by retention before it read them\n".utf8))
             }
             if !records.isEmpty {
                 cursor.withLock { $0.readAhead = records }
@@ -63,17 +64,19 @@ final class EmbeddedConsumer: LogConsumer {
         let (group, topic) = (self.group, self.topic)
         try await log.commit(records, lease: lease) { db in
             if let last {
-                try db.execute(sql: """
-                    INSERT INTO group_positions (group_name, topic, partition, next_offset, committed_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT DO UPDATE SET next_offset = excluded.next_offset, committed_at = excluded.committed_at
-                    """, arguments: [group, topic, last.partition, last.offset + 1, now])
+                try db.execute(
+                    sql: """
+                        INSERT INTO group_positions (group_name, topic, partition, next_offset, committed_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT DO UPDATE SET next_offset = excluded.next_offset, committed_at = excluded.committed_at
+                        """, arguments: [group, topic, last.partition, last.offset + 1, now])
             }
             if let state {
-                try db.execute(sql: """
-                    INSERT INTO group_state (group_name, state) VALUES (?, ?)
-                    ON CONFLICT DO UPDATE SET state = excluded.state
-                    """, arguments: [group, Data(state)])
+                try db.execute(
+                    sql: """
+                        INSERT INTO group_state (group_name, state) VALUES (?, ?)
+                        ON CONFLICT DO UPDATE SET state = excluded.state
+                        """, arguments: [group, Data(state)])
             }
         }
     }
@@ -113,11 +116,12 @@ final class EmbeddedSourceSession: SourceSession {
         let now = WallClock.milliseconds()
         let name = self.name
         try await log.commit(records, lease: lease) { db in
-            try db.execute(sql: """
-                INSERT INTO source_checkpoints (name, position, state, committed_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT DO UPDATE SET position = excluded.position, state = excluded.state,
-                    committed_at = excluded.committed_at
-                """, arguments: [name, checkpoint.position, Data(checkpoint.state), now])
+            try db.execute(
+                sql: """
+                    INSERT INTO source_checkpoints (name, position, state, committed_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET position = excluded.position, state = excluded.state,
+                        committed_at = excluded.committed_at
+                    """, arguments: [name, checkpoint.position, Data(checkpoint.state), now])
         }
     }
 

@@ -47,28 +47,29 @@ public final class EmbeddedLog: Log {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE partitions (
-                    topic TEXT NOT NULL, partition INTEGER NOT NULL,
-                    start_offset INTEGER NOT NULL DEFAULT 0, next_offset INTEGER NOT NULL DEFAULT 0,
-                    PRIMARY KEY (topic, partition));
-                CREATE TABLE batches (
-                    id INTEGER PRIMARY KEY, topic TEXT NOT NULL, partition INTEGER NOT NULL,
-                    base_offset INTEGER NOT NULL, last_offset INTEGER NOT NULL,
-                    appended_at INTEGER NOT NULL, payload BLOB NOT NULL);
-                CREATE UNIQUE INDEX batches_by_offset ON batches (topic, partition, last_offset);
-                CREATE TABLE group_positions (
-                    group_name TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
-                    next_offset INTEGER NOT NULL, committed_at INTEGER NOT NULL,
-                    PRIMARY KEY (group_name, topic, partition));
-                CREATE TABLE group_state (group_name TEXT PRIMARY KEY, state BLOB);
-                CREATE TABLE source_checkpoints (
-                    name TEXT PRIMARY KEY, position INTEGER NOT NULL, state BLOB NOT NULL,
-                    committed_at INTEGER NOT NULL);
-                CREATE TABLE leases (
-                    name TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
-                    generation INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE partitions (
+                        topic TEXT NOT NULL, partition INTEGER NOT NULL,
+                        start_offset INTEGER NOT NULL DEFAULT 0, next_offset INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (topic, partition));
+                    CREATE TABLE batches (
+                        id INTEGER PRIMARY KEY, topic TEXT NOT NULL, partition INTEGER NOT NULL,
+                        base_offset INTEGER NOT NULL, last_offset INTEGER NOT NULL,
+                        appended_at INTEGER NOT NULL, payload BLOB NOT NULL);
+                    CREATE UNIQUE INDEX batches_by_offset ON batches (topic, partition, last_offset);
+                    CREATE TABLE group_positions (
+                        group_name TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
+                        next_offset INTEGER NOT NULL, committed_at INTEGER NOT NULL,
+                        PRIMARY KEY (group_name, topic, partition));
+                    CREATE TABLE group_state (group_name TEXT PRIMARY KEY, state BLOB);
+                    CREATE TABLE source_checkpoints (
+                        name TEXT PRIMARY KEY, position INTEGER NOT NULL, state BLOB NOT NULL,
+                        committed_at INTEGER NOT NULL);
+                    CREATE TABLE leases (
+                        name TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+                        generation INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+                    """)
             for topic in Topic.all {
                 try db.execute(sql: "INSERT INTO partitions (topic, partition) VALUES (?, 0)", arguments: [topic])
             }
@@ -79,9 +80,12 @@ public final class EmbeddedLog: Log {
     public func consumer(group: String, topic: String) async throws -> any LogConsumer {
         let lease = try await leases.acquire("group \(group) on \(topic)")
         let (position, state) = try await pool.checkedRead { db in
-            let position = try Int64.fetchOne(db, sql: """
-                SELECT next_offset FROM group_positions WHERE group_name = ? AND topic = ? AND partition = 0
-                """, arguments: [group, topic]) ?? 0
+            let position =
+                try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT next_offset FROM group_positions WHERE group_name = ? AND topic = ? AND partition = 0
+                        """, arguments: [group, topic]) ?? 0
             let state = try Data.fetchOne(db, sql: "SELECT state FROM group_state WHERE group_name = ?", arguments: [group])
             return (position, state.map { [UInt8]($0) })
         }
@@ -114,16 +118,19 @@ public final class EmbeddedLog: Log {
         try await pool.checkedWrite { db in
             try self.leases.verify(lease, in: db, now: now)
             for batch in encoded {
-                let next = try Int64.fetchOne(db, sql: "SELECT next_offset FROM partitions WHERE topic = ? AND partition = 0",
-                                              arguments: [batch.topic])
+                let next = try Int64.fetchOne(
+                    db, sql: "SELECT next_offset FROM partitions WHERE topic = ? AND partition = 0",
+                    arguments: [batch.topic])
                 guard let next else { throw LogError.corrupt("unknown topic \(batch.topic)") }
                 let last = next + Int64(batch.count) - 1
-                try db.execute(sql: """
-                    INSERT INTO batches (topic, partition, base_offset, last_offset, appended_at, payload)
-                    VALUES (?, 0, ?, ?, ?, ?)
-                    """, arguments: [batch.topic, next, last, now, batch.blob])
-                try db.execute(sql: "UPDATE partitions SET next_offset = ? WHERE topic = ? AND partition = 0",
-                               arguments: [last + 1, batch.topic])
+                try db.execute(
+                    sql: """
+                        INSERT INTO batches (topic, partition, base_offset, last_offset, appended_at, payload)
+                        VALUES (?, 0, ?, ?, ?, ?)
+                        """, arguments: [batch.topic, next, last, now, batch.blob])
+                try db.execute(
+                    sql: "UPDATE partitions SET next_offset = ? WHERE topic = ? AND partition = 0",
+                    arguments: [last + 1, batch.topic])
             }
             try progress(db)
         }
@@ -134,14 +141,18 @@ public final class EmbeddedLog: Log {
     /// batch boundary after `limit` records.
     func read(topic: String, from offset: Int64, limit: Int) async throws -> (records: [ConsumedRecord], start: Int64) {
         try await pool.checkedRead { db in
-            let start = try Int64.fetchOne(db, sql: "SELECT start_offset FROM partitions WHERE topic = ? AND partition = 0",
-                                           arguments: [topic]) ?? 0
+            let start =
+                try Int64.fetchOne(
+                    db, sql: "SELECT start_offset FROM partitions WHERE topic = ? AND partition = 0",
+                    arguments: [topic]) ?? 0
             let from = max(offset, start)
             var records: [ConsumedRecord] = []
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT base_offset, payload FROM batches
-                WHERE topic = ? AND partition = 0 AND last_offset >= ? ORDER BY last_offset
-                """, arguments: [topic, from])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT base_offset, payload FROM batches
+                    WHERE topic = ? AND partition = 0 AND last_offset >= ? ORDER BY last_offset
+                    """, arguments: [topic, from])
             while records.count < limit, let row = try rows.next() {
                 let payload: Data = row["payload"]
                 records += try RecordBatch.decode(
@@ -154,8 +165,9 @@ public final class EmbeddedLog: Log {
 
     func endOffset(topic: String) async throws -> Int64 {
         try await pool.checkedRead { db in
-            try Int64.fetchOne(db, sql: "SELECT next_offset FROM partitions WHERE topic = ? AND partition = 0",
-                               arguments: [topic]) ?? 0
+            try Int64.fetchOne(
+                db, sql: "SELECT next_offset FROM partitions WHERE topic = ? AND partition = 0",
+                arguments: [topic]) ?? 0
         }
     }
 
@@ -166,22 +178,30 @@ public final class EmbeddedLog: Log {
         try await pool.checkedRead { db in
             let topics = try Row.fetchAll(db, sql: "SELECT topic, start_offset, next_offset FROM partitions ORDER BY rowid")
                 .map { row -> LogStatus.TopicStatus in
-                    let start: Int64 = row["start_offset"], next: Int64 = row["next_offset"]
+                    let start: Int64 = row["start_offset"]
+                    let next: Int64 = row["next_offset"]
                     return LogStatus.TopicStatus(name: row["topic"], appended: next, retained: next - start)
                 }
-            let groups = try Row.fetchAll(db, sql: """
-                SELECT g.group_name, g.topic, g.next_offset, p.next_offset AS end_offset
-                FROM group_positions g JOIN partitions p ON p.topic = g.topic AND p.partition = g.partition
-                ORDER BY g.group_name
-                """).map { row -> LogStatus.GroupStatus in
-                    let position: Int64 = row["next_offset"], end: Int64 = row["end_offset"]
-                    return LogStatus.GroupStatus(group: row["group_name"], topic: row["topic"], position: position,
-                                                 lag: end - position)
-                }
+            let groups = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT g.group_name, g.topic, g.next_offset, p.next_offset AS end_offset
+                    FROM group_positions g JOIN partitions p ON p.topic = g.topic AND p.partition = g.partition
+                    ORDER BY g.group_name
+                    """
+            ).map { row -> LogStatus.GroupStatus in
+                let position: Int64 = row["next_offset"]
+                let end: Int64 = row["end_offset"]
+                return LogStatus.GroupStatus(
+                    group: row["group_name"], topic: row["topic"], position: position,
+                    lag: end - position)
+            }
             let sources = try Row.fetchAll(db, sql: "SELECT name, position, state FROM source_checkpoints ORDER BY name")
                 .map { row in
-                    LogStatus.SourceStatus(name: row["name"], checkpoint: SourceCheckpoint(
-                        position: row["position"], state: [UInt8](row["state"] as Data)))
+                    LogStatus.SourceStatus(
+                        name: row["name"],
+                        checkpoint: SourceCheckpoint(
+                            position: row["position"], state: [UInt8](row["state"] as Data)))
                 }
             return LogStatus(topics: topics, groups: groups, sources: sources)
         }
@@ -193,15 +213,23 @@ public final class EmbeddedLog: Log {
             var removed = 0
             for (topic, keep) in retention {
                 let cutoff = now - keep
-                guard let newStart = try Int64.fetchOne(db, sql: """
-                    SELECT MAX(last_offset) + 1 FROM batches WHERE topic = ? AND partition = 0 AND appended_at < ?
-                    """, arguments: [topic, cutoff]) else { continue }
-                let oldStart = try Int64.fetchOne(db, sql: "SELECT start_offset FROM partitions WHERE topic = ?",
-                                                  arguments: [topic]) ?? 0
-                try db.execute(sql: "DELETE FROM batches WHERE topic = ? AND partition = 0 AND last_offset < ?",
-                               arguments: [topic, newStart])
-                try db.execute(sql: "UPDATE partitions SET start_offset = ? WHERE topic = ? AND partition = 0",
-                               arguments: [newStart, topic])
+                guard
+                    let newStart = try Int64.fetchOne(
+                        db,
+                        sql: """
+                            SELECT MAX(last_offset) + 1 FROM batches WHERE topic = ? AND partition = 0 AND appended_at < ?
+                            """, arguments: [topic, cutoff])
+                else { continue }
+                let oldStart =
+                    try Int64.fetchOne(
+                        db, sql: "SELECT start_offset FROM partitions WHERE topic = ?",
+                        arguments: [topic]) ?? 0
+                try db.execute(
+                    sql: "DELETE FROM batches WHERE topic = ? AND partition = 0 AND last_offset < ?",
+                    arguments: [topic, newStart])
+                try db.execute(
+                    sql: "UPDATE partitions SET start_offset = ? WHERE topic = ? AND partition = 0",
+                    arguments: [newStart, topic])
                 removed += Int(max(0, newStart - oldStart))
             }
             return removed
@@ -214,4 +242,3 @@ public final class EmbeddedLog: Log {
         try pool.close()
     }
 }
-

@@ -77,8 +77,9 @@ enum RecordBatch {
                         name = before.name
                     } else {
                         guard nameLength - 1 <= buffer.count - cursor else { throw LogError.corrupt("truncated record batch") }
-                        name = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[cursor..<(cursor + nameLength - 1)]),
-                                      as: UTF8.self)
+                        name = String(
+                            decoding: UnsafeRawBufferPointer(rebasing: buffer[cursor..<(cursor + nameLength - 1)]),
+                            as: UTF8.self)
                         cursor += nameLength - 1
                     }
                     let shared = Int(try readVarint(buffer, &cursor))
@@ -108,10 +109,11 @@ enum RecordBatch {
                     offset += 1
                     continue
                 }
-                records.append(ConsumedRecord(
-                    topic: topic, partition: partition, offset: offset,
-                    key: String(decoding: key, as: UTF8.self), value: Array(value),
-                    headers: headers, timestamp: timestamp))
+                records.append(
+                    ConsumedRecord(
+                        topic: topic, partition: partition, offset: offset,
+                        key: String(decoding: key, as: UTF8.self), value: Array(value),
+                        headers: headers, timestamp: timestamp))
                 offset += 1
             }
             return records

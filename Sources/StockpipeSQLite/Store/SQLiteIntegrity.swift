@@ -1,6 +1,6 @@
-import StockpipeCore
 import Foundation
 import GRDB
+import StockpipeCore
 
 /// SQLite's own consistency checks of a database file, for `stockpipe check`.
 public enum SQLiteIntegrity {
@@ -16,7 +16,8 @@ public enum SQLiteIntegrity {
             return try queue.read { db in
                 var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check(\(limit))").filter { $0 != "ok" }
                 for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").prefix(limit) {
-                    let table: String = row[0] ?? "?", parent: String = row[2] ?? "?"
+                    let table: String = row[0] ?? "?"
+                    let parent: String = row[2] ?? "?"
                     problems.append("a row of \(table) refers to a missing row of \(parent)")
                 }
                 return problems

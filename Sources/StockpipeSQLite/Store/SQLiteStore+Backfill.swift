@@ -9,11 +9,12 @@ extension SQLiteStore {
         try await pool.checkedWrite { db in
             var result = BackfillResult()
             let existing = try db.cachedStatement(sql: "SELECT trades FROM candles_1m WHERE symbol = ? AND start = ?")
-            let upsert = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO candles_1m
-                (symbol, start, open, high, low, close, volume, notional, trades, first_ts, first_id, last_ts, last_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
-                """)
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO candles_1m
+                    (symbol, start, open, high, low, close, volume, notional, trades, first_ts, first_id, last_ts, last_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                    """)
             let noID = Data(count: 16)
             let zero = Data(FixedPoint.bytes(0))
             for candle in candles {

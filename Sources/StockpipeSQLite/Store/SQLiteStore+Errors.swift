@@ -1,5 +1,5 @@
-import StockpipeCore
 import GRDB
+import StockpipeCore
 
 extension SQLiteStore {
     /// A full disk, a lock held too long or an I/O error may pass: they become

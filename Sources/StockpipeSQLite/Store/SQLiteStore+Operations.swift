@@ -1,5 +1,5 @@
-import StockpipeCore
 import GRDB
+import StockpipeCore
 
 extension SQLiteStore {
     /// Reports older than this are dropped when a new one is saved.
@@ -7,23 +7,29 @@ extension SQLiteStore {
 
     public func recordJobRun(_ run: JobRunEntry) async throws {
         try await pool.checkedWrite { db in
-            try db.execute(sql: """
-                INSERT INTO job_runs (job, scheduled_at, started_at, finished_at, attempts, outcome, detail, trigger, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run.job, run.scheduledAt, run.startedAt, run.finishedAt, run.attempts, run.outcome.rawValue,
-                                 run.detail, run.trigger.rawValue, run.state])
-            try db.execute(sql: """
-                DELETE FROM job_runs WHERE job = ? AND id NOT IN (SELECT id FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT ?)
-                """, arguments: [run.job, run.job, JobRunEntry.historyLimit])
+            try db.execute(
+                sql: """
+                    INSERT INTO job_runs (job, scheduled_at, started_at, finished_at, attempts, outcome, detail, trigger, state)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    run.job, run.scheduledAt, run.startedAt, run.finishedAt, run.attempts, run.outcome.rawValue,
+                    run.detail, run.trigger.rawValue, run.state,
+                ])
+            try db.execute(
+                sql: """
+                    DELETE FROM job_runs WHERE job = ? AND id NOT IN (SELECT id FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT ?)
+                    """, arguments: [run.job, run.job, JobRunEntry.historyLimit])
         }
     }
 
     public func jobRuns(job: String, limit: Int) async throws -> [JobRunEntry] {
         try await pool.checkedRead { db in
             try Row.fetchAll(db, sql: "SELECT * FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT ?", arguments: [job, limit]).map { row in
-                JobRunEntry(job: row["job"], scheduledAt: row["scheduled_at"], startedAt: row["started_at"], finishedAt: row["finished_at"],
-                            attempts: row["attempts"], outcome: JobRunEntry.Outcome(rawValue: row["outcome"]) ?? .failed,
-                            detail: row["detail"], trigger: JobRunEntry.Trigger(rawValue: row["trigger"]) ?? .schedule, state: row["state"])
+                JobRunEntry(
+                    job: row["job"], scheduledAt: row["scheduled_at"], startedAt: row["started_at"], finishedAt: row["finished_at"],
+                    attempts: row["attempts"], outcome: JobRunEntry.Outcome(rawValue: row["outcome"]) ?? .failed,
+                    detail: row["detail"], trigger: JobRunEntry.Trigger(rawValue: row["trigger"]) ?? .schedule, state: row["state"])
             }
         }
     }

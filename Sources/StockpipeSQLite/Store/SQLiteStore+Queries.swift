@@ -8,52 +8,65 @@ extension SQLiteStore {
             let upper = to ?? Int64.max
             let rows: [Row]
             if let from {
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT symbol, ts, id, price, volume, conditions FROM trades
-                    WHERE symbol = ? AND ts >= ? AND ts <= ? ORDER BY ts, id LIMIT ?
-                    """, arguments: [symbol, from, upper, limit])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT symbol, ts, id, price, volume, conditions FROM trades
+                        WHERE symbol = ? AND ts >= ? AND ts <= ? ORDER BY ts, id LIMIT ?
+                        """, arguments: [symbol, from, upper, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT symbol, ts, id, price, volume, conditions FROM trades
-                    WHERE symbol = ? AND ts <= ? ORDER BY ts DESC, id DESC LIMIT ?
-                    """, arguments: [symbol, upper, limit]).reversed()
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT symbol, ts, id, price, volume, conditions FROM trades
+                        WHERE symbol = ? AND ts <= ? ORDER BY ts DESC, id DESC LIMIT ?
+                        """, arguments: [symbol, upper, limit]
+                ).reversed()
             }
             return rows.map { row in
-                Trade(symbol: row["symbol"], price: row["price"], volume: row["volume"], timestamp: row["ts"],
-                      conditions: ConditionsText.decode(row["conditions"]),
-                      id: TradeID(bytes: [UInt8](row["id"] as Data)) ?? TradeID(high: 0, low: 0))
+                Trade(
+                    symbol: row["symbol"], price: row["price"], volume: row["volume"], timestamp: row["ts"],
+                    conditions: ConditionsText.decode(row["conditions"]),
+                    id: TradeID(bytes: [UInt8](row["id"] as Data)) ?? TradeID(high: 0, low: 0))
             }
         }
     }
 
     public func candles(symbol: String, from: Int64?, to: Int64?) async throws -> [Candle] {
         try await pool.checkedRead { db in
-            try Row.fetchAll(db, sql: """
-                SELECT start, open, high, low, close, volume, notional, trades FROM candles_1m
-                WHERE symbol = ? AND start >= ? AND start <= ? ORDER BY start
-                """, arguments: [symbol, from ?? Int64.min, to ?? Int64.max]).map { row in
-                    Candle(symbol: symbol, interval: Candle.oneMinute, start: row["start"],
-                           open: row["open"], high: row["high"], low: row["low"], close: row["close"],
-                           volumeUnits: FixedPoint.value([UInt8](row["volume"] as Data)),
-                           notionalUnits: FixedPoint.value([UInt8](row["notional"] as Data)),
-                           trades: row["trades"], backfilled: (row["trades"] as Int64) == 0)
-                }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT start, open, high, low, close, volume, notional, trades FROM candles_1m
+                    WHERE symbol = ? AND start >= ? AND start <= ? ORDER BY start
+                    """, arguments: [symbol, from ?? Int64.min, to ?? Int64.max]
+            ).map { row in
+                Candle(
+                    symbol: symbol, interval: Candle.oneMinute, start: row["start"],
+                    open: row["open"], high: row["high"], low: row["low"], close: row["close"],
+                    volumeUnits: FixedPoint.value([UInt8](row["volume"] as Data)),
+                    notionalUnits: FixedPoint.value([UInt8](row["notional"] as Data)),
+                    trades: row["trades"], backfilled: (row["trades"] as Int64) == 0)
+            }
         }
     }
 
     public func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord] {
         let mask = Int64(reason.map { Reasons([$0]).bits } ?? UInt32.max)
         return try await pool.checkedRead { db in
-            try Row.fetchAll(db, sql: """
-                SELECT reason_bits, payload, origin, quarantined_at FROM quarantine
-                WHERE reason_bits & ? != 0 ORDER BY quarantined_at DESC, source LIMIT ?
-                """, arguments: [mask, limit]).map { row in
-                    QuarantineRecord(
-                        reasons: Reasons(bits: UInt32(truncatingIfNeeded: row["reason_bits"] as Int64)).codes,
-                        payload: [UInt8](row["payload"] as Data),
-                        origin: try Origin(json: row["origin"]),
-                        quarantinedAt: row["quarantined_at"])
-                }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT reason_bits, payload, origin, quarantined_at FROM quarantine
+                    WHERE reason_bits & ? != 0 ORDER BY quarantined_at DESC, source LIMIT ?
+                    """, arguments: [mask, limit]
+            ).map { row in
+                QuarantineRecord(
+                    reasons: Reasons(bits: UInt32(truncatingIfNeeded: row["reason_bits"] as Int64)).codes,
+                    payload: [UInt8](row["payload"] as Data),
+                    origin: try Origin(json: row["origin"]),
+                    quarantinedAt: row["quarantined_at"])
+            }
         }
     }
 
@@ -61,19 +74,24 @@ extension SQLiteStore {
         try await pool.checkedRead { db in
             let rows: [Row]
             if let from {
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT * FROM quotes WHERE symbol = ? AND received_at BETWEEN ? AND ? ORDER BY received_at LIMIT ?
-                    """, arguments: [symbol, from, to ?? .max, limit])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM quotes WHERE symbol = ? AND received_at BETWEEN ? AND ? ORDER BY received_at LIMIT ?
+                        """, arguments: [symbol, from, to ?? .max, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT * FROM (SELECT * FROM quotes WHERE symbol = ? AND received_at <= ? ORDER BY received_at DESC LIMIT ?)
-                    ORDER BY received_at
-                    """, arguments: [symbol, to ?? .max, limit])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM (SELECT * FROM quotes WHERE symbol = ? AND received_at <= ? ORDER BY received_at DESC LIMIT ?)
+                        ORDER BY received_at
+                        """, arguments: [symbol, to ?? .max, limit])
             }
             return rows.map {
-                Quote(symbol: $0["symbol"], current: $0["current"], change: $0["change"], percentChange: $0["percent_change"],
-                      high: $0["high"], low: $0["low"], open: $0["open"], previousClose: $0["previous_close"],
-                      timestamp: $0["ts"], receivedAt: $0["received_at"])
+                Quote(
+                    symbol: $0["symbol"], current: $0["current"], change: $0["change"], percentChange: $0["percent_change"],
+                    high: $0["high"], low: $0["low"], open: $0["open"], previousClose: $0["previous_close"],
+                    timestamp: $0["ts"], receivedAt: $0["received_at"])
             }
         }
     }
@@ -92,11 +110,15 @@ extension SQLiteStore {
                     byReason[code, default: 0] += count
                 }
             }
-            var counts = StoreCounts(trades: trades, candles: candles, symbols: symbols, quarantined: quarantined,
-                                     quarantineByReason: byReason)
-            counts.quotes = try Int64.fetchOne(db, sql: """
-                SELECT (SELECT COUNT(*) FROM quotes) + (SELECT value FROM counters WHERE name = 'quotes_expired')
-                """) ?? 0
+            var counts = StoreCounts(
+                trades: trades, candles: candles, symbols: symbols, quarantined: quarantined,
+                quarantineByReason: byReason)
+            counts.quotes =
+                try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (SELECT COUNT(*) FROM quotes) + (SELECT value FROM counters WHERE name = 'quotes_expired')
+                        """) ?? 0
             counts.backfilledCandles = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM candles_1m WHERE trades = 0") ?? 0
             return counts
         }

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-import StockpipeJSON
 import StockpipeCore
+import StockpipeJSON
 
 /// The embedded store: `store.sqlite` in the data directory.
 ///
@@ -31,45 +31,48 @@ public final class SQLiteStore: Store {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE trades (
-                    symbol TEXT NOT NULL, ts INTEGER NOT NULL, id BLOB NOT NULL,
-                    price REAL NOT NULL, volume REAL NOT NULL, conditions TEXT NOT NULL,
-                    source_hash INTEGER NOT NULL,
-                    PRIMARY KEY (symbol, ts, id)) WITHOUT ROWID;
-                CREATE TABLE candles_1m (
-                    symbol TEXT NOT NULL, start INTEGER NOT NULL,
-                    open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
-                    volume BLOB NOT NULL, notional BLOB NOT NULL, trades INTEGER NOT NULL,
-                    first_ts INTEGER NOT NULL, first_id BLOB NOT NULL, last_ts INTEGER NOT NULL, last_id BLOB NOT NULL,
-                    PRIMARY KEY (symbol, start)) WITHOUT ROWID;
-                CREATE TABLE quarantine (
-                    source TEXT PRIMARY KEY, reason_bits INTEGER NOT NULL, payload BLOB NOT NULL,
-                    origin TEXT NOT NULL, quarantined_at INTEGER NOT NULL);
-                CREATE INDEX quarantine_by_time ON quarantine (quarantined_at);
-                CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                INSERT INTO counters VALUES ('trades', 0);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE trades (
+                        symbol TEXT NOT NULL, ts INTEGER NOT NULL, id BLOB NOT NULL,
+                        price REAL NOT NULL, volume REAL NOT NULL, conditions TEXT NOT NULL,
+                        source_hash INTEGER NOT NULL,
+                        PRIMARY KEY (symbol, ts, id)) WITHOUT ROWID;
+                    CREATE TABLE candles_1m (
+                        symbol TEXT NOT NULL, start INTEGER NOT NULL,
+                        open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+                        volume BLOB NOT NULL, notional BLOB NOT NULL, trades INTEGER NOT NULL,
+                        first_ts INTEGER NOT NULL, first_id BLOB NOT NULL, last_ts INTEGER NOT NULL, last_id BLOB NOT NULL,
+                        PRIMARY KEY (symbol, start)) WITHOUT ROWID;
+                    CREATE TABLE quarantine (
+                        source TEXT PRIMARY KEY, reason_bits INTEGER NOT NULL, payload BLOB NOT NULL,
+                        origin TEXT NOT NULL, quarantined_at INTEGER NOT NULL);
+                    CREATE INDEX quarantine_by_time ON quarantine (quarantined_at);
+                    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    INSERT INTO counters VALUES ('trades', 0);
+                    """)
         }
         migrator.registerMigration("v2-quotes") { db in
-            try db.execute(sql: """
-                CREATE TABLE quotes (
-                    symbol TEXT NOT NULL, received_at INTEGER NOT NULL, ts INTEGER NOT NULL,
-                    current REAL NOT NULL, change REAL, percent_change REAL, high REAL NOT NULL, low REAL NOT NULL,
-                    open REAL NOT NULL, previous_close REAL NOT NULL,
-                    PRIMARY KEY (symbol, received_at)) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE quotes (
+                        symbol TEXT NOT NULL, received_at INTEGER NOT NULL, ts INTEGER NOT NULL,
+                        current REAL NOT NULL, change REAL, percent_change REAL, high REAL NOT NULL, low REAL NOT NULL,
+                        open REAL NOT NULL, previous_close REAL NOT NULL,
+                        PRIMARY KEY (symbol, received_at)) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v3-operations") { db in
-            try db.execute(sql: """
-                CREATE TABLE job_runs (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, scheduled_at INTEGER NOT NULL,
-                    started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, attempts INTEGER NOT NULL,
-                    outcome TEXT NOT NULL, detail TEXT NOT NULL, trigger TEXT NOT NULL, state TEXT NOT NULL);
-                CREATE INDEX job_runs_by_job ON job_runs (job, started_at);
-                CREATE TABLE quality_reports (generated_at INTEGER PRIMARY KEY, report TEXT NOT NULL);
-                INSERT INTO counters VALUES ('quotes_expired', 0);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE job_runs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, scheduled_at INTEGER NOT NULL,
+                        started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, attempts INTEGER NOT NULL,
+                        outcome TEXT NOT NULL, detail TEXT NOT NULL, trigger TEXT NOT NULL, state TEXT NOT NULL);
+                    CREATE INDEX job_runs_by_job ON job_runs (job, started_at);
+                    CREATE TABLE quality_reports (generated_at INTEGER PRIMARY KEY, report TEXT NOT NULL);
+                    INSERT INTO counters VALUES ('quotes_expired', 0);
+                    """)
         }
         return migrator
     }
@@ -107,8 +110,10 @@ public final class SQLiteStore: Store {
                         result.redelivered += 1
                     } else {
                         result.duplicates += 1
-                        quarantine.append(QuarantineRecord(reasons: [.duplicate], payload: trade.finnhubJSON(),
-                                                           origin: trades[index].origin, quarantinedAt: now))
+                        quarantine.append(
+                            QuarantineRecord(
+                                reasons: [.duplicate], payload: trade.finnhubJSON(),
+                                origin: trades[index].origin, quarantinedAt: now))
                     }
                 }
             }
@@ -120,24 +125,30 @@ public final class SQLiteStore: Store {
                 for index in inserted { candles.add(batch.trades[index].trade) }
             }
             try candles.merge(into: db)
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO quarantine (source, reason_bits, payload, origin, quarantined_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (source) DO UPDATE SET reason_bits = excluded.reason_bits, payload = excluded.payload,
-                    origin = excluded.origin, quarantined_at = excluded.quarantined_at
-                """)
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO quarantine (source, reason_bits, payload, origin, quarantined_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (source) DO UPDATE SET reason_bits = excluded.reason_bits, payload = excluded.payload,
+                        origin = excluded.origin, quarantined_at = excluded.quarantined_at
+                    """)
             for record in quarantine {
-                try upsert.execute(arguments: [record.origin.quarantineKey, Int64(Reasons(record.reasons).bits),
-                                               Data(record.payload), record.origin.json, record.quarantinedAt])
+                try upsert.execute(arguments: [
+                    record.origin.quarantineKey, Int64(Reasons(record.reasons).bits),
+                    Data(record.payload), record.origin.json, record.quarantinedAt,
+                ])
             }
             result.quarantined = quarantine.count
             // One row per symbol and poll: a redelivered quote lands on its own row again.
-            let quote = try db.cachedStatement(sql: """
-                INSERT INTO quotes (symbol, received_at, ts, current, change, percent_change, high, low, open, previous_close)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                """)
+            let quote = try db.cachedStatement(
+                sql: """
+                    INSERT INTO quotes (symbol, received_at, ts, current, change, percent_change, high, low, open, previous_close)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """)
             for item in batch.quotes {
-                try quote.execute(arguments: [item.symbol, item.receivedAt, item.timestamp, item.current, item.change,
-                                              item.percentChange, item.high, item.low, item.open, item.previousClose])
+                try quote.execute(arguments: [
+                    item.symbol, item.receivedAt, item.timestamp, item.current, item.change,
+                    item.percentChange, item.high, item.low, item.open, item.previousClose,
+                ])
                 result.quotes += db.changesCount
             }
             try db.execute(sql: "UPDATE counters SET value = value + ? WHERE name = 'trades'", arguments: [result.inserted])
@@ -159,10 +170,11 @@ struct TradeInsert {
 
     init(_ db: Database) throws {
         self.db = db
-        statement = try db.cachedStatement(sql: """
-            INSERT INTO trades (symbol, ts, id, price, volume, conditions, source_hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """)
+        statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO trades (symbol, ts, id, price, volume, conditions, source_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """)
     }
 
     /// Inserts the trade unless its key exists; returns whether it was inserted.

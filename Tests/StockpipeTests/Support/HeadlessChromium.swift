@@ -22,10 +22,12 @@ final class HeadlessChromium {
         let profile = try TemporaryDirectory()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                             "--user-data-dir=\(profile.path)", "--remote-debugging-port=0", "--remote-allow-origins=*",
-                             "--window-size=1400,900", "about:blank"]
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--user-data-dir=\(profile.path)", "--remote-debugging-port=0", "--remote-allow-origins=*",
+            "--window-size=1400,900", "about:blank",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -53,8 +55,10 @@ final class HeadlessChromium {
 
     /// Loads `url` at `width`×`height`, polls `probe` (a JavaScript expression giving JSON text)
     /// until `ready` holds or `timeout` passes, then takes a screenshot.
-    func visit(_ url: String, width: Int = 1400, height: Int = 900, dark: Bool = false, probe: String,
-               timeout: Duration = .seconds(30), ready: @escaping @Sendable ([String: Any]) -> Bool) async throws -> Visit {
+    func visit(
+        _ url: String, width: Int = 1400, height: Int = 900, dark: Bool = false, probe: String,
+        timeout: Duration = .seconds(30), ready: @escaping @Sendable ([String: Any]) -> Bool
+    ) async throws -> Visit {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/json/list"), timeout: .seconds(10))
         let targets = try await response.body.collect(upTo: 1 << 20)
         let list = try JSONSerialization.jsonObject(with: Data(targets.readableBytesView)) as? [[String: Any]] ?? []
@@ -69,10 +73,12 @@ final class HeadlessChromium {
             _ = try await session.call("Runtime.enable")
             _ = try await session.call("Log.enable")
             _ = try await session.call("Page.enable")
-            _ = try await session.call("Emulation.setDeviceMetricsOverride",
-                                       ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": false])
-            _ = try await session.call("Emulation.setEmulatedMedia",
-                                       ["features": [["name": "prefers-color-scheme", "value": dark ? "dark" : "light"]]])
+            _ = try await session.call(
+                "Emulation.setDeviceMetricsOverride",
+                ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": false])
+            _ = try await session.call(
+                "Emulation.setEmulatedMedia",
+                ["features": [["name": "prefers-color-scheme", "value": dark ? "dark" : "light"]]])
             _ = try await session.call("Page.navigate", ["url": url])
             let deadline = ContinuousClock.now + timeout
             var state = "{}"
@@ -80,7 +86,8 @@ final class HeadlessChromium {
                 try await Task.sleep(for: .milliseconds(500))
                 let result = try await session.call("Runtime.evaluate", ["expression": probe, "returnByValue": true])
                 if let text = (result["result"] as? [String: Any])?["value"] as? String,
-                   let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+                    let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                {
                     state = text
                     if ready(parsed) { break }
                 }
@@ -117,7 +124,8 @@ struct DevToolsSession {
         try await outbound.write(.text(String(decoding: request, as: UTF8.self)))
         while let message = try await inbound.next() {
             guard case .text(let text) = message,
-                  let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            else { continue }
             if object["id"] as? Int == nextID {
                 if let error = object["error"] as? [String: Any] { throw BrowserError("\(method): \(error)") }
                 return object["result"] as? [String: Any] ?? [:]

@@ -1,7 +1,7 @@
 import Foundation
+import StockpipeApp
 import StockpipeCore
 import StockpipeKafka
-import StockpipeApp
 import StockpipePipeline
 
 /// librdkafka's mock cluster, 3 brokers, with the pipeline's topics at replication factor 3,

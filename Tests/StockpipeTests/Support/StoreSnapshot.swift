@@ -18,7 +18,8 @@ struct StoreSnapshot: Equatable {
             return (
                 try rows("SELECT symbol, ts, hex(id), price, volume, conditions, source_hash FROM trades ORDER BY symbol, ts, id"),
                 try rows("SELECT symbol, start, open, high, low, close, hex(volume), hex(notional), trades FROM candles_1m ORDER BY symbol, start"),
-                try rows("SELECT source, reason_bits, hex(payload)\(origins ? ", origin" : "") FROM quarantine ORDER BY source"))
+                try rows("SELECT source, reason_bits, hex(payload)\(origins ? ", origin" : "") FROM quarantine ORDER BY source")
+            )
         }
     }
 }

