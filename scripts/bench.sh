@@ -30,6 +30,9 @@ trap 'rm -rf "$work" "$cassandra_dir"' EXIT
   "$bin/stockpipe" run --source replay --file "$work/f.ndjson" --drain --no-dashboard --data-dir "$work/data" 2>&1 \
   | grep -E "^stockpipe run|stopped after"
 
+# The peer: the Python one-hop script stockpipe replaces, on the same feeds in this run.
+STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-peer.sh "$count"
+
 # Kafka, as deployed: the mock cluster (3 brokers, RF 3) in its own process, the pipeline in another.
 # The mock keeps at most 5 MiB per partition, so the run is capped at 500,000 trades on 64 partitions.
 kafka_count=$(( count < 500000 ? count : 500000 ))
