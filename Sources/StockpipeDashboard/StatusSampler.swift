@@ -38,38 +38,16 @@ final class StatusSampler: Sendable {
     init(backends: DashboardBackends, registry: PrometheusCollectorRegistry, pipeline: PipelineMetrics?) {
         self.backends = backends
         self.pipeline = pipeline
+        /// One gauge of `metric` per value of `label`.
+        func gauges(_ metric: String, help: String, label: String, _ values: [String]) -> [String: Gauge] {
+            let descriptor = MetricNameDescriptor(namespace: "stockpipe", metricName: metric, unitName: "records", helpText: help)
+            return Dictionary(uniqueKeysWithValues: values.map { ($0, registry.makeGauge(descriptor: descriptor, labels: [(label, $0)])) })
+        }
         let groups = ["validate", "load", "load-quarantine"]
-        lagGauges = Dictionary(
-            uniqueKeysWithValues: groups.map {
-                (
-                    $0,
-                    registry.makeGauge(
-                        descriptor: .init(
-                            namespace: "stockpipe", metricName: "lag", unitName: "records",
-                            helpText: "Records on the stage's input topic not yet processed"),
-                        labels: [("stage", $0)])
-                )
-            })
-        positionGauges = Dictionary(
-            uniqueKeysWithValues: (["ingest"] + groups).map {
-                (
-                    $0,
-                    registry.makeGauge(
-                        descriptor: .init(
-                            namespace: "stockpipe", metricName: "stage_position", unitName: "records",
-                            helpText: "Records the stage has consumed (ingest: staged), for rate()"),
-                        labels: [("stage", $0)])
-                )
-            })
-        storeGauges = Dictionary(
-            uniqueKeysWithValues: ["trades", "quotes", "quarantined", "candles"].map {
-                (
-                    $0,
-                    registry.makeGauge(
-                        descriptor: .init(namespace: "stockpipe", metricName: "store", unitName: "records", helpText: "Rows in the store"),
-                        labels: [("table", $0)])
-                )
-            })
+        lagGauges = gauges("lag", help: "Records on the stage's input topic not yet processed", label: "stage", groups)
+        positionGauges = gauges(
+            "stage_position", help: "Records the stage has consumed (ingest: staged), for rate()", label: "stage", ["ingest"] + groups)
+        storeGauges = gauges("store", help: "Rows in the store", label: "table", ["trades", "quotes", "quarantined", "candles"])
         let quality: [(name: String, unit: String, help: String)] = [
             ("ok", "", "1 when the newest data-quality report breaks no threshold"),
             ("breaches", "", "Thresholds the newest data-quality report finds broken"),
