@@ -3,6 +3,7 @@ import StockpipeCore
 import StockpipeDashboard
 import StockpipeFinnhub
 import StockpipeKafka
+import StockpipePipeline
 
 /// What the command line prints for an error the user can act on: the library's sentence with the
 /// flag or setting of this command line that fixes it. The libraries' errors are typed and speak
@@ -17,6 +18,7 @@ enum ErrorText {
         case let error as DashboardError: sentence(forDashboard: error)
         case let error as KafkaError where error.isUsersToFix: sentence(forKafka: error)
         case let error as CassandraStoreError: sentence(forCassandra: error)
+        case let error as HeartbeatError: error.description
         default: nil
         }
     }

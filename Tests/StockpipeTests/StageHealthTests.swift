@@ -25,6 +25,30 @@ struct StageHealthTests {
         return result
     }
 
+    /// A heartbeat file with something else in it is one line saying so, for the user to remove,
+    /// and a typed error for code that reads it.
+    @Test func aFileThatIsNoHeartbeatIsOneLine() async throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.file("data")
+        try FileManager.default.createDirectory(atPath: data + "/health", withIntermediateDirectories: true)
+        try Data(#"{"stage":"validate","pid":"seven"}"#.utf8).write(to: URL(fileURLWithPath: data + "/health/validate.json"))
+        #expect(throws: HeartbeatError.unreadable(path: data + "/health/validate.json")) {
+            try Heartbeat.read(.validate, dataDirectory: data)
+        }
+        let result = try await health("validate", data)
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr == "stockpipe: error: \(data)/health/validate.json is not a heartbeat file; remove it\n", "\(result.stderr)")
+    }
+
+    /// A heartbeat written by a stage reads back as written.
+    @Test func aHeartbeatReadsBackAsWritten() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.file("data")
+        try FileManager.default.createDirectory(atPath: data + "/health", withIntermediateDirectories: true)
+        try Data(#"{"beat":1733312345678,"pid":7,"stage":"load"}"#.utf8).write(to: URL(fileURLWithPath: data + "/health/load.json"))
+        #expect(try Heartbeat.read(.load, dataDirectory: data) == Heartbeat(stage: .load, pid: 7, beat: 1_733_312_345_678))
+    }
+
     @Test func aRunningStageIsHealthyAFrozenOneIsNotAndAStoppedOneLeavesNoHeartbeat() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.file("data")

@@ -16,6 +16,12 @@ public struct Heartbeat: Codable, Sendable, Equatable {
     /// Unix ms of the stage's last time round its slowest loop.
     public var beat: Int64
 
+    public init(stage: PipelineStage, pid: Int32, beat: Int64) {
+        self.stage = stage
+        self.pid = pid
+        self.beat = beat
+    }
+
     public static func file(of stage: PipelineStage, dataDirectory: String) -> String {
         dataDirectory + "/health/\(stage.rawValue).json"
     }
@@ -29,9 +35,20 @@ public struct Heartbeat: Codable, Sendable, Equatable {
     public static func read(_ stage: PipelineStage, dataDirectory: String) throws -> Heartbeat? {
         guard let data = FileManager.default.contents(atPath: file(of: stage, dataDirectory: dataDirectory)) else { return nil }
         guard let heartbeat = try? JSONDecoder().decode(Heartbeat.self, from: data) else {
-            throw UserError("\(file(of: stage, dataDirectory: dataDirectory)) is not a heartbeat file; remove it")
+            throw HeartbeatError.unreadable(path: file(of: stage, dataDirectory: dataDirectory))
         }
         return heartbeat
+    }
+}
+
+/// A heartbeat file that holds something else: not written by a stage (stages write it whole).
+public enum HeartbeatError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unreadable(path: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): "\(path) is not a heartbeat file; remove it"
+        }
     }
 }
 
