@@ -56,6 +56,8 @@ struct TopicsCommand: AsyncParsableCommand {
             let log: KafkaLog
             do {
                 log = try await KafkaLog(settings.kafka.configuration, knownSources: [settings.sourceName])
+            } catch let error as KafkaError where error.isUsersToFix {
+                throw UserError(ErrorText.sentence(forKafka: error))
             } catch {
                 throw UserError("\(error)")
             }

@@ -28,10 +28,11 @@ extension SymbolSummary {
     }
 
     var document: Document {
-        // Rounded past any quoted precision, so that 189.49 - 189.50 reads -0.01, not -0.0099999.
+        // Rounded past any quoted precision, so that 189.49 - 189.50 reads -0.01, not -0.0099999;
+        // `+ 0` makes a -0 that rounding leaves a plain 0.
         Document(
-            symbol: symbol, last: last, change: (change * 1e8).rounded() / 1e8,
-            changePercent: (changePercent * 100).rounded() / 100, lastUpdate: lastUpdate, sparkline: sparkline)
+            symbol: symbol, last: last, change: (change * 1e8).rounded() / 1e8 + 0,
+            changePercent: (changePercent * 100).rounded() / 100 + 0, lastUpdate: lastUpdate, sparkline: sparkline)
     }
 }
 

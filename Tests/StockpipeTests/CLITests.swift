@@ -17,6 +17,7 @@ struct CLITests {
             (["quarantine", "list", "--reason", "bad_vibes"], "unknown reason"),
             (["status"], "no pipeline data"),
             (["run", "--file", "/tmp", "--drain"], "not a regular file"),
+            (["topics", "describe", "--brokers", "127.0.0.1:1"], "; check --brokers and that they are up"),
         ])
     func mistakes(arguments: [String], mentions: String) async throws {
         let directory = try TemporaryDirectory()

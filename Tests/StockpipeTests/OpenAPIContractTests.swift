@@ -124,6 +124,15 @@ struct OpenAPIContractTests {
         #expect(undocumented.isEmpty, "\(undocumented.sorted())")
     }
 
+    /// A change that rounds to nothing reads 0, never -0 (the old writer wrote whole numbers as
+    /// integers, which had no sign; a Double keeps it).
+    @Test func aChangeThatRoundsToNothingIsZeroNotMinusZero() throws {
+        let summary = SymbolSummary(symbol: "OANDA:EUR_USD", last: 1.08, lastUpdate: 0, reference: 1.080000001, sparkline: [])
+        #expect(summary.change < 0 && summary.changePercent < 0)
+        let json = try JSONOutput.string(summary.document)
+        #expect(json.contains(#""change":0"#) && json.contains(#""changePercent":0"#) && !json.contains("-0"), "\(json)")
+    }
+
     /// A name the schema does not know fails with the path, as a renamed field would.
     @Test func aRenamedFieldFails() throws {
         let schemas = try Self.schemas()
