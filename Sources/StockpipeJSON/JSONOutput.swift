@@ -1,23 +1,19 @@
-import Foundation
-
-/// The one JSON configuration of everything stockpipe answers with outside the topics: the API's
+/// The one JSON form of everything stockpipe answers with outside the topics: the API's
 /// responses, the live feed's events and every `--json` output of the CLI. Their shapes are
-/// `Encodable` types; ``JSONWriter`` is for the records on the topics, where every microsecond counts.
-///
-/// Keys are sorted, so a document reads the same on every run; `/` is not escaped.
+/// `Encodable` types, written by ``JSONWriterEncoder`` through the same ``JSONWriter`` as the
+/// records on the topics: members in the type's order, dictionaries by key, numbers as the topics
+/// have them.
 public enum JSONOutput {
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     public static func bytes(_ value: some Encodable) throws -> [UInt8] {
-        Array(try encoder().encode(value))
+        let encoder = JSONWriterEncoder()
+        try encoder.encodeDocument(value)
+        return encoder.writer.bytes
     }
 
     public static func string(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder().encode(value), as: UTF8.self)
+        let encoder = JSONWriterEncoder()
+        try encoder.encodeDocument(value)
+        return encoder.writer.string
     }
 }
 

@@ -6,8 +6,7 @@ import StockpipeJSON
 // written by ``JSONWriter`` instead (Trade+JSON.swift, Quote.swift, QuarantineRecord.swift).
 
 extension Trade {
-    /// A trade without its id: `conditions`, `price`, `symbol`, `timestamp`, `volume` (``JSONOutput``
-    /// sorts the keys).
+    /// A trade without its id: `{"symbol","price","volume","timestamp","conditions"}`.
     public struct Document: Encodable, Sendable, Equatable {
         public var symbol: String
         public var price: Double
