@@ -8,7 +8,7 @@ import StockpipeJSON
 /// works (or waits for input) from one that is stuck, with no port to open.
 ///
 /// ```
-/// {"beat":1733312345678,"pid":7,"stage":"validate"}
+/// {"stage":"validate","pid":7,"beat":1733312345678}
 /// ```
 public struct Heartbeat: Codable, Sendable, Equatable {
     public var stage: PipelineStage
