@@ -178,7 +178,11 @@ public struct JSONReader {
     /// Skips a number, checking its grammar but not converting it.
     mutating func skipNumber() throws(JSONError) {
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        if matchLiteral("Infinity") || matchLiteral("NaN") { return }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "I") || bytes[index] == UInt8(ascii: "N"),
+            matchLiteral("Infinity") || matchLiteral("NaN")
+        {
+            return
+        }
         let integerStart = index
         skipDigits()
         guard index > integerStart, !(index - integerStart > 1 && bytes[integerStart] == UInt8(ascii: "0")) else {
@@ -212,7 +216,7 @@ public struct JSONReader {
         skipWhitespace()
         let start = index
         // The containers open around the current value, innermost last; true for an object.
-        var open: [Bool] = []
+        var open = ContainerStack()
         while true {
             skipWhitespace()
             guard let kind = peekKind() else { throw JSONError(offset: index) }
@@ -246,6 +250,33 @@ public struct JSONReader {
                 open.removeLast()
             }
             if open.isEmpty { return start..<index }
+        }
+    }
+
+    /// Which containers are open, as bits: no allocation until 64 levels deep.
+    private struct ContainerStack {
+        private var bits: UInt64 = 0
+        private var depth = 0
+        private var deeper: [Bool] = []
+
+        var last: Bool? {
+            if !deeper.isEmpty { return deeper.last }
+            return depth == 0 ? nil : bits & (1 << UInt64(depth - 1)) != 0
+        }
+        var isEmpty: Bool { depth == 0 }
+
+        mutating func append(_ isObject: Bool) {
+            if depth < 64 {
+                if isObject { bits |= 1 << UInt64(depth) } else { bits &= ~(1 << UInt64(depth)) }
+            } else {
+                deeper.append(isObject)
+            }
+            depth += 1
+        }
+
+        mutating func removeLast() {
+            if depth > 64 { deeper.removeLast() }
+            depth -= 1
         }
     }
 

@@ -58,13 +58,17 @@ public struct OutgoingRecord: Sendable {
     public var headers: [RecordHeader]
     /// Unix milliseconds; for staging, the time the record was received from the source.
     public var timestamp: Int64
+    /// The trade `value` is the `stock_data` form of, when the stage had it in hand. A log that
+    /// hands records to a consumer in the same process passes it on (see ``ConsumedRecord/trade``).
+    public var trade: Trade?
 
-    public init(topic: String, key: String, value: [UInt8], headers: [RecordHeader], timestamp: Int64) {
+    public init(topic: String, key: String, value: [UInt8], headers: [RecordHeader], timestamp: Int64, trade: Trade? = nil) {
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
         self.timestamp = timestamp
+        self.trade = trade
     }
 }
 
@@ -77,10 +81,14 @@ public struct ConsumedRecord: Sendable {
     public var value: [UInt8]
     public var headers: [RecordHeader]
     public var timestamp: Int64
+    /// What `Trade(json: value)` gives, when the log had it without reading `value`: it handed
+    /// over a record published in this process with its ``OutgoingRecord/trade``. Nil otherwise,
+    /// and always from a log that carries records between processes.
+    public var trade: Trade?
 
     public init(
         topic: String, partition: Int32, offset: Int64, key: String, value: [UInt8],
-        headers: [RecordHeader], timestamp: Int64
+        headers: [RecordHeader], timestamp: Int64, trade: Trade? = nil
     ) {
         self.topic = topic
         self.partition = partition
@@ -89,6 +97,7 @@ public struct ConsumedRecord: Sendable {
         self.value = value
         self.headers = headers
         self.timestamp = timestamp
+        self.trade = trade
     }
 
     public var origin: Origin {

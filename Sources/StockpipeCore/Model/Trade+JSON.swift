@@ -31,6 +31,15 @@ extension Trade {
         writer.objectEnd()
     }
 
+    /// The trade as its `stock_data` form reads back: `Trade(json: json()) == asWritten`. The
+    /// form is exact except that it writes no negative zero.
+    public var asWritten: Trade {
+        var trade = self
+        trade.price += 0
+        trade.volume += 0
+        return trade
+    }
+
     /// Reads the `stock_data` form.
     public init(json bytes: [UInt8]) throws {
         var symbol: String?

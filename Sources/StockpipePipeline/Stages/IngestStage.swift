@@ -14,7 +14,7 @@ public struct IngestStage: Service {
     let backpressure: Backpressure?
     /// Finnhub messages hold a few trades, simulated and recorded ones up to a few hundred; this
     /// keeps a batch near a few thousand records either way.
-    let messagesPerBatch = 128
+    let messagesPerBatch = 1024
 
     public init(
         source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger,

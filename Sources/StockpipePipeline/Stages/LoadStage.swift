@@ -94,7 +94,7 @@ public struct LoadStage: Service {
                     } else {
                         batch.quarantine(unreadable(records[index]), readAt: records[index].position)
                     }
-                } else if let trade = try? Trade(json: records[index].value) {
+                } else if let trade = records[index].trade ?? (try? Trade(json: records[index].value)) {
                     batch.trades.append(
                         IncomingTrade(
                             trade: trade, origin: records[index].origin,

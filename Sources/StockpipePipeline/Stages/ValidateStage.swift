@@ -116,7 +116,7 @@ public struct ValidateStage: Service {
             case .valid(let trade):
                 return OutgoingRecord(
                     topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
-                    headers: record.headers, timestamp: record.timestamp)
+                    headers: record.headers, timestamp: record.timestamp, trade: trade.asWritten)
             case .invalid(let codes):
                 reasons = codes
             case .undecided:

@@ -21,6 +21,7 @@ final class EmbeddedConsumer: LogConsumer {
         self.lease = lease
         self.resumed = Mutex(state.map { KeyedStateCoding.decode($0) } ?? [:])
         self.cursor = Mutex((position, []))
+        log.recent.register(ObjectIdentifier(self), topic: topic, position: position)
     }
 
     func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
@@ -36,7 +37,12 @@ final class EmbeddedConsumer: LogConsumer {
             if !buffered.isEmpty { return buffered }
             let generation = log.appended.generation(of: topic)
             let from = cursor.withLock { $0.position }
-            let (records, start) = try await log.read(topic: topic, from: from, limit: maxRecords)
+            let (records, start) =
+                if let recent = log.recent.read(ObjectIdentifier(self), topic: topic, from: from, limit: maxRecords) {
+                    (recent, from)
+                } else {
+                    try await log.read(topic: topic, from: from, limit: maxRecords)
+                }
             if start > from {
                 FileHandle.standardError.write(
                     Data(
@@ -94,6 +100,7 @@ final class EmbeddedConsumer: LogConsumer {
     }
 
     func close() async {
+        log.recent.unregister(ObjectIdentifier(self))
         await log.leases.release(lease)
     }
 }

@@ -27,6 +27,7 @@ public final class EmbeddedLog: Log {
     let configuration: Configuration
     let leases: LeaseManager
     let appended = AppendSignal()
+    let recent = RecentBatches()
 
     public init(_ configuration: Configuration) throws {
         var options = GRDB.Configuration()
@@ -110,19 +111,20 @@ public final class EmbeddedLog: Log {
             byTopic.sorted { $0.key < $1.key }.flatMap { topic, indices in
                 stride(from: 0, to: indices.count, by: RecordBatch.maxRecords).map { start in
                     let chunk = indices[start..<min(start + RecordBatch.maxRecords, indices.count)]
-                    return (topic: topic, count: chunk.count, blob: RecordBatch.encode(buffer, indices: chunk))
+                    return (topic: topic, indices: chunk, blob: RecordBatch.encode(buffer, indices: chunk))
                 }
             }
         }
         let now = WallClock.milliseconds()
-        try await pool.checkedWrite { db in
+        let baseOffsets = try await pool.checkedWrite { db in
             try self.leases.verify(lease, in: db, now: now)
+            var baseOffsets: [Int64] = []
             for batch in encoded {
                 let next = try Int64.fetchOne(
                     db, sql: "SELECT next_offset FROM partitions WHERE topic = ? AND partition = 0",
                     arguments: [batch.topic])
                 guard let next else { throw LogError.corrupt("unknown topic \(batch.topic)") }
-                let last = next + Int64(batch.count) - 1
+                let last = next + Int64(batch.indices.count) - 1
                 try db.execute(
                     sql: """
                         INSERT INTO batches (topic, partition, base_offset, last_offset, appended_at, payload)
@@ -131,9 +133,15 @@ public final class EmbeddedLog: Log {
                 try db.execute(
                     sql: "UPDATE partitions SET next_offset = ? WHERE topic = ? AND partition = 0",
                     arguments: [last + 1, batch.topic])
+                baseOffsets.append(next)
             }
             try progress(db)
+            return baseOffsets
         }
+        recent.keep(
+            zip(encoded, baseOffsets).map { batch, base in
+                (batch.topic, RecentBatches.Batch(baseOffset: base, records: batch.indices.map { records[$0] }, bytes: batch.blob.count + 64 * batch.indices.count))
+            })
         appended.notify(encoded.map(\.topic))
     }
 

@@ -1,0 +1,105 @@
+import StockpipeCore
+import Synchronization
+
+/// Batches this process has just committed, kept in memory for its own consumers of their topic:
+/// a stage that has caught up gets the records the stage before it published without reading
+/// them back from the file and decoding them. They are the committed records themselves, at the
+/// offsets the commit gave them, so what a consumer receives is the same either way; anything not
+/// held here (written by another process, or dropped) is read from the file as before.
+///
+/// A batch is kept only while a consumer of its topic in this process has not read past it, and
+/// at most ``maxBytes`` in all (the oldest go first), so a slow consumer costs reads, not memory.
+final class RecentBatches: Sendable {
+    struct Batch {
+        var baseOffset: Int64
+        var records: [OutgoingRecord]
+        var bytes: Int
+        /// Order of keeping, to drop the oldest first across topics.
+        var sequence = 0
+        var lastOffset: Int64 { baseOffset + Int64(records.count) - 1 }
+    }
+
+    private struct State {
+        var batches: [String: [Batch]] = [:]
+        /// The next offset each consumer in this process reads, by consumer and topic.
+        var readers: [ObjectIdentifier: (topic: String, position: Int64)] = [:]
+        var bytes = 0
+        var kept = 0
+    }
+
+    static let maxBytes = 64 << 20
+    private let state = Mutex(State())
+
+    /// Starts keeping batches of `topic` for `reader`, which reads from `position` on.
+    func register(_ reader: ObjectIdentifier, topic: String, position: Int64) {
+        state.withLock { $0.readers[reader] = (topic, position) }
+    }
+
+    func unregister(_ reader: ObjectIdentifier) {
+        state.withLock { state in
+            guard let topic = state.readers.removeValue(forKey: reader)?.topic else { return }
+            Self.trim(topic, in: &state)
+        }
+    }
+
+    /// Keeps freshly committed batches of topics some consumer here reads.
+    func keep(_ committed: [(topic: String, batch: Batch)]) {
+        state.withLock { state in
+            for (topic, batch) in committed where state.readers.values.contains(where: { $0.topic == topic }) {
+                var batch = batch
+                state.kept += 1
+                batch.sequence = state.kept
+                state.batches[topic, default: []].append(batch)
+                state.bytes += batch.bytes
+            }
+            while state.bytes > Self.maxBytes, let oldest = Self.oldestTopic(in: state) {
+                state.bytes -= state.batches[oldest]!.removeFirst().bytes
+            }
+        }
+    }
+
+    /// Records of `topic` from `offset` on, whole batches, stopping at the first batch boundary
+    /// after `limit` records; nil unless the batch holding `offset` is here.
+    func read(_ reader: ObjectIdentifier, topic: String, from offset: Int64, limit: Int) -> [ConsumedRecord]? {
+        state.withLock { state in
+            state.readers[reader]?.position = offset
+            Self.trim(topic, in: &state)
+            guard let batches = state.batches[topic],
+                var index = batches.firstIndex(where: { $0.lastOffset >= offset }),
+                batches[index].baseOffset <= offset
+            else { return nil }
+            var records: [ConsumedRecord] = []
+            var expected = batches[index].baseOffset
+            while records.count < limit, index < batches.endIndex, batches[index].baseOffset == expected {
+                let batch = batches[index]
+                records.reserveCapacity(records.count + batch.records.count)
+                for (position, record) in batch.records.enumerated() where batch.baseOffset + Int64(position) >= offset {
+                    records.append(
+                        ConsumedRecord(
+                            topic: topic, partition: 0, offset: batch.baseOffset + Int64(position), key: record.key,
+                            value: record.value, headers: record.headers, timestamp: record.timestamp,
+                            trade: record.trade))
+                }
+                expected = batch.lastOffset + 1
+                index += 1
+            }
+            return records
+        }
+    }
+
+    /// Drops the batches of `topic` every reader of it here has read past (all of them if none reads it).
+    private static func trim(_ topic: String, in state: inout State) {
+        guard var batches = state.batches[topic] else { return }
+        let positions = state.readers.values.filter { $0.topic == topic }.map(\.position)
+        let needed = positions.min() ?? .max
+        let dropped = batches.prefix { $0.lastOffset < needed }
+        guard !dropped.isEmpty else { return }
+        state.bytes -= dropped.reduce(0) { $0 + $1.bytes }
+        batches.removeFirst(dropped.count)
+        state.batches[topic] = batches.isEmpty ? nil : batches
+    }
+
+    private static func oldestTopic(in state: State) -> String? {
+        state.batches.filter { !$0.value.isEmpty }.min { $0.value[0].sequence < $1.value[0].sequence }?.key
+    }
+}
