@@ -98,4 +98,28 @@ struct JSONTests {
         #expect(parsed["text"] as? String == "quote \" backslash \\ newline \n control \u{01}")
         #expect((parsed["list"] as? [Any])?.count == 3)
     }
+
+    /// The load stage takes a trade handed over in memory instead of reading its `stock_data`
+    /// value; the two must be the same trade, whatever its numbers.
+    @Test func aTradeReadsBackAsWritten() throws {
+        var generator = SystemRandomNumberGenerator()
+        let edges: [Double] = [
+            -0.0, 0, 1e-6, 1e-7, 5e-324, 0.1, 0.07596, 1 / 3, 119.99, 9.999_999e8, 1e9, 1e15, 1e15 + 1, 9.007_199_254_740_993e15,
+            1.7976931348623157e308, 123_456_789.123_456_79,
+        ]
+        let randoms = (0..<20_000).map { _ in
+            Double(bitPattern: UInt64.random(in: 0x0010_0000_0000_0000...0x7FEF_FFFF_FFFF_FFFF, using: &generator))
+        }
+        let decimals = (0..<20_000).map { _ in Double(Int.random(in: 1...100_000_000, using: &generator)) / 10_000 }
+        let conditions: [[String]] = [[], ["1"], ["1", "12"], ["é\"\\\n\u{0}"], ["🙂", ""]]
+        for (index, number) in (edges + randoms + decimals).enumerated() {
+            let trade = Trade(
+                symbol: index % 2 == 0 ? "AAPL" : "BINANCE:BTCUSDT", price: number, volume: edges[index % edges.count],
+                timestamp: Int64(index) * 7_919 - 1, conditions: conditions[index % conditions.count],
+                id: TradeID(high: UInt64(index), low: .max - UInt64(index)))
+            let read = try Trade(json: trade.json())
+            #expect(read == trade.asWritten, "\(trade)")
+            #expect(read.price.sign == trade.asWritten.price.sign && read.volume.sign == trade.asWritten.volume.sign)
+        }
+    }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a realistic Finnhub trade feed as NDJSON, the input of the peer benchmark.
 
-    python3 scripts/peer/feed.py OUT --trades N --per-message 1|1-5|100 [--seed S]
+    python3 scripts/peer/feed.py OUT --trades N --per-message 1|1-5|100 [--seed S] [--ends-before MS]
 
 The shape of a quiet live stream: 12 symbols (8 stocks, 4 crypto pairs whose trades carry
 `"c": null` and fractional volumes), trades in time order ending a minute before now, each
@@ -26,6 +26,7 @@ def main():
     parser.add_argument("--trades", type=int, default=1_000_000)
     parser.add_argument("--per-message", default="1-5", help="1, 100, or a range like 1-5")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ends-before", type=int, help="Unix ms the last trade comes before (default a minute ago)")
     args = parser.parse_args()
     low, _, high = args.per_message.partition("-")
     low, high = int(low), int(high or low)
@@ -33,8 +34,8 @@ def main():
     prices = dict(STOCKS) | dict(CRYPTO)
     symbols = list(prices)
     # One trade every 5 ms on average, ending a minute ago: a million trades span about 83 minutes.
-    now = int(time.time() * 1000) - 60_000
-    timestamp = now - args.trades * 5
+    end = args.ends_before or int(time.time() * 1000) - 60_000
+    timestamp = end - args.trades * 5
     written = 0
     with open(args.out, "w", encoding="utf-8") as out:
         while written < args.trades:

@@ -46,7 +46,9 @@ public struct RecordHeader: Sendable, Equatable {
 
 extension Array where Element == RecordHeader {
     public subscript(header name: String) -> String? {
-        first { $0.name == name }?.value
+        // By index, not `first(where:)`: that copies each header it looks at, for every record.
+        for index in indices where self[index].name == name { return self[index].value }
+        return nil
     }
 }
 
@@ -101,10 +103,24 @@ public struct ConsumedRecord: Sendable {
     }
 
     public var origin: Origin {
-        Origin(
-            topic: topic, partition: partition, offset: offset, source: headers[header: Header.source] ?? "",
-            occurrence: headers[header: Header.occurrence].flatMap { Int($0) } ?? 0,
-            originalSize: headers[header: Header.originalSize].flatMap { Int($0) })
+        // One pass over the headers; the first of each name counts, as with `headers[header:]`.
+        var origin = Origin(topic: topic, partition: partition, offset: offset, source: "")
+        var found = (source: false, occurrence: false, originalSize: false)
+        for index in headers.indices {
+            switch headers[index].name {
+            case Header.source where !found.source:
+                origin.source = headers[index].value
+                found.source = true
+            case Header.occurrence where !found.occurrence:
+                origin.occurrence = Int(headers[index].value) ?? 0
+                found.occurrence = true
+            case Header.originalSize where !found.originalSize:
+                origin.originalSize = Int(headers[index].value)
+                found.originalSize = true
+            default: break
+            }
+        }
+        return origin
     }
 }
 

@@ -20,6 +20,12 @@ extension Array where Element == RecordHeader {
     /// The record's kind; nil when the header is missing or names no known kind (a record of
     /// another producer).
     public var kind: RecordKind? {
-        self[header: Header.kind].flatMap(RecordKind.init(rawValue:))
+        // Plain comparisons: this runs for every record, and init(rawValue:) costs more.
+        switch self[header: Header.kind] {
+        case "trade": .trade
+        case "quote": .quote
+        case "raw": .raw
+        default: nil
+        }
     }
 }

@@ -12,9 +12,11 @@ public struct IngestStage: Service {
     let metrics: PipelineMetrics
     let logger: Logger
     let backpressure: Backpressure?
-    /// Finnhub messages hold a few trades, simulated and recorded ones up to a few hundred; this
-    /// keeps a batch near a few thousand records either way.
-    let messagesPerBatch = 1024
+    /// Records a commit aims at: fewer, larger commits cost less per record, and this many keep
+    /// a batch's memory small. Finnhub messages hold a few trades, simulated and recorded ones up
+    /// to a few hundred, so the messages asked for follow the trades the last ones held.
+    static let recordsPerBatch = 4_096
+    static let maxMessagesPerBatch = 1_024
 
     public init(
         source: any FeedSource, log: any Log, drain: DrainCoordinator?, metrics: PipelineMetrics, logger: Logger,
@@ -34,6 +36,7 @@ public struct IngestStage: Service {
         var counters = IngestCounters(json: session.checkpoint?.state)
         var reader = try source.open(at: session.checkpoint?.position, mark: counters.file)
         var writes = CommitPipeline()
+        var messagesPerBatch = 128
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             metrics.beat(.ingest, loop: source.name)
             await backpressure?.wait()
@@ -44,6 +47,10 @@ public struct IngestStage: Service {
             }
             if messages.isEmpty { continue }
             let records = stage(messages, counters: &counters).map(fittingTheLog)
+            if messages.count == messagesPerBatch {
+                let perMessage = max(1, records.count / messages.count)
+                messagesPerBatch = max(1, min(Self.maxMessagesPerBatch, Self.recordsPerBatch / perMessage))
+            }
             counters.file = reader.mark
             let (checkpoint, metrics) = (SourceCheckpoint(position: reader.position, state: counters.json()), metrics)
             try await writes.submit {

@@ -29,8 +29,14 @@ final class EmbeddedConsumer: LogConsumer {
         let deadline = clock.now + timeout
         while true {
             let buffered = cursor.withLock { cursor -> [ConsumedRecord] in
-                let taken = Array(cursor.readAhead.prefix(maxRecords))
-                cursor.readAhead.removeFirst(taken.count)
+                let taken: [ConsumedRecord]
+                if cursor.readAhead.count <= maxRecords {
+                    taken = cursor.readAhead
+                    cursor.readAhead = []
+                } else {
+                    taken = Array(cursor.readAhead.prefix(maxRecords))
+                    cursor.readAhead.removeFirst(taken.count)
+                }
                 if let last = taken.last { cursor.position = last.offset + 1 }
                 return taken
             }

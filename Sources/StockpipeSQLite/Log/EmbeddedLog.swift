@@ -34,7 +34,7 @@ public final class EmbeddedLog: Log {
         options.busyMode = .timeout(30)
         // WAL with NORMAL sync survives a killed process with every committed transaction; an OS
         // crash may lose the last few, but together with the positions they imply, never apart.
-        options.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        options.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 65536; PRAGMA synchronous = NORMAL") }
         do {
             pool = try DatabasePool(path: configuration.path, configuration: options)
             try Self.migrator.migrate(pool)
@@ -138,9 +138,14 @@ public final class EmbeddedLog: Log {
             try progress(db)
             return baseOffsets
         }
+        let read = Set(encoded.map(\.topic)).filter(recent.isRead)
         recent.keep(
-            zip(encoded, baseOffsets).map { batch, base in
-                (batch.topic, RecentBatches.Batch(baseOffset: base, records: batch.indices.map { records[$0] }, bytes: batch.blob.count + 64 * batch.indices.count))
+            zip(encoded, baseOffsets).filter { read.contains($0.0.topic) }.map { batch, base in
+                let kept = batch.indices.map { records[$0] }
+                return (
+                    batch.topic,
+                    RecentBatches.Batch(baseOffset: base, records: kept, bytes: batch.blob.count + RecentBatches.recordOverhead * kept.count)
+                )
             })
         appended.notify(encoded.map(\.topic))
     }

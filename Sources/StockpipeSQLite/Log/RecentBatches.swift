@@ -27,7 +27,9 @@ final class RecentBatches: Sendable {
         var kept = 0
     }
 
-    static let maxBytes = 64 << 20
+    static let maxBytes = 48 << 20
+    /// What a kept record costs beyond its encoded bytes: its arrays, strings and the struct.
+    static let recordOverhead = 320
     private let state = Mutex(State())
 
     /// Starts keeping batches of `topic` for `reader`, which reads from `position` on.
@@ -36,14 +38,21 @@ final class RecentBatches: Sendable {
     }
 
     func unregister(_ reader: ObjectIdentifier) {
-        state.withLock { state in
-            guard let topic = state.readers.removeValue(forKey: reader)?.topic else { return }
-            Self.trim(topic, in: &state)
+        let dropped = state.withLock { state -> [Batch] in
+            guard let topic = state.readers.removeValue(forKey: reader)?.topic else { return [] }
+            return Self.trim(topic, in: &state)
         }
+        _ = consume dropped
+    }
+
+    /// Whether some consumer in this process reads `topic`.
+    func isRead(_ topic: String) -> Bool {
+        state.withLock { $0.readers.values.contains { $0.topic == topic } }
     }
 
     /// Keeps freshly committed batches of topics some consumer here reads.
     func keep(_ committed: [(topic: String, batch: Batch)]) {
+        guard !committed.isEmpty else { return }
         state.withLock { state in
             for (topic, batch) in committed where state.readers.values.contains(where: { $0.topic == topic }) {
                 var batch = batch
@@ -61,42 +70,56 @@ final class RecentBatches: Sendable {
     /// Records of `topic` from `offset` on, whole batches, stopping at the first batch boundary
     /// after `limit` records; nil unless the batch holding `offset` is here.
     func read(_ reader: ObjectIdentifier, topic: String, from offset: Int64, limit: Int) -> [ConsumedRecord]? {
-        state.withLock { state in
+        // Copies and releases happen outside the lock: the stage publishing next waits for it.
+        let (found, dropped) = state.withLock { state -> ([Batch], [Batch]) in
             state.readers[reader]?.position = offset
-            Self.trim(topic, in: &state)
+            let dropped = Self.trim(topic, in: &state)
             guard let batches = state.batches[topic],
                 var index = batches.firstIndex(where: { $0.lastOffset >= offset }),
                 batches[index].baseOffset <= offset
-            else { return nil }
-            var records: [ConsumedRecord] = []
+            else { return ([], dropped) }
+            var found: [Batch] = []
+            var count = 0
             var expected = batches[index].baseOffset
-            while records.count < limit, index < batches.endIndex, batches[index].baseOffset == expected {
-                let batch = batches[index]
-                records.reserveCapacity(records.count + batch.records.count)
-                for (position, record) in batch.records.enumerated() where batch.baseOffset + Int64(position) >= offset {
-                    records.append(
-                        ConsumedRecord(
-                            topic: topic, partition: 0, offset: batch.baseOffset + Int64(position), key: record.key,
-                            value: record.value, headers: record.headers, timestamp: record.timestamp,
-                            trade: record.trade))
-                }
-                expected = batch.lastOffset + 1
+            while count < limit, index < batches.endIndex, batches[index].baseOffset == expected {
+                found.append(batches[index])
+                count += batches[index].records.count
+                expected = batches[index].lastOffset + 1
                 index += 1
             }
-            return records
+            return (found, dropped)
         }
+        _ = consume dropped
+        guard !found.isEmpty else { return nil }
+        var records: [ConsumedRecord] = []
+        records.reserveCapacity(found.reduce(0) { $0 + $1.records.count })
+        for batch in found {
+            batch.records.withUnsafeBufferPointer { kept in
+                for position in kept.indices where batch.baseOffset + Int64(position) >= offset {
+                    records.append(
+                        ConsumedRecord(
+                            topic: topic, partition: 0, offset: batch.baseOffset + Int64(position), key: kept[position].key,
+                            value: kept[position].value, headers: kept[position].headers, timestamp: kept[position].timestamp,
+                            trade: kept[position].trade))
+                }
+            }
+        }
+        return records
     }
 
-    /// Drops the batches of `topic` every reader of it here has read past (all of them if none reads it).
-    private static func trim(_ topic: String, in state: inout State) {
-        guard var batches = state.batches[topic] else { return }
-        let positions = state.readers.values.filter { $0.topic == topic }.map(\.position)
-        let needed = positions.min() ?? .max
-        let dropped = batches.prefix { $0.lastOffset < needed }
-        guard !dropped.isEmpty else { return }
+    /// Takes out the batches of `topic` every reader of it here has read past (all of them if
+    /// none reads it), for the caller to release once it has let go of the lock.
+    private static func trim(_ topic: String, in state: inout State) -> [Batch] {
+        guard var batches = state.batches[topic] else { return [] }
+        var needed = Int64.max
+        for reader in state.readers.values where reader.topic == topic { needed = min(needed, reader.position) }
+        let count = batches.prefix { $0.lastOffset < needed }.count
+        guard count > 0 else { return [] }
+        let dropped = Array(batches[..<count])
         state.bytes -= dropped.reduce(0) { $0 + $1.bytes }
-        batches.removeFirst(dropped.count)
+        batches.removeFirst(count)
         state.batches[topic] = batches.isEmpty ? nil : batches
+        return dropped
     }
 
     private static func oldestTopic(in state: State) -> String? {

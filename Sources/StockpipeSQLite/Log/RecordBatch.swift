@@ -19,35 +19,29 @@ enum RecordBatch {
         out.put(version)
         var previous: Int?
         for position in indices {
-            let record = records[position]
-            out.putString(record.key)
-            out.putVarint(UInt64(record.value.count))
-            record.value.withUnsafeBufferPointer { out.put($0) }
-            out.putVarint(UInt64(record.headers.count))
-            let earlier = previous.map { records[$0].headers } ?? []
-            for index in record.headers.indices {
-                let header = record.headers[index]
-                let before = index < earlier.count ? earlier[index] : nil
-                if let before, before.name == header.name {
-                    out.put(0)
-                } else {
-                    var name = header.name
-                    name.withUTF8 { bytes in
-                        out.putVarint(UInt64(bytes.count) + 1)
-                        out.put(bytes)
+            out.putString(records[position].key)
+            records[position].value.withUnsafeBufferPointer { value in
+                out.putVarint(UInt64(value.count))
+                out.put(value)
+            }
+            records[position].headers.withUnsafeBufferPointer { headers in
+                out.putVarint(UInt64(headers.count))
+                let earlier = previous.map { records[$0].headers } ?? []
+                for index in headers.indices {
+                    let before = index < earlier.count ? earlier[index] : nil
+                    if let before, before.name == headers[index].name {
+                        out.put(0)
+                    } else {
+                        out.putUTF8(headers[index].name, lengthBias: 1)
                     }
-                }
-                var value = header.value
-                var previousValue = before?.value ?? ""
-                value.withUTF8 { bytes in
-                    let shared = previousValue.withUTF8 { sharedPrefix($0, bytes) }
+                    let shared = before.map { sharedPrefix($0.value.utf8, headers[index].value.utf8) } ?? 0
                     out.putVarint(UInt64(shared))
-                    out.putVarint(UInt64(bytes.count - shared))
-                    out.put(UnsafeBufferPointer(rebasing: bytes[shared...]))
+                    out.putUTF8(headers[index].value, dropping: shared)
                 }
             }
             previous = position
-            out.putVarint(UInt64(bitPattern: (record.timestamp << 1) ^ (record.timestamp >> 63)))
+            let timestamp = records[position].timestamp
+            out.putVarint(UInt64(bitPattern: (timestamp << 1) ^ (timestamp >> 63)))
         }
         return out.data
     }
@@ -120,10 +114,12 @@ enum RecordBatch {
         }
     }
 
-    private static func sharedPrefix(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Int {
-        let limit = min(left.count, right.count)
+    private static func sharedPrefix(_ left: String.UTF8View, _ right: String.UTF8View) -> Int {
         var count = 0
-        while count < limit, left[count] == right[count] { count += 1 }
+        for (a, b) in zip(left, right) {
+            guard a == b else { break }
+            count += 1
+        }
         return count
     }
 
@@ -200,6 +196,21 @@ struct ByteWriter: ~Copyable {
         }
         storage[count] = UInt8(value)
         count += 1
+    }
+
+    /// The UTF-8 of `string` after its first `dropping` bytes, preceded by their count plus
+    /// `lengthBias`; reads the string in place rather than copying it.
+    mutating func putUTF8(_ string: String, lengthBias: UInt64 = 0, dropping: Int = 0) {
+        let utf8 = string.utf8
+        let written: Void? = utf8.withContiguousStorageIfAvailable { bytes in
+            putVarint(UInt64(bytes.count - dropping) + lengthBias)
+            put(UnsafeBufferPointer(rebasing: bytes[dropping...]))
+        }
+        if written == nil {
+            let bytes = Array(utf8.dropFirst(dropping))
+            putVarint(UInt64(bytes.count) + lengthBias)
+            bytes.withUnsafeBufferPointer { put($0) }
+        }
     }
 
     mutating func putString(_ string: String) {
