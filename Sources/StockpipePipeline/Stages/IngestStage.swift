@@ -46,14 +46,17 @@ public struct IngestStage: Service {
                 continue
             }
             if messages.isEmpty { continue }
-            let records = stage(messages, counters: &counters).map(fittingTheLog)
+            var records = stage(messages, counters: &counters)
+            for index in records.indices where records[index].value.count > log.maxRecordBytes {
+                records[index] = fittingTheLog(records[index])
+            }
             if messages.count == messagesPerBatch {
                 let perMessage = max(1, records.count / messages.count)
                 messagesPerBatch = max(1, min(Self.maxMessagesPerBatch, Self.recordsPerBatch / perMessage))
             }
             counters.file = reader.mark
             let (checkpoint, metrics) = (SourceCheckpoint(position: reader.position, state: counters.json()), metrics)
-            try await writes.submit {
+            try await writes.submit { [records] in
                 try await session.commit(publishing: records, checkpoint: checkpoint)
                 metrics.add(.staged, records.count)
             }
@@ -89,7 +92,7 @@ public struct IngestStage: Service {
             switch kind {
             case .trades(let ranges):
                 if ranges.isEmpty { counters.empty += 1 }
-                records += tradeRecords(message.bytes, ranges: ranges, origin: origin, now: now)
+                appendTradeRecords(message.bytes, ranges: ranges, origin: origin, now: now, to: &records)
                 counters.trades += ranges.count
             case .quote(let symbol):
                 counters.quotes += 1
@@ -119,10 +122,12 @@ public struct IngestStage: Service {
     /// occurrence numbers, which keep them distinct trades. (Elements are told apart by a 64-bit
     /// digest: should two different ones collide, only their occurrence numbers differ, and their
     /// identities differ anyway by content.)
-    private func tradeRecords(_ bytes: [UInt8], ranges: [Range<Int>], origin: String, now: Int64) -> [OutgoingRecord] {
+    private func appendTradeRecords(
+        _ bytes: [UInt8], ranges: [Range<Int>], origin: String, now: Int64, to records: inout [OutgoingRecord]
+    ) {
         var seen: [UInt64: Int] = [:]
         let prefix = origin + "#"
-        return ranges.enumerated().map { index, range in
+        for (index, range) in ranges.enumerated() {
             let value = Array(bytes[range])
             let symbol = value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) }
             var headers = [RecordHeader(kind: .trade), RecordHeader(Header.source, prefix + String(index))]
@@ -132,7 +137,8 @@ public struct IngestStage: Service {
                 seen[digest] = occurrence + 1
                 if occurrence > 0 { headers.append(RecordHeader(Header.occurrence, String(occurrence))) }
             }
-            return OutgoingRecord(topic: Topic.staging, key: symbol ?? "", value: value, headers: headers, timestamp: now)
+            records.append(
+                OutgoingRecord(topic: Topic.staging, key: symbol ?? "", value: value, headers: headers, timestamp: now))
         }
     }
 }
