@@ -21,27 +21,27 @@ python3 scripts/peer/feed.py "$work/big.ndjson" --trades "$big" --per-message 1-
   --ends-before $(( now - 1000000 * 5 - 60000 ))
 python3 scripts/peer/feed.py "$work/next.ndjson" --trades 1000000 --per-message 1-5 --seed 8 --ends-before "$now"
 
-# replay NAME FEED DIR: runs the pipeline on FEED into DIR; leaves "wall user system peakKB" in $work/NAME.
+# replay NAME FEED DIR: runs the pipeline on FEED into DIR; leaves "wall user system peakKB" in $work/NAME.time.
 replay() {
-  /usr/bin/time -o "$work/$1" -f "%e %U %S %M" "$bin" run --source replay --file "$2" --symbols '*' --drain \
+  /usr/bin/time -o "$work/$1.time" -f "%e %U %S %M" "$bin" run --source replay --file "$2" --symbols '*' --drain \
     --no-dashboard --no-scheduler --data-dir "$3" >"$work/$1.out" 2>&1
   grep -q "counts reconcile" "$work/$1.out" || { echo "$1 did not reconcile: $(tail -3 "$work/$1.out")" >&2; exit 1; }
 }
-# timed NAME COMMAND...: the wall seconds of COMMAND, in $work/NAME.
+# timed NAME COMMAND...: the wall seconds of COMMAND, in $work/NAME.time.
 timed() {
   local name=$1
   shift
-  /usr/bin/time -o "$work/$name" -f "%e" "$@" >/dev/null 2>&1
+  /usr/bin/time -o "$work/$name.time" -f "%e" "$@" >/dev/null 2>&1
 }
 
 replay small "$work/next.ndjson" "$work/small"
 replay big "$work/big.ndjson" "$work/large"
 replay next "$work/next.ndjson" "$work/large"
 
-read -r small_wall _ _ _ <"$work/small"
+read -r small_wall _ _ _ <"$work/small.time"
 printf '%-38s %12s %9s %12s %7s %10s %10s\n' "run" "trades" "seconds" "trades/s" "of 1M" "us/trade" "peak MB"
 for run in small big next; do
-  read -r wall user system peak <"$work/$run"
+  read -r wall user system peak <"$work/$run.time"
   case $run in
     small) label="1M into an empty store" n=1000000 ;;
     big) label="$(( big / 1000000 ))M into an empty store" n=$big ;;
@@ -67,5 +67,5 @@ for read in status candles trades; do
     candles) label="query candles --symbol AAPL --from today (1m)" ;;
     trades) label="query trades --symbol AAPL --limit 10000 (latest)" ;;
   esac
-  printf '%-52s %9.2fs %9.2fs\n' "$label" "$(cat "$work/$read.small")" "$(cat "$work/$read.large")"
+  printf '%-52s %9.2fs %9.2fs\n' "$label" "$(cat "$work/$read.small.time")" "$(cat "$work/$read.large.time")"
 done

@@ -32,6 +32,8 @@ trap 'rm -rf "$work" "$cassandra_dir"' EXIT
 
 # The peer: the Python one-hop script stockpipe replaces, on the same feeds in this run.
 STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-peer.sh "$count"
+# Whether the cost per trade stays flat: 10,000,000 trades, and 1,000,000 more into that store.
+STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-scale.sh $(( count * 10 ))
 
 # Kafka, as deployed: the mock cluster (3 brokers, RF 3) in its own process, the pipeline in another.
 # The mock keeps at most 5 MiB per partition, so the run is capped at 500,000 trades on 64 partitions.

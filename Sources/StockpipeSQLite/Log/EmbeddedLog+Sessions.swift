@@ -109,6 +109,11 @@ final class EmbeddedConsumer: LogConsumer {
         log.recent.unregister(ObjectIdentifier(self))
         await log.leases.release(lease)
     }
+
+    /// A stage that failed may drop its consumer without closing it: the batches kept for it go too.
+    deinit {
+        log.recent.unregister(ObjectIdentifier(self))
+    }
 }
 
 /// Exclusive access to one source on the embedded log.
