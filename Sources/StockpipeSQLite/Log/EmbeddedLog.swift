@@ -143,11 +143,14 @@ public final class EmbeddedLog: Log {
         let read = Set(encoded.map(\.topic)).filter(recent.isRead)
         recent.keep(
             zip(encoded, baseOffsets).filter { read.contains($0.0.topic) }.map { batch, base in
+                let bytes = batch.blob.count + RecentBatches.recordOverhead * batch.indices.count
+                // One topic: the chunk's indices run without gaps, so it is kept as a range of
+                // `records` rather than a copy.
+                if byTopic.count == 1, let first = batch.indices.first, let last = batch.indices.last {
+                    return (batch.topic, RecentBatches.Batch(baseOffset: base, records: records, range: first..<(last + 1), bytes: bytes))
+                }
                 let kept = batch.indices.map { records[$0] }
-                return (
-                    batch.topic,
-                    RecentBatches.Batch(baseOffset: base, records: kept, bytes: batch.blob.count + RecentBatches.recordOverhead * kept.count)
-                )
+                return (batch.topic, RecentBatches.Batch(baseOffset: base, records: kept, range: kept.indices, bytes: bytes))
             })
         appended.notify(encoded.map(\.topic))
     }

@@ -12,11 +12,14 @@ import Synchronization
 final class RecentBatches: Sendable {
     struct Batch {
         var baseOffset: Int64
+        /// The committed records are `records[range]`: a commit to one topic shares its caller's
+        /// array rather than copying it.
         var records: [OutgoingRecord]
+        var range: Range<Int>
         var bytes: Int
         /// Order of keeping, to drop the oldest first across topics.
         var sequence = 0
-        var lastOffset: Int64 { baseOffset + Int64(records.count) - 1 }
+        var lastOffset: Int64 { baseOffset + Int64(range.count) - 1 }
     }
 
     private struct State {
@@ -83,7 +86,7 @@ final class RecentBatches: Sendable {
             var expected = batches[index].baseOffset
             while count < limit, index < batches.endIndex, batches[index].baseOffset == expected {
                 found.append(batches[index])
-                count += batches[index].records.count
+                count += batches[index].range.count
                 expected = batches[index].lastOffset + 1
                 index += 1
             }
@@ -92,13 +95,14 @@ final class RecentBatches: Sendable {
         _ = consume dropped
         guard !found.isEmpty else { return nil }
         var records: [ConsumedRecord] = []
-        records.reserveCapacity(found.reduce(0) { $0 + $1.records.count })
+        records.reserveCapacity(found.reduce(0) { $0 + $1.range.count })
         for batch in found {
             batch.records.withUnsafeBufferPointer { kept in
-                for position in kept.indices where batch.baseOffset + Int64(position) >= offset {
+                for position in batch.range where batch.baseOffset + Int64(position - batch.range.lowerBound) >= offset {
                     records.append(
                         ConsumedRecord(
-                            topic: topic, partition: 0, offset: batch.baseOffset + Int64(position), key: kept[position].key,
+                            topic: topic, partition: 0, offset: batch.baseOffset + Int64(position - batch.range.lowerBound),
+                            key: kept[position].key,
                             value: kept[position].value, headers: kept[position].headers, timestamp: kept[position].timestamp,
                             trade: kept[position].trade))
                 }
