@@ -41,11 +41,11 @@ final class RecentBatches: Sendable {
     }
 
     func unregister(_ reader: ObjectIdentifier) {
-        let dropped = state.withLock { state -> [Batch] in
+        // The batches taken out are released here, once the lock is let go.
+        _ = state.withLock { state -> [Batch] in
             guard let topic = state.readers.removeValue(forKey: reader)?.topic else { return [] }
             return Self.trim(topic, in: &state)
         }
-        _ = consume dropped
     }
 
     /// Whether some consumer in this process reads `topic`.
@@ -56,7 +56,8 @@ final class RecentBatches: Sendable {
     /// Keeps freshly committed batches of topics some consumer here reads.
     func keep(_ committed: [(topic: String, batch: Batch)]) {
         guard !committed.isEmpty else { return }
-        state.withLock { state in
+        // The batches dropped over the bound are released here, once the lock is let go.
+        _ = state.withLock { state -> [Batch] in
             for (topic, batch) in committed where state.readers.values.contains(where: { $0.topic == topic }) {
                 var batch = batch
                 state.kept += 1
@@ -64,9 +65,12 @@ final class RecentBatches: Sendable {
                 state.batches[topic, default: []].append(batch)
                 state.bytes += batch.bytes
             }
+            var dropped: [Batch] = []
             while state.bytes > Self.maxBytes, let oldest = Self.oldestTopic(in: state) {
-                state.bytes -= state.batches[oldest]!.removeFirst().bytes
+                dropped.append(state.batches[oldest]!.removeFirst())
+                state.bytes -= dropped[dropped.count - 1].bytes
             }
+            return dropped
         }
     }
 
@@ -74,7 +78,7 @@ final class RecentBatches: Sendable {
     /// after `limit` records; nil unless the batch holding `offset` is here.
     func read(_ reader: ObjectIdentifier, topic: String, from offset: Int64, limit: Int) -> [ConsumedRecord]? {
         // Copies and releases happen outside the lock: the stage publishing next waits for it.
-        let (found, dropped) = state.withLock { state -> ([Batch], [Batch]) in
+        let (found, _) = state.withLock { state -> ([Batch], [Batch]) in
             state.readers[reader]?.position = offset
             let dropped = Self.trim(topic, in: &state)
             guard let batches = state.batches[topic],
@@ -92,19 +96,20 @@ final class RecentBatches: Sendable {
             }
             return (found, dropped)
         }
-        _ = consume dropped
         guard !found.isEmpty else { return nil }
         var records: [ConsumedRecord] = []
         records.reserveCapacity(found.reduce(0) { $0 + $1.range.count })
         for batch in found {
+            // Only the first batch may start before `offset` (a member resuming inside it).
+            let first = batch.range.lowerBound + Int(max(0, offset - batch.baseOffset))
             batch.records.withUnsafeBufferPointer { kept in
-                for position in batch.range where batch.baseOffset + Int64(position - batch.range.lowerBound) >= offset {
+                for position in first..<batch.range.upperBound {
+                    let record = kept[position]
                     records.append(
                         ConsumedRecord(
                             topic: topic, partition: 0, offset: batch.baseOffset + Int64(position - batch.range.lowerBound),
-                            key: kept[position].key,
-                            value: kept[position].value, headers: kept[position].headers, timestamp: kept[position].timestamp,
-                            trade: kept[position].trade))
+                            key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp,
+                            trade: record.trade))
                 }
             }
         }

@@ -19,7 +19,7 @@ enum RecordBatch {
         out.put(version)
         var previous: Int?
         for position in indices {
-            out.putString(records[position].key)
+            out.putUTF8(records[position].key)
             records[position].value.withUnsafeBufferPointer { value in
                 out.putVarint(UInt64(value.count))
                 out.put(value)
@@ -210,14 +210,6 @@ struct ByteWriter: ~Copyable {
             let bytes = Array(utf8.dropFirst(dropping))
             putVarint(UInt64(bytes.count) + lengthBias)
             bytes.withUnsafeBufferPointer { put($0) }
-        }
-    }
-
-    mutating func putString(_ string: String) {
-        var string = string
-        string.withUTF8 { bytes in
-            putVarint(UInt64(bytes.count))
-            put(bytes)
         }
     }
 }
