@@ -200,15 +200,19 @@ extension StoreBatch {
         keys.reserveCapacity(trades.count)
         trades.withUnsafeBufferPointer { trades in
             for index in trades.indices {
-                let trade = trades[index].trade
-                let rank =
-                    ranks[trade.symbol]
-                    ?? {
-                        let next = ranks.count
-                        ranks[trade.symbol] = next
-                        return next
-                    }()
-                keys.append(Key(symbol: rank, timestamp: trade.timestamp, high: trade.id.high, low: trade.id.low, index: index))
+                // Symbols compared in place rather than copying each trade out of the buffer.
+                let rank: Int
+                if index > 0, trades[index].trade.symbol == trades[index - 1].trade.symbol {
+                    rank = keys[index - 1].symbol
+                } else if let known = ranks[trades[index].trade.symbol] {
+                    rank = known
+                } else {
+                    rank = ranks.count
+                    ranks[trades[index].trade.symbol] = rank
+                }
+                let id = trades[index].trade.id
+                keys.append(
+                    Key(symbol: rank, timestamp: trades[index].trade.timestamp, high: id.high, low: id.low, index: index))
             }
         }
         keys.sort()

@@ -87,42 +87,46 @@ public struct ValidateStage: Service {
         _ records: UnsafeBufferPointer<ConsumedRecord>, at index: Int, validator: inout Validator,
         writer: inout JSONWriter, now: Int64, complete: Bool
     ) -> OutgoingRecord? {
-        var record = records[index]
-        if record.headers[header: Header.source] == nil {
+        // Read in place: copying the record out would retain everything it holds, for every record.
+        var headers = records[index].headers
+        if headers[header: Header.source] == nil {
             // Written by another producer: its place in staging names it, stably across redeliveries.
-            record.headers.append(RecordHeader(Header.source, "\(record.topic)/\(record.partition)/\(record.offset)"))
+            let place = "\(records[index].topic)/\(records[index].partition)/\(records[index].offset)"
+            headers.append(RecordHeader(Header.source, place))
         }
         let reasons: [ReasonCode]
-        let kind = record.headers.kind
+        let kind = headers.kind
         if kind == .raw {
             reasons = [.malformed]
         } else if kind == .quote {
-            switch validator.validate(quoteJSON: record.value, receivedAt: record.timestamp) {
+            switch validator.validate(quoteJSON: records[index].value, receivedAt: records[index].timestamp) {
             case .valid(let quote):
                 return OutgoingRecord(
-                    topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: record.headers,
-                    timestamp: record.timestamp)
+                    topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: headers,
+                    timestamp: records[index].timestamp)
             case .invalid(let codes):
                 reasons = codes
             }
         } else {
-            let occurrence = record.headers[header: Header.occurrence].flatMap { Int($0) } ?? 0
+            let occurrence = headers[header: Header.occurrence].flatMap { Int($0) } ?? 0
             let later = { (count: Int) in Self.laterTrades(records, after: index, count: count, complete: complete) }
-            let redriven = record.headers[header: Header.redriven] != nil
+            let redriven = headers[header: Header.redriven] != nil
             switch validator.validate(
-                tradeJSON: record.value, occurrence: occurrence, receivedAt: record.timestamp,
+                tradeJSON: records[index].value, occurrence: occurrence, receivedAt: records[index].timestamp,
                 redriven: redriven, later: later)
             {
             case .valid(let trade):
                 return OutgoingRecord(
                     topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
-                    headers: record.headers, timestamp: record.timestamp, trade: trade.asWritten)
+                    headers: headers, timestamp: records[index].timestamp, trade: trade.asWritten)
             case .invalid(let codes):
                 reasons = codes
             case .undecided:
                 return nil
             }
         }
+        var record = records[index]
+        record.headers = headers
         var quarantined = QuarantineRecord(reasons: reasons, payload: record.value, origin: record.origin, quarantinedAt: now)
         var value = quarantined.json()
         if value.count > log.maxRecordBytes {
@@ -131,7 +135,6 @@ public struct ValidateStage: Service {
             quarantined.origin.originalSize = quarantined.origin.originalSize ?? record.value.count
             value = quarantined.json()
         }
-        var headers = record.headers
         headers.append(RecordHeader(Header.reasons, reasons.map(\.rawValue).joined(separator: ",")))
         return OutgoingRecord(
             topic: Topic.badStockData, key: record.key, value: value,

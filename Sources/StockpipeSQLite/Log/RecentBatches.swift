@@ -103,13 +103,13 @@ final class RecentBatches: Sendable {
             // Only the first batch may start before `offset` (a member resuming inside it).
             let first = batch.range.lowerBound + Int(max(0, offset - batch.baseOffset))
             batch.records.withUnsafeBufferPointer { kept in
+                // Fields taken in place: copying each record out first would retain all it holds twice.
                 for position in first..<batch.range.upperBound {
-                    let record = kept[position]
                     records.append(
                         ConsumedRecord(
                             topic: topic, partition: 0, offset: batch.baseOffset + Int64(position - batch.range.lowerBound),
-                            key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp,
-                            trade: record.trade))
+                            key: kept[position].key, value: kept[position].value, headers: kept[position].headers,
+                            timestamp: kept[position].timestamp, trade: kept[position].trade))
                 }
             }
         }

@@ -34,7 +34,7 @@ enum RecordBatch {
                     } else {
                         out.putUTF8(headers[index].name, lengthBias: 1)
                     }
-                    let shared = before.map { sharedPrefix($0.value.utf8, headers[index].value.utf8) } ?? 0
+                    let shared = before.map { sharedPrefix($0.value, headers[index].value) } ?? 0
                     out.putVarint(UInt64(shared))
                     out.putUTF8(headers[index].value, dropping: shared)
                 }
@@ -114,13 +114,17 @@ enum RecordBatch {
         }
     }
 
-    private static func sharedPrefix(_ left: String.UTF8View, _ right: String.UTF8View) -> Int {
-        var count = 0
-        for (a, b) in zip(left, right) {
-            guard a == b else { break }
-            count += 1
+    private static func sharedPrefix(_ left: String, _ right: String) -> Int {
+        var left = left
+        var right = right
+        return left.withUTF8 { left in
+            right.withUTF8 { right in
+                var count = 0
+                let limit = min(left.count, right.count)
+                while count < limit, left[count] == right[count] { count += 1 }
+                return count
+            }
         }
-        return count
     }
 
     private static func readVarint(_ buffer: UnsafeRawBufferPointer, _ cursor: inout Int) throws -> UInt64 {

@@ -95,7 +95,6 @@ public final class SQLiteStore: Store {
             let ordered = batch.order ?? batch.insertOrder()
             try batch.trades.withUnsafeBufferPointer { trades in
                 for index in ordered {
-                    let sourceHash = trades[index].sourceHash
                     if try insert.run(trades[index]) {
                         result.inserted += 1
                         inserted.append(index)
@@ -106,7 +105,9 @@ public final class SQLiteStore: Store {
                     }
                     insertedAll = false
                     let trade = trades[index].trade
-                    if try Int64.fetchOne(existing, arguments: [trade.symbol, trade.timestamp, Data(trade.id.bytes)]) == sourceHash {
+                    if try Int64.fetchOne(existing, arguments: [trade.symbol, trade.timestamp, Data(trade.id.bytes)])
+                        == trades[index].sourceHash
+                    {
                         result.redelivered += 1
                     } else {
                         result.duplicates += 1
@@ -178,19 +179,19 @@ struct TradeInsert {
     }
 
     /// Inserts the trade unless its key exists; returns whether it was inserted.
-    func run(_ incoming: IncomingTrade) throws -> Bool {
+    func run(_ incoming: borrowing IncomingTrade) throws -> Bool {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
-        let trade = incoming.trade
-        var symbol = trade.symbol
+        // Fields read in place: copying the whole trade would retain every string it holds.
+        var symbol = incoming.trade.symbol
         var conditions = incoming.conditionsText
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         symbol.withUTF8 { _ = sqlite3_bind_text(handle, 1, $0.baseAddress, Int32($0.count), transient) }
-        sqlite3_bind_int64(handle, 2, trade.timestamp)
-        var id = (trade.id.high.bigEndian, trade.id.low.bigEndian)
+        sqlite3_bind_int64(handle, 2, incoming.trade.timestamp)
+        var id = (incoming.trade.id.high.bigEndian, incoming.trade.id.low.bigEndian)
         withUnsafeBytes(of: &id) { _ = sqlite3_bind_blob(handle, 3, $0.baseAddress, 16, transient) }
-        sqlite3_bind_double(handle, 4, trade.price)
-        sqlite3_bind_double(handle, 5, trade.volume)
+        sqlite3_bind_double(handle, 4, incoming.trade.price)
+        sqlite3_bind_double(handle, 5, incoming.trade.volume)
         conditions.withUTF8 { _ = sqlite3_bind_text(handle, 6, $0.baseAddress, Int32($0.count), transient) }
         sqlite3_bind_int64(handle, 7, incoming.sourceHash)
         let code = sqlite3_step(handle)
