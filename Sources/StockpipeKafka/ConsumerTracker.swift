@@ -29,6 +29,8 @@ final class ConsumerTracker: Sendable {
         var committing = 0
         /// Whether the group has handed this member an assignment (possibly empty) yet.
         var assignedOnce = false
+        /// What this member published after the last commits of its partitions (see ``PublishedLedger``).
+        var ledger = PublishedLedger()
     }
 
     private struct Refused {
@@ -40,10 +42,34 @@ final class ConsumerTracker: Sendable {
     static let metadataLimit = 4000
 
     let topic: String
+    /// The topics this member publishes each input to, on the input's partition number.
+    let outputs: [String]
+    /// Reads back what was published to some output partitions (see ``PublishedScan``).
+    let scan: @Sendable ([TopicPartition: Int64?]) throws -> PublishedScan.Found
     private let state = Mutex(State())
 
-    init(topic: String) {
+    /// The commit metadata entry that says where each output partition stood at the commit.
+    static let publishedKey = "@published"
+
+    init(
+        topic: String, outputs: [String] = [],
+        scan: @escaping @Sendable ([TopicPartition: Int64?]) throws -> PublishedScan.Found = { _ in PublishedScan.Found() }
+    ) {
         self.topic = topic
+        self.outputs = outputs
+        self.scan = scan
+    }
+
+    /// The records of `records` not published already, and the scan starts their commit records.
+    func unpublished(_ records: [OutgoingRecord]) -> (records: [OutgoingRecord], held: [TopicPartition: Int64]) {
+        guard !outputs.isEmpty else { return (records, [:]) }
+        return state.withLock { $0.ledger.unpublished(records) }
+    }
+
+    /// The outputs of a batch about to be committed ended at `delivered`.
+    func delivered(_ delivered: [TopicPartition: Int64]) {
+        guard !outputs.isEmpty, !delivered.isEmpty else { return }
+        state.withLock { $0.ledger.delivered(delivered) }
     }
 
     func polled(_ records: [ConsumedRecord]) {
@@ -90,7 +116,9 @@ final class ConsumerTracker: Sendable {
     /// The offsets to commit for everything polled up to `last`, on partitions still owned, each
     /// with the state of its keys as metadata. The caller destroys the list.
     /// Counts as a commit under way until ``commitFinished()``.
-    func commitList(through last: ConsumedRecord, state keyed: [String: String]?) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    func commitList(
+        through last: ConsumedRecord, state keyed: [String: String]?, held: [TopicPartition: Int64] = [:]
+    ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
         state.withLock { state in
             state.committing += 1
             var offsets: [Int32: Int64] = [:]
@@ -107,7 +135,14 @@ final class ConsumerTracker: Sendable {
             for (partition, offset) in offsets.sorted(by: { $0.key < $1.key }) where state.assigned.contains(partition) {
                 let element = rd_kafka_topic_partition_list_add(list, topic, partition)!
                 element.pointee.offset = offset + 1
-                if keyed != nil { Self.attach(Self.encode(shares[partition] ?? []), to: element) }
+                var published: (String, String)?
+                if !outputs.isEmpty {
+                    let positions = state.ledger.positions(holding: held) { $0.partition == partition }
+                    published = (Self.publishedKey, PublishedLedger.encode(positions))
+                }
+                if keyed != nil || published != nil {
+                    Self.attach(Self.encode(shares[partition] ?? [], always: published), to: element)
+                }
             }
             Self.add(state.refused.filter { offsets[$0.key] == nil && state.assigned.contains($0.key) }, to: list, topic: topic)
             return list
@@ -167,10 +202,15 @@ final class ConsumerTracker: Sendable {
 
     /// `{"key":"value",...}`, sorted, cut at whole entries to fit the brokers' metadata limit; the
     /// entries left out are the stage's to rebuild (the validator re-learns those prices).
-    static func encode(_ entries: [(String, String)]) -> [UInt8] {
+    static func encode(_ entries: [(String, String)], always reserved: (String, String)? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
         var size = 2
         writer.objectStart()
+        if let (key, value) = reserved {
+            size += key.utf8.count + value.utf8.count + 6
+            writer.key(dynamic: key)
+            writer.string(value)
+        }
         for (key, value) in entries.sorted(by: { $0.0 < $1.0 }) {
             size += key.utf8.count + value.utf8.count + 6
             if size > metadataLimit { break }
@@ -206,10 +246,24 @@ final class ConsumerTracker: Sendable {
             // (Not while closing: nothing more will be read, and the request would only wait.)
             if !state.withLock(\.closing) { _ = rd_kafka_committed(handle, partitions, 10_000) }
             var handedOver: [(Int32, [String: String])] = []
-            for element in elements where element.metadata != nil && element.metadata_size > 0 {
-                let bytes = UnsafeRawBufferPointer(start: element.metadata, count: element.metadata_size)
-                handedOver.append((element.partition, KeyedStateCoding.decode(bytes)))
+            var starts: [TopicPartition: Int64?] = [:]
+            for element in elements {
+                var entries: [String: String] = [:]
+                if element.metadata != nil && element.metadata_size > 0 {
+                    entries = KeyedStateCoding.decode(UnsafeRawBufferPointer(start: element.metadata, count: element.metadata_size))
+                }
+                let published = entries.removeValue(forKey: Self.publishedKey).map(PublishedLedger.decode)
+                if !entries.isEmpty { handedOver.append((element.partition, entries)) }
+                // Where this partition's outputs stood at its last commit; from their start when
+                // it was never committed; unknown after a commit of an older version.
+                if !outputs.isEmpty, published != nil || element.offset < 0 {
+                    for output in outputs {
+                        let key = TopicPartition(output, element.partition)
+                        starts[key] = published?[key]
+                    }
+                }
             }
+            recover(from: starts)
             state.withLock { state in
                 state.assignedOnce = true
                 state.assigned.formUnion(ids)
@@ -280,10 +334,29 @@ final class ConsumerTracker: Sendable {
         }
     }
 
+    /// Reads back what was published after the last commits of newly assigned partitions, before
+    /// any of their records is fetched, so that none of it is published again.
+    private func recover(from starts: [TopicPartition: Int64?]) {
+        guard !starts.isEmpty, !state.withLock(\.closing) else { return }
+        do {
+            let found = try scan(starts)
+            state.withLock { $0.ledger.recovered(found, from: starts) }
+            if !found.sources.isEmpty {
+                KafkaLogging.logger.info(
+                    "\(topic): \(found.sources.count) records were published after the last commit of partitions \(Set(starts.keys.map(\.partition)).sorted()); they are not published again"
+                )
+            }
+        } catch {
+            KafkaLogging.logger.error(
+                "\(topic): cannot read back what was published after the last commit, so some records may be published again: \(error)")
+        }
+    }
+
     /// Drops what is known of revoked partitions (`nil`: all of them).
     private func forget(_ partitions: Set<Int32>?) {
         state.withLock { state in
             let gone = partitions ?? state.assigned
+            state.ledger.forget { gone.contains($0.partition) }
             state.revoked += gone.count
             state.assigned.subtract(gone)
             state.refused = state.refused.filter { !gone.contains($0.key) }

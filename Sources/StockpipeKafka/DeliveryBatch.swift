@@ -10,6 +10,8 @@ public final class DeliveryBatch: Sendable {
         var waiter: CheckedContinuation<Void, any Error>?
         /// The reference the delivery reports hold, let go with the last of them.
         var retained: Unmanaged<DeliveryBatch>?
+        /// The offset after the last record delivered, by topic handle (its address) and partition.
+        var ends: [Int: [Int32: Int64]] = [:]
     }
 
     private let state: Mutex<State>
@@ -26,9 +28,32 @@ public final class DeliveryBatch: Sendable {
     }
 
     /// Called on the poller thread for each record.
-    func delivered(_ error: rd_kafka_resp_err_t) {
-        let failure = error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(error, context: "a record was not delivered")
-        finish(count: 1, failure)
+    func delivered(_ message: UnsafePointer<rd_kafka_message_t>) {
+        let error = message.pointee.err
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            finish(count: 1, KafkaError(error, context: "a record was not delivered"))
+            return
+        }
+        if let handle = message.pointee.rkt {
+            let (topic, partition, end) = (Int(bitPattern: handle), message.pointee.partition, message.pointee.offset + 1)
+            state.withLock { state in
+                if (state.ends[topic]?[partition] ?? -1) < end { state.ends[topic, default: [:]][partition] = end }
+            }
+        }
+        finish(count: 1, nil)
+    }
+
+    /// Once every record is delivered: the offset after the last one, by topic and partition.
+    func ends() -> [TopicPartition: Int64] {
+        let ends = state.withLock(\.ends)
+        var result: [TopicPartition: Int64] = [:]
+        for (topic, partitions) in ends {
+            guard let handle = OpaquePointer(bitPattern: topic) else { continue }
+            // The producer keeps its topic handles until it closes, after every delivery.
+            let name = String(cString: rd_kafka_topic_name(handle))
+            for (partition, end) in partitions { result[TopicPartition(name, partition)] = end }
+        }
+        return result
     }
 
     /// Records that were never handed to librdkafka: they will have no report.
@@ -71,5 +96,24 @@ final class SharedFlag: Sendable {
 
     init(_ value: Bool = true) {
         self.value = Atomic(value)
+    }
+}
+
+/// One partition of one topic.
+struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+    var topic: String
+    var partition: Int32
+
+    init(_ topic: String, _ partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    var description: String { "\(topic)/\(partition)" }
+
+    /// Parses `topic/partition`.
+    init?(_ text: Substring) {
+        guard let slash = text.lastIndex(of: "/"), let partition = Int32(text[text.index(after: slash)...]) else { return nil }
+        self.init(String(text[..<slash]), partition)
     }
 }

@@ -31,12 +31,17 @@ public final class KafkaConsumer: Sendable {
         "enable.partition.eof": "false",
     ]
 
-    public init(_ configuration: KafkaConfiguration, group: String, topic: String) throws {
+    /// - Parameter outputs: the topics this member publishes each record it reads to, on the
+    ///   record's partition number; after a restart or a rebalance it reads back what it published
+    ///   after the last commit of each partition it gets, so as not to publish it twice.
+    public init(_ configuration: KafkaConfiguration, group: String, topic: String, outputs: [String] = []) throws {
         var properties = Self.defaults
         properties.merge(configuration.properties(for: .consumer)) { _, given in given }
         properties["group.id"] = group
         let conf = try KafkaConfiguration(properties).makeConf()
-        let tracker = ConsumerTracker(topic: topic)
+        let tracker = ConsumerTracker(topic: topic, outputs: outputs) { starts in
+            try PublishedScan.sources(configuration, from: starts, prefix: "")
+        }
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(tracker).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf) { handle, error, partitions, opaque in
             guard let handle, let partitions, let opaque else { return }
@@ -98,9 +103,10 @@ public final class KafkaConsumer: Sendable {
     /// A commit refused because the group rebalanced is not an error: a partition that moved is
     /// read again by its new owner (every write downstream is idempotent), and the positions of
     /// partitions this consumer kept go with its next commit or ``commitAgain()``.
-    public func commit(through last: ConsumedRecord, state: [String: String]?) async throws {
+    /// `held`: the scan starts the batch leaves held (see ``PublishedLedger``).
+    func commit(through last: ConsumedRecord, state: [String: String]?, held: [TopicPartition: Int64] = [:]) async throws {
         try await commitThread.run { [handle, tracker, group] in
-            let list = tracker.commitList(through: last, state: state)
+            let list = tracker.commitList(through: last, state: state, held: held)
             defer {
                 rd_kafka_topic_partition_list_destroy(list)
                 tracker.commitFinished()

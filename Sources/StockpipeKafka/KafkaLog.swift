@@ -27,6 +27,13 @@ public final class KafkaLog: Log {
                     kind: .missingTopics(missing, brokers: configuration.brokers),
                     "topics \(missing.joined(separator: ", ")) do not exist on \(configuration.brokers)")
             }
+            let counts = Set(Topic.all.compactMap { metadata.topic($0)?.partitions.count })
+            producer.keepsInputPartitions = counts.count == 1
+            if counts.count > 1 {
+                KafkaLogging.logger.warning(
+                    "the topics \(Topic.all.joined(separator: ", ")) have different partition counts (\(Topic.all.map { String(metadata.topic($0)?.partitions.count ?? 0) }.joined(separator: ", "))): a validate stage restarted after a crash may publish some records again; give them equal counts (`stockpipe topics create` does)"
+                )
+            }
         } catch {
             await producer.close(timeout: .zero)
             throw error
@@ -52,7 +59,10 @@ public final class KafkaLog: Log {
     }
 
     public func consumer(group: String, topic: String) async throws -> any LogConsumer {
-        KafkaLogConsumer(consumer: try KafkaConsumer(configuration, group: group, topic: topic), producer: producer)
+        // Validation publishes each staged record to one of its outputs, on the same partition number.
+        let outputs = topic == Topic.staging && producer.keepsInputPartitions ? [Topic.stockData, Topic.badStockData] : []
+        return KafkaLogConsumer(
+            consumer: try KafkaConsumer(configuration, group: group, topic: topic, outputs: outputs), producer: producer)
     }
 
     public func source(name: String) async throws -> any SourceSession {

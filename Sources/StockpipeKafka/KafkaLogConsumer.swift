@@ -17,11 +17,15 @@ final class KafkaLogConsumer: LogConsumer {
         try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
     }
 
+    /// Publishes what was not published already (after a restart, some outputs of the records
+    /// read again may stand: see ``PublishedLedger``), then commits with the output positions.
     func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws {
-        let delivery = await producer.enqueue(records)
+        let (unpublished, held) = consumer.tracker.unpublished(records)
+        let delivery = await producer.enqueue(unpublished)
         try await chain.append { [consumer] in
             try await delivery.wait()
-            if let last { try await consumer.commit(through: last, state: state) }
+            consumer.tracker.delivered(delivery.ends())
+            if let last { try await consumer.commit(through: last, state: state, held: held) }
         }
     }
 

@@ -90,9 +90,10 @@ enum GroupOffsets {
     }
 
     /// A consumer client of `group` that never joins it: for reading and committing positions.
-    static func client(_ configuration: KafkaConfiguration, group: String) throws -> KafkaHandle {
+    static func client(_ configuration: KafkaConfiguration, group: String, overriding: [String: String] = [:]) throws -> KafkaHandle {
         var properties = KafkaConsumer.defaults
         properties.merge(configuration.properties(for: .consumer)) { _, given in given }
+        properties.merge(overriding) { _, forced in forced }
         properties["group.id"] = group
         return try KafkaHandle.make(
             RD_KAFKA_CONSUMER, conf: try KafkaConfiguration(properties).makeConf(),

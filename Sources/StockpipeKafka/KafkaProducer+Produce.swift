@@ -24,7 +24,7 @@ extension KafkaProducer {
         }
         return scratch.withUnsafeMutableBytes { scratch in
             record.value.withUnsafeBytes { value in
-                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6 + headerOffsets.count) { fields in
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7 + headerOffsets.count) { fields in
                     let base = scratch.baseAddress!
                     var count = 0
                     func add(_ configure: (inout rd_kafka_vu_t) -> Void) {
@@ -35,6 +35,11 @@ extension KafkaProducer {
                     }
                     add {
                         $0.vtype = RD_KAFKA_VTYPE_RKT; $0.u.rkt = topic.pointer
+                    }
+                    if let partition = record.inputPartition, keepsInputPartitions {
+                        add {
+                            $0.vtype = RD_KAFKA_VTYPE_PARTITION; $0.u.i32 = partition
+                        }
                     }
                     if keyLength > 0 {
                         add {

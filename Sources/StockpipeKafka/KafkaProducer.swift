@@ -16,6 +16,14 @@ public final class KafkaProducer: Sendable {
     private let topics: Mutex<[String: KafkaHandle]> = Mutex([:])
     private let running = SharedFlag()
     private let poller: BlockingThread
+    private let inputPartitionsKept = SharedFlag(false)
+
+    /// Whether a record's ``OutgoingRecord/inputPartition`` is its partition: only when every
+    /// topic has the same number of partitions (see ``KafkaLog``); else the key decides.
+    var keepsInputPartitions: Bool {
+        get { inputPartitionsKept.value.load(ordering: .relaxed) }
+        set { inputPartitionsKept.value.store(newValue, ordering: .relaxed) }
+    }
 
     /// Settings that make delivery safe and fast, under those the user passes through.
     public static let defaults: [String: String] = [
@@ -37,7 +45,7 @@ public final class KafkaProducer: Sendable {
         let conf = try KafkaConfiguration(properties).makeConf()
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
             guard let message, let opaque = message.pointee._private else { return }
-            Unmanaged<DeliveryBatch>.fromOpaque(opaque).takeUnretainedValue().delivered(message.pointee.err)
+            Unmanaged<DeliveryBatch>.fromOpaque(opaque).takeUnretainedValue().delivered(message)
         }
         brokers = configuration.brokers
         handle = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: conf, brokers: brokers)

@@ -1,9 +1,15 @@
 import CRdKafka
 import StockpipeCore
+import Synchronization
 
 /// A source's checkpoint on Kafka: the commit metadata of group `stockpipe-source:NAME` on
-/// partition 0 of `staging` (`"POSITION\nSTATE"`). The group never consumes; committing through
-/// it after the records are acknowledged keeps the checkpoint behind what was published.
+/// partition 0 of `staging` (`"POSITION\nSTATE\nPUBLISHED"`). The group never consumes;
+/// committing through it after the records are acknowledged keeps the checkpoint behind what was
+/// published.
+///
+/// Each record is staged once: `PUBLISHED` says where in each partition of `staging` the records
+/// published after this checkpoint begin, and a session that opens reads them back and does not
+/// stage them again when the source gives them again (see ``PublishedLedger``).
 final class KafkaSourceSession: SourceSession {
     let name: String
     let checkpoint: SourceCheckpoint?
@@ -11,12 +17,17 @@ final class KafkaSourceSession: SourceSession {
     private let producer: KafkaProducer
     private let thread: BlockingThread
     private let chain = CommitChain()
+    private let ledger: Mutex<PublishedLedger>
 
     static func group(_ name: String) -> String { "stockpipe-source:" + name }
 
-    private init(name: String, checkpoint: SourceCheckpoint?, handle: KafkaHandle, producer: KafkaProducer, thread: BlockingThread) {
+    private init(
+        name: String, checkpoint: SourceCheckpoint?, ledger: PublishedLedger, handle: KafkaHandle, producer: KafkaProducer,
+        thread: BlockingThread
+    ) {
         self.name = name
         self.checkpoint = checkpoint
+        self.ledger = Mutex(ledger)
         self.handle = handle
         self.producer = producer
         self.thread = thread
@@ -27,12 +38,35 @@ final class KafkaSourceSession: SourceSession {
         let handle = try GroupOffsets.client(configuration, group: group(name))
         let thread = BlockingThread(name: "kafka-source")
         do {
-            let checkpoint = try await thread.run { [handle] in
-                try KafkaOffsets.committed(
+            let (checkpoint, ledger) = try await thread.run { [handle] in
+                let metadata = try KafkaOffsets.committed(
                     handle, topic: Topic.staging, partitions: 1, group: group(name),
-                    timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)[0].flatMap { decode($0.metadata) }
+                    timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)[0]?.metadata
+                let checkpoint = metadata.flatMap { decode($0) }
+                let partitions = try KafkaMetadata.partitionCount(
+                    handle, topic: Topic.staging, timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds,
+                    brokers: configuration.brokers)
+                // No checkpoint: whatever this source staged is after it. A checkpoint of an
+                // older version, without positions, leaves nothing to go by.
+                let published = metadata.flatMap { decodePublished($0) } ?? (checkpoint == nil ? [:] : nil)
+                var ledger = PublishedLedger()
+                if let published {
+                    var starts: [TopicPartition: Int64?] = [:]
+                    for partition in 0..<partitions {
+                        let key = TopicPartition(Topic.staging, partition)
+                        starts[key] = published[key]
+                    }
+                    let found = try PublishedScan.sources(configuration, from: starts, prefix: name + ":")
+                    ledger.recovered(found, from: starts)
+                    if !found.sources.isEmpty {
+                        KafkaLogging.logger.info(
+                            "\(name): \(found.sources.count) records were staged after the last checkpoint; they are not staged again")
+                    }
+                }
+                return (checkpoint, ledger)
             }
-            return KafkaSourceSession(name: name, checkpoint: checkpoint, handle: handle, producer: producer, thread: thread)
+            return KafkaSourceSession(
+                name: name, checkpoint: checkpoint, ledger: ledger, handle: handle, producer: producer, thread: thread)
         } catch {
             _ = try? await thread.runOnce { [handle] in rd_kafka_destroy(handle.pointer) }
             throw error
@@ -48,21 +82,38 @@ final class KafkaSourceSession: SourceSession {
         guard let newline = metadata.firstIndex(of: 0x0A),
             let position = Int64(String(decoding: metadata[..<newline], as: UTF8.self))
         else { return nil }
-        return SourceCheckpoint(position: position, state: Array(metadata[(newline + 1)...]))
+        let rest = metadata[(newline + 1)...]
+        // The state is JSON on one line; the positions, where written, follow on the next.
+        let state = rest.firstIndex(of: 0x0A).map { rest[..<$0] } ?? rest
+        return SourceCheckpoint(position: position, state: Array(state))
+    }
+
+    /// Where the records staged after the checkpoint begin; nil for a checkpoint without them.
+    static func decodePublished(_ metadata: [UInt8]) -> [TopicPartition: Int64]? {
+        guard let first = metadata.firstIndex(of: 0x0A), let second = metadata[(first + 1)...].firstIndex(of: 0x0A) else {
+            return nil
+        }
+        return PublishedLedger.decode(String(decoding: metadata[(second + 1)...], as: UTF8.self))
     }
 
     func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
-        let delivery = await producer.enqueue(records)
+        let (unpublished, held) = ledger.withLock { $0.unpublished(records) }
+        let delivery = await producer.enqueue(unpublished)
         try await chain.append { [self] in
             try await delivery.wait()
-            try await saveCheckpoint(checkpoint)
+            let published = ledger.withLock { ledger in
+                ledger.delivered(delivery.ends())
+                return ledger.positions(holding: held)
+            }
+            try await saveCheckpoint(checkpoint, published: published)
         }
     }
 
     func flush() async throws { try await chain.flush() }
 
-    private func saveCheckpoint(_ checkpoint: SourceCheckpoint) async throws {
-        let metadata = Array("\(checkpoint.position)\n".utf8) + checkpoint.state
+    private func saveCheckpoint(_ checkpoint: SourceCheckpoint, published: [TopicPartition: Int64]) async throws {
+        let metadata =
+            Array("\(checkpoint.position)\n".utf8) + checkpoint.state + Array("\n\(PublishedLedger.encode(published))".utf8)
         let group = Self.group(name)
         try await thread.run { [handle] in
             try KafkaOffsets.commitMetadata(handle, metadata, topic: Topic.staging, partition: 0, group: group)

@@ -69,6 +69,115 @@ struct KafkaClientTests {
         await producer.close()
     }
 
+    /// The `source` headers of every record of `topic`, read from its start by a fresh group.
+    func sources(_ configuration: KafkaConfiguration, topic: String, count: Int) async throws -> [String] {
+        let reader = try KafkaConsumer(configuration, group: "reader-\(UUID().uuidString)", topic: topic)
+        var seen = try await poll(reader, until: count, deadline: ContinuousClock.now + .seconds(15))
+        // Then a while longer, for any record there twice.
+        seen += try await poll(reader, until: 1, deadline: ContinuousClock.now + .seconds(2))
+        await reader.close()
+        return seen.map { $0.headers[header: Header.source] ?? "" }
+    }
+
+    @Test func aMemberThatPublishedWithoutCommittingIsNotRepeatedByTheNext() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        defer { cluster.close() }
+        for topic in [Topic.stockData, Topic.badStockData] { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
+        let producer = try KafkaProducer(configuration)
+        let symbols = ["AAPL", "MSFT", "NVDA", "TSLA"]
+        try await producer.send((0..<600).map { record(Topic.staging, symbols[$0 % 4], "v\($0)") })
+        await producer.close()
+        let log = try await KafkaLog(configuration)
+        // The validate stage's part: each staged record to one output, on its partition number.
+        func outputs(_ records: [ConsumedRecord]) -> [OutgoingRecord] {
+            records.map { staged in
+                OutgoingRecord(
+                    topic: staged.offset % 7 == 0 ? Topic.badStockData : Topic.stockData, key: staged.key, value: staged.value,
+                    headers: staged.headers, timestamp: staged.timestamp, inputPartition: staged.partition)
+            }
+        }
+        // The first member commits 200 records, publishes the outputs of 300 more and stops
+        // without committing them, as a process killed between the two would.
+        let first = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging)
+        let deadline = ContinuousClock.now + .seconds(30)
+        func poll(_ count: Int) async throws -> [ConsumedRecord] {
+            var polled: [ConsumedRecord] = []
+            while polled.count < count && ContinuousClock.now < deadline {
+                polled += try await first.poll(maxRecords: count - polled.count, timeout: .milliseconds(200))
+            }
+            return polled
+        }
+        let committed = try await poll(200)
+        #expect(committed.count == 200)
+        try await first.commit(publishing: outputs(committed), through: committed.last, state: [:])
+        let uncommitted = try await poll(300)
+        #expect(uncommitted.count == 300)
+        try await first.commit(publishing: outputs(uncommitted), through: nil, state: nil)
+        try await first.flush()
+        await first.close()
+
+        // The next member reads the 400 records after the commit and publishes all their outputs.
+        let second = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging)
+        var rest: [ConsumedRecord] = []
+        while rest.count < 400 && ContinuousClock.now < deadline + .seconds(30) {
+            rest += try await second.poll(maxRecords: 400, timeout: .milliseconds(200))
+        }
+        #expect(rest.count == 400)
+        try await second.commit(publishing: outputs(rest), through: rest.last, state: [:])
+        try await second.flush()
+        #expect(try await second.lag() == 0)
+        await second.close()
+
+        let published =
+            try await sources(configuration, topic: Topic.stockData, count: 600)
+            + sources(configuration, topic: Topic.badStockData, count: 600)
+        #expect(published.count == 600)
+        #expect(Set(published).count == 600)
+        try await log.close()
+    }
+
+    @Test func aSourceThatStagedWithoutItsCheckpointIsNotStagedTwice() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        defer { cluster.close() }
+        for topic in [Topic.stockData, Topic.badStockData] { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
+        let log = try await KafkaLog(configuration)
+        func staged(_ range: Range<Int>) -> [OutgoingRecord] {
+            range.map { index in
+                OutgoingRecord(
+                    topic: Topic.staging, key: ["AAPL", "MSFT", "NVDA"][index % 3], value: Array("v\(index)".utf8),
+                    headers: [RecordHeader(Header.source, "replay:/f:@\(index)")], timestamp: 1_700_000_000_000)
+            }
+        }
+        let session = try await log.source(name: "replay:/f")
+        try await session.commit(publishing: staged(0..<100), checkpoint: SourceCheckpoint(position: 100, state: Array("{}".utf8)))
+        try await session.flush()
+        await session.close()
+        // A crash after these were staged but before their checkpoint was saved, and another
+        // source's records in between.
+        let producer = try KafkaProducer(configuration)
+        try await producer.send(staged(100..<250))
+        try await producer.send(
+            (0..<20).map {
+                OutgoingRecord(topic: Topic.staging, key: "AAPL", value: [], headers: [RecordHeader(Header.source, "other:\($0)")], timestamp: 0)
+            })
+        await producer.close()
+
+        let resumed = try await log.source(name: "replay:/f")
+        #expect(resumed.checkpoint?.position == 100)
+        #expect(resumed.checkpoint?.state == Array("{}".utf8))
+        try await resumed.commit(publishing: staged(100..<300), checkpoint: SourceCheckpoint(position: 300, state: Array("{}".utf8)))
+        try await resumed.flush()
+        await resumed.close()
+        let again = try await log.source(name: "replay:/f")
+        #expect(again.checkpoint?.position == 300)
+        await again.close()
+
+        let published = try await sources(configuration, topic: Topic.staging, count: 320)
+        #expect(published.count == 320)
+        #expect(Set(published).count == 320)
+        try await log.close()
+    }
+
     @Test func aPausedConsumerKeepsItsPartitionsPastTheMaxPollInterval() async throws {
         let (cluster, configuration) = try stagingCluster(partitions: 2, ["max.poll.interval.ms": "7000"])
         defer { cluster.close() }

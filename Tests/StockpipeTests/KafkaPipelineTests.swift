@@ -61,12 +61,14 @@ struct KafkaPipelineTests {
         }
     }
 
-    @Test func aBrokerDownAndLeadersMovedLoseAndDoubleNothing() async throws {
+    @Test(TestTool.kcat.condition)
+    func aBrokerDownAndLeadersMovedLoseAndDoubleNothing() async throws {
         let directory = try TemporaryDirectory()
         let (file, expected) = try await reference(directory, count: 60_000, seed: 8)
         let kafka = try TestKafka()
         let dataDirectory = directory.file("kafka")
-        let run = Task { try await drain(kafka.settings(settings(file, dataDirectory))) }
+        let runSettings = kafka.settings(settings(file, dataDirectory))
+        let run = Task { try await drain(runSettings) }
         try await Task.sleep(for: .milliseconds(300))
         kafka.cluster.setBroker(1, up: false)
         try await Task.sleep(for: .seconds(3))
@@ -82,9 +84,11 @@ struct KafkaPipelineTests {
         #expect(actual.trades == expected.trades)
         #expect(actual.candles == expected.candles)
         #expect(actual.quarantine == expected.quarantine)
+        try await CommittedTopics.read(kafka).expectExactlyOnce(staged: 60_000)
     }
 
-    @Test func killedProcessesRestartedLeaveTheStoreExact() async throws {
+    @Test(TestTool.kcat.condition)
+    func killedProcessesRestartedLeaveTheStoreExact() async throws {
         let directory = try TemporaryDirectory()
         let (file, expected) = try await reference(directory, count: 100_000, seed: 9)
         let kafka = try TestKafka(partitions: 12)
@@ -124,9 +128,12 @@ struct KafkaPipelineTests {
         let reconciliation = try #require(document["reconciliation"] as? [String: Any])
         #expect(reconciliation["balanced"] as? Bool == true, "\(status.stdout)")
         #expect(reconciliation["staged"] as? Int == 100_000)
+        // Not only the store: every consumer of the topics sees each record once.
+        try await CommittedTopics.read(kafka).expectExactlyOnce(staged: 100_000)
     }
 
-    @Test func twoValidateProcessesShareTheWorkAndOneSurvivesTheOther() async throws {
+    @Test(TestTool.kcat.condition)
+    func twoValidateProcessesShareTheWorkAndOneSurvivesTheOther() async throws {
         let directory = try TemporaryDirectory()
         let (file, expected) = try await reference(directory, count: 60_000, seed: 10)
         let kafka = try TestKafka(partitions: 12)
@@ -161,5 +168,6 @@ struct KafkaPipelineTests {
         #expect(actual.trades == expected.trades)
         #expect(actual.candles == expected.candles)
         #expect(actual.quarantine == expected.quarantine)
+        try await CommittedTopics.read(kafka).expectExactlyOnce(staged: 60_000)
     }
 }

@@ -63,14 +63,23 @@ public struct OutgoingRecord: Sendable {
     /// The trade `value` is the `stock_data` form of, when the stage had it in hand. A log that
     /// hands records to a consumer in the same process passes it on (see ``ConsumedRecord/trade``).
     public var trade: Trade?
+    /// The partition of the record this one was made from, for a stage that turns each input
+    /// into one output. A partitioned log publishes it to the same partition number (its topics
+    /// have equal partition counts and the same keys, so keys stay where they were), which lets a
+    /// restarted stage find what it published for each input partition and not publish it again.
+    public var inputPartition: Int32?
 
-    public init(topic: String, key: String, value: [UInt8], headers: [RecordHeader], timestamp: Int64, trade: Trade? = nil) {
+    public init(
+        topic: String, key: String, value: [UInt8], headers: [RecordHeader], timestamp: Int64, trade: Trade? = nil,
+        inputPartition: Int32? = nil
+    ) {
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
         self.timestamp = timestamp
         self.trade = trade
+        self.inputPartition = inputPartition
     }
 }
 

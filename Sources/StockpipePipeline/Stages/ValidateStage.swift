@@ -103,7 +103,7 @@ public struct ValidateStage: Service {
             case .valid(let quote):
                 return OutgoingRecord(
                     topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: headers,
-                    timestamp: records[index].timestamp)
+                    timestamp: records[index].timestamp, inputPartition: records[index].partition)
             case .invalid(let codes):
                 reasons = codes
             }
@@ -118,7 +118,8 @@ public struct ValidateStage: Service {
             case .valid(let trade):
                 return OutgoingRecord(
                     topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
-                    headers: headers, timestamp: records[index].timestamp, trade: trade.asWritten)
+                    headers: headers, timestamp: records[index].timestamp, trade: trade.asWritten,
+                    inputPartition: records[index].partition)
             case .invalid(let codes):
                 reasons = codes
             case .undecided:
@@ -138,7 +139,7 @@ public struct ValidateStage: Service {
         headers.append(RecordHeader(Header.reasons, reasons.map(\.rawValue).joined(separator: ",")))
         return OutgoingRecord(
             topic: Topic.badStockData, key: record.key, value: value,
-            headers: headers, timestamp: record.timestamp)
+            headers: headers, timestamp: record.timestamp, inputPartition: record.partition)
     }
 
     /// The timestamps of up to `count` trades staged after `index`.

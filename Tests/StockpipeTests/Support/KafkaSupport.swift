@@ -3,6 +3,7 @@ import StockpipeApp
 import StockpipeCore
 import StockpipeKafka
 import StockpipePipeline
+import Testing
 
 /// librdkafka's mock cluster, 3 brokers, with the pipeline's topics at replication factor 3,
 /// started in the test process and reached over loopback TCP (other processes too).
@@ -62,4 +63,41 @@ func kcat(_ arguments: [String], input: String? = nil) async throws -> (status: 
     try process.run()
     await process.exited()
     return (process.terminationStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+}
+
+/// What an independent `read_committed` consumer (kcat) finds on the pipeline's topics: each
+/// record's `source` header, by topic.
+struct CommittedTopics {
+    var staging: [String]
+    var stockData: [String]
+    var badStockData: [String]
+
+    static func read(_ kafka: TestKafka) async throws -> CommittedTopics {
+        _ = try TestTool.kcat.require()
+        func sources(_ topic: String) async throws -> [String] {
+            let read = try await kcat([
+                "-C", "-b", kafka.brokers, "-t", topic, "-e", "-q", "-X", "isolation.level=read_committed", "-f", "%h\n",
+            ])
+            guard read.status == 0 else { throw TestToolMissing(description: "kcat could not read \(topic)") }
+            // Headers print as `name=value,...`; a source never holds a comma.
+            return read.output.split(separator: "\n").map { line in
+                line.split(separator: ",").first { $0.hasPrefix("source=") }.map { String($0.dropFirst(7)) } ?? ""
+            }
+        }
+        return CommittedTopics(
+            staging: try await sources(Topic.staging), stockData: try await sources(Topic.stockData),
+            badStockData: try await sources(Topic.badStockData))
+    }
+
+    /// Each of `staged` records is on `staging` once, and once on exactly one of the outputs.
+    func expectExactlyOnce(staged: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        let outputs = stockData + badStockData
+        #expect(staging.count == staged, "staging holds \(staging.count) records", sourceLocation: sourceLocation)
+        #expect(Set(staging).count == staging.count, "staging holds records twice", sourceLocation: sourceLocation)
+        #expect(outputs.count == staged, "the outputs hold \(outputs.count) records", sourceLocation: sourceLocation)
+        #expect(
+            Set(outputs).count == outputs.count,
+            "\(outputs.count - Set(outputs).count) records published twice", sourceLocation: sourceLocation)
+        #expect(Set(outputs) == Set(staging), sourceLocation: sourceLocation)
+    }
 }
