@@ -4,9 +4,11 @@ import StockpipeCore
 /// The log on a Kafka cluster: topics `staging`, `stock_data` and `bad_stock_data`, consumer
 /// groups, and source checkpoints kept as commit metadata of one group per source.
 ///
-/// Delivery is at least once: a stage commits its input only after its outputs are acknowledged
-/// by all in-sync replicas, so a crash in between sends those outputs again. The store's writes
-/// are idempotent (trades by identity, quarantine by origin), so what is stored stays exact.
+/// Each record is published once: a stage commits its input only after its outputs are
+/// acknowledged by all in-sync replicas, each commit records where those outputs end, and a stage
+/// that restarts or takes a partition over reads back what was published after the last commit and
+/// does not publish it again (see ``PublishedLedger``). The store's writes are idempotent too
+/// (trades by identity, quarantine by origin).
 public final class KafkaLog: Log {
     public let configuration: KafkaConfiguration
     let producer: KafkaProducer
