@@ -18,7 +18,8 @@ fi
 work=$(mktemp -d)
 mock=
 trap '[ -n "$mock" ] && kill "$mock" 2>/dev/null; rm -rf "$work"' EXIT
-cc -O2 -o "$work/kafka_hop" scripts/peer/kafka_hop.c $(pkg-config --cflags --libs rdkafka)
+read -r -a rdkafka < <(pkg-config --cflags --libs rdkafka)
+cc -O2 -o "$work/kafka_hop" scripts/peer/kafka_hop.c "${rdkafka[@]}"
 
 python3 scripts/peer/feed.py "$work/feed.ndjson" --trades "$count" --per-message 1-5 >/dev/null
 # The records ingest stages from it: one per trade, keyed by symbol, with its source.
@@ -35,7 +36,10 @@ PY
 
 # start_mock: a fresh mock cluster in its own process; sets $mock and $brokers.
 start_mock() {
-  [ -n "$mock" ] && kill "$mock" 2>/dev/null && wait "$mock" 2>/dev/null || true
+  if [ -n "$mock" ]; then
+    kill "$mock" 2>/dev/null || true
+    wait "$mock" 2>/dev/null || true
+  fi
   rm -f "$work/brokers"
   "$bin" dev kafka --partitions 6 >"$work/brokers" 2>/dev/null &
   mock=$!

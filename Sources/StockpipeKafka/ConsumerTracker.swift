@@ -31,6 +31,9 @@ final class ConsumerTracker: Sendable {
         var assignedOnce = false
         /// What this member published after the last commits of its partitions (see ``PublishedLedger``).
         var ledger = PublishedLedger()
+        /// For each partition read back: its end then. Every output found came from a record before
+        /// it, so once the commits pass it, what was found and not met again never will be.
+        var bounds: [Int32: Int64] = [:]
     }
 
     private struct Refused {
@@ -44,26 +47,34 @@ final class ConsumerTracker: Sendable {
     let topic: String
     /// The topics this member publishes each input to, on the input's partition number.
     let outputs: [String]
-    /// Reads back what was published to some output partitions (see ``PublishedScan``).
-    let scan: @Sendable ([TopicPartition: Int64?]) throws -> PublishedScan.Found
+    /// The cluster to read the outputs back from; nil for a member that publishes nothing.
+    let configuration: KafkaConfiguration?
     private let state = Mutex(State())
 
     /// The commit metadata entry that says where each output partition stood at the commit.
     static let publishedKey = "@published"
 
-    init(
-        topic: String, outputs: [String] = [],
-        scan: @escaping @Sendable ([TopicPartition: Int64?]) throws -> PublishedScan.Found = { _ in PublishedScan.Found() }
-    ) {
+    init(topic: String, outputs: [String] = [], configuration: KafkaConfiguration? = nil) {
         self.topic = topic
-        self.outputs = outputs
-        self.scan = scan
+        self.outputs = configuration == nil ? [] : outputs
+        self.configuration = configuration
     }
 
-    /// The records of `records` not published already, and the scan starts their commit records.
-    func unpublished(_ records: [OutgoingRecord]) -> (records: [OutgoingRecord], held: [TopicPartition: Int64]) {
-        guard !outputs.isEmpty else { return (records, [:]) }
-        return state.withLock { $0.ledger.unpublished(records) }
+    /// The records of `records` to publish: not those found published already (see
+    /// ``PublishedLedger``), nor those of partitions handed to another member meanwhile, whose
+    /// records that member reads and publishes again.
+    func unpublished(_ records: [OutgoingRecord]) -> [OutgoingRecord] {
+        guard !outputs.isEmpty else { return records }
+        return state.withLock { state in
+            records.filter { record in
+                guard let partition = record.inputPartition else { return true }
+                guard state.assigned.contains(partition) else { return false }
+                guard let bound = state.bounds[partition], let offset = record.inputOffset, offset < bound,
+                    let key = PublishedScan.Keying.validated.key(record)
+                else { return true }
+                return !state.ledger.take(key)
+            }
+        }
     }
 
     /// The outputs of a batch about to be committed ended at `delivered`.
@@ -116,9 +127,7 @@ final class ConsumerTracker: Sendable {
     /// The offsets to commit for everything polled up to `last`, on partitions still owned, each
     /// with the state of its keys as metadata. The caller destroys the list.
     /// Counts as a commit under way until ``commitFinished()``.
-    func commitList(
-        through last: ConsumedRecord, state keyed: [String: String]?, held: [TopicPartition: Int64] = [:]
-    ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    func commitList(through last: ConsumedRecord, state keyed: [String: String]?) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
         state.withLock { state in
             state.committing += 1
             var offsets: [Int32: Int64] = [:]
@@ -137,7 +146,11 @@ final class ConsumerTracker: Sendable {
                 element.pointee.offset = offset + 1
                 var published: (String, String)?
                 if !outputs.isEmpty {
-                    let positions = state.ledger.positions(holding: held) { $0.partition == partition }
+                    if let bound = state.bounds[partition], offset + 1 >= bound {
+                        state.bounds[partition] = nil
+                        state.ledger.release { $1.partition == partition }
+                    }
+                    let positions = state.ledger.positions { $0.partition == partition }
                     published = (Self.publishedKey, PublishedLedger.encode(positions))
                 }
                 if keyed != nil || published != nil {
@@ -244,9 +257,20 @@ final class ConsumerTracker: Sendable {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             // The committed offsets and their state, before any record of these partitions is fetched.
             // (Not while closing: nothing more will be read, and the request would only wait.)
-            if !state.withLock(\.closing) { _ = rd_kafka_committed(handle, partitions, 10_000) }
+            // (Not while closing: nothing more will be read, and the request would only wait.)
+            var known = false
+            if !state.withLock(\.closing) {
+                let error = rd_kafka_committed(handle, partitions, 10_000)
+                known = error == RD_KAFKA_RESP_ERR_NO_ERROR
+                if !known {
+                    KafkaLogging.logger.warning(
+                        "\(topic): cannot read the positions committed for partitions \(ids.sorted()) (\(String(cString: rd_kafka_err2str(error)))); reading on from where the group stands"
+                    )
+                }
+            }
             var handedOver: [(Int32, [String: String])] = []
             var starts: [TopicPartition: Int64?] = [:]
+            var unknown: [TopicPartition] = []
             for element in elements {
                 var entries: [String: String] = [:]
                 if element.metadata != nil && element.metadata_size > 0 {
@@ -254,16 +278,19 @@ final class ConsumerTracker: Sendable {
                 }
                 let published = entries.removeValue(forKey: Self.publishedKey).map(PublishedLedger.decode)
                 if !entries.isEmpty { handedOver.append((element.partition, entries)) }
-                // Where this partition's outputs stood at its last commit; from their start when
-                // it was never committed; unknown after a commit of an older version.
-                if !outputs.isEmpty, published != nil || element.offset < 0 {
-                    for output in outputs {
-                        let key = TopicPartition(output, element.partition)
-                        starts[key] = published?[key]
+                guard !outputs.isEmpty, known, element.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                for output in outputs {
+                    let key = TopicPartition(output, element.partition)
+                    if let start = published?[key] {
+                        starts[key] = start  // read back from where the last commit left it
+                    } else if element.offset < 0 {
+                        starts[key] = .some(nil)  // never committed: from its first record
+                    } else {
+                        unknown.append(key)  // committed by an older version: from now on
                     }
                 }
             }
-            recover(from: starts)
+            recover(from: starts, unknown: unknown)
             state.withLock { state in
                 state.assignedOnce = true
                 state.assigned.formUnion(ids)
@@ -335,15 +362,30 @@ final class ConsumerTracker: Sendable {
     }
 
     /// Reads back what was published after the last commits of newly assigned partitions, before
-    /// any of their records is fetched, so that none of it is published again.
-    private func recover(from starts: [TopicPartition: Int64?]) {
-        guard !starts.isEmpty, !state.withLock(\.closing) else { return }
+    /// any of their records is fetched, so that none of it is published again. Where that is not
+    /// known (`unknown`: committed by an older version), the ends from now on are recorded.
+    private func recover(from starts: [TopicPartition: Int64?], unknown: [TopicPartition]) {
+        guard let configuration, !starts.isEmpty || !unknown.isEmpty, !state.withLock(\.closing) else { return }
         do {
-            let found = try scan(starts)
-            state.withLock { $0.ledger.recovered(found, from: starts) }
-            if !found.sources.isEmpty {
+            var found = try PublishedScan.sources(configuration, from: starts, keying: .validated)
+            var from = starts
+            if !unknown.isEmpty {
+                let ends = try PublishedScan.ends(configuration, of: unknown)
+                for (partition, end) in ends {
+                    found.ends[partition] = end
+                    from[partition] = end
+                }
+            }
+            // Every output found came from a record before the input's end now.
+            let inputs = Set(found.keys.values.map(\.partition.partition)).map { TopicPartition(topic, $0) }
+            let bounds = inputs.isEmpty ? [:] : try PublishedScan.ends(configuration, of: inputs)
+            state.withLock { state in
+                state.ledger.recovered(found, from: from)
+                for (input, bound) in bounds { state.bounds[input.partition] = bound }
+            }
+            if !found.keys.isEmpty {
                 KafkaLogging.logger.info(
-                    "\(topic): \(found.sources.count) records were published after the last commit of partitions \(Set(starts.keys.map(\.partition)).sorted()); they are not published again"
+                    "\(topic): \(found.keys.count) records were published after the last commit of partitions \(inputs.map(\.partition).sorted()); they are not published again"
                 )
             }
         } catch {
@@ -357,6 +399,7 @@ final class ConsumerTracker: Sendable {
         state.withLock { state in
             let gone = partitions ?? state.assigned
             state.ledger.forget { gone.contains($0.partition) }
+            state.bounds = state.bounds.filter { !gone.contains($0.key) }
             state.revoked += gone.count
             state.assigned.subtract(gone)
             state.refused = state.refused.filter { !gone.contains($0.key) }

@@ -39,9 +39,7 @@ public final class KafkaConsumer: Sendable {
         properties.merge(configuration.properties(for: .consumer)) { _, given in given }
         properties["group.id"] = group
         let conf = try KafkaConfiguration(properties).makeConf()
-        let tracker = ConsumerTracker(topic: topic, outputs: outputs) { starts in
-            try PublishedScan.sources(configuration, from: starts, prefix: "")
-        }
+        let tracker = ConsumerTracker(topic: topic, outputs: outputs, configuration: configuration)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(tracker).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf) { handle, error, partitions, opaque in
             guard let handle, let partitions, let opaque else { return }
@@ -103,10 +101,9 @@ public final class KafkaConsumer: Sendable {
     /// A commit refused because the group rebalanced is not an error: a partition that moved is
     /// read again by its new owner (every write downstream is idempotent), and the positions of
     /// partitions this consumer kept go with its next commit or ``commitAgain()``.
-    /// `held`: the scan starts the batch leaves held (see ``PublishedLedger``).
-    func commit(through last: ConsumedRecord, state: [String: String]?, held: [TopicPartition: Int64] = [:]) async throws {
+    public func commit(through last: ConsumedRecord, state: [String: String]?) async throws {
         try await commitThread.run { [handle, tracker, group] in
-            let list = tracker.commitList(through: last, state: state, held: held)
+            let list = tracker.commitList(through: last, state: state)
             defer {
                 rd_kafka_topic_partition_list_destroy(list)
                 tracker.commitFinished()

@@ -68,7 +68,11 @@ public final class KafkaLog: Log {
     }
 
     public func source(name: String) async throws -> any SourceSession {
-        try await KafkaSourceSession.open(name: name, configuration: configuration, producer: producer)
+        try await source(name: name, replayable: false)
+    }
+
+    public func source(name: String, replayable: Bool) async throws -> any SourceSession {
+        try await KafkaSourceSession.open(name: name, replayable: replayable, configuration: configuration, producer: producer)
     }
 
     public func status() async throws -> LogStatus {

@@ -12,6 +12,8 @@ import Synchronization
 /// stage them again when the source gives them again (see ``PublishedLedger``).
 final class KafkaSourceSession: SourceSession {
     let name: String
+    /// Whether the source gives the same records again from a checkpoint (see ``Log/source(name:replayable:)``).
+    let replayable: Bool
     let checkpoint: SourceCheckpoint?
     private let handle: KafkaHandle
     private let producer: KafkaProducer
@@ -22,10 +24,11 @@ final class KafkaSourceSession: SourceSession {
     static func group(_ name: String) -> String { "stockpipe-source:" + name }
 
     private init(
-        name: String, checkpoint: SourceCheckpoint?, ledger: PublishedLedger, handle: KafkaHandle, producer: KafkaProducer,
-        thread: BlockingThread
+        name: String, replayable: Bool, checkpoint: SourceCheckpoint?, ledger: PublishedLedger, handle: KafkaHandle,
+        producer: KafkaProducer, thread: BlockingThread
     ) {
         self.name = name
+        self.replayable = replayable
         self.checkpoint = checkpoint
         self.ledger = Mutex(ledger)
         self.handle = handle
@@ -33,7 +36,60 @@ final class KafkaSourceSession: SourceSession {
         self.thread = thread
     }
 
-    static func open(name: String, configuration: KafkaConfiguration, producer: KafkaProducer) async throws -> KafkaSourceSession {
+    /// Reads back the records staged after the checkpoint; records the ends of `staging` at once
+    /// when this source has no checkpoint yet, so that a crash before its first one finds them too.
+    private static func recover(
+        _ name: String, metadata: [UInt8]?, checkpoint: SourceCheckpoint?, configuration: KafkaConfiguration,
+        _ handle: KafkaHandle
+    ) throws -> PublishedLedger {
+        let count = try KafkaMetadata.partitionCount(
+            handle, topic: Topic.staging, timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds,
+            brokers: configuration.brokers)
+        let partitions = (0..<count).map { TopicPartition(Topic.staging, $0) }
+        var ledger = PublishedLedger()
+        guard let published = metadata.flatMap({ decodePublished($0) }) else {
+            let ends = try PublishedScan.ends(configuration, of: partitions)
+            ledger.recovered(PublishedScan.Found(ends: ends), from: ends)
+            if metadata == nil {
+                try KafkaOffsets.commitMetadata(
+                    handle, Array("\n\n\(PublishedLedger.encode(ends))".utf8), topic: Topic.staging, partition: 0,
+                    group: group(name))
+            }
+            return ledger
+        }
+        var starts: [TopicPartition: Int64?] = [:]
+        var unknown: [TopicPartition] = []
+        for partition in partitions {
+            if let start = published[partition] { starts[partition] = start } else { unknown.append(partition) }
+        }
+        var found = try PublishedScan.sources(configuration, from: starts, keying: .staged(prefix: name + ":"))
+        var from = starts
+        for (partition, end) in try PublishedScan.ends(configuration, of: unknown) {
+            found.ends[partition] = end
+            from[partition] = end
+        }
+        ledger.recovered(found, from: from)
+        // What came from messages before the checkpoint is committed: it will not come again.
+        if let position = checkpoint?.position { ledger.release { key, _ in isBefore(key, position) } }
+        if !found.keys.isEmpty {
+            KafkaLogging.logger.info(
+                "\(name): \(found.keys.count) records were staged after the last checkpoint; they are not staged again")
+        }
+        return ledger
+    }
+
+    /// Whether the record keyed `key` came from a message before `position`: labels number
+    /// messages as positions do (`@1234` a byte offset, `@17.3` the simulator's window 17).
+    static func isBefore(_ key: String, _ position: Int64) -> Bool {
+        let source = key.prefix { $0 != "\u{1}" }
+        guard let at = source.lastIndex(of: "@") else { return false }
+        let digits = source[source.index(after: at)...].prefix { $0.isASCII && $0.isNumber }
+        return Int64(digits).map { $0 < position } ?? false
+    }
+
+    static func open(
+        name: String, replayable: Bool, configuration: KafkaConfiguration, producer: KafkaProducer
+    ) async throws -> KafkaSourceSession {
         try await SourceRegistry.register(name, configuration: configuration)
         let handle = try GroupOffsets.client(configuration, group: group(name))
         let thread = BlockingThread(name: "kafka-source")
@@ -43,30 +99,19 @@ final class KafkaSourceSession: SourceSession {
                     handle, topic: Topic.staging, partitions: 1, group: group(name),
                     timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)[0]?.metadata
                 let checkpoint = metadata.flatMap { decode($0) }
-                let partitions = try KafkaMetadata.partitionCount(
-                    handle, topic: Topic.staging, timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds,
-                    brokers: configuration.brokers)
-                // No checkpoint: whatever this source staged is after it. A checkpoint of an
-                // older version, without positions, leaves nothing to go by.
-                let published = metadata.flatMap { decodePublished($0) } ?? (checkpoint == nil ? [:] : nil)
-                var ledger = PublishedLedger()
-                if let published {
-                    var starts: [TopicPartition: Int64?] = [:]
-                    for partition in 0..<partitions {
-                        let key = TopicPartition(Topic.staging, partition)
-                        starts[key] = published[key]
-                    }
-                    let found = try PublishedScan.sources(configuration, from: starts, prefix: name + ":")
-                    ledger.recovered(found, from: starts)
-                    if !found.sources.isEmpty {
-                        KafkaLogging.logger.info(
-                            "\(name): \(found.sources.count) records were staged after the last checkpoint; they are not staged again")
-                    }
+                guard replayable else { return (checkpoint, PublishedLedger()) }
+                do {
+                    let ledger = try recover(name, metadata: metadata, checkpoint: checkpoint, configuration: configuration, handle)
+                    return (checkpoint, ledger)
+                } catch {
+                    KafkaLogging.logger.error(
+                        "\(name): cannot read back what was staged after the last checkpoint, so some records may be staged again: \(error)")
+                    return (checkpoint, PublishedLedger())
                 }
-                return (checkpoint, ledger)
             }
             return KafkaSourceSession(
-                name: name, checkpoint: checkpoint, ledger: ledger, handle: handle, producer: producer, thread: thread)
+                name: name, replayable: replayable, checkpoint: checkpoint, ledger: ledger, handle: handle, producer: producer,
+                thread: thread)
         } catch {
             _ = try? await thread.runOnce { [handle] in rd_kafka_destroy(handle.pointer) }
             throw error
@@ -97,13 +142,19 @@ final class KafkaSourceSession: SourceSession {
     }
 
     func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
-        let (unpublished, held) = ledger.withLock { $0.unpublished(records) }
+        let keying = PublishedScan.Keying.staged(prefix: name + ":")
+        let unpublished =
+            replayable
+            ? ledger.withLock { ledger in records.filter { record in keying.key(record).map { !ledger.take($0) } ?? true } }
+            : records
         let delivery = await producer.enqueue(unpublished)
         try await chain.append { [self] in
             try await delivery.wait()
             let published = ledger.withLock { ledger in
                 ledger.delivered(delivery.ends())
-                return ledger.positions(holding: held)
+                // The source has read past these: records found and not met again never will be.
+                ledger.release { key, _ in Self.isBefore(key, checkpoint.position) }
+                return ledger.positions()
             }
             try await saveCheckpoint(checkpoint, published: published)
         }

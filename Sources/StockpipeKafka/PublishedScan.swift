@@ -2,18 +2,44 @@ import CRdKafka
 import StockpipeCore
 
 /// Reads back what a stage published after its last commit, so that a restarted stage publishes
-/// none of it again: the `source` header of every record in some partitions, from where the last
-/// commit left them to their end. Every staged record has a source of its own, so the set of
-/// sources found is the set of inputs whose output already stands. Blocking.
+/// none of it again: a key for every record in some partitions, from where the last commit left
+/// them to their end. Every staged record has a source of its own, so the keys found say which
+/// inputs have their output already. Blocking.
 enum PublishedScan {
+    /// How a published record is recognised when it would be published again.
+    enum Keying: Sendable {
+        /// Validation's outputs: by source, a record sent through again by `quarantine replay`
+        /// apart from the original (it keeps the original's source). Their contents may differ
+        /// from the first time (the validator's state may have moved), so they are not compared.
+        case validated
+        /// A source's records: by source and content, of the sources whose names begin with the
+        /// prefix; records re-staged by `quarantine replay` are not theirs.
+        case staged(prefix: String)
+
+        func key(source: String, redriven: Bool, value: UnsafeRawBufferPointer) -> String? {
+            switch self {
+            case .validated:
+                return redriven ? source + "\u{1}redriven" : source
+            case .staged(let prefix):
+                guard !redriven, source.hasPrefix(prefix) else { return nil }
+                return source + "\u{1}" + String(StableHasher.hash64(bytes: value), radix: 16)
+            }
+        }
+
+        func key(_ record: OutgoingRecord) -> String? {
+            guard let source = record.headers[header: Header.source] else { return nil }
+            let redriven = record.headers[header: Header.redriven] != nil
+            return record.value.withUnsafeBytes { key(source: source, redriven: redriven, value: $0) }
+        }
+    }
+
     /// More than this many records after a commit means something else went wrong; the scan
     /// stops rather than hold them all.
     static let maxRecords = 2_000_000
 
     struct Found {
-        /// The sources read that begin with the prefix asked for, with the partition of each and
-        /// how often it was there (a record sent through again by `quarantine replay` keeps its source).
-        var sources: [String: (partition: TopicPartition, count: Int)] = [:]
+        /// The keys of the records read, with the partition of each and how often it was there.
+        var keys: [String: (partition: TopicPartition, count: Int)] = [:]
         /// Each partition's end when it was read.
         var ends: [TopicPartition: Int64] = [:]
     }
@@ -23,12 +49,15 @@ enum PublishedScan {
     /// leaders that move while a broker is down, where offset requests fail until metadata is
     /// refreshed.
     static func sources(
-        _ configuration: KafkaConfiguration, from starts: [TopicPartition: Int64?], prefix: String,
+        _ configuration: KafkaConfiguration, from starts: [TopicPartition: Int64?], keying: Keying,
         timeout: Duration = .seconds(60)
     ) throws -> Found {
         guard !starts.isEmpty else { return Found() }
         let handle = try GroupOffsets.client(
-            configuration, group: "stockpipe-scan", overriding: ["enable.partition.eof": "true", "topic.metadata.refresh.interval.ms": "1000"])
+            configuration, group: "stockpipe-scan",
+            overriding: [
+                "enable.partition.eof": "true", "topic.metadata.refresh.interval.ms": "1000", "auto.offset.reset": "earliest",
+            ])
         defer { rd_kafka_destroy(handle.pointer) }
         let list = rd_kafka_topic_partition_list_new(Int32(starts.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -77,9 +106,7 @@ enum PublishedScan {
             case RD_KAFKA_RESP_ERR_NO_ERROR:
                 read += 1
                 found.ends[partition] = max(found.ends[partition] ?? 0, message.pointee.offset + 1)
-                if let source = source(of: message), source.hasPrefix(prefix) {
-                    found.sources[source, default: (partition, 0)].count += 1
-                }
+                if let key = key(of: message, keying) { found.keys[key, default: (partition, 0)].count += 1 }
             default:
                 continue
             }
@@ -87,7 +114,7 @@ enum PublishedScan {
         return found
     }
 
-    private static func source(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> String? {
+    private static func key(of message: UnsafeMutablePointer<rd_kafka_message_t>, _ keying: Keying) -> String? {
         var headers: OpaquePointer?
         guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return nil }
         var value: UnsafeRawPointer?
@@ -95,20 +122,39 @@ enum PublishedScan {
         guard rd_kafka_header_get_last(headers, Header.source, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, let value else {
             return nil
         }
-        return String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self)
+        let source = String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self)
+        var marker: UnsafeRawPointer?
+        let redriven = rd_kafka_header_get_last(headers, Header.redriven, &marker, &size) == RD_KAFKA_RESP_ERR_NO_ERROR
+        return keying.key(
+            source: source, redriven: redriven, value: UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len))
+    }
+
+    /// The end of each partition, asked for (with retries while leaders move).
+    static func ends(_ configuration: KafkaConfiguration, of partitions: [TopicPartition]) throws -> [TopicPartition: Int64] {
+        let handle = try GroupOffsets.client(configuration, group: "stockpipe-scan")
+        defer { rd_kafka_destroy(handle.pointer) }
+        var ends: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            ends[partition] = try KafkaOffsets.watermarks(
+                handle, topic: partition.topic, partition: partition.partition,
+                timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds
+            ).high
+        }
+        return ends
     }
 }
 
-/// What a publishing stage owes after a restart: the sources it published after its last commit
+/// What a publishing stage owes after a restart: the records it published after its last commit
 /// (found by ``PublishedScan``), not to be published again, and the output positions its commits
 /// record so that the next restart knows where to look.
 ///
 /// A commit records, for each output partition, the end of the outputs of the batches committed:
-/// commits complete in order, so whatever is published after them lies past those ends. Until
-/// every source found in a partition has come by again, a commit records where the scan of that
-/// partition started instead: the outputs between are those of inputs not yet committed again.
+/// commits complete in order, so whatever is published after them lies past those ends. While a
+/// partition still has records found in it that the stage has not met again, a commit records
+/// where its scan started instead: the outputs between are those of inputs not yet committed.
+/// Found records are let go when met, and when the stage's commits show they never will be
+/// (``release(where:)``), so that nothing stays held.
 struct PublishedLedger: Sendable {
-    /// Sources published after the last commit, with the partition each was found in and how often.
     private var pending: [String: (partition: TopicPartition, count: Int)] = [:]
     private var pendingCount: [TopicPartition: Int] = [:]
     private var scanStarts: [TopicPartition: Int64] = [:]
@@ -116,36 +162,39 @@ struct PublishedLedger: Sendable {
 
     init() {}
 
-    var isRecovering: Bool { !pending.isEmpty }
-
     /// After a scan from `starts` (a partition's first record where nil).
     mutating func recovered(_ found: PublishedScan.Found, from starts: [TopicPartition: Int64?]) {
-        for (source, entry) in found.sources {
-            pending[source, default: (entry.partition, 0)].count += entry.count
+        for (key, entry) in found.keys {
+            pending[key, default: (entry.partition, 0)].count += entry.count
             pendingCount[entry.partition, default: 0] += entry.count
         }
         for (partition, start) in starts {
-            ends[partition] = max(ends[partition] ?? 0, found.ends[partition] ?? 0)
+            ends[partition] = max(ends[partition] ?? 0, found.ends[partition] ?? start ?? 0)
             if pendingCount[partition, default: 0] > 0 { scanStarts[partition] = start ?? 0 }
         }
     }
 
-    /// The records of `records` not published already, forgetting the sources it meets; and the
-    /// scan starts still held after them, which the commit of this batch records.
-    mutating func unpublished(_ records: [OutgoingRecord]) -> (records: [OutgoingRecord], held: [TopicPartition: Int64]) {
-        guard !pending.isEmpty else { return (records, scanStarts) }
-        let kept = records.filter { record in
-            guard let source = record.headers[header: Header.source], let entry = pending[source] else { return true }
-            let partition = entry.partition
-            pending[source] = entry.count > 1 ? (partition, entry.count - 1) : nil
-            pendingCount[partition, default: 1] -= 1
-            if pendingCount[partition] == 0 {
-                pendingCount[partition] = nil
-                scanStarts[partition] = nil
-            }
-            return false
+    /// Whether a record with `key` was found; it is taken off the list.
+    mutating func take(_ key: String) -> Bool {
+        guard let entry = pending[key] else { return false }
+        pending[key] = entry.count > 1 ? (entry.partition, entry.count - 1) : nil
+        lower(entry.partition, by: 1)
+        return true
+    }
+
+    /// Lets go of the records found whose key or partition `gone` names: they will not come again.
+    mutating func release(where gone: (String, TopicPartition) -> Bool) {
+        guard !pending.isEmpty else { return }
+        for (key, entry) in pending where gone(key, entry.partition) {
+            pending[key] = nil
+            lower(entry.partition, by: entry.count)
         }
-        return (kept, scanStarts)
+    }
+
+    private mutating func lower(_ partition: TopicPartition, by count: Int) {
+        let left = pendingCount[partition, default: count] - count
+        pendingCount[partition] = left > 0 ? left : nil
+        if left <= 0 { scanStarts[partition] = nil }
     }
 
     /// A committed batch's outputs ended at `delivered`.
@@ -153,14 +202,12 @@ struct PublishedLedger: Sendable {
         ends.merge(delivered) { max($0, $1) }
     }
 
-    /// The positions the commit of a batch records for the output partitions `included`: the
-    /// ends so far (commits run in order, so these are the ends of the batches committed), or the
-    /// scan start where the batch left one `held`.
-    func positions(holding held: [TopicPartition: Int64], where included: (TopicPartition) -> Bool = { _ in true })
-        -> [TopicPartition: Int64]
-    {
+    /// The positions a commit records for the output partitions `included`: the ends so far
+    /// (commits run in order, so these are the ends of the batches committed), or the scan start
+    /// of a partition still holding records found.
+    func positions(where included: (TopicPartition) -> Bool = { _ in true }) -> [TopicPartition: Int64] {
         var positions = ends.filter { included($0.key) }
-        for (partition, start) in held where included(partition) { positions[partition] = start }
+        for (partition, start) in scanStarts where included(partition) { positions[partition] = start }
         return positions
     }
 

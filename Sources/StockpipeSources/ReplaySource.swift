@@ -30,6 +30,8 @@ public struct ReplaySource: FeedSource {
     public let follow: Bool
     public var name: String { "replay:\(path)" }
 
+    public var replayable: Bool { true }
+
     /// `path` should be absolute so the checkpoint name is stable.
     public init(path: String, follow: Bool = false) throws {
         var info = stat()

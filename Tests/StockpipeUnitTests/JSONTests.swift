@@ -104,7 +104,7 @@ struct JSONTests {
     @Test func aTradeReadsBackAsWritten() throws {
         var generator = SystemRandomNumberGenerator()
         let edges: [Double] = [
-            -0.0, 0, 1e-6, 1e-7, 5e-324, 0.1, 0.07596, 1 / 3, 119.99, 9.999_999e8, 1e9, 1e15, 1e15 + 1, 9.007_199_254_740_993e15,
+            -0.0, 0, 1e-6, 1e-7, .leastNonzeroMagnitude, 0.1, 0.07596, 1 / 3, 119.99, 9.999_999e8, 1e9, 1e15, 1e15 + 1, 9.007_199_254_740_993e15,
             1.7976931348623157e308, 123_456_789.123_456_79,
         ]
         let randoms = (0..<20_000).map { _ in

@@ -10,6 +10,11 @@ public protocol Log: Sendable {
     func consumer(group: String, topic: String) async throws -> any LogConsumer
     /// Takes the source named `name` (one ingest at a time per source) and returns its checkpoint.
     func source(name: String) async throws -> any SourceSession
+    /// As ``source(name:)``, for a source that gives the same records again from a checkpoint
+    /// (a replay file, the simulator): a log that cannot publish a batch and its checkpoint at
+    /// once recognises the records it published after the last checkpoint, and does not publish
+    /// them again.
+    func source(name: String, replayable: Bool) async throws -> any SourceSession
     /// The largest record value this log accepts. Stages cut bigger ones to a prefix and
     /// quarantine them with their original size, rather than fail.
     var maxRecordBytes: Int { get }
@@ -18,6 +23,13 @@ public protocol Log: Sendable {
     /// Removes records older than each topic's retention; returns how many went.
     func enforceRetention(now: Int64) async throws -> Int
     func close() async throws
+}
+
+extension Log {
+    /// A log that publishes a batch and its checkpoint at once needs nothing more.
+    public func source(name: String, replayable: Bool) async throws -> any SourceSession {
+        try await source(name: name)
+    }
 }
 
 /// One member of a consumer group, reading one topic.

@@ -68,11 +68,14 @@ public struct OutgoingRecord: Sendable {
     /// have equal partition counts and the same keys, so keys stay where they were), which lets a
     /// restarted stage find what it published for each input partition and not publish it again.
     public var inputPartition: Int32?
+    /// The offset of the record this one was made from, with ``inputPartition``.
+    public var inputOffset: Int64?
 
     public init(
         topic: String, key: String, value: [UInt8], headers: [RecordHeader], timestamp: Int64, trade: Trade? = nil,
-        inputPartition: Int32? = nil
+        inputPartition: Int32? = nil, inputOffset: Int64? = nil
     ) {
+        self.inputOffset = inputOffset
         self.topic = topic
         self.key = key
         self.value = value

@@ -9,9 +9,14 @@ public protocol FeedSource: Sendable {
     /// As ``open(at:)``, with the ``FeedReader/mark`` saved beside `position`, which tells whether
     /// `position` still means the same place (a replay file may have been replaced since).
     func open(at position: Int64?, mark: SourceMark?) throws -> any FeedReader
+    /// Whether reading again from a position gives the same messages (a file, a seeded
+    /// simulator), not new ones (a live feed).
+    var replayable: Bool { get }
 }
 
 extension FeedSource {
+    public var replayable: Bool { false }
+
     /// Sources whose positions cannot go stale need no mark.
     public func open(at position: Int64?, mark: SourceMark?) throws -> any FeedReader {
         try open(at: position)

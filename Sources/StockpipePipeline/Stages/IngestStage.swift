@@ -32,7 +32,7 @@ public struct IngestStage: Service {
 
     public func run() async throws {
         metrics.beat(.ingest, loop: source.name)
-        let session = try await log.source(name: source.name)
+        let session = try await log.source(name: source.name, replayable: source.replayable)
         var counters = IngestCounters(json: session.checkpoint?.state)
         var reader = try source.open(at: session.checkpoint?.position, mark: counters.file)
         var writes = CommitPipeline()

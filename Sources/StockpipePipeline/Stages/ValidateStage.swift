@@ -103,7 +103,8 @@ public struct ValidateStage: Service {
             case .valid(let quote):
                 return OutgoingRecord(
                     topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: headers,
-                    timestamp: records[index].timestamp, inputPartition: records[index].partition)
+                    timestamp: records[index].timestamp, inputPartition: records[index].partition,
+                    inputOffset: records[index].offset)
             case .invalid(let codes):
                 reasons = codes
             }
@@ -119,7 +120,7 @@ public struct ValidateStage: Service {
                 return OutgoingRecord(
                     topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
                     headers: headers, timestamp: records[index].timestamp, trade: trade.asWritten,
-                    inputPartition: records[index].partition)
+                    inputPartition: records[index].partition, inputOffset: records[index].offset)
             case .invalid(let codes):
                 reasons = codes
             case .undecided:
@@ -139,7 +140,8 @@ public struct ValidateStage: Service {
         headers.append(RecordHeader(Header.reasons, reasons.map(\.rawValue).joined(separator: ",")))
         return OutgoingRecord(
             topic: Topic.badStockData, key: record.key, value: value,
-            headers: headers, timestamp: record.timestamp, inputPartition: record.partition)
+            headers: headers, timestamp: record.timestamp, inputPartition: record.partition,
+            inputOffset: record.offset)
     }
 
     /// The timestamps of up to `count` trades staged after `index`.
