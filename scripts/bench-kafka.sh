@@ -50,6 +50,7 @@ start_mock() {
 start_mock
 read -r _ records _ produce _ consume _ join < <("$work/kafka_hop" "$brokers" staging bench "$work/records.tsv")
 peer_rate=$(python3 -c "print(round($records / ($produce + $consume)))")
+peer_rate_joined=$(python3 -c "print(round($records / ($produce + $consume - $join)))")
 
 start_mock
 python3 - "$work/data/store.sqlite" >"$work/first" <<'PY' &
@@ -72,14 +73,15 @@ wait "$watcher" || true
 read -r wall user system peak <"$work/time"
 
 echo "$count trades, 1-5 per message, time-ordered, 12 symbols; mock cluster of 3 brokers in its own process, 6 partitions, RF 3"
-printf 'librdkafka, one hop:   produce %.2f s + consume %.2f s (group join %.2f s) = %s records/s\n' "$produce" "$consume" "$join" "$peer_rate"
-python3 - "$count" "$wall" "$user" "$system" "$peak" "$peer_rate" "$(cat "$work/first" 2>/dev/null || echo '?')" <<'PY'
+printf 'librdkafka, one hop:   produce %.2f s + consume %.2f s (of which the group join %.2f s) = %s records/s, %s once joined\n' \
+  "$produce" "$consume" "$join" "$peer_rate" "$peer_rate_joined"
+python3 - "$count" "$wall" "$user" "$system" "$peak" "$peer_rate" "$peer_rate_joined" "$(cat "$work/first" 2>/dev/null || echo '?')" <<'PY'
 import sys
-count, wall, user, system, peak, peer, first = sys.argv[1:]
-count, wall, cpu, peer = int(count), float(wall), float(user) + float(system), int(peer)
+count, wall, user, system, peak, peer, joined, first = sys.argv[1:]
+count, wall, cpu, peer, joined = int(count), float(wall), float(user) + float(system), int(peer), int(joined)
 rate = count / wall
 print(f"stockpipe run --drain: {wall:.2f} s, {rate:,.0f} trades/s, CPU {cpu:.2f} s ({cpu / wall:.2f} cores busy), "
       f"peak {int(peak) // 1024} MB, first trade stored after {first} s")
-print(f"ratio to one librdkafka hop: {rate / peer:.2f}")
+print(f"ratio to one librdkafka hop: {rate / peer:.2f} with its group join, {rate / joined:.2f} without")
 PY
 grep -E "reconcile" "$work/run.out" || true

@@ -35,6 +35,8 @@ STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-peer.sh "$count"
 # Whether the cost per trade stays flat: 10,000,000 trades, and 1,000,000 more into that store.
 STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-scale.sh $(( count * 10 ))
 
+# On Kafka next to plain librdkafka's one hop, on one mock cluster in its own process.
+STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-kafka.sh 200000
 # Kafka, as deployed: the mock cluster (3 brokers, RF 3) in its own process, the pipeline in another.
 # The mock keeps at most 5 MiB per partition, so the run is capped at 500,000 trades on 64 partitions.
 kafka_count=$(( count < 500000 ? count : 500000 ))
