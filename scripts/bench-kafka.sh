@@ -10,11 +10,9 @@
 set -euo pipefail
 count=${1:-200000}
 cd "$(dirname "$0")/.."
-bin=${STOCKPIPE_BENCH_BINARY:-}
-if [ -z "$bin" ]; then
-  swift build -c release --product stockpipe >/dev/null
-  bin=.build/release/stockpipe
-fi
+# shellcheck source-path=SCRIPTDIR source=lib/bench.sh
+. scripts/lib/bench.sh
+bench_binary
 work=$(mktemp -d)
 mock=
 trap '[ -n "$mock" ] && kill "$mock" 2>/dev/null; rm -rf "$work"' EXIT

@@ -6,11 +6,9 @@
 set -euo pipefail
 count=${1:-1000000}
 cd "$(dirname "$0")/.."
-bin=${STOCKPIPE_BENCH_BINARY:-}
-if [ -z "$bin" ]; then
-  swift build -c release --product stockpipe >/dev/null
-  bin=.build/release/stockpipe
-fi
+# shellcheck source-path=SCRIPTDIR source=lib/bench.sh
+. scripts/lib/bench.sh
+bench_binary
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
