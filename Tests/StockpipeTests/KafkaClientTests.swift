@@ -238,26 +238,6 @@ struct KafkaClientTests {
         try await log.close()
     }
 
-    /// librdkafka aborts the process when a mock broker comes back and its port was taken; it is
-    /// held while the broker is down, and connections to it are refused as before.
-    @Test func aBrokerDownKeepsItsPortAndRefusesConnections() async throws {
-        let cluster = try KafkaMockCluster(brokers: 3)
-        defer { cluster.close() }
-        let ports = cluster.bootstrapServers.split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } }
-        #expect(ports.count == 3)
-        func connects(_ port: UInt16) -> Bool { acceptsConnections(Int(port)) }
-        #expect(ports.allSatisfy(connects))
-        cluster.setBroker(2, up: false)
-        #expect(cluster.holdsPort(of: 2))
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(!connects(ports[1]))
-        #expect(connects(ports[0]) && connects(ports[2]))
-        cluster.setBroker(2, up: true)
-        #expect(!cluster.holdsPort(of: 2))
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(connects(ports[1]))
-    }
-
     @Test func aPausedConsumerKeepsItsPartitionsPastTheMaxPollInterval() async throws {
         let (cluster, configuration) = try stagingCluster(partitions: 2, ["max.poll.interval.ms": "7000"])
         defer { cluster.close() }

@@ -199,11 +199,6 @@ func freeConsecutivePorts(_ count: Int) throws -> Int {
     throw CQLTestError("found no \(count) free consecutive ports between 10000 and 32000")
 }
 
-/// Whether something accepts TCP connections on 127.0.0.1:`port`.
-func acceptsConnections(_ port: Int) -> Bool {
-    withLoopbackSocket(port: port, connect) == 0
-}
-
 private func isFreePort(_ port: Int) -> Bool {
     withLoopbackSocket(port: port, bind) == 0
 }
