@@ -62,18 +62,20 @@ final class ConsumerTracker: Sendable {
 
     /// The records of `records` to publish: not those found published already (see
     /// ``PublishedLedger``), nor those of partitions handed to another member meanwhile, whose
-    /// records that member reads and publishes again.
-    func unpublished(_ records: [OutgoingRecord]) -> [OutgoingRecord] {
-        guard !outputs.isEmpty else { return records }
+    /// records that member reads and publishes again. And the look backs still held after them,
+    /// which the commit of this batch records.
+    func unpublished(_ records: [OutgoingRecord]) -> (records: [OutgoingRecord], held: [TopicPartition: Int64]) {
+        guard !outputs.isEmpty else { return (records, [:]) }
         return state.withLock { state in
-            records.filter { record in
+            let kept = records.filter { record in
                 guard let partition = record.inputPartition else { return true }
                 guard state.assigned.contains(partition) else { return false }
                 guard let bound = state.bounds[partition], let offset = record.inputOffset, offset < bound,
-                    let key = PublishedScan.Keying.validated.key(record)
+                    let key = PublishedScan.Keying.validated(committed: [:]).key(record)
                 else { return true }
                 return !state.ledger.take(key)
             }
+            return (kept, state.ledger.held)
         }
     }
 
@@ -127,7 +129,10 @@ final class ConsumerTracker: Sendable {
     /// The offsets to commit for everything polled up to `last`, on partitions still owned, each
     /// with the state of its keys as metadata. The caller destroys the list.
     /// Counts as a commit under way until ``commitFinished()``.
-    func commitList(through last: ConsumedRecord, state keyed: [String: String]?) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    /// `held`: the look backs the batch left held (see ``unpublished(_:)``).
+    func commitList(
+        through last: ConsumedRecord, state keyed: [String: String]?, held: [TopicPartition: Int64] = [:]
+    ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
         state.withLock { state in
             state.committing += 1
             var offsets: [Int32: Int64] = [:]
@@ -146,11 +151,14 @@ final class ConsumerTracker: Sendable {
                 element.pointee.offset = offset + 1
                 var published: (String, String)?
                 if !outputs.isEmpty {
+                    var held = held
                     if let bound = state.bounds[partition], offset + 1 >= bound {
+                        // Every record found came before the bound: what was not met never will be.
                         state.bounds[partition] = nil
                         state.ledger.release { $1.partition == partition }
+                        held = held.filter { $0.key.partition != partition }
                     }
-                    let positions = state.ledger.positions { $0.partition == partition }
+                    let positions = state.ledger.positions(holding: held) { $0.partition == partition }
                     published = (Self.publishedKey, PublishedLedger.encode(positions))
                 }
                 if keyed != nil || published != nil {
@@ -271,6 +279,7 @@ final class ConsumerTracker: Sendable {
             var handedOver: [(Int32, [String: String])] = []
             var starts: [TopicPartition: Int64?] = [:]
             var unknown: [TopicPartition] = []
+            var committed: [Int32: Int64] = [:]
             for element in elements {
                 var entries: [String: String] = [:]
                 if element.metadata != nil && element.metadata_size > 0 {
@@ -279,6 +288,7 @@ final class ConsumerTracker: Sendable {
                 let published = entries.removeValue(forKey: Self.publishedKey).map(PublishedLedger.decode)
                 if !entries.isEmpty { handedOver.append((element.partition, entries)) }
                 guard !outputs.isEmpty, known, element.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                if element.offset >= 0 { committed[element.partition] = element.offset }
                 for output in outputs {
                     let key = TopicPartition(output, element.partition)
                     if let start = published?[key] {
@@ -290,7 +300,7 @@ final class ConsumerTracker: Sendable {
                     }
                 }
             }
-            recover(from: starts, unknown: unknown)
+            recover(from: starts, unknown: unknown, committed: committed)
             state.withLock { state in
                 state.assignedOnce = true
                 state.assigned.formUnion(ids)
@@ -364,10 +374,10 @@ final class ConsumerTracker: Sendable {
     /// Reads back what was published after the last commits of newly assigned partitions, before
     /// any of their records is fetched, so that none of it is published again. Where that is not
     /// known (`unknown`: committed by an older version), the ends from now on are recorded.
-    private func recover(from starts: [TopicPartition: Int64?], unknown: [TopicPartition]) {
+    private func recover(from starts: [TopicPartition: Int64?], unknown: [TopicPartition], committed: [Int32: Int64]) {
         guard let configuration, !starts.isEmpty || !unknown.isEmpty, !state.withLock(\.closing) else { return }
         do {
-            var found = try PublishedScan.sources(configuration, from: starts, keying: .validated)
+            var found = try PublishedScan.sources(configuration, from: starts, keying: .validated(committed: committed))
             var from = starts
             if !unknown.isEmpty {
                 let ends = try PublishedScan.ends(configuration, of: unknown)
@@ -391,6 +401,11 @@ final class ConsumerTracker: Sendable {
         } catch {
             KafkaLogging.logger.error(
                 "\(topic): cannot read back what was published after the last commit, so some records may be published again: \(error)")
+            // Where the outputs end now, at least, so that the next look back has a start.
+            let partitions = Array(starts.keys) + unknown
+            if let ends = try? PublishedScan.ends(configuration, of: partitions) {
+                state.withLock { $0.ledger.recovered(PublishedScan.Found(ends: ends), from: ends) }
+            }
         }
     }
 

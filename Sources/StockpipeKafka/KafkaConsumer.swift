@@ -102,8 +102,13 @@ public final class KafkaConsumer: Sendable {
     /// read again by its new owner (every write downstream is idempotent), and the positions of
     /// partitions this consumer kept go with its next commit or ``commitAgain()``.
     public func commit(through last: ConsumedRecord, state: [String: String]?) async throws {
+        try await commit(through: last, state: state, held: [:])
+    }
+
+    /// `held`: the look backs the batch left held (see ``ConsumerTracker/unpublished(_:)``).
+    func commit(through last: ConsumedRecord, state: [String: String]?, held: [TopicPartition: Int64]) async throws {
         try await commitThread.run { [handle, tracker, group] in
-            let list = tracker.commitList(through: last, state: state)
+            let list = tracker.commitList(through: last, state: state, held: held)
             defer {
                 rd_kafka_topic_partition_list_destroy(list)
                 tracker.commitFinished()

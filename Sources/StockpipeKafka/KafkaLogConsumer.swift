@@ -20,12 +20,13 @@ final class KafkaLogConsumer: LogConsumer {
     /// Publishes what was not published already (after a restart, some outputs of the records
     /// read again may stand: see ``PublishedLedger``), then commits with the output positions.
     func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws {
-        let delivery = await producer.enqueue(consumer.tracker.unpublished(records))
+        let (unpublished, held) = consumer.tracker.unpublished(records)
+        let delivery = await producer.enqueue(unpublished)
         try await chain.append { [consumer] in
             try await delivery.wait()
             guard let last else { return }
             consumer.tracker.delivered(delivery.ends())
-            try await consumer.commit(through: last, state: state)
+            try await consumer.commit(through: last, state: state, held: held)
         }
     }
 

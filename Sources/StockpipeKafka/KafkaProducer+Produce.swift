@@ -14,14 +14,17 @@ extension KafkaProducer {
         let keyLength = scratch.count
         var headerOffsets: [(name: Int, value: Int, length: Int)] = []
         headerOffsets.reserveCapacity(record.headers.count)
-        for header in record.headers {
-            let name = scratch.count
-            scratch.append(contentsOf: header.name.utf8)
+        func add(_ name: String, _ value: String) {
+            let nameStart = scratch.count
+            scratch.append(contentsOf: name.utf8)
             scratch.append(0)
-            let value = scratch.count
-            scratch.append(contentsOf: header.value.utf8)
-            headerOffsets.append((name, value, scratch.count - value))
+            let valueStart = scratch.count
+            scratch.append(contentsOf: value.utf8)
+            headerOffsets.append((nameStart, valueStart, scratch.count - valueStart))
         }
+        for header in record.headers { add(header.name, header.value) }
+        // Where it was made from, for a stage restarted to recognise it (see PublishedScan).
+        if let offset = record.inputOffset, record.inputPartition != nil { add(PublishedScan.stagingOffsetHeader, String(offset)) }
         return scratch.withUnsafeMutableBytes { scratch in
             record.value.withUnsafeBytes { value in
                 withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7 + headerOffsets.count) { fields in

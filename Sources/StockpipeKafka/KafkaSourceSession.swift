@@ -39,8 +39,7 @@ final class KafkaSourceSession: SourceSession {
     /// Reads back the records staged after the checkpoint; records the ends of `staging` at once
     /// when this source has no checkpoint yet, so that a crash before its first one finds them too.
     private static func recover(
-        _ name: String, metadata: [UInt8]?, checkpoint: SourceCheckpoint?, configuration: KafkaConfiguration,
-        _ handle: KafkaHandle
+        _ name: String, metadata: [UInt8]?, configuration: KafkaConfiguration, _ handle: KafkaHandle
     ) throws -> PublishedLedger {
         let count = try KafkaMetadata.partitionCount(
             handle, topic: Topic.staging, timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds,
@@ -62,15 +61,26 @@ final class KafkaSourceSession: SourceSession {
         for partition in partitions {
             if let start = published[partition] { starts[partition] = start } else { unknown.append(partition) }
         }
-        var found = try PublishedScan.sources(configuration, from: starts, keying: .staged(prefix: name + ":"))
+        var found: PublishedScan.Found
+        do {
+            found = try PublishedScan.sources(configuration, from: starts, keying: .staged(name: name))
+        } catch {
+            KafkaLogging.logger.error(
+                "\(name): cannot read back what was staged after the last checkpoint, so some records may be staged again: \(error)")
+            // Where staging ends now, at least, so that the next look back has a start.
+            let ends = try PublishedScan.ends(configuration, of: partitions)
+            ledger.recovered(PublishedScan.Found(ends: ends), from: ends)
+            return ledger
+        }
         var from = starts
         for (partition, end) in try PublishedScan.ends(configuration, of: unknown) {
             found.ends[partition] = end
             from[partition] = end
         }
+        // Records of messages before the checkpoint may be among them (the look back started
+        // where an earlier one was still held): they are let go with the first checkpoint, whose
+        // batch says which file they are read from now (see ``releasePast(_:in:)``).
         ledger.recovered(found, from: from)
-        // What came from messages before the checkpoint is committed: it will not come again.
-        if let position = checkpoint?.position { ledger.release { key, _ in isBefore(key, position) } }
         if !found.keys.isEmpty {
             KafkaLogging.logger.info(
                 "\(name): \(found.keys.count) records were staged after the last checkpoint; they are not staged again")
@@ -78,13 +88,26 @@ final class KafkaSourceSession: SourceSession {
         return ledger
     }
 
-    /// Whether the record keyed `key` came from a message before `position`: labels number
-    /// messages as positions do (`@1234` a byte offset, `@17.3` the simulator's window 17).
-    static func isBefore(_ key: String, _ position: Int64) -> Bool {
-        let source = key.prefix { $0 != "\u{1}" }
-        guard let at = source.lastIndex(of: "@") else { return false }
-        let digits = source[source.index(after: at)...].prefix { $0.isASCII && $0.isNumber }
-        return Int64(digits).map { $0 < position } ?? false
+    /// Where a record's message is in its source: the file generation and the number after `@`
+    /// in its label (`NAME:@1234#0`, `NAME:file2@1234#0` once the file was replaced: a byte offset
+    /// in that file, as checkpoint positions are).
+    static func place(of key: String, name: String) -> (generation: Int, position: Int64)? {
+        guard key.hasPrefix(name + ":") else { return nil }
+        let label = key.dropFirst(name.count + 1).prefix { $0 != "#" && $0 != "\u{1}" }
+        guard let at = label.firstIndex(of: "@"), let position = Int64(label[label.index(after: at)...]) else { return nil }
+        let prefix = label[..<at]
+        guard prefix.isEmpty || prefix.hasPrefix("file") else { return nil }
+        let generation = prefix.isEmpty ? 1 : Int(prefix.dropFirst(4)) ?? 1
+        return (generation, position)
+    }
+
+    /// Lets go of the records found whose messages the source has read past: the checkpoint at
+    /// `position` is of a batch from file generation `generation`.
+    static func releasePast(_ position: Int64, generation: Int, in ledger: inout PublishedLedger, name: String) {
+        ledger.release { key, _ in
+            guard let place = place(of: key, name: name) else { return false }
+            return place.generation < generation || (place.generation == generation && place.position < position)
+        }
     }
 
     static func open(
@@ -95,14 +118,15 @@ final class KafkaSourceSession: SourceSession {
         let thread = BlockingThread(name: "kafka-source")
         do {
             let (checkpoint, ledger) = try await thread.run { [handle] in
-                let metadata = try KafkaOffsets.committed(
+                let committed = try KafkaOffsets.committed(
                     handle, topic: Topic.staging, partitions: 1, group: group(name),
-                    timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)[0]?.metadata
+                    timeoutMilliseconds: KafkaOffsets.groupTimeoutMilliseconds)[0]
+                // nil when this source never committed anything.
+                let metadata = committed.flatMap { $0.offset >= 0 ? $0.metadata : nil }
                 let checkpoint = metadata.flatMap { decode($0) }
                 guard replayable else { return (checkpoint, PublishedLedger()) }
                 do {
-                    let ledger = try recover(name, metadata: metadata, checkpoint: checkpoint, configuration: configuration, handle)
-                    return (checkpoint, ledger)
+                    return (checkpoint, try recover(name, metadata: metadata, configuration: configuration, handle))
                 } catch {
                     KafkaLogging.logger.error(
                         "\(name): cannot read back what was staged after the last checkpoint, so some records may be staged again: \(error)")
@@ -142,19 +166,24 @@ final class KafkaSourceSession: SourceSession {
     }
 
     func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
-        let keying = PublishedScan.Keying.staged(prefix: name + ":")
-        let unpublished =
-            replayable
-            ? ledger.withLock { ledger in records.filter { record in keying.key(record).map { !ledger.take($0) } ?? true } }
-            : records
+        let keying = PublishedScan.Keying.staged(name: name)
+        var unpublished = records
+        var held: [TopicPartition: Int64] = [:]
+        if replayable {
+            (unpublished, held) = ledger.withLock { ledger in
+                (records.filter { record in keying.key(record).map { !ledger.take($0) } ?? true }, ledger.held)
+            }
+        }
+        // The file the batch ends in, for letting go of what the source has read past.
+        let generation = records.last { $0.headers[header: Header.source]?.hasPrefix(name + ":") == true }
+            .flatMap { $0.headers[header: Header.source] }.flatMap { Self.place(of: $0, name: name)?.generation }
         let delivery = await producer.enqueue(unpublished)
-        try await chain.append { [self] in
+        try await chain.append { [self, held] in
             try await delivery.wait()
             let published = ledger.withLock { ledger in
                 ledger.delivered(delivery.ends())
-                // The source has read past these: records found and not met again never will be.
-                ledger.release { key, _ in Self.isBefore(key, checkpoint.position) }
-                return ledger.positions()
+                if let generation { Self.releasePast(checkpoint.position, generation: generation, in: &ledger, name: name) }
+                return ledger.positions(holding: held)
             }
             try await saveCheckpoint(checkpoint, published: published)
         }
@@ -163,11 +192,13 @@ final class KafkaSourceSession: SourceSession {
     func flush() async throws { try await chain.flush() }
 
     private func saveCheckpoint(_ checkpoint: SourceCheckpoint, published: [TopicPartition: Int64]) async throws {
-        let metadata =
-            Array("\(checkpoint.position)\n".utf8) + checkpoint.state + Array("\n\(PublishedLedger.encode(published))".utf8)
-        let group = Self.group(name)
+        var metadata = Array("\(checkpoint.position)\n".utf8) + checkpoint.state
+        let positions = Array("\n\(PublishedLedger.encode(published))".utf8)
+        // Brokers keep at most 4 KiB of it; without positions the next session does not look back.
+        if metadata.count + positions.count <= ConsumerTracker.metadataLimit { metadata += positions }
+        let (group, checkpointMetadata) = (Self.group(name), metadata)
         try await thread.run { [handle] in
-            try KafkaOffsets.commitMetadata(handle, metadata, topic: Topic.staging, partition: 0, group: group)
+            try KafkaOffsets.commitMetadata(handle, checkpointMetadata, topic: Topic.staging, partition: 0, group: group)
         }
     }
 

@@ -6,31 +6,49 @@ import StockpipeCore
 /// them to their end. Every staged record has a source of its own, so the keys found say which
 /// inputs have their output already. Blocking.
 enum PublishedScan {
+    /// On validation's outputs: the offset, in `staging`, of the record each was made from (on the
+    /// same partition number).
+    static let stagingOffsetHeader = "staging-offset"
+
     /// How a published record is recognised when it would be published again.
     enum Keying: Sendable {
-        /// Validation's outputs: by source, a record sent through again by `quarantine replay`
-        /// apart from the original (it keeps the original's source). Their contents may differ
-        /// from the first time (the validator's state may have moved), so they are not compared.
-        case validated
-        /// A source's records: by source and content, of the sources whose names begin with the
-        /// prefix; records re-staged by `quarantine replay` are not theirs.
-        case staged(prefix: String)
+        /// Validation's outputs: by the position of their input, from the partitions' committed
+        /// offsets on (what is before them is committed already). Their contents may differ from
+        /// the first time (the validator's state may have moved), so they are not compared.
+        case validated(committed: [Int32: Int64])
+        /// A source's records: by source and content, of the source named `name`; records
+        /// re-staged by `quarantine replay` are not its own.
+        case staged(name: String)
 
-        func key(source: String, redriven: Bool, value: UnsafeRawBufferPointer) -> String? {
+        /// The key of a record found in `partition`.
+        func key(
+            partition: Int32, source: String?, stagingOffset: Int64?, redriven: Bool, value: UnsafeRawBufferPointer
+        ) -> String? {
             switch self {
-            case .validated:
-                return redriven ? source + "\u{1}redriven" : source
-            case .staged(let prefix):
-                guard !redriven, source.hasPrefix(prefix) else { return nil }
+            case .validated(let committed):
+                guard let offset = stagingOffset, offset >= committed[partition] ?? 0 else { return nil }
+                return Self.position(partition, offset)
+            case .staged(let name):
+                guard let source, !redriven, source.hasPrefix(name + ":") else { return nil }
                 return source + "\u{1}" + String(StableHasher.hash64(bytes: value), radix: 16)
             }
         }
 
+        /// The key `record` would have once published.
         func key(_ record: OutgoingRecord) -> String? {
-            guard let source = record.headers[header: Header.source] else { return nil }
-            let redriven = record.headers[header: Header.redriven] != nil
-            return record.value.withUnsafeBytes { key(source: source, redriven: redriven, value: $0) }
+            switch self {
+            case .validated:
+                guard let partition = record.inputPartition, let offset = record.inputOffset else { return nil }
+                return Self.position(partition, offset)
+            case .staged:
+                let redriven = record.headers[header: Header.redriven] != nil
+                return record.value.withUnsafeBytes {
+                    key(partition: 0, source: record.headers[header: Header.source], stagingOffset: nil, redriven: redriven, value: $0)
+                }
+            }
         }
+
+        private static func position(_ partition: Int32, _ offset: Int64) -> String { "\(partition)/\(offset)" }
     }
 
     /// More than this many records after a commit means something else went wrong; the scan
@@ -106,7 +124,7 @@ enum PublishedScan {
             case RD_KAFKA_RESP_ERR_NO_ERROR:
                 read += 1
                 found.ends[partition] = max(found.ends[partition] ?? 0, message.pointee.offset + 1)
-                if let key = key(of: message, keying) { found.keys[key, default: (partition, 0)].count += 1 }
+                if let key = key(of: message, in: partition, keying) { found.keys[key, default: (partition, 0)].count += 1 }
             default:
                 continue
             }
@@ -114,19 +132,21 @@ enum PublishedScan {
         return found
     }
 
-    private static func key(of message: UnsafeMutablePointer<rd_kafka_message_t>, _ keying: Keying) -> String? {
+    private static func key(
+        of message: UnsafeMutablePointer<rd_kafka_message_t>, in partition: TopicPartition, _ keying: Keying
+    ) -> String? {
         var headers: OpaquePointer?
         guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return nil }
-        var value: UnsafeRawPointer?
-        var size = 0
-        guard rd_kafka_header_get_last(headers, Header.source, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, let value else {
-            return nil
+        func header(_ name: String) -> String? {
+            var value: UnsafeRawPointer?
+            var size = 0
+            guard rd_kafka_header_get_last(headers, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+            return value.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
         }
-        let source = String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self)
-        var marker: UnsafeRawPointer?
-        let redriven = rd_kafka_header_get_last(headers, Header.redriven, &marker, &size) == RD_KAFKA_RESP_ERR_NO_ERROR
         return keying.key(
-            source: source, redriven: redriven, value: UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len))
+            partition: partition.partition, source: header(Header.source),
+            stagingOffset: header(stagingOffsetHeader).flatMap { Int64($0) }, redriven: header(Header.redriven) != nil,
+            value: UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len))
     }
 
     /// The end of each partition, asked for (with retries while leaders move).
@@ -174,6 +194,10 @@ struct PublishedLedger: Sendable {
         }
     }
 
+    /// The partitions still holding records found, with where their look back started: a commit
+    /// records these for them (see ``positions(holding:where:)``).
+    var held: [TopicPartition: Int64] { scanStarts }
+
     /// Whether a record with `key` was found; it is taken off the list.
     mutating func take(_ key: String) -> Bool {
         guard let entry = pending[key] else { return false }
@@ -202,12 +226,15 @@ struct PublishedLedger: Sendable {
         ends.merge(delivered) { max($0, $1) }
     }
 
-    /// The positions a commit records for the output partitions `included`: the ends so far
-    /// (commits run in order, so these are the ends of the batches committed), or the scan start
-    /// of a partition still holding records found.
-    func positions(where included: (TopicPartition) -> Bool = { _ in true }) -> [TopicPartition: Int64] {
+    /// The positions the commit of a batch records for the output partitions `included`: the
+    /// ends so far (commits run in order, so these are the ends of the batches committed), or,
+    /// where the batch left records found still to come (`held`, taken when it was handed over:
+    /// later batches may meet them before this one is committed), where the look back started.
+    func positions(holding held: [TopicPartition: Int64], where included: (TopicPartition) -> Bool = { _ in true })
+        -> [TopicPartition: Int64]
+    {
         var positions = ends.filter { included($0.key) }
-        for (partition, start) in scanStarts where included(partition) { positions[partition] = start }
+        for (partition, start) in held where included(partition) { positions[partition] = start }
         return positions
     }
 

@@ -18,9 +18,6 @@ public struct SimulatorSource: FeedSource {
 
     public var name: String { "simulator:seed=\(configuration.seed)" }
 
-    /// Unpaced, a resumed run regenerates what it read before; paced, it goes on as a live market.
-    public var replayable: Bool { !paced }
-
     public func open(at position: Int64?) throws -> any FeedReader {
         let position = position ?? 0
         if paced {

@@ -208,6 +208,40 @@ struct KafkaClientTests {
         try await log.close()
     }
 
+    @Test func aSourceKilledBeforeItsFirstCheckpointStagesNothingTwice() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        defer { cluster.close() }
+        for topic in [Topic.stockData, Topic.badStockData] { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
+        let producer = try KafkaProducer(configuration)
+        // Another source's records, before this one ever opened.
+        try await producer.send(
+            (0..<30).map {
+                OutgoingRecord(topic: Topic.staging, key: "MSFT", value: [], headers: [RecordHeader(Header.source, "other:@\($0)#0")], timestamp: 0)
+            })
+        let log = try await KafkaLog(configuration)
+        func staged(_ range: Range<Int>) -> [OutgoingRecord] {
+            range.map { index in
+                OutgoingRecord(
+                    topic: Topic.staging, key: ["AAPL", "MSFT", "NVDA"][index % 3], value: Array("v\(index)".utf8),
+                    headers: [RecordHeader(Header.source, "replay:/g:@\(index)#0")], timestamp: 0)
+            }
+        }
+        let first = try await log.source(name: "replay:/g", replayable: true)
+        #expect(first.checkpoint == nil)
+        await first.close()
+        try await producer.send(staged(0..<60))  // staged, and killed before the first checkpoint
+        await producer.close()
+        let second = try await log.source(name: "replay:/g", replayable: true)
+        #expect(second.checkpoint == nil)
+        try await second.commit(publishing: staged(0..<100), checkpoint: SourceCheckpoint(position: 100, state: Array("{}".utf8)))
+        try await second.flush()
+        await second.close()
+        let published = try await sources(configuration, topic: Topic.staging, count: 130)
+        #expect(published.count == 130)
+        #expect(Set(published).count == 130)
+        try await log.close()
+    }
+
     @Test func aLiveSourceRestartedStagesEveryNewMessage() async throws {
         // A live feed numbers its messages from the checkpoint again after a restart: the same
         // labels on new trades, which must not be taken for those staged before the crash.
