@@ -265,7 +265,6 @@ final class ConsumerTracker: Sendable {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             // The committed offsets and their state, before any record of these partitions is fetched.
             // (Not while closing: nothing more will be read, and the request would only wait.)
-            // (Not while closing: nothing more will be read, and the request would only wait.)
             var known = false
             if !state.withLock(\.closing) {
                 let error = rd_kafka_committed(handle, partitions, 10_000)

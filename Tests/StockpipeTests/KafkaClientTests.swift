@@ -24,6 +24,13 @@ struct KafkaClientTests {
         return (cluster, configuration)
     }
 
+    /// A mock cluster with the pipeline's three topics of 3 partitions each.
+    func pipelineCluster() throws -> (KafkaMockCluster, KafkaConfiguration) {
+        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        for topic in [Topic.stockData, Topic.badStockData] { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
+        return (cluster, configuration)
+    }
+
     /// Polls until `count` records have come, or `deadline`.
     func poll(_ consumer: KafkaConsumer, until count: Int, deadline: ContinuousClock.Instant) async throws -> [ConsumedRecord] {
         var seen: [ConsumedRecord] = []
@@ -86,9 +93,8 @@ struct KafkaClientTests {
     }
 
     @Test func membersKilledBetweenPublishingAndCommittingPublishNothingTwice() async throws {
-        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        let (cluster, configuration) = try pipelineCluster()
         defer { cluster.close() }
-        for topic in [Topic.stockData, Topic.badStockData] { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
         let producer = try KafkaProducer(configuration)
         let symbols = ["AAPL", "MSFT", "NVDA", "TSLA"]
         try await producer.send((0..<600).map { record(Topic.staging, symbols[$0 % 4], "v\($0)") })
@@ -149,9 +155,8 @@ struct KafkaClientTests {
     }
 
     @Test func aSourceThatStagedWithoutItsCheckpointIsNotStagedTwiceAcrossTwoCrashes() async throws {
-        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        let (cluster, configuration) = try pipelineCluster()
         defer { cluster.close() }
-        for topic in [Topic.stockData, Topic.badStockData] { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
         let log = try await KafkaLog(configuration)
         func staged(_ range: Range<Int>) -> [OutgoingRecord] {
             range.map { index in
@@ -209,9 +214,8 @@ struct KafkaClientTests {
     }
 
     @Test func aSourceKilledBeforeItsFirstCheckpointStagesNothingTwice() async throws {
-        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        let (cluster, configuration) = try pipelineCluster()
         defer { cluster.close() }
-        for topic in [Topic.stockData, Topic.badStockData] { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
         let producer = try KafkaProducer(configuration)
         // Another source's records, before this one ever opened.
         try await producer.send(
@@ -245,9 +249,8 @@ struct KafkaClientTests {
     @Test func aLiveSourceRestartedStagesEveryNewMessage() async throws {
         // A live feed numbers its messages from the checkpoint again after a restart: the same
         // labels on new trades, which must not be taken for those staged before the crash.
-        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        let (cluster, configuration) = try pipelineCluster()
         defer { cluster.close() }
-        for topic in [Topic.stockData, Topic.badStockData] { try cluster.createTopic(topic, partitions: 3, replicationFactor: 3) }
         let log = try await KafkaLog(configuration)
         func live(_ range: Range<Int>, run: Int) -> [OutgoingRecord] {
             range.map { index in
