@@ -3,6 +3,8 @@
 # partitions) in its own process, on the same records in the same run:
 #   - the peer: scripts/peer/kafka_hop.c produces the staged records, then a consumer group reads
 #     them back, configured as stockpipe's clients are; one hop's records/s = records / (both halves);
+#   - our consumer alone (stockpipe-bench consume) reading the records the peer produced, next to
+#     the peer's consumer once joined;
 #   - `stockpipe run --log kafka --drain` (three hops and the store) on the feed they came from,
 #     its trades/s, CPU time, and the time from start to the first trade stored.
 # The feed: time-ordered trades, 1-5 per message, 12 symbols (scripts/peer/feed.py).
@@ -13,6 +15,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source-path=SCRIPTDIR source=lib/bench.sh
 . scripts/lib/bench.sh
 bench_binary
+swift build -c release --product stockpipe-bench >/dev/null
+bench_tool=$(swift build -c release --show-bin-path)/stockpipe-bench
 work=$(mktemp -d)
 mock=
 trap '[ -n "$mock" ] && kill "$mock" 2>/dev/null; rm -rf "$work"' EXIT
@@ -49,6 +53,9 @@ start_mock
 read -r _ records _ produce _ consume _ join < <("$work/kafka_hop" "$brokers" staging bench "$work/records.tsv")
 peer_rate=$(python3 -c "print(round($records / ($produce + $consume)))")
 peer_rate_joined=$(python3 -c "print(round($records / ($produce + $consume - $join)))")
+read -r _ ours _ our_consume _ our_first < <("$bench_tool" consume "$brokers" staging "$records")
+peer_consume_rate=$(python3 -c "print(round($records / ($consume - $join)))")
+our_consume_rate=$(python3 -c "print(round($ours / ($our_consume - $our_first)))")
 
 start_mock
 python3 - "$work/data/store.sqlite" >"$work/first" <<'PY' &
@@ -73,6 +80,7 @@ read -r wall user system peak <"$work/time"
 echo "$count trades, 1-5 per message, time-ordered, 12 symbols; mock cluster of 3 brokers in its own process, 6 partitions, RF 3"
 printf 'librdkafka, one hop:   produce %.2f s + consume %.2f s (of which the group join %.2f s) = %s records/s, %s once joined\n' \
   "$produce" "$consume" "$join" "$peer_rate" "$peer_rate_joined"
+python3 -c "print(f'consume alone, from the first record to the commit: librdkafka {$peer_consume_rate:,} records/s, ours {$our_consume_rate:,} records/s ({$our_consume_rate / $peer_consume_rate:.2f}); ours started reading after {$our_first:.2f} s (the peer after its group join, {$join:.2f} s)')"
 python3 - "$count" "$wall" "$user" "$system" "$peak" "$peer_rate" "$peer_rate_joined" "$(cat "$work/first" 2>/dev/null || echo '?')" <<'PY'
 import sys
 count, wall, user, system, peak, peer, joined, first = sys.argv[1:]

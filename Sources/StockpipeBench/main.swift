@@ -11,6 +11,11 @@ import StockpipeSources
 // Throughput of each stage, in a release build: `swift run -c release stockpipe-bench [trades]`.
 // Prints one line per measurement; scripts/bench.sh adds the end-to-end peak memory.
 
+if CommandLine.arguments.dropFirst().first == "consume" {
+    try await consumeBenchmark(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
+
 let count = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000
 let directory = NSTemporaryDirectory() + "stockpipe-bench-" + UUID().uuidString
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -29,6 +29,9 @@ final class ConsumerTracker: Sendable {
         var committing = 0
         /// Whether the group has handed this member an assignment (possibly empty) yet.
         var assignedOnce = false
+        /// Whether this consumer took every partition itself, outside the group (see
+        /// ``KafkaConsumer/claimAlone(_:tracker:group:brokers:)``); `nil` until it is decided.
+        var alone: Bool? = nil
         /// What this member published after the last commits of its partitions (see ``PublishedLedger``).
         var ledger = PublishedLedger()
         /// For each partition read back: its end then. Every output found came from a record before
@@ -103,6 +106,12 @@ final class ConsumerTracker: Sendable {
 
     var hasBeenAssigned: Bool { state.withLock(\.assignedOnce) }
 
+    /// Whether this consumer reads alone, outside its group; `nil` until its first poll decides.
+    var readsAlone: Bool? {
+        get { state.withLock(\.alone) }
+        set { state.withLock { $0.alone = newValue } }
+    }
+
     func hold(_ record: ConsumedRecord) {
         state.withLock { $0.held.append(record) }
     }
@@ -113,6 +122,8 @@ final class ConsumerTracker: Sendable {
             return state.held
         }
     }
+
+    var isClosing: Bool { state.withLock(\.closing) }
 
     /// From now on, assignments are only acknowledged: the consumer is leaving its group.
     func close() {
@@ -263,53 +274,7 @@ final class ConsumerTracker: Sendable {
         let ids = Set(elements.map(\.partition))
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            // The committed offsets and their state, before any record of these partitions is fetched.
-            // (Not while closing: nothing more will be read, and the request would only wait.)
-            var known = false
-            if !state.withLock(\.closing) {
-                let error = rd_kafka_committed(handle, partitions, 10_000)
-                known = error == RD_KAFKA_RESP_ERR_NO_ERROR
-                if !known {
-                    KafkaLogging.logger.warning(
-                        "\(topic): cannot read the positions committed for partitions \(ids.sorted()) (\(String(cString: rd_kafka_err2str(error)))); reading on from where the group stands"
-                    )
-                }
-            }
-            var handedOver: [(Int32, [String: String])] = []
-            var starts: [TopicPartition: Int64?] = [:]
-            var unknown: [TopicPartition] = []
-            var committed: [Int32: Int64] = [:]
-            for element in elements {
-                var entries: [String: String] = [:]
-                if element.metadata != nil && element.metadata_size > 0 {
-                    entries = KeyedStateCoding.decode(UnsafeRawBufferPointer(start: element.metadata, count: element.metadata_size))
-                }
-                let published = entries.removeValue(forKey: Self.publishedKey).map(PublishedLedger.decode)
-                if !entries.isEmpty { handedOver.append((element.partition, entries)) }
-                guard !outputs.isEmpty, known, element.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-                if element.offset >= 0 { committed[element.partition] = element.offset }
-                for output in outputs {
-                    let key = TopicPartition(output, element.partition)
-                    if let start = published?[key] {
-                        starts[key] = start  // read back from where the last commit left it
-                    } else if element.offset < 0 {
-                        starts[key] = .some(nil)  // never committed: from its first record
-                    } else {
-                        unknown.append(key)  // committed by an older version: from now on
-                    }
-                }
-            }
-            recover(from: starts, unknown: unknown, committed: committed)
-            state.withLock { state in
-                state.assignedOnce = true
-                state.assigned.formUnion(ids)
-                for (partition, entries) in handedOver {
-                    for (key, value) in entries {
-                        state.resumed[key] = value
-                        state.keyPartitions[key] = partition
-                    }
-                }
-            }
+            take(partitions, handle)
             if cooperative != false, Self.succeeded(rd_kafka_incremental_assign(handle, partitions)) || cooperative == true { return }
             _ = rd_kafka_assign(handle, partitions)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
@@ -320,6 +285,60 @@ final class ConsumerTracker: Sendable {
         default:
             forget(nil)
             _ = rd_kafka_assign(handle, nil)
+        }
+    }
+
+    /// Takes `partitions` over: reads their committed positions (into the list) and the state that
+    /// came with them, and reads back what was published after those positions, all before any of
+    /// their records is fetched. (Not while closing: nothing more will be read, and the requests
+    /// would only wait.)
+    func take(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, _ handle: OpaquePointer) {
+        let elements = UnsafeMutableBufferPointer(start: partitions.pointee.elems, count: Int(partitions.pointee.cnt))
+        let ids = Set(elements.map(\.partition))
+        var known = false
+        if !state.withLock(\.closing) {
+            let error = rd_kafka_committed(handle, partitions, 10_000)
+            known = error == RD_KAFKA_RESP_ERR_NO_ERROR
+            if !known {
+                KafkaLogging.logger.warning(
+                    "\(topic): cannot read the positions committed for partitions \(ids.sorted()) (\(String(cString: rd_kafka_err2str(error)))); reading on from where the group stands"
+                )
+            }
+        }
+        var handedOver: [(Int32, [String: String])] = []
+        var starts: [TopicPartition: Int64?] = [:]
+        var unknown: [TopicPartition] = []
+        var committed: [Int32: Int64] = [:]
+        for element in elements {
+            var entries: [String: String] = [:]
+            if element.metadata != nil && element.metadata_size > 0 {
+                entries = KeyedStateCoding.decode(UnsafeRawBufferPointer(start: element.metadata, count: element.metadata_size))
+            }
+            let published = entries.removeValue(forKey: Self.publishedKey).map(PublishedLedger.decode)
+            if !entries.isEmpty { handedOver.append((element.partition, entries)) }
+            guard !outputs.isEmpty, known, element.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            if element.offset >= 0 { committed[element.partition] = element.offset }
+            for output in outputs {
+                let key = TopicPartition(output, element.partition)
+                if let start = published?[key] {
+                    starts[key] = start  // read back from where the last commit left it
+                } else if element.offset < 0 {
+                    starts[key] = .some(nil)  // never committed: from its first record
+                } else {
+                    unknown.append(key)  // committed by an older version: from now on
+                }
+            }
+        }
+        recover(from: starts, unknown: unknown, committed: committed)
+        state.withLock { state in
+            state.assignedOnce = true
+            state.assigned.formUnion(ids)
+            for (partition, entries) in handedOver {
+                for (key, value) in entries {
+                    state.resumed[key] = value
+                    state.keyPartitions[key] = partition
+                }
+            }
         }
     }
 

@@ -12,6 +12,11 @@ public final class KafkaConsumer: Sendable {
     public let topic: String
     public let group: String
     let brokers: String
+    let configuration: KafkaConfiguration
+    /// How long the drain claim of a drain that died keeps others waiting (see ``DrainClaim``).
+    let claimLease: Duration
+    /// Held while this drain reads alone.
+    let drainClaim = Mutex<DrainClaim?>(nil)
     let handle: KafkaHandle
     /// A client of the same group that never joins it: the member's own requests for committed
     /// offsets wait behind its group protocol (seconds during a rebalance), this one's do not.
@@ -31,10 +36,18 @@ public final class KafkaConsumer: Sendable {
         "enable.partition.eof": "false",
     ]
 
-    /// - Parameter outputs: the topics this member publishes each record it reads to, on the
-    ///   record's partition number; after a restart or a rebalance it reads back what it published
-    ///   after the last commit of each partition it gets, so as not to publish it twice.
-    public init(_ configuration: KafkaConfiguration, group: String, topic: String, outputs: [String] = []) throws {
+    /// - Parameters:
+    ///   - outputs: the topics this member publishes each record it reads to, on the record's
+    ///     partition number; after a restart or a rebalance it reads back what it published after
+    ///     the last commit of each partition it gets, so as not to publish it twice.
+    ///   - draining: for a run that ends once the topic is drained: while the group has no
+    ///     members, the consumer takes every partition itself instead of joining (see
+    ///     ``claimAlone(_:tracker:group:brokers:)``).
+    ///   - claimLease: how long a drain that died keeps other drains of its group waiting.
+    public init(
+        _ configuration: KafkaConfiguration, group: String, topic: String, outputs: [String] = [], draining: Bool = false,
+        claimLease: Duration = .seconds(10)
+    ) throws {
         var properties = Self.defaults
         properties.merge(configuration.properties(for: .consumer)) { _, given in given }
         properties["group.id"] = group
@@ -49,6 +62,8 @@ public final class KafkaConsumer: Sendable {
         self.topic = topic
         self.group = group
         brokers = configuration.brokers
+        self.configuration = configuration
+        self.claimLease = claimLease
         self.tracker = tracker
         offsetsClient = try GroupOffsets.client(configuration, group: group)
         do {
@@ -60,21 +75,36 @@ public final class KafkaConsumer: Sendable {
         pollThread = BlockingThread(name: "poll \(group)")
         commitThread = BlockingThread(name: "commit \(group)")
         rd_kafka_poll_set_consumer(handle.pointer)
+        guard !draining else { return }  // the first poll decides
+        tracker.readsAlone = false
+        do {
+            try Self.subscribe(handle, group: group, topic: topic)
+        } catch {
+            rd_kafka_destroy(handle.pointer)
+            rd_kafka_destroy(offsetsClient.pointer)
+            throw error
+        }
+    }
+
+    static func subscribe(_ handle: KafkaHandle, group: String, topic: String) throws {
         let list = rd_kafka_topic_partition_list_new(1)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
         let error = rd_kafka_subscribe(handle.pointer, list)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR {
-            rd_kafka_destroy(handle.pointer)
-            rd_kafka_destroy(offsetsClient.pointer)
             throw KafkaError(error, context: "cannot subscribe group \(group) to \(topic)")
         }
     }
 
+    /// Whether this consumer took every partition itself, outside its group, for a drain; `nil`
+    /// before its first poll.
+    public var readsAlone: Bool? { tracker.readsAlone }
+
     /// Waits up to `timeout` for records; fewer than `maxRecords` when no more are ready.
     public func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
         let milliseconds = Int32(clamping: timeout.milliseconds)
-        return try await pollThread.run { [handle, tracker, topic, group] in
+        return try await pollThread.run { [self, handle, tracker, topic, group] in
+            if tracker.readsAlone == nil { try decideAlone() }
             var records = tracker.takeHeld()
             var wait = records.isEmpty ? milliseconds : 0
             while records.count < maxRecords, let message = rd_kafka_consumer_poll(handle.pointer, wait) {
@@ -133,13 +163,18 @@ public final class KafkaConsumer: Sendable {
         tracker: ConsumerTracker, group: String
     ) throws {
         guard list.pointee.cnt > 0 else { return }
-        let error = rd_kafka_commit(handle.pointer, list, 0)
+        // A coordinator that is away (its broker restarting) or has moved is waited for: librdkafka
+        // gives a commit up after `session.timeout.ms` without one, or at once outside a group.
+        let error = KafkaOffsets.askingAgainWhileTransient(KafkaOffsets.groupTimeoutMilliseconds) { _ in
+            rd_kafka_commit(handle.pointer, list, 0)
+        }
         guard error != RD_KAFKA_RESP_ERR_NO_ERROR else {
             tracker.committed(list)
             return
         }
         let failure = KafkaError(error, context: "cannot commit the position of group \(group)")
         guard failure.isStaleGeneration else { throw failure }
+        if tracker.readsAlone == true { throw Self.joinedMeanwhile(error, group: group, topic: tracker.topic) }
         tracker.refused(list)
         KafkaLogging.logger.debug("group \(group): a rebalance refused a commit; it is made again once the group settles")
     }
@@ -181,6 +216,9 @@ public final class KafkaConsumer: Sendable {
     public func close(assignmentTimeout: Duration = .seconds(10)) async -> Bool {
         tracker.close()
         _ = try? await commitThread.run { [offsetsClient] in rd_kafka_destroy(offsetsClient.pointer) }
+        if let claim = drainClaim.withLock({ $0 }) {
+            _ = try? await pollThread.run { claim.release() }
+        }
         let released =
             (try? await pollThread.run { [handle, tracker, group] in
                 let releasable = Self.releasable(handle, tracker: tracker, within: assignmentTimeout)

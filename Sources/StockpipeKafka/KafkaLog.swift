@@ -61,10 +61,15 @@ public final class KafkaLog: Log {
     }
 
     public func consumer(group: String, topic: String) async throws -> any LogConsumer {
+        try await consumer(group: group, topic: topic, draining: false)
+    }
+
+    /// A drain reads alone while its group is empty: see ``KafkaConsumer/claimAlone(_:tracker:group:brokers:)``.
+    public func consumer(group: String, topic: String, draining: Bool) async throws -> any LogConsumer {
         // Validation publishes each staged record to one of its outputs, on the same partition number.
         let outputs = topic == Topic.staging && producer.keepsInputPartitions ? [Topic.stockData, Topic.badStockData] : []
-        return KafkaLogConsumer(
-            consumer: try KafkaConsumer(configuration, group: group, topic: topic, outputs: outputs), producer: producer)
+        let consumer = try KafkaConsumer(configuration, group: group, topic: topic, outputs: outputs, draining: draining)
+        return KafkaLogConsumer(consumer: consumer, producer: producer)
     }
 
     public func source(name: String) async throws -> any SourceSession {

@@ -20,6 +20,7 @@ final class KafkaLogConsumer: LogConsumer {
     /// Publishes what was not published already (after a restart, some outputs of the records
     /// read again may stand: see ``PublishedLedger``), then commits with the output positions.
     func commit(publishing records: [OutgoingRecord], through last: ConsumedRecord?, state: KeyedState?) async throws {
+        try consumer.checkClaim()
         let (unpublished, held) = consumer.tracker.unpublished(records)
         let delivery = await producer.enqueue(unpublished)
         try await chain.append { [consumer] in

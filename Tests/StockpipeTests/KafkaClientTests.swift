@@ -92,7 +92,9 @@ struct KafkaClientTests {
         return seen.map { $0.headers[header: Header.source] ?? "" }
     }
 
-    @Test func membersKilledBetweenPublishingAndCommittingPublishNothingTwice() async throws {
+    /// Also for drains, which read alone while the group is empty.
+    @Test(arguments: [false, true])
+    func membersKilledBetweenPublishingAndCommittingPublishNothingTwice(draining: Bool) async throws {
         let (cluster, configuration) = try pipelineCluster()
         defer { cluster.close() }
         let producer = try KafkaProducer(configuration)
@@ -129,19 +131,20 @@ struct KafkaClientTests {
             try await member.flush()
         }
         // The first member commits 200 records, then publishes the outputs of 300 more.
-        let first = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging)
+        let first = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging, draining: draining)
         try await publish(first, 200, commit: true, badEvery: 7)
         try await publish(first, 300, commit: false, badEvery: 7)
+        #expect((first as? KafkaLogConsumer)?.consumer.readsAlone == draining)
         await first.close()
         // The second reads on from 200: it commits 150 and publishes the outputs of 100 more without
         // committing them, all of which stand already; what it commits records where its look back
         // began, since 150 of the records found are still to come.
-        let second = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging)
+        let second = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging, draining: draining)
         try await publish(second, 150, commit: true, badEvery: 5)
         try await publish(second, 100, commit: false, badEvery: 5)
         await second.close()
         // The third reads on from 350 to the end and commits.
-        let third = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging)
+        let third = try await log.consumer(group: ConsumerGroup.validate, topic: Topic.staging, draining: draining)
         try await publish(third, 250, commit: true, badEvery: 3)
         #expect(try await third.lag() == 0)
         await third.close()

@@ -8,6 +8,10 @@
 public protocol Log: Sendable {
     /// Joins `group` on `topic`, resuming after the group's last committed position.
     func consumer(group: String, topic: String) async throws -> any LogConsumer
+    /// As ``consumer(group:topic:)``, for a run that ends once `topic` is drained (`draining`):
+    /// a log whose groups are slow to join may then read every partition itself while the group
+    /// has no members, committing as the group would.
+    func consumer(group: String, topic: String, draining: Bool) async throws -> any LogConsumer
     /// Takes the source named `name` (one ingest at a time per source) and returns its checkpoint.
     func source(name: String) async throws -> any SourceSession
     /// As ``source(name:)``, for a source that gives the same records again from a checkpoint
@@ -26,6 +30,11 @@ public protocol Log: Sendable {
 }
 
 extension Log {
+    /// A log whose groups join at once needs nothing more.
+    public func consumer(group: String, topic: String, draining: Bool) async throws -> any LogConsumer {
+        try await consumer(group: group, topic: topic)
+    }
+
     /// A log that publishes a batch and its checkpoint at once needs nothing more.
     public func source(name: String, replayable: Bool) async throws -> any SourceSession {
         try await source(name: name)

@@ -45,7 +45,7 @@ struct ConsumerLoop {
         batch: (inout State, [ConsumedRecord], any LogConsumer) async throws -> Write
     ) async throws {
         metrics.beat(stage, loop: topic)
-        let consumer = try await log.consumer(group: group, topic: topic)
+        let consumer = try await log.consumer(group: group, topic: topic, draining: drain != nil)
         var state = try makeState()
         var writes = CommitPipeline()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
