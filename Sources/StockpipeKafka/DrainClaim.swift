@@ -9,151 +9,179 @@ import Synchronization
 ///
 /// Brokers offer a client outside a group nothing like compare-and-set, so this is Fischer's timed
 /// mutual exclusion over one register, the commit metadata of group `stockpipe-drain:GROUP` on
-/// partition 0 of the topic: a drain that finds the register free (empty, or unchanged for a
-/// whole `lease`, so its holder is gone) writes its own name there, waits longer than any such
-/// write may take after its read (a write slower than that is not trusted and made again), and
-/// holds the claim if its name is still there. Every drain that read "free" before that wrote
-/// within the wait, so the last of them wins and the others see it. The holder writes a new value
-/// every `lease / 15`, so that the others keep waiting, and stops publishing once it has not
-/// managed to for two thirds of the lease: it never reads alone after another drain may have
-/// taken over. It leaves the register empty when it closes.
+/// partition 0 of the topic. A drain that finds the register free (empty, or unchanged for a whole
+/// `lease`, so its holder is gone) writes a name of its own there, waits longer than any such write
+/// may take after its read (a slower write is not trusted), and holds the claim if its name is still
+/// there: every drain that read "free" before that wrote within the wait, so the last of them wins
+/// and the others see it. The holder reads the register and writes a new value every `lease / 15`,
+/// so that the others keep waiting; it gives the claim up when the register is not as it left it,
+/// and stops publishing once no renewal has gone through within two thirds of the lease, so that it
+/// never reads alone after another drain may have taken over. It leaves the register empty at close.
+///
+/// Every call blocks: they run on the consumer's poll thread, and the renewals on a thread of their own.
 final class DrainClaim: Sendable {
+    enum Step {
+        case held
+        /// Another drain holds it, or this attempt lost: ask again at the next poll.
+        case waiting
+        /// Writes too slow to be trusted, or errors, many times running: the drain joins the group.
+        case givenUp
+    }
+
+    private enum Phase {
+        case contending(watched: (value: [UInt8], since: ContinuousClock.Instant)?, misses: Int)
+        /// `renewed`: when the last write that went through in time was sent; `last`: what it wrote.
+        case held(renewed: ContinuousClock.Instant, last: [UInt8])
+        case lost
+    }
+
     static func group(_ group: String) -> String { "stockpipe-drain:" + group }
 
     /// How long a register unchanged means its holder is gone.
     let lease: Duration
-    /// The longest a write may take after the read that found the register free...
+    /// The longest a write may take after the read that found the register free, and...
     static let writeBound = Duration.milliseconds(500)
-    /// ...and the wait before reading it back, longer.
+    /// ...the wait before reading it back, longer.
     static let settle = Duration.milliseconds(600)
 
-    let name = UUID().uuidString
     private let handle: KafkaHandle
     private let topic: String
     private let group: String
-    /// When the last write that went through was sent, while held; nil once lost or released.
-    private let renewed: Mutex<ContinuousClock.Instant?>
-    private let renewals: BlockingThread
+    private let phase: Mutex<Phase>
+    private let renewals = Mutex<BlockingThread?>(nil)
 
-    private init(handle: KafkaHandle, topic: String, group: String, lease: Duration, acquiredAt: ContinuousClock.Instant) {
-        self.handle = handle
+    init(_ configuration: KafkaConfiguration, group: String, topic: String, lease: Duration) throws {
+        handle = try GroupOffsets.client(configuration, group: Self.group(group))
         self.topic = topic
         self.group = group
         self.lease = lease
-        renewed = Mutex(acquiredAt)
-        renewals = BlockingThread(name: "claim \(group)")
-        renewals.enqueue { [self] in renewWhileHeld() }
+        phase = Mutex(.contending(watched: nil, misses: 0))
+        _ = try? read()  // finds the coordinator, which the timed read and write of an attempt must not wait for
     }
 
-    /// Waits, blocking, while another drain holds the claim, then takes it. Nil when `stop` says
-    /// so, or when writes were too slow to be trusted ten times running (the caller joins the group).
-    static func acquire(
-        _ configuration: KafkaConfiguration, group: String, topic: String, lease: Duration = .seconds(10),
-        stop: () -> Bool
-    ) throws -> DrainClaim? {
-        let handle = try GroupOffsets.client(configuration, group: Self.group(group))
+    /// One read of the register and, if it is free, one attempt to take it (about 0.6 s).
+    func step() -> Step {
+        guard case .contending(var watched, var misses) = phase.withLock({ $0 }) else {
+            return isHeld ? .held : .givenUp
+        }
+        defer {
+            phase.withLock { phase in
+                if case .contending = phase { phase = .contending(watched: watched, misses: misses) }
+            }
+        }
         do {
-            if let acquiredAt = try take(handle, topic: topic, group: group, lease: lease, stop: stop) {
-                return DrainClaim(handle: handle, topic: topic, group: group, lease: lease, acquiredAt: acquiredAt)
-            }
-        } catch {
-            rd_kafka_destroy(handle.pointer)
-            throw error
-        }
-        rd_kafka_destroy(handle.pointer)
-        return nil
-    }
-
-    /// Fischer's loop; returns when the claim was taken (the time before the read that found it free).
-    private static func take(
-        _ handle: KafkaHandle, topic: String, group: String, lease: Duration, stop: () -> Bool
-    ) throws -> ContinuousClock.Instant? {
-        var watched: (value: [UInt8], since: ContinuousClock.Instant)?
-        var written: [UInt8]?  // by an attempt of ours that was too slow: as good as free to us
-        var slow = 0
-        while !stop() {
             let asked = ContinuousClock.now
-            let value = try read(handle, topic: topic, group: group)
+            let value = try read()
             let now = ContinuousClock.now
-            if !value.isEmpty && value != written {
-                // Since the read came back: the value was written before that.
-                if watched?.value != value { watched = (value, now) }
-                if let watched, now - watched.since < lease {
-                    Thread.sleep(forTimeInterval: 0.25)
-                    continue
-                }
+            if !value.isEmpty {
+                if watched?.value != value { watched = (value, now) }  // written before the answer came
+                if let since = watched?.since, now - since < lease { return .waiting }
             }
-            let mine = Array("\(UUID().uuidString) 0".utf8)
-            try write(handle, mine, topic: topic, group: group)
-            guard ContinuousClock.now - asked <= writeBound else {
-                slow += 1
-                if slow >= 10 { return nil }
-                written = mine
-                continue
+            let mine = Self.value()
+            try write(mine)
+            guard ContinuousClock.now - asked <= Self.writeBound else {
+                misses += 1
+                watched = nil
+                return misses >= 10 ? .givenUp : .waiting
             }
-            Thread.sleep(forTimeInterval: settle.seconds)
-            if try read(handle, topic: topic, group: group) == mine { return asked }
-            watched = nil
-            written = nil
+            Thread.sleep(forTimeInterval: Self.settle.seconds)
+            guard try read() == mine else {
+                watched = nil
+                return .waiting
+            }
+            phase.withLock { $0 = .held(renewed: asked, last: mine) }
+            let thread = BlockingThread(name: "claim \(group)")
+            renewals.withLock { $0 = thread }
+            thread.enqueue { [self] in renewWhileHeld() }
+            return .held
+        } catch {
+            misses += 1
+            KafkaLogging.logger.debug("group \(group): cannot take the drain claim: \(error)")
+            return misses >= 10 ? .givenUp : .waiting
         }
-        return nil
     }
 
-    /// Whether this drain may still publish: it renewed the claim within two thirds of the lease.
+    /// Whether this drain may still publish: a renewal went through within two thirds of the lease.
     var isHeld: Bool {
-        renewed.withLock { renewed in
-            guard let last = renewed else { return false }
-            if ContinuousClock.now - last < lease * 2 / 3 { return true }
-            renewed = nil  // lost for good: another drain may take over from now on
+        phase.withLock { phase in
+            guard case .held(let renewed, _) = phase else { return false }
+            if ContinuousClock.now - renewed < lease * 2 / 3 { return true }
+            phase = .lost  // for good: another drain may take over from now on
             return false
         }
     }
 
-    /// Leaves the register empty, if the claim is still held, and releases the client. Blocks
-    /// (up to 50 ms, and the write): call it from a thread of librdkafka's calls.
+    /// Leaves the register empty if this drain still holds the claim and the register is as it
+    /// left it, and releases the client.
     func release() {
         let held = isHeld
-        renewed.withLock { $0 = nil }  // ends the renewals within 50 ms
-        let done = DispatchSemaphore(value: 0)
-        renewals.enqueue { [handle, topic, group] in
-            if held { try? Self.write(handle, [], topic: topic, group: group) }
-            rd_kafka_destroy(handle.pointer)
-            done.signal()
+        let last: [UInt8]? = phase.withLock { phase in
+            defer { phase = .lost }  // ends the renewals within 50 ms
+            if case .held(_, let last) = phase { return last }
+            return nil
         }
-        renewals.stop()
-        done.wait()
+        renewals.withLock { $0 }?.finish()
+        if held, let last, (try? read()) == last { try? write([]) }
+        rd_kafka_destroy(handle.pointer)
     }
 
     /// Stops renewing without leaving the register empty, as a process killed would.
     func abandon() {
-        renewed.withLock { $0 = nil }
+        phase.withLock { $0 = .lost }
     }
 
     private func renewWhileHeld() {
-        var sequence = 0
         while true {
             let due = ContinuousClock.now + lease / 15
             while ContinuousClock.now < due {
-                guard renewed.withLock({ $0 != nil }) else { return }
+                guard isHeld else { return }
                 Thread.sleep(forTimeInterval: 0.05)
             }
-            guard isHeld else { return }
-            sequence += 1
+            guard case .held(_, let last) = phase.withLock({ $0 }) else { return }
             let sent = ContinuousClock.now
-            guard (try? Self.write(handle, Array("\(name) \(sequence)".utf8), topic: topic, group: group)) != nil else { continue }
-            renewed.withLock { renewed in
-                if renewed != nil { renewed = sent }
+            guard let found = try? read() else { continue }
+            guard found == last else {
+                KafkaLogging.logger.warning("group \(group): another drain wrote the drain claim; this drain gives it up")
+                phase.withLock { $0 = .lost }
+                return
+            }
+            let next = Self.value()
+            let wrote = (try? write(next)) != nil
+            phase.withLock { phase in
+                guard case .held(let renewed, _) = phase else { return }
+                // A write that took too long may have landed after another drain took over.
+                let inTime = wrote && ContinuousClock.now - sent <= Self.writeBound
+                phase = .held(renewed: inTime ? sent : renewed, last: wrote ? next : last)
             }
         }
     }
 
-    private static func read(_ handle: KafkaHandle, topic: String, group: String) throws -> [UInt8] {
-        let committed = try KafkaOffsets.committed(
-            handle, topic: topic, partitions: 1, group: Self.group(group), timeoutMilliseconds: 10_000)
-        return committed[0]?.metadata ?? []
+    private static func value() -> [UInt8] { Array(UUID().uuidString.utf8) }
+
+    private func read() throws -> [UInt8] {
+        let list = rd_kafka_topic_partition_list_new(1)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_topic_partition_list_add(list, topic, 0)
+        let error = KafkaOffsets.askingAgainWhileTransient(5_000) { remaining in
+            rd_kafka_committed(handle.pointer, list, remaining)
+        }
+        let element = list.pointee.elems[0]
+        let failure = error != RD_KAFKA_RESP_ERR_NO_ERROR ? error : element.err
+        guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(failure, context: "cannot read the drain claim") }
+        return element.metadata.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: element.metadata_size)) } ?? []
     }
 
-    private static func write(_ handle: KafkaHandle, _ value: [UInt8], topic: String, group: String) throws {
+    private func write(_ value: [UInt8]) throws {
         try KafkaOffsets.commitMetadata(handle, value, topic: topic, partition: 0, group: Self.group(group))
+    }
+}
+
+extension BlockingThread {
+    /// Waits, blocking, for the jobs queued so far, and ends the thread.
+    fileprivate func finish() {
+        let done = DispatchSemaphore(value: 0)
+        enqueue { done.signal() }
+        stop()
+        done.wait()
     }
 }

@@ -3,26 +3,40 @@ import Glibc
 import StockpipeCore
 
 extension KafkaConsumer {
-    /// At the first poll of a drain: reads alone if it gets its group's drain claim (waiting while
-    /// another drain holds it) and the group has no members; joins the group otherwise.
-    func decideAlone() throws {
-        var alone = false
-        let claim = try? DrainClaim.acquire(configuration, group: group, topic: topic, lease: claimLease) { [tracker] in
-            tracker.isClosing
+    /// At the polls of a drain until it is decided: reads alone once it holds its group's drain
+    /// claim (while another drain holds it, each poll asks once and waits) and the group has no
+    /// members; joins the group otherwise. Returns whether it is decided.
+    func decideAlone(waiting milliseconds: Int32) throws -> Bool {
+        guard !tracker.isClosing else { return false }
+        var step = DrainClaim.Step.givenUp
+        if let claim = try? drainClaim.withLock({ claim in
+            if claim == nil { claim = try DrainClaim(configuration, group: group, topic: topic, lease: claimLease) }
+            return claim
+        }) {
+            step = claim.step()
         }
-        if let claim {
-            alone = Self.claimAlone(handle, tracker: tracker, group: group, brokers: brokers)
-            if alone { drainClaim.withLock { $0 = claim } } else { claim.release() }
+        switch step {
+        case .waiting:
+            usleep(UInt32(min(max(milliseconds, 0), 250)) * 1_000)
+            return false
+        case .held where Self.claimAlone(handle, tracker: tracker, group: group, brokers: brokers):
+            tracker.readsAlone = true
+        case .held, .givenUp:
+            drainClaim.withLock { claim in
+                claim?.release()
+                claim = nil
+            }
+            tracker.readsAlone = false
+            try Self.subscribe(handle, group: group, topic: topic)
         }
-        tracker.readsAlone = alone
-        if !alone && !tracker.isClosing { try Self.subscribe(handle, group: group, topic: topic) }
+        return true
     }
 
-    /// Throws when this drain reads alone but may no longer: it could not renew its claim.
+    /// Throws when this drain reads alone but may no longer: it lost its claim.
     func checkClaim() throws {
         guard tracker.readsAlone == true, let claim = drainClaim.withLock({ $0 }), !claim.isHeld else { return }
         throw KafkaError(
-            "this drain of group \(group) could not renew its claim to read \(topic) alone for \(claim.lease * 2 / 3), so another drain may read it now; it stops at its last commit"
+            "this drain of group \(group) lost its claim to read \(topic) alone (it could not renew it for \(claim.lease * 2 / 3), or another drain took it), so another drain may read it now; it stops at its last commit"
         )
     }
 

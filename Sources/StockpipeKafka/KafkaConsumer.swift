@@ -104,7 +104,7 @@ public final class KafkaConsumer: Sendable {
     public func poll(maxRecords: Int, timeout: Duration) async throws -> [ConsumedRecord] {
         let milliseconds = Int32(clamping: timeout.milliseconds)
         return try await pollThread.run { [self, handle, tracker, topic, group] in
-            if tracker.readsAlone == nil { try decideAlone() }
+            if tracker.readsAlone == nil, try !decideAlone(waiting: milliseconds) { return [] }
             var records = tracker.takeHeld()
             var wait = records.isEmpty ? milliseconds : 0
             while records.count < maxRecords, let message = rd_kafka_consumer_poll(handle.pointer, wait) {
@@ -216,8 +216,11 @@ public final class KafkaConsumer: Sendable {
     public func close(assignmentTimeout: Duration = .seconds(10)) async -> Bool {
         tracker.close()
         _ = try? await commitThread.run { [offsetsClient] in rd_kafka_destroy(offsetsClient.pointer) }
-        if let claim = drainClaim.withLock({ $0 }) {
-            _ = try? await pollThread.run { claim.release() }
+        _ = try? await pollThread.run { [self] in
+            drainClaim.withLock { claim in
+                defer { claim = nil }
+                return claim
+            }?.release()
         }
         let released =
             (try? await pollThread.run { [handle, tracker, group] in

@@ -25,6 +25,7 @@ final class KafkaLogConsumer: LogConsumer {
         let delivery = await producer.enqueue(unpublished)
         try await chain.append { [consumer] in
             try await delivery.wait()
+            try consumer.checkClaim()  // a drain that lost it while its outputs went out commits nothing
             guard let last else { return }
             consumer.tracker.delivered(delivery.ends())
             try await consumer.commit(through: last, state: state, held: held)
@@ -42,5 +43,9 @@ final class KafkaLogConsumer: LogConsumer {
 
     func lag() async throws -> Int64 { try await consumer.lag() }
 
-    func close() async { await consumer.close() }
+    /// After the commits under way, which use the consumer (a stage that failed may leave some).
+    func close() async {
+        try? await chain.flush()
+        await consumer.close()
+    }
 }

@@ -1,3 +1,4 @@
+import CRdKafka
 import Foundation
 import StockpipeCore
 import Testing
@@ -134,5 +135,28 @@ extension KafkaClientTests {
         await next.close()
         await dead.close()
         await producer.close()
+    }
+
+    /// A holder that finds another drain's value in the register gives the claim up, and does not
+    /// erase that value when it closes.
+    @Test func aHolderThatFindsAnotherValueInTheRegisterGivesTheClaimUp() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 1)
+        defer { cluster.close() }
+        let claim = try DrainClaim(configuration, group: "g", topic: "staging", lease: .seconds(3))
+        var step = DrainClaim.Step.waiting
+        for _ in 0..<10 where step == .waiting { step = claim.step() }
+        try #require(step == .held && claim.isHeld)
+
+        let other = try GroupOffsets.client(configuration, group: DrainClaim.group("g"))
+        defer { rd_kafka_destroy(other.pointer) }
+        let theirs = Array("another drain".utf8)
+        try KafkaOffsets.commitMetadata(other, theirs, topic: "staging", partition: 0, group: DrainClaim.group("g"))
+        let deadline = ContinuousClock.now + .seconds(2)
+        while claim.isHeld && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!claim.isHeld)
+        claim.release()
+        let register = try KafkaOffsets.committed(
+            other, topic: "staging", partitions: 1, group: DrainClaim.group("g"), timeoutMilliseconds: 5_000)
+        #expect(register[0]?.metadata == theirs)
     }
 }

@@ -46,8 +46,24 @@ struct ConsumerLoop {
     ) async throws {
         metrics.beat(stage, loop: topic)
         let consumer = try await log.consumer(group: group, topic: topic, draining: drain != nil)
-        var state = try makeState()
         var writes = CommitPipeline()
+        do {
+            try await loop(consumer, writes: &writes, state: makeState, batch: batch)
+        } catch {
+            // Leaves the group (or a drain's claim) now rather than when the process ends, once
+            // the write in flight, which uses the consumer, is over.
+            try? await writes.finish()
+            await consumer.close()
+            throw error
+        }
+        await consumer.close()
+    }
+
+    private func loop<State: ~Copyable>(
+        _ consumer: any LogConsumer, writes: inout CommitPipeline, state makeState: () throws -> State,
+        batch: (inout State, [ConsumedRecord], any LogConsumer) async throws -> Write
+    ) async throws {
+        var state = try makeState()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             metrics.beat(stage, loop: topic)
             if let backpressure, backpressure.mustWait {
@@ -67,7 +83,6 @@ struct ConsumerLoop {
         }
         try await writes.finish()
         try await consumer.flush()
-        await consumer.close()
     }
 
     /// ``run(on:state:batch:)`` for a stage that keeps nothing from one batch to the next.
