@@ -23,13 +23,19 @@ final class KafkaLogConsumer: LogConsumer {
         try consumer.checkClaim()
         let (unpublished, held) = consumer.tracker.unpublished(records)
         let delivery = await producer.enqueue(unpublished)
-        try await chain.append { [consumer] in
-            try await delivery.wait()
-            try consumer.checkClaim()  // a drain that lost it while its outputs went out commits nothing
-            guard let last else { return }
-            consumer.tracker.delivered(delivery.ends())
-            try await consumer.commit(through: last, state: state, held: held)
+        guard let last else {
+            try await chain.append(delivering: { try await delivery.wait() })
+            return
         }
+        try await chain.append(
+            delivering: { [consumer] in
+                try await delivery.wait()
+                consumer.tracker.delivered(delivery.ends())
+            },
+            committing: { [consumer] in
+                try consumer.checkClaim()  // a drain that lost it while its outputs went out commits nothing
+                try await consumer.commit(through: last, state: state, held: held)
+            })
     }
 
     /// Waits for the commits so far, then commits again what a rebalance refused.

@@ -178,15 +178,17 @@ final class KafkaSourceSession: SourceSession {
         let generation = records.last { $0.headers[header: Header.source]?.hasPrefix(name + ":") == true }
             .flatMap { $0.headers[header: Header.source] }.flatMap { Self.place(of: $0, name: name)?.generation }
         let delivery = await producer.enqueue(unpublished)
-        try await chain.append { [self, held] in
-            try await delivery.wait()
-            let published = ledger.withLock { ledger in
-                ledger.delivered(delivery.ends())
-                if let generation { Self.releasePast(checkpoint.position, generation: generation, in: &ledger, name: name) }
-                return ledger.positions(holding: held)
-            }
-            try await saveCheckpoint(checkpoint, published: published)
-        }
+        try await chain.append(
+            delivering: { [self] in
+                try await delivery.wait()
+                ledger.withLock { ledger in
+                    ledger.delivered(delivery.ends())
+                    if let generation { Self.releasePast(checkpoint.position, generation: generation, in: &ledger, name: name) }
+                }
+            },
+            committing: { [self, held] in
+                try await saveCheckpoint(checkpoint, published: ledger.withLock { $0.positions(holding: held) })
+            })
     }
 
     func flush() async throws { try await chain.flush() }
