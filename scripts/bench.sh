@@ -37,6 +37,7 @@ STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-scale.sh $(( count * 10 ))
 
 # On Kafka next to plain librdkafka's one hop, on one mock cluster in its own process.
 STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-kafka.sh 200000
+STOCKPIPE_BENCH_BINARY="$bin/stockpipe" scripts/bench-kafka-live.sh
 # Kafka, as deployed: the mock cluster (3 brokers, RF 3) in its own process, the pipeline in another.
 # The mock keeps at most 5 MiB per partition, so the run is capped at 500,000 trades on 64 partitions.
 kafka_count=$(( count < 500000 ? count : 500000 ))
