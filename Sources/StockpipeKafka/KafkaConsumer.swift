@@ -8,6 +8,9 @@ import Synchronization
 /// Partitions are shared out by cooperative rebalancing. Each commit can carry, per partition, the
 /// state of the record keys on that partition (as commit metadata), so that when a partition moves
 /// to another member its state goes with it: see ``takeResumedState()``.
+///
+/// A consumer made for a drain (`draining`) reads every partition alone while the group has no
+/// members, committing as a member would (see ``claimAlone(_:tracker:group:brokers:)``).
 public final class KafkaConsumer: Sendable {
     public let topic: String
     public let group: String
