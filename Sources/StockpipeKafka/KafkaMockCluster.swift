@@ -31,6 +31,11 @@ public final class KafkaMockCluster: Sendable {
         _ = up ? rd_kafka_mock_broker_set_up(cluster.pointer, id) : rd_kafka_mock_broker_set_down(cluster.pointer, id)
     }
 
+    /// Delays each answer of broker `id` by `milliseconds` (0: none), as a distant or overloaded broker would.
+    public func setRoundTrip(broker id: Int32, milliseconds: Int32) {
+        _ = rd_kafka_mock_broker_set_rtt(cluster.pointer, id, milliseconds)
+    }
+
     public func setLeader(topic: String, partition: Int32, broker: Int32) {
         _ = rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, broker)
     }

@@ -159,4 +159,20 @@ extension KafkaClientTests {
             other, topic: "staging", partitions: 1, group: DrainClaim.group("g"), timeoutMilliseconds: 5_000)
         #expect(register[0]?.metadata == theirs)
     }
+
+    /// A claim written too slowly to be trusted used to be waited out a whole lease, ten times over,
+    /// before the drain joined its group; now the drain joins at once.
+    @Test func aDrainWhoseClaimIsWrittenTooSlowlyJoinsItsGroup() async throws {
+        let (cluster, configuration) = try stagingCluster(partitions: 3)
+        defer { cluster.close() }
+        let producer = try KafkaProducer(configuration)
+        try await producer.send((0..<100).map { record("staging", "K\($0 % 7)", "a\($0)") })
+        for broker: Int32 in 1...3 { cluster.setRoundTrip(broker: broker, milliseconds: 400) }
+        let drain = try KafkaConsumer(configuration, group: "g", topic: "staging", draining: true)
+        let read = try await poll(drain, until: 100, deadline: ContinuousClock.now + .seconds(40))
+        #expect(drain.readsAlone == false)
+        #expect(read.count == 100)
+        await drain.close()
+        await producer.close()
+    }
 }
