@@ -9,11 +9,14 @@ extension KafkaConsumer {
     func decideAlone(waiting milliseconds: Int32) throws -> Bool {
         guard !tracker.isClosing else { return false }
         var step = DrainClaim.Step.givenUp
-        if let claim = try? drainClaim.withLock({ claim in
-            if claim == nil { claim = try DrainClaim(configuration, group: group, topic: topic, lease: claimLease) }
-            return claim
-        }) {
-            step = claim.step()
+        do {
+            let claim = try drainClaim.withLock { claim in
+                if claim == nil { claim = try DrainClaim(configuration, group: group, topic: topic, lease: claimLease) }
+                return claim
+            }
+            step = claim?.step() ?? .givenUp
+        } catch {
+            KafkaLogging.logger.debug("group \(group): no client for the drain claim (\(error)); this drain joins the group")
         }
         switch step {
         case .waiting:
