@@ -2,7 +2,8 @@
 # stockpipe on Kafka next to plain librdkafka, on one mock cluster (3 brokers, replication 3, 6
 # partitions) in its own process, on the same records in the same run:
 #   - the peer: scripts/peer/kafka_hop.c produces the staged records, then a consumer group reads
-#     them back, configured as stockpipe's clients are; one hop's records/s = records / (both halves);
+#     them back, configured as stockpipe's clients are; one hop's records/s = records / (both halves),
+#     each the better of two runs;
 #   - our consumer alone (stockpipe-bench consume) reading the records the peer produced, next to
 #     the peer's consumer once joined;
 #   - `stockpipe run --log kafka --drain` (three hops and the store) on the feed they came from,
@@ -50,7 +51,13 @@ start_mock() {
 }
 
 start_mock
+# The peer runs twice, on two topics of the same cluster, and each half counts at its best: its
+# consumer sometimes stalls a second after its first record (librdkafka's one-second timer).
 read -r _ records _ produce _ consume _ join < <("$work/kafka_hop" "$brokers" staging bench "$work/records.tsv")
+read -r _ _ _ produce2 _ consume2 _ join2 < <("$work/kafka_hop" "$brokers" bad_stock_data bench "$work/records.tsv")
+read -r produce consume join < <(python3 -c "
+p, c = min($produce, $produce2), min(($consume - $join, $consume, $join), ($consume2 - $join2, $consume2, $join2))
+print(p, c[1], c[2])")
 peer_rate=$(python3 -c "print(round($records / ($produce + $consume)))")
 peer_rate_joined=$(python3 -c "print(round($records / ($produce + $consume - $join)))")
 read -r _ ours _ our_consume _ our_first < <("$bench_tool" consume "$brokers" staging "$records")
@@ -78,7 +85,7 @@ wait "$watcher" || true
 read -r wall user system peak <"$work/time"
 
 echo "$count trades, 1-5 per message, time-ordered, 12 symbols; mock cluster of 3 brokers in its own process, 6 partitions, RF 3"
-printf 'librdkafka, one hop:   produce %.2f s + consume %.2f s (of which the group join %.2f s) = %s records/s, %s once joined\n' \
+printf 'librdkafka, one hop (best of 2):   produce %.2f s + consume %.2f s (of which the group join %.2f s) = %s records/s, %s once joined\n' \
   "$produce" "$consume" "$join" "$peer_rate" "$peer_rate_joined"
 python3 -c "print(f'consume alone, from the first record to the commit: librdkafka {$peer_consume_rate:,} records/s, ours {$our_consume_rate:,} records/s ({$our_consume_rate / $peer_consume_rate:.2f}); ours started reading after {$our_first:.2f} s (the peer after its group join, {$join:.2f} s)')"
 python3 - "$count" "$wall" "$user" "$system" "$peak" "$peer_rate" "$peer_rate_joined" "$(cat "$work/first" 2>/dev/null || echo '?')" <<'PY'

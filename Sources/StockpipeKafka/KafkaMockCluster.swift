@@ -3,10 +3,12 @@ import StockpipeCore
 
 /// librdkafka's in-process mock cluster: real brokers speaking the Kafka protocol on loopback
 /// ports, for tests and offline demos (`stockpipe dev kafka`). It keeps data in memory, a few
-/// MiB per partition at most, and has no Admin API: topics are created through it directly.
+/// MiB per partition at most, and has no Admin API: topics are created through it directly. Its
+/// connections answer without Nagle's delay, as a broker's do (see ``MockConnectionTuner``).
 public final class KafkaMockCluster: Sendable {
     private let host: KafkaHandle
     private let cluster: KafkaHandle
+    private let tuner: MockConnectionTuner
     /// `host:port,...` of its brokers, for `--brokers`.
     public let bootstrapServers: String
 
@@ -19,6 +21,7 @@ public final class KafkaMockCluster: Sendable {
         }
         self.cluster = KafkaHandle(cluster)
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+        tuner = MockConnectionTuner(bootstrapServers: bootstrapServers)
     }
 
     public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32) throws {
@@ -64,6 +67,7 @@ public final class KafkaMockCluster: Sendable {
     }
 
     public func close() {
+        tuner.stop()
         rd_kafka_mock_cluster_destroy(cluster.pointer)
         rd_kafka_destroy(host.pointer)
     }
