@@ -116,8 +116,11 @@ struct LiveEventDocument: Encodable, Sendable {
     var symbols: [SymbolSummary.Document]
     /// Each symbol's last 1-minute candle.
     var candles: [Candle.Document]
-    /// Trades newer than those sent before, oldest first.
+    /// Trades newer than those sent before, oldest first; in a client's first event, the newest.
     var trades: [Trade.Document]
     var tradesSkipped: Int
     var status: JSONMerged<PipelinePointDocument, Totals>
+    /// Set on a client's first event: its trades replace the page's tape instead of adding to it
+    /// (a reconnected page would otherwise show them twice).
+    var first = false
 }

@@ -25,7 +25,7 @@ struct DashboardHardeningTests {
     // MARK: The server, over real loopback sockets
 
     @Test func aRequestHeadSentByteByByteIsCutOff() async throws {
-        try await withServedDashboard({ $0.headerTimeout = .seconds(1) }) { port in
+        try await withServedDashboard({ $0.headerTimeout = .seconds(1) }) { port, _ in
             let slow = try RawSocket(port: port)
             defer { slow.close() }
             let head = Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\nX-Padding: 0123456789\r\n\r\n".utf8)
@@ -54,7 +54,7 @@ struct DashboardHardeningTests {
     @Test func anIdleKeptAliveConnectionIsClosedButTheEventStreamIsNot() async throws {
         try await withServedDashboard({
             $0.idleTimeout = .seconds(1); $0.headerTimeout = .seconds(1)
-        }) { port in
+        }) { port, _ in
             let idle = try RawSocket(port: port)
             defer { idle.close() }
             #expect(idle.send(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)))
@@ -87,7 +87,7 @@ struct DashboardHardeningTests {
     @Test func connectionsOverTheCapAreAnswered503AndHealthAnswersOnceTheyGo() async throws {
         try await withServedDashboard({
             $0.maxConnections = 4; $0.headerTimeout = .seconds(60); $0.idleTimeout = .seconds(60)
-        }) { port in
+        }) { port, _ in
             var held: [RawSocket] = []
             defer { for socket in held { socket.close() } }
             // Four kept-alive connections, each answered once, so the server has surely counted them.
@@ -314,44 +314,6 @@ struct DashboardHardeningTests {
             throw error
         }
         await backends.close()
-    }
-
-    /// The dashboard served as `stockpipe serve` serves it, in this process, over an empty store,
-    /// with the limits `configure` sets; `body` gets its port.
-    func withServedDashboard(
-        _ configure: (inout DashboardConfiguration) -> Void,
-        _ body: @Sendable (Int) async throws -> Void
-    ) async throws {
-        let directory = try TemporaryDirectory()
-        var settings = Settings()
-        settings.dataDirectory = directory.file("data")
-        let backends = try await Backends.open(settings, create: true)
-        var configuration = DashboardConfiguration()
-        configuration.port = try freeConsecutivePorts(1)
-        configuration.tick = .milliseconds(250)
-        configure(&configuration)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let dashboard = Dashboard(
-            backends: backends.forDashboard, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: dashboard)], logger: logger))
-        let port = configuration.port
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try? await group.run() }
-            let outcome: Result<Void, any Error>
-            do {
-                try await waitUntilListening(port: port, timeout: .seconds(60))
-                try await body(port)
-                outcome = .success(())
-            } catch {
-                outcome = .failure(error)
-            }
-            await group.triggerGracefulShutdown()
-            await tasks.waitForAll()
-            return outcome
-        }
-        await backends.close()
-        try outcome.get()
     }
 }
 

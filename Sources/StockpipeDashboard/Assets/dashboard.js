@@ -18,6 +18,14 @@ async function api(path) {
 function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
 function price(value) { return value == null ? '—' : value < 10 ? value.toFixed(5) : value.toFixed(2); }
 function count(value) { return Math.round(value).toLocaleString('en-US'); }
+// Crypto and FX volumes are fractions of a unit (0.07596 BTC): kept to 4 significant digits below
+// 1 and 4 decimals above, whole numbers as they are.
+function quantity(value) {
+  if (value == null) return '—';
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  return Math.abs(value) < 1 ? value.toLocaleString('en-US', { maximumSignificantDigits: 4 })
+    : value.toLocaleString('en-US', { maximumFractionDigits: 4 });
+}
 function clock(ms, withDate) {
   const d = new Date(ms), iso = d.toISOString();
   return withDate ? iso.slice(5, 16).replace('T', ' ') : iso.slice(11, 19);
@@ -249,7 +257,7 @@ function drawCrosshair(context, plot) {
   const candle = (layout.shown || []).find((c) => time >= c.start && time < c.start + layout.step);
   if (candle) {
     tooltip.textContent = clock(candle.start, true) + '  O ' + price(candle.open) + '  H ' + price(candle.high) + '  L ' +
-      price(candle.low) + '  C ' + price(candle.close) + '  V ' + count(candle.volume) +
+      price(candle.low) + '  C ' + price(candle.close) + '  V ' + quantity(candle.volume) +
       (candle.vwap != null ? '  VWAP ' + price(candle.vwap) : '') + (candle.backfilled ? '  (backfilled)' : '');
   } else {
     tooltip.textContent = clock(time, true) + (layout.priceAt ? '  ' + price(layout.priceAt(hover.y)) : '');
@@ -337,7 +345,8 @@ function onTick(event) {
   state.ticks += 1;
   renderSymbols(event.symbols);
   for (const candle of event.candles) mergeCandle(candle);
-  state.tape = event.trades.slice().reverse().concat(state.tape).slice(0, 40);
+  // A connection's first event carries the newest trades, which replace what a page reconnecting has.
+  state.tape = event.trades.slice().reverse().concat(event.first ? [] : state.tape).slice(0, 40);
   renderTape();
   renderStatus(event.status);
   draw();
@@ -347,7 +356,7 @@ function renderTape() {
   const body = $('#tape tbody');
   body.replaceChildren(...state.tape.map((trade) => {
     const row = document.createElement('tr');
-    for (const text of [clock(trade.timestamp), trade.symbol, price(trade.price), count(trade.volume)]) {
+    for (const text of [clock(trade.timestamp), trade.symbol, price(trade.price), quantity(trade.volume)]) {
       const cell = document.createElement('td'); cell.textContent = text; row.appendChild(cell);
     }
     return row;
