@@ -20,6 +20,7 @@ enum Library {
     static let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
     static let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
     static let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
+    static let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
 }
 
 let package = Package(
@@ -45,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
@@ -122,6 +124,7 @@ let package = Package(
                 Library.logging,
                 Library.metrics,
                 Library.serviceLifecycle,
+                Library.histogram,
             ],
             swiftSettings: strict),
         // The dashboard and JSON API (Hummingbird), live updates, /metrics.

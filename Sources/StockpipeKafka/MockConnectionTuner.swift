@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Turns Nagle's algorithm off on the connections the mock cluster accepts, as Kafka brokers do
 /// on every connection (`setTcpNoDelay(true)` in their acceptor).
 ///

@@ -39,7 +39,7 @@ public final class PipelineMetrics: Sendable {
         }
     }
 
-    /// Staging to store, over the last stored batch.
+    /// Staging to store, over the trades stored in the last ``LatencyWindow/span`` or so.
     public struct Latency: Sendable, Equatable {
         public var p50: Duration
         public var p99: Duration
@@ -51,7 +51,7 @@ public final class PipelineMetrics: Sendable {
     private let counts = Mutex<[Counter: Int]>([:])
     /// When each loop of each stage last went round (Unix ms), for the heartbeat.
     private let beats = Mutex<[PipelineStage: [String: Int64]]>([:])
-    private let lastLatency = Mutex<Latency?>(nil)
+    private let latencies = Mutex(LatencyWindow())
     private let exported: [Counter: Metrics.Counter]
     private let latencyTimer: Metrics.Timer
 
@@ -72,13 +72,14 @@ public final class PipelineMetrics: Sendable {
     /// Records how long ago each of `stagedAt` (Unix ms) was staged.
     func recordLatency(stagedAt: [Int64], now: Int64) {
         guard !stagedAt.isEmpty else { return }
-        let ages = stagedAt.map { max(0, now - $0) }.sorted()
+        let ages = stagedAt.map { max(0, now - $0) }
         for age in ages { latencyTimer.recordMilliseconds(age) }
-        func at(_ fraction: Double) -> Duration { .milliseconds(ages[min(ages.count - 1, Int(Double(ages.count) * fraction))]) }
-        lastLatency.withLock { $0 = Latency(p50: at(0.5), p99: at(0.99), max: .milliseconds(ages[ages.count - 1]), measuredAt: now) }
+        latencies.withLock { $0.record(ages, at: now) }
     }
 
-    public var latency: Latency? { lastLatency.withLock { $0 } }
+    /// Quantiles of every trade stored lately, not of the last batch alone: a batch's trades were
+    /// staged within moments of each other, so its own p50 and p99 were nearly always equal.
+    public var latency: Latency? { latencies.withLock { $0.latency } }
 
     public func value(_ counter: Counter) -> Int {
         counts.withLock { $0[counter, default: 0] }

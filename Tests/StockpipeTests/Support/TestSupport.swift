@@ -6,6 +6,10 @@ import StockpipePipeline
 import StockpipeSources
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A fresh directory under the system's temporary directory, removed when the test ends.
 final class TemporaryDirectory {
     let path: String

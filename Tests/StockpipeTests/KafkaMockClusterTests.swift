@@ -1,0 +1,66 @@
+import Foundation
+import StockpipeKafka
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("The mock cluster's connections")
+struct KafkaMockConnectionTests {
+    /// librdkafka's mock leaves Nagle's algorithm on where brokers turn it off: each answer after
+    /// the first on a connection waited for the client's delayed acknowledgement, up to 40 ms, and
+    /// every stage that waits for its outputs' acknowledgements paid it at each batch.
+    @Test func theBrokerSideOfEveryConnectionSendsWithoutDelay() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        defer { cluster.close() }
+        let port = try #require(cluster.bootstrapServers.split(separator: ":").last.flatMap { UInt16($0) })
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        let clientPort = try #require(Self.ports(of: client)).local
+        var brokerSide: Int32?
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            brokerSide = Self.descriptors().first { descriptor in
+                Self.ports(of: descriptor).map { $0.local == port && $0.peer == clientPort } ?? false
+            }
+            if let brokerSide, Self.noDelay(brokerSide) { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let accepted = try #require(brokerSide, "the mock never accepted the connection")
+        #expect(Self.noDelay(accepted))
+        #expect(!Self.noDelay(client), "only the broker's side is changed")
+    }
+
+    static func descriptors() -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+    }
+
+    static func noDelay(_ descriptor: Int32) -> Bool {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length) == 0 && value != 0
+    }
+
+    static func ports(of descriptor: Int32) -> (local: UInt16, peer: UInt16)? {
+        func port(_ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) -> UInt16? {
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let result = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(descriptor, $0, &length) }
+            }
+            guard result == 0, address.sin_family == sa_family_t(AF_INET) else { return nil }
+            return UInt16(bigEndian: address.sin_port)
+        }
+        guard let local = port(getsockname), let peer = port(getpeername) else { return nil }
+        return (local, peer)
+    }
+}
