@@ -59,7 +59,14 @@ struct DashboardLiveTests {
             const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
             for (let i = 3; i < pixels.length; i += 16) if (pixels[i] > 0) inked++;
           }
+          const rows = [...document.querySelectorAll('#tape tbody tr')];
+          const fractional = (s.tape || []).map((t, i) => [t, rows[i]]).filter(([t, row]) => row && !Number.isInteger(t.volume));
+          const stages = [...document.querySelectorAll('#stages .stage')].map((e) => e.textContent);
           return { ticks: s.ticks || 0, frames: s.frames || 0, candles: (s.candles || []).length, tape: (s.tape || []).length,
+                   fractionalVolumes: fractional.length,
+                   fractionalShown: fractional.filter(([, row]) => row.children[3].textContent.includes('.')).length,
+                   stagedShown: stages.some((text) => /staged [0-9][0-9,]*/.test(text)) ? 1 : 0,
+                   clock: (document.querySelector('#clock') || {}).textContent || '',
                    quality: s.qualityDrawn || 0, pipeline: s.pipelineDrawn || 0, inked,
                    symbols: document.querySelectorAll('#symbols .symbol').length,
                    overflow: document.documentElement.scrollWidth - window.innerWidth,
@@ -88,17 +95,23 @@ struct DashboardLiveTests {
         #expect(stateNumber(visit.state, "symbols") == 12)
         #expect(stateNumber(visit.state, "quality") >= 1 && stateNumber(visit.state, "pipeline") >= 1)
         #expect(visit.screenshot.count > 10_000)
+        // Crypto volumes keep their decimals; the ingest stage shows how many it staged; the header
+        // says how old the newest trade is, in UTC.
+        #expect(stateNumber(visit.state, "fractionalShown") == stateNumber(visit.state, "fractionalVolumes"), "\(visit.state)")
+        #expect(stateNumber(visit.state, "stagedShown") == 1, "\(visit.state)")
+        #expect((visit.state["clock"] as? String)?.contains("last trade") == true, "\(visit.state)")
 
         // Narrow and dark: one column, nothing wider than the window, still no errors.
         let narrow = try await browser.visit(
             dashboard.url, width: 420, height: 900, dark: true, probe: Self.probe,
             timeout: .seconds(30)
-        ) { stateNumber($0, "ticks") >= 2 && stateNumber($0, "inked") > 500 }
+        ) { stateNumber($0, "ticks") >= 2 && stateNumber($0, "inked") > 500 && stateNumber($0, "tape") > 0 }
         try narrow.screenshot.write(to: URL(fileURLWithPath: screenshots + "/dashboard-narrow-dark.png"))
         print("dashboard screenshot: \(screenshots)/dashboard-narrow-dark.png")
         #expect(narrow.problems.isEmpty, "\(narrow.problems)")
         #expect(stateNumber(narrow.state, "overflow") <= 0, "the page is wider than a narrow window: \(narrow.state)")
         #expect(stateNumber(narrow.state, "inked") > 500)
+        #expect(stateNumber(narrow.state, "tape") > 0, "a second page gets the tape too: \(narrow.state)")
 
         // The crosshair shows a candle's values; ticking two symbols and Compare draws both in %.
         // It points at a drawn candle: on a slow machine the minutes between the replayed history

@@ -31,6 +31,19 @@ function clock(ms, withDate) {
   return withDate ? iso.slice(5, 16).replace('T', ' ') : iso.slice(11, 19);
 }
 
+// How long ago, in words, once it is a minute or more; null before that.
+function ago(milliseconds) {
+  const seconds = Math.max(0, Math.round(milliseconds / 1000));
+  if (seconds < 60) return null;
+  const minutes = Math.floor(seconds / 60), hours = Math.floor(minutes / 60), days = Math.floor(hours / 24);
+  if (days >= 2) return days + ' days ago';
+  if (hours >= 1) return hours + ' h ' + (minutes % 60) + ' min ago';
+  return minutes + ' min ago';
+}
+
+// The server's time as of its last status, so that ages do not depend on the browser's clock.
+function serverNow() { return state.status ? state.status.at + (Date.now() - state.statusSeenAt) : Date.now(); }
+
 // Canvas sized to its box and the screen's pixel ratio; returns the context and CSS size.
 function surface(canvas) {
   const ratio = window.devicePixelRatio || 1, box = canvas.getBoundingClientRect();
@@ -69,8 +82,11 @@ function renderSymbols(list) {
     }
     li.querySelector('.price').textContent = price(summary.last);
     const change = li.querySelector('.change');
-    change.textContent = (summary.changePercent >= 0 ? '+' : '') + summary.changePercent.toFixed(2) + '%';
-    change.className = 'change ' + (summary.change > 0 ? 'up' : summary.change < 0 ? 'down' : 'flat');
+    const age = ago(serverNow() - summary.lastUpdate);
+    change.textContent = (summary.changePercent >= 0 ? '+' : '') + summary.changePercent.toFixed(2) + '%' + (age ? ' · ' + age : '');
+    // Coloured as shown: a change that rounds to 0.00 % is neither up nor down.
+    change.className = 'change ' + (summary.changePercent > 0 ? 'up' : summary.changePercent < 0 ? 'down' : 'flat');
+    li.title = summary.symbol + ': last trade ' + clock(summary.lastUpdate, true) + ' UTC' + (age ? ', ' + age : '');
     drawSpark(li.querySelector('.spark'), summary.sparkline, summary.change);
   }
   if (!state.selected && list.length) select(list[0].symbol);
@@ -364,15 +380,21 @@ function renderTape() {
 }
 
 function renderStatus(status) {
-  state.status = status;
+  state.status = status; state.statusSeenAt = Date.now();
   const health = $('#health');
   const reconciliation = status.reconciliation || (status.balanced ? 'balanced' : 'in-flight');
   health.textContent = { balanced: 'counts reconcile', 'in-flight': 'records in flight', unbalanced: 'counts do not reconcile' }[reconciliation];
   health.className = 'badge ' + (reconciliation === 'balanced' ? 'ok' : reconciliation === 'unbalanced' ? 'warn' : '');
-  $('#clock').textContent = 'updated ' + clock(status.at);
+  // What a static store or a stopped feed looks like: the newest trade's age, not only a ticking clock.
+  const newest = Math.max(0, ...[...state.symbols.values()].map((summary) => summary.lastUpdate));
+  const age = newest ? ago(status.at - newest) : null;
+  $('#clock').textContent = (newest ? 'last trade ' + clock(newest) + ' UTC' + (age ? ' (' + age + ')' : '') + ' · ' : '') +
+    'updated ' + clock(status.at) + ' UTC';
+  $('#clock').className = age ? 'stale' : 'muted';
   const lag = status.lag || {};
   const latency = status.latencyMs ? 'p50 ' + status.latencyMs.p50 + ' ms · p99 ' + status.latencyMs.p99 + ' ms' : 'latency: not measured here';
-  const stages = [['ingest', 'staged', status.staged], ['validate', 'lag ' + count(lag.validate || 0)], ['load', 'lag ' + count((lag.load || 0) + (lag['load-quarantine'] || 0))]];
+  const stages = [['ingest', 'staged ' + count(status.staged || 0)], ['validate', 'lag ' + count(lag.validate || 0)],
+    ['load', 'lag ' + count((lag.load || 0) + (lag['load-quarantine'] || 0))]];
   $('#stages').replaceChildren(...stages.map(([name, detail]) => {
     const div = document.createElement('div'); div.className = 'stage';
     div.innerHTML = '<small></small><b></b><small></small>';
@@ -386,22 +408,48 @@ function renderStatus(status) {
   drawPipeline();
 }
 
+// One small chart per stage, each on its own scale (ingest runs at thousands a second while a
+// stage catching up may show a lag of millions): records/s as a line, lag dashed, a shared time axis.
 function drawPipeline() {
   const history = state.history || [];
   const { context, width, height } = surface($('#pipeline-chart'));
-  if (history.length < 2) return;
-  const stages = [['ingest', css('--accent')], ['validate', css('--bad')], ['load', css('--up')]];
-  const high = Math.max(1, ...history.flatMap((p) => stages.map(([s]) => p.rates[s] || 0)));
-  stages.forEach(([stage, color], index) => {
+  if (history.length < 2) {
+    context.fillStyle = css('--muted'); context.fillText('Collecting: a point every few seconds.', 8, 16); return;
+  }
+  const stages = [['ingest', css('--accent'), null], ['validate', css('--bad'), (p) => (p.lag || {}).validate || 0],
+    ['load', css('--up'), (p) => ((p.lag || {}).load || 0) + ((p.lag || {})['load-quarantine'] || 0)]];
+  const left = 58, right = width - 64, axis = 14, row = (height - axis) / stages.length;
+  const first = history[0].at, last = history[history.length - 1].at, span = Math.max(1, last - first);
+  const x = (p) => left + (p.at - first) / span * (right - left);
+  stages.forEach(([stage, color, lagOf], index) => {
+    const top = index * row + 3, bottom = (index + 1) * row - 3;
+    context.strokeStyle = css('--border'); context.lineWidth = 1;
+    context.beginPath(); context.moveTo(left, bottom + .5); context.lineTo(right, bottom + .5); context.stroke();
+    context.fillStyle = color; context.fillText(stage, 4, top + 11);
+    const high = Math.max(1, ...history.map((p) => p.rates[stage] || 0));
     context.strokeStyle = color; context.lineWidth = 1.5; context.beginPath();
     history.forEach((p, i) => {
-      const x = i / (history.length - 1) * (width - 4) + 2, y = height - 4 - (p.rates[stage] || 0) / high * (height - 20);
-      i ? context.lineTo(x, y) : context.moveTo(x, y);
+      const y = bottom - (p.rates[stage] || 0) / high * (bottom - top);
+      i ? context.lineTo(x(p), y) : context.moveTo(x(p), y);
     });
     context.stroke();
-    context.fillStyle = color; context.fillText(stage, 4 + index * 64, 12);
+    context.fillStyle = css('--muted'); context.fillText('max ' + count(high) + '/s', right + 4, top + 11);
+    if (lagOf) {
+      const lagHigh = Math.max(...history.map(lagOf));
+      if (lagHigh > 0) {
+        context.setLineDash([3, 3]); context.strokeStyle = css('--muted'); context.lineWidth = 1; context.beginPath();
+        history.forEach((p, i) => {
+          const y = bottom - lagOf(p) / lagHigh * (bottom - top);
+          i ? context.lineTo(x(p), y) : context.moveTo(x(p), y);
+        });
+        context.stroke(); context.setLineDash([]);
+      }
+      context.fillText(lagHigh > 0 ? 'lag ≤ ' + count(lagHigh) : 'no lag', right + 4, top + 24);
+    }
   });
-  context.fillStyle = css('--muted'); context.fillText(count(high) + '/s', width - 70, 12);
+  context.fillStyle = css('--muted');
+  context.fillText(clock(first), left, height - 2);
+  const end = clock(last); context.fillText(end, right - context.measureText(end).width, height - 2);
   state.pipelineDrawn += 1;
 }
 
@@ -472,6 +520,8 @@ async function start() {
   setupChart();
   const [symbols, status] = await Promise.all([api('/api/v1/symbols'), api('/api/v1/status')]);
   renderSymbols(symbols);
+  // The charts start from the history the server kept, not empty on every reload.
+  state.history = (status.pipeline.history || []).slice(0, -1);
   renderStatus(Object.assign({ staged: status.reconciliation.staged, stored: status.reconciliation.stored,
     quarantined: status.reconciliation.quarantined, pending: status.reconciliation.pending,
     balanced: status.reconciliation.balanced }, status.pipeline));
