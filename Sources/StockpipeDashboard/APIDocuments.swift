@@ -41,7 +41,9 @@ struct QualityCountsDocument: Encodable, Sendable {
     struct Bucket: Encodable, Sendable {
         var start: Int64
         var accepted: Int64
-        /// By reason code; reasons without records are left out.
+        /// Records quarantined: each once, whatever its number of reasons.
+        var records: Int64
+        /// By reason code; reasons without records are left out. A record counts under each of its reasons.
         var quarantined: [String: Int64]
     }
 
@@ -55,7 +57,7 @@ struct QualityCountsDocument: Encodable, Sendable {
         self.from = from
         series = history.map { entry in
             Bucket(
-                start: entry.start, accepted: entry.accepted,
+                start: entry.start, accepted: entry.accepted, records: entry.quarantinedRecords,
                 quarantined: Dictionary(entry.quarantined.map { ($0.key.rawValue, $0.value) }) { $0 + $1 })
         }
         totals = series.reduce(into: [:]) { totals, entry in totals.merge(entry.quarantined) { $0 + $1 } }

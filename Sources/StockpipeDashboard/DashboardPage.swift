@@ -53,10 +53,13 @@ enum DashboardPage {
               <section id="quality-panel" class="panel">
                 <h2>Data quality <span class="muted" id="quality-summary"></span></h2>
                 <canvas id="quality-chart" aria-label="Accepted and quarantined per minute"></canvas>
+                <p class="hint muted" id="quality-basis">Accepted trades are counted by trade time, quarantined records by the time they were quarantined.</p>
                 <div class="split">
                   <div><h3>Top reasons (last hour)</h3><ol id="reasons"></ol></div>
-                  <div><h3>Latest quarantined</h3><ul id="quarantined"></ul></div>
+                  <div><h3>Latest quarantined <span id="reason-filter"></span></h3><ul id="quarantined"></ul></div>
                 </div>
+                <dialog id="record"><form method="dialog"><button type="submit" class="close" aria-label="Close">✕</button></form>
+                  <h3 id="record-reasons"></h3><dl id="record-facts"></dl><pre id="record-payload"></pre></dialog>
               </section>
               <section id="pipeline-panel" class="panel">
                 <h2>Pipeline</h2>

@@ -141,6 +141,32 @@ struct DashboardLiveTests {
         #expect((compare.state["tooltip"] as? String)?.contains(" O ") == true, "crosshair values: \(compare.state)")
         #expect(stateNumber(compare.state, "compared") == 2, "\(compare.state)")
         #expect((compare.state["title"] as? String)?.hasPrefix("Compare") == true)
+
+        // A reason clicked filters the list to it; a record clicked opens whole, with where it came from.
+        let inspect = """
+            (() => {
+              const s = window.__stockpipe || {};
+              const first = document.querySelector('#reasons .link');
+              if (first && !window.__chose) { window.__chose = first.textContent.split(' ')[0]; first.click(); }
+              const chosen = s.reasonFilter || '';
+              const list = s.quarantine || [];
+              const filtered = chosen && list.length && list.every((r) => r.reasons.includes(chosen)) ? 1 : 0;
+              if (filtered && !window.__opened) { window.__opened = true; document.querySelector('#quarantined .record').click(); }
+              const dialog = document.querySelector('#record');
+              return JSON.stringify({ chosen, clicked: window.__chose || '', filtered, open: dialog && dialog.open ? 1 : 0,
+                                      facts: document.querySelector('#record-facts').textContent,
+                                      payload: document.querySelector('#record-payload').textContent.length });
+            })()
+            """
+        let inspected = try await browser.visit(dashboard.url, probe: inspect, timeout: .seconds(30)) {
+            stateNumber($0, "filtered") == 1 && stateNumber($0, "open") == 1
+        }
+        try inspected.screenshot.write(to: URL(fileURLWithPath: screenshots + "/dashboard-record.png"))
+        #expect(inspected.problems.isEmpty, "\(inspected.problems)")
+        #expect(stateNumber(inspected.state, "filtered") == 1, "\(inspected.state)")
+        #expect(inspected.state["chosen"] as? String == inspected.state["clicked"] as? String, "\(inspected.state)")
+        #expect(stateNumber(inspected.state, "open") == 1 && stateNumber(inspected.state, "payload") > 0, "\(inspected.state)")
+        #expect((inspected.state["facts"] as? String)?.contains("source") == true, "\(inspected.state)")
         #expect(await dashboard.stop() == 0, "the run stops cleanly with a browser connected")
     }
 

@@ -454,40 +454,85 @@ function drawPipeline() {
 }
 
 async function refreshQuality() {
-  const [counts, latest] = await Promise.all([api('/api/v1/quarantine/counts?bucket=1m'), api('/api/v1/quarantine?limit=8')]);
+  const reason = state.reasonFilter;
+  const [counts, latest] = await Promise.all([api('/api/v1/quarantine/counts?bucket=1m'),
+    api('/api/v1/quarantine?limit=8' + (reason ? '&reason=' + encodeURIComponent(reason) : ''))]);
   state.quality = counts;
   const totals = Object.entries(counts.totals).sort((a, b) => b[1] - a[1]);
   const accepted = counts.series.reduce((sum, b) => sum + b.accepted, 0);
-  const quarantined = totals.reduce((sum, [, n]) => sum + n, 0);
-  $('#quality-summary').textContent = count(accepted) + ' accepted · ' + count(quarantined) + ' flags in the last hour' +
-    (accepted + quarantined ? ' · ' + (quarantined / (accepted + quarantined) * 100).toFixed(2) + '% flagged' : '');
-  $('#reasons').replaceChildren(...totals.slice(0, 6).map(([reason, n]) => {
-    const li = document.createElement('li'); li.textContent = reason + ' — ' + count(n); return li;
+  const records = counts.series.reduce((sum, b) => sum + b.records, 0);
+  // No share of one in the other: the store counts accepted trades by trade time and quarantined
+  // records by the time they were quarantined, so over a replay of past days the two hours differ.
+  $('#quality-summary').textContent = count(accepted) + ' accepted · ' + count(records) + ' quarantined in the last hour';
+  $('#reasons').replaceChildren(...totals.slice(0, 6).map(([code, n]) => {
+    const li = document.createElement('li'), button = document.createElement('button');
+    button.type = 'button'; button.className = 'link' + (code === reason ? ' on' : '');
+    button.textContent = code + ' — ' + count(n);
+    button.title = code === reason ? 'Show every reason' : 'Show only ' + code;
+    button.addEventListener('click', () => { state.reasonFilter = code === reason ? null : code; refreshQuality().catch(report); });
+    li.appendChild(button); return li;
   }));
+  $('#reason-filter').textContent = reason ? '· ' + reason : '';
+  state.quarantine = latest;
   $('#quarantined').replaceChildren(...latest.map((record) => {
-    const li = document.createElement('li');
+    const li = document.createElement('li'), button = document.createElement('button');
+    button.type = 'button'; button.className = 'record';
     const reasons = document.createElement('span'); reasons.className = 'reason'; reasons.textContent = record.reasons.join(', ');
     const payload = document.createElement('code'); payload.textContent = record.payload.slice(0, 160);
-    li.title = record.payload.slice(0, 2000);
-    li.append(reasons, payload); return li;
+    button.append(reasons, payload);
+    button.addEventListener('click', () => showRecord(record));
+    li.appendChild(button); return li;
   }));
   drawQuality();
 }
 
+// A quarantined record whole: its reasons, where it came from, when, and the payload laid out.
+function showRecord(record) {
+  $('#record-reasons').textContent = record.reasons.join(', ');
+  const age = ago(serverNow() - record.quarantinedAt);
+  const facts = [['quarantined', clock(record.quarantinedAt, true) + ' UTC' + (age ? ' (' + age + ')' : '')],
+    ['source', record.origin.source], ['read from', record.origin.topic + ' partition ' + record.origin.partition + ' offset ' + record.origin.offset]];
+  if (record.origin.occurrence) facts.push(['occurrence', String(record.origin.occurrence)]);
+  if (record.origin.truncated) facts.push(['cut', 'kept the first bytes of ' + count(record.origin.originalSize || 0)]);
+  if (record.origin.error) facts.push(['store error', record.origin.error]);
+  $('#record-facts').replaceChildren(...facts.flatMap(([term, text]) => {
+    const dt = document.createElement('dt'), dd = document.createElement('dd'); dt.textContent = term; dd.textContent = text; return [dt, dd];
+  }));
+  let payload = record.payload;
+  try { payload = JSON.stringify(JSON.parse(record.payload), null, 2); } catch (error) { /* not JSON: shown as it came */ }
+  $('#record-payload').textContent = payload;
+  state.recordShown = record;
+  $('#record').showModal();
+}
+
+// Accepted trades and quarantined records per minute, each on its own scale (accepted left,
+// quarantined right): a few dozen quarantined among thousands would otherwise be a sliver.
 function drawQuality() {
   const counts = state.quality;
   const { context, width, height } = surface($('#quality-chart'));
   if (!counts || !counts.series.length) { context.fillStyle = css('--muted'); context.fillText('Nothing in the last hour.', 8, 16); return; }
   const series = counts.series.slice(-60);
-  const bad = (b) => Object.values(b.quarantined).reduce((s, n) => s + n, 0);
-  const high = Math.max(1, ...series.map((b) => b.accepted + bad(b)));
-  const bar = (width - 4) / 60;
-  series.forEach((b, i) => {
-    const x = 2 + (60 - series.length + i) * bar, total = (b.accepted + bad(b)) / high * (height - 18), flagged = bad(b) / high * (height - 18);
-    context.fillStyle = css('--volume'); context.fillRect(x, height - total, Math.max(1, bar - 1), total - flagged);
-    context.fillStyle = css('--bad'); context.fillRect(x, height - flagged, Math.max(1, bar - 1), flagged);
-  });
-  context.fillStyle = css('--muted'); context.fillText('per minute, last hour: accepted / quarantined', 4, 12);
+  const left = 4, right = width - 44, top = 18, bottom = height - 14;
+  const last = series[series.length - 1].start, first = last - 59 * 60000;
+  const acceptedHigh = Math.max(1, ...series.map((b) => b.accepted));
+  const quarantinedHigh = Math.max(1, ...series.map((b) => b.records));
+  const bar = (right - left) / 60, x = (b) => left + (b.start - first) / 60000 * bar;
+  context.strokeStyle = css('--grid'); context.lineWidth = 1;
+  for (const fraction of [0, .5, 1]) {
+    const y = Math.round(bottom - fraction * (bottom - top)) + .5;
+    context.beginPath(); context.moveTo(left, y); context.lineTo(right, y); context.stroke();
+    context.fillStyle = css('--bad'); context.fillText(count(quarantinedHigh * fraction), right + 4, y + 4);
+  }
+  for (const b of series) {
+    const h = b.accepted / acceptedHigh * (bottom - top), q = b.records / quarantinedHigh * (bottom - top);
+    context.fillStyle = css('--volume'); context.fillRect(x(b), bottom - h, Math.max(1, bar * .6 - 1), h);
+    context.fillStyle = css('--bad'); context.fillRect(x(b) + bar * .6, bottom - q, Math.max(1, bar * .4 - 1), q);
+  }
+  context.fillStyle = css('--muted');
+  context.fillText('per minute: accepted (blue, up to ' + count(acceptedHigh) + ') · quarantined (orange, scale right)', 4, 12);
+  context.fillText(clock(first) + ' UTC', left, height - 2);
+  const end = clock(last) + ' UTC';
+  context.fillText(end, right - context.measureText(end).width, height - 2);
   state.qualityDrawn += 1;
 }
 
