@@ -63,6 +63,16 @@ public enum CassandraSchema {
             shard text, day text, reason text, records bigint, read_through bigint, PRIMARY KEY (shard, day, reason)
             """, nil, false
         ),
+        // What each minute brought to the store, per shard (a log partition) so that each has one
+        // writer; the row of minute 0 holds the last offset the shard's counts include. See
+        // CassandraStore.countQuality.
+        (
+            "quality_minutes",
+            """
+            shard text, minute timestamp, kind text, records bigint, read_through bigint, PRIMARY KEY (shard, minute, kind)
+            """, nil, false
+        ),
+        ("quality_shards", "name text, shard text, PRIMARY KEY (name, shard)", nil, false),
         (
             "job_runs",
             """

@@ -43,23 +43,20 @@ extension CassandraStore {
     public func qualityHistory(from: Int64, bucket: Int64) async throws -> [QualityBucket] {
         let bucket = max(1, bucket)
         func floor(_ time: Int64) -> Int64 { time - ((time % bucket) + bucket) % bucket }
-        let start = floor(from)
-        let firstDay = Day.text(of: start)
+        // Minute 0 holds each shard's read_through, never a count.
+        let start = max(1, floor(from))
         var buckets: [Int64: QualityBucket] = [:]
-        for row in try await symbolDays() where row.day >= firstDay && row.trades > 0 {
-            for candle in try await select(cql.candles(ascending: true), [.text(row.symbol), .text(row.day)] + Self.slice(start, nil)!) {
-                let trades = try candle.int64(7)
-                guard trades > 0 else { continue }
-                let time = floor(try candle.int64(0))
-                buckets[time, default: QualityBucket(start: time)].accepted += trades
-            }
-        }
-        for (day, counts) in try await quarantineDayCounts() where day >= firstDay && counts[Self.allReasons, default: 0] > 0 {
-            for record in try await select(cql.quarantineReasons, [.text(day), .timestamp(max(0, start))]) {
-                let time = floor(try record.int64(0))
-                buckets[time, default: QualityBucket(start: time)].quarantinedRecords += 1
-                for reason in Self.reasons(record.text(1)) {
-                    buckets[time, default: QualityBucket(start: time)].quarantined[reason, default: 0] += 1
+        for shard in try await select(cql.qualityShards, []) {
+            for row in try await select(cql.qualityMinutes, [.text(shard.text(0)), .timestamp(start)]) {
+                let time = floor(try row.int64(0))
+                let records = try row.int64(2)
+                switch row.text(1) {
+                case "accepted": buckets[time, default: QualityBucket(start: time)].accepted += records
+                case Self.allReasons: buckets[time, default: QualityBucket(start: time)].quarantinedRecords += records
+                case let kind:
+                    if let code = ReasonCode(rawValue: kind) {
+                        buckets[time, default: QualityBucket(start: time)].quarantined[code, default: 0] += records
+                    }
                 }
             }
         }

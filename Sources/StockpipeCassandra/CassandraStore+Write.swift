@@ -34,7 +34,9 @@ extension CassandraStore {
         let positions = batch.quarantinePositions.count == batch.quarantine.count ? batch.quarantinePositions : nil
         var quarantine = batch.quarantine.enumerated().map { QuarantineItem(record: $1, position: positions?[$0]) }
         var leaving: [Departure] = []
+        var accepted: [LogPosition?] = []
         for outcome in outcomes {
+            accepted += outcome.accepted
             result.inserted += outcome.inserted
             result.redelivered += outcome.redelivered
             result.duplicates += outcome.duplicates.count
@@ -42,12 +44,19 @@ extension CassandraStore {
             leaving += outcome.leaving
         }
         result.quotes = try await writeQuotes(batch.quotes)
-        try await writeQuarantine(quarantine, leaving: leaving)
+        let anew = try await writeQuarantine(quarantine, leaving: leaving)
+        // Records read from the log are counted by offset; those of a batch made by hand, as the
+        // embedded store counts them: when not quarantined before at the same time.
+        try await countQuality(
+            accepted: accepted, quarantined: quarantine.filter { $0.position != nil || anew.contains($0.record.origin.quarantineKey) }, now: now)
         result.quarantined = quarantine.count
         return result
     }
 
     struct TradeOutcome: Sendable {
+        /// Where each trade stored was read, whether first stored now or before a crash: the
+        /// quality counts decide by offset which they have counted (see ``countQuality``).
+        var accepted: [LogPosition?] = []
         var inserted = 0
         var redelivered = 0
         var duplicates: [QuarantineItem] = []
@@ -92,6 +101,8 @@ extension CassandraStore {
             if let source = stored[tradeKey] {
                 if source == item.sourceHash {
                     outcome.redelivered += 1
+                    // Its count may not have landed before a crash; without a position it was counted when stored.
+                    if item.position != nil { outcome.accepted.append(item.position) }
                     doubtful.insert(CandleAccumulator.minute(of: trade.timestamp))
                     if item.redriven { outcome.leaving.append(Departure(key: item.origin.quarantineKey, position: item.position)) }
                 } else {
@@ -108,6 +119,7 @@ extension CassandraStore {
             stored[tradeKey] = item.sourceHash
             fresh.append(trade)
             outcome.inserted += 1
+            outcome.accepted.append(item.position)
             if item.redriven { outcome.leaving.append(Departure(key: item.origin.quarantineKey, position: item.position)) }
             statements.append(
                 (
@@ -257,13 +269,14 @@ extension CassandraStore {
     /// after a crash or a rebalance is at or below that offset: its rows are written again, which
     /// changes nothing, and it is not counted twice. Two shards meet on one record only when a
     /// re-drive of it is loaded while the record itself still is, which the re-drive job does not do.
-    private func writeQuarantine(_ items: [QuarantineItem], leaving: [Departure]) async throws {
+    /// - Returns: the keys of the records not quarantined before at the same time.
+    private func writeQuarantine(_ items: [QuarantineItem], leaving: [Departure]) async throws -> Set<String> {
         var latest: [String: QuarantineItem] = [:]
         for item in items { latest[item.record.origin.quarantineKey] = item }
         var departures: [String: Departure] = [:]
         for departure in leaving where latest[departure.key] == nil { departures[departure.key] = departure }
         let keys = Array(latest.keys) + Array(departures.keys)
-        guard !keys.isEmpty else { return }
+        guard !keys.isEmpty else { return [] }
         let previous = try await mapConcurrently(keys, width: 32) { key -> (day: String, at: Int64)? in
             guard let row = try await self.select(self.cql.quarantineSource, [.text(key)], limit: 1).first else { return nil }
             return (row.text(0), try row.int64(1))
@@ -302,6 +315,11 @@ extension CassandraStore {
         try await write(rows)
         try await write(removals)
         try await write(sources)
+        return Set(
+            zip(keys, previous).compactMap { key, old in
+                guard let record = latest[key]?.record, old?.at != record.quarantinedAt else { return nil }
+                return key
+            })
     }
 
     /// The reason under which a day's count of records (not of reasons) is kept.
@@ -354,6 +372,48 @@ extension CassandraStore {
                 }
             }
             if let offset = reached[shard] { statements.append((cql.updateCountedThrough, [.bigint(offset), .text(shard)])) }
+            try await writeAtomically(statements)
+        }
+    }
+}
+
+extension CassandraStore {
+    /// Adds what this batch brought to its minute of `quality_minutes`: trades accepted and records
+    /// quarantined (with each reason), by the minute they are written. As with
+    /// the quarantine's counts, each shard (the log partition the records were read from) has one
+    /// writer and moves its last counted offset in the same single-partition batch, so that a
+    /// record read again after a crash or a rebalance is not counted twice, and one whose count
+    /// never landed is counted when it comes again.
+    func countQuality(accepted: [LogPosition?], quarantined: [QuarantineItem], now: Int64) async throws {
+        var changes: [(position: LogPosition?, kinds: [String])] = accepted.map { ($0, ["accepted"]) }
+        for item in quarantined {
+            changes.append((item.position, [Self.allReasons] + Reasons(item.record.reasons).codes.map(\.rawValue)))
+        }
+        guard !changes.isEmpty else { return }
+        let minute = now - ((now % 60_000) + 60_000) % 60_000
+        var through: [String: Int64] = [:]
+        for shard in Set(changes.compactMap { $0.position.map { Self.shard($0) } }) {
+            through[shard] = try await select(cql.qualityThrough, [.text(shard)], limit: 1).first.map { try $0.int64(0) } ?? -1
+        }
+        var deltas: [String: [String: Int64]] = [:]
+        var reached: [String: Int64] = [:]
+        for change in changes {
+            let shard = Self.shard(change.position)
+            if let position = change.position {
+                guard position.offset > through[shard]! else { continue }
+                reached[shard] = max(reached[shard] ?? -1, position.offset)
+            }
+            for kind in change.kinds { deltas[shard, default: [:]][kind, default: 0] += 1 }
+        }
+        for shard in Set(deltas.keys).union(reached.keys).sorted() {
+            var stored: [String: Int64] = [:]
+            for row in try await select(cql.qualityMinute, [.text(shard), .timestamp(minute)]) { stored[row.text(0)] = try row.int64(1) }
+            var statements: [(cql: String, values: [CQLValue])] = []
+            for (kind, delta) in (deltas[shard] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                statements.append((cql.updateQualityMinute, [.bigint((stored[kind] ?? 0) + delta), .text(shard), .timestamp(minute), .text(kind)]))
+            }
+            if let offset = reached[shard] { statements.append((cql.updateQualityThrough, [.bigint(offset), .text(shard)])) }
+            try await write([(cql.insertQualityShard, [.text(shard)])])
             try await writeAtomically(statements)
         }
     }

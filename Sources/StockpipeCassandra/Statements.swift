@@ -140,6 +140,23 @@ struct Statements: Sendable {
         "UPDATE \(keyspace).quarantine_counts SET read_through = ? WHERE shard = ? AND day = '' AND reason = ''"
     }
 
+    // What each minute brought to the store, per shard; minute 0 holds the shard's read_through.
+    var qualityMinutes: String {
+        "SELECT minute, kind, records FROM \(keyspace).quality_minutes WHERE shard = ? AND minute >= ? LIMIT \(Self.scanLimit)"
+    }
+    var qualityMinute: String { "SELECT kind, records FROM \(keyspace).quality_minutes WHERE shard = ? AND minute = ?" }
+    var updateQualityMinute: String {
+        "UPDATE \(keyspace).quality_minutes SET records = ? WHERE shard = ? AND minute = ? AND kind = ?"
+    }
+    var qualityThrough: String {
+        "SELECT read_through FROM \(keyspace).quality_minutes WHERE shard = ? AND minute = 0 AND kind = ''"
+    }
+    var updateQualityThrough: String {
+        "UPDATE \(keyspace).quality_minutes SET read_through = ? WHERE shard = ? AND minute = 0 AND kind = ''"
+    }
+    var qualityShards: String { "SELECT shard FROM \(keyspace).quality_shards WHERE name = 'shards'" }
+    var insertQualityShard: String { "INSERT INTO \(keyspace).quality_shards (name, shard) VALUES ('shards', ?)" }
+
     // MARK: operations (kept for a bounded time: the history 30 days, reports 7)
 
     var insertJobRun: String {

@@ -53,7 +53,7 @@ enum DashboardPage {
               <section id="quality-panel" class="panel">
                 <h2>Data quality <span class="muted" id="quality-summary"></span></h2>
                 <canvas id="quality-chart" aria-label="Accepted and quarantined per minute"></canvas>
-                <p class="hint muted" id="quality-basis">Accepted trades are counted by trade time, quarantined records by the time they were quarantined.</p>
+                <p class="hint muted" id="quality-basis">Counted by the minute the pipeline stored or quarantined them (processing time), whatever the trades' own times.</p>
                 <div class="split">
                   <div><h3>Top reasons (last hour)</h3><ol id="reasons"></ol></div>
                   <div><h3>Latest quarantined <span id="reason-filter"></span></h3><ul id="quarantined"></ul></div>

@@ -64,6 +64,46 @@ import Testing
         #expect((try parseJSON(strict.json()) as? [String: Any])?["ok"] as? Bool == false)
     }
 
+    /// Issue 21, point 1: over a replay of past days the dashboard said "2,568 accepted · 13,338
+    /// flags in the last hour · 83.86 % flagged", because accepted trades were counted by trade
+    /// time and quarantined records by the time they were quarantined. Both are now counted by
+    /// when they reached the store, in the store and in the quality report.
+    @Test func aReplayOfPastDaysIsCountedWhenItIsProcessed() async throws {
+        let directory = try TemporaryDirectory()
+        let threeDaysAgo = -3 * 24 * 60 * Self.minute
+        var lines: [String] = []
+        for index in 0..<40 {
+            let at = threeDaysAgo + Int64(index) * 1_000
+            var trades = [trade("AAPL", offsetMilliseconds: at), trade("MSFT", price: "410.5", offsetMilliseconds: at)]
+            if index % 5 == 0 { trades.append(trade("MSFT", price: "-1", offsetMilliseconds: at)) }
+            lines.append(tradeMessage(trades))
+        }
+        let settings = replaySettings(file: try directory.write("past.ndjson", lines: lines), dataDirectory: directory.file("data"))
+        let started = WallClock.milliseconds()
+        try await drain(settings)
+        let now = WallClock.milliseconds()
+        let (history, report, old) = try await withBackends(settings.dataDirectory) { backends in
+            (
+                try await backends.store.qualityHistory(from: now - 3_600_000, bucket: 60_000),
+                try await QualityReport.make(backends.store, settings: settings.quality, now: now),
+                try await backends.store.qualityHistory(from: 0, bucket: 60_000).filter { $0.start < started - 60_000 }
+            )
+        }
+        #expect(history.reduce(0) { $0 + $1.accepted } == 80, "\(history)")
+        #expect(history.reduce(0) { $0 + $1.quarantinedRecords } == 8)
+        #expect(history.reduce(0) { $0 + $1.quarantined[.nonPositivePrice, default: 0] } == 8)
+        #expect(old.isEmpty, "nothing is counted three days back: \(old)")
+        #expect(report.accepted == 80 && report.quarantined == 8)
+        #expect(abs(report.quarantinePercent - 800.0 / 88) < 1e-9)
+
+        // Run again over the same file: nothing new is stored or counted.
+        try await drain(settings)
+        let again = try await withBackends(settings.dataDirectory) { backends in
+            try await backends.store.qualityHistory(from: now - 3_600_000, bucket: 60_000)
+        }
+        #expect(again.reduce(0) { $0 + $1.accepted } == 80 && again.reduce(0) { $0 + $1.quarantinedRecords } == 8)
+    }
+
     @Test func onNYSEHoursOnlyOpenMinutesAreGapsAndNobodyIsStaleAtNight() async throws {
         let directory = try TemporaryDirectory()
         let store = try SQLiteStore(path: directory.file("store.sqlite"))

@@ -21,8 +21,11 @@ public protocol Store: OperationsStore {
     /// Every symbol with candles: its last price and when it traded, the change over `window` ms
     /// before that, and the closes of its last `sparkline` minutes.
     func symbolSummaries(window: Int64, sparkline: Int) async throws -> [SymbolSummary]
-    /// Trades accepted (by trade time) and records quarantined (by the time they were) per
-    /// `bucket` ms, from `from` on.
+    /// Trades accepted and records quarantined per `bucket` ms from `from` on, both by the minute
+    /// they were written to the store: one time basis, so that a replay of past days counts as what
+    /// the pipeline did now. Each is counted once, when first stored or quarantined; a record that
+    /// later leaves the quarantine (re-driven and stored) stays counted where it was quarantined,
+    /// and counts as accepted where it was stored.
     func qualityHistory(from: Int64, bucket: Int64) async throws -> [QualityBucket]
     func counts() async throws -> StoreCounts
     func close() async throws

@@ -461,9 +461,9 @@ async function refreshQuality() {
   const totals = Object.entries(counts.totals).sort((a, b) => b[1] - a[1]);
   const accepted = counts.series.reduce((sum, b) => sum + b.accepted, 0);
   const records = counts.series.reduce((sum, b) => sum + b.records, 0);
-  // No share of one in the other: the store counts accepted trades by trade time and quarantined
-  // records by the time they were quarantined, so over a replay of past days the two hours differ.
-  $('#quality-summary').textContent = count(accepted) + ' accepted · ' + count(records) + ' quarantined in the last hour';
+  // Both counted by the minute they reached the store, so the share is of the same hour's work.
+  $('#quality-summary').textContent = count(accepted) + ' accepted · ' + count(records) + ' quarantined in the last hour' +
+    (accepted + records ? ' · ' + (records / (accepted + records) * 100).toFixed(2) + ' % quarantined' : '');
   $('#reasons').replaceChildren(...totals.slice(0, 6).map(([code, n]) => {
     const li = document.createElement('li'), button = document.createElement('button');
     button.type = 'button'; button.className = 'link' + (code === reason ? ' on' : '');

@@ -49,28 +49,11 @@ extension SQLiteStore {
         return try await pool.checkedRead { db in
             var buckets: [Int64: QualityBucket] = [:]
             func floor(_ time: Int64) -> Int64 { time - ((time % bucket) + bucket) % bucket }
-            let accepted = try db.cachedStatement(
-                sql: """
-                    SELECT start, trades FROM candles_1m WHERE symbol = ? AND start >= ? AND trades > 0
-                    """)
-            for symbol in try Self.symbols(db) {
-                let rows = try Row.fetchCursor(accepted, arguments: [symbol, floor(from)])
-                while let row = try rows.next() {
-                    let start = floor(row[0])
-                    buckets[start, default: QualityBucket(start: start)].accepted += row[1]
-                }
-            }
-            let quarantined = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT quarantined_at, reason_bits FROM quarantine WHERE quarantined_at >= ?
-                    """, arguments: [floor(from)])
-            while let row = try quarantined.next() {
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT minute, kind, records FROM quality_1m WHERE minute >= ?", arguments: [floor(from)])
+            while let row = try rows.next() {
                 let start = floor(row[0])
-                buckets[start, default: QualityBucket(start: start)].quarantinedRecords += 1
-                for code in Reasons(bits: UInt32(truncatingIfNeeded: row[1] as Int64)).codes {
-                    buckets[start, default: QualityBucket(start: start)].quarantined[code, default: 0] += 1
-                }
+                QualityMinute.add(kind: row[1], records: row[2], to: &buckets[start, default: QualityBucket(start: start)])
             }
             return buckets.values.sorted { $0.start < $1.start }
         }

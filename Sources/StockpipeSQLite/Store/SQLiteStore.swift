@@ -74,6 +74,16 @@ public final class SQLiteStore: Store {
                     INSERT INTO counters VALUES ('quotes_expired', 0);
                     """)
         }
+        migrator.registerMigration("v4-quality-minutes") { db in
+            // What each minute brought to the store: accepted trades (`accepted`), quarantined
+            // records (`*`) and their reasons, counted when they were written.
+            try db.execute(
+                sql: """
+                    CREATE TABLE quality_1m (
+                        minute INTEGER NOT NULL, kind TEXT NOT NULL, records INTEGER NOT NULL,
+                        PRIMARY KEY (minute, kind)) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 
@@ -114,7 +124,8 @@ public final class SQLiteStore: Store {
                         quarantine.append(
                             QuarantineRecord(
                                 reasons: [.duplicate], payload: trade.finnhubJSON(),
-                                origin: trades[index].origin, quarantinedAt: now))
+                                // The log's time, not the clock's: read again, the record is quarantined at the same time.
+                                origin: trades[index].origin, quarantinedAt: trades[index].position?.appendedAt ?? now))
                     }
                 }
             }
@@ -132,13 +143,20 @@ public final class SQLiteStore: Store {
                     ON CONFLICT (source) DO UPDATE SET reason_bits = excluded.reason_bits, payload = excluded.payload,
                         origin = excluded.origin, quarantined_at = excluded.quarantined_at
                     """)
+            let known = try db.cachedStatement(sql: "SELECT quarantined_at FROM quarantine WHERE source = ?")
+            var counts = QualityMinute(minute: now - ((now % 60_000) + 60_000) % 60_000)
+            counts.add(QualityMinute.accepted, Int64(result.inserted))
             for record in quarantine {
+                // Read again (a redelivery), a record is quarantined at the same time and was counted
+                // then; one quarantined anew (re-driven and refused again) counts again.
+                if try Int64.fetchOne(known, arguments: [record.origin.quarantineKey]) != record.quarantinedAt { counts.add(record) }
                 try upsert.execute(arguments: [
                     record.origin.quarantineKey, Int64(Reasons(record.reasons).bits),
                     Data(record.payload), record.origin.json, record.quarantinedAt,
                 ])
             }
             result.quarantined = quarantine.count
+            try counts.write(into: db)
             // One row per symbol and poll: a redelivered quote lands on its own row again.
             let quote = try db.cachedStatement(
                 sql: """
