@@ -1,5 +1,6 @@
 import CRdKafka
 import StockpipeCore
+import Synchronization
 
 /// librdkafka's in-process mock cluster: real brokers speaking the Kafka protocol on loopback
 /// ports, for tests and offline demos (`stockpipe dev kafka`). It keeps data in memory, a few
@@ -12,10 +13,19 @@ public final class KafkaMockCluster: Sendable {
     /// `host:port,...` of its brokers, for `--brokers`.
     public let bootstrapServers: String
 
+    /// Held while a cluster binds its brokers' ports and while a broker goes down or up. A broker
+    /// taken down closes its listening socket and binds the same port again at once, and librdkafka
+    /// aborts the process when that fails; a cluster starting meanwhile in the same process (tests
+    /// run side by side) could be given that very port, as it was once in CI ("Address already in
+    /// use" on the rebind, then the assertion).
+    private static let ports = Mutex(())
+
     public init(brokers: Int32 = 3) throws {
         let conf = try KafkaConfiguration(["log_level": "3"]).makeConf()
         host = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: conf, brokers: "mock")
-        guard let cluster = rd_kafka_mock_cluster_new(host.pointer, Int32(brokers)) else {
+        let client = host
+        let made = Self.ports.withLock { _ in rd_kafka_mock_cluster_new(client.pointer, Int32(brokers)).map(KafkaHandle.init) }
+        guard let cluster = made?.pointer else {
             rd_kafka_destroy(host.pointer)
             throw KafkaError("cannot start a mock Kafka cluster")
         }
@@ -31,7 +41,9 @@ public final class KafkaMockCluster: Sendable {
 
     /// Takes a broker down (it closes its connections and refuses new ones) or brings it back.
     public func setBroker(_ id: Int32, up: Bool) {
-        _ = up ? rd_kafka_mock_broker_set_up(cluster.pointer, id) : rd_kafka_mock_broker_set_down(cluster.pointer, id)
+        Self.ports.withLock { _ in
+            _ = up ? rd_kafka_mock_broker_set_up(cluster.pointer, id) : rd_kafka_mock_broker_set_down(cluster.pointer, id)
+        }
     }
 
     /// Delays each answer of broker `id` by `milliseconds` (0: none), as a distant or overloaded broker would.
