@@ -413,7 +413,8 @@ extension CassandraStore {
                 statements.append((cql.updateQualityMinute, [.bigint((stored[kind] ?? 0) + delta), .text(shard), .timestamp(minute), .text(kind)]))
             }
             if let offset = reached[shard] { statements.append((cql.updateQualityThrough, [.bigint(offset), .text(shard)])) }
-            try await write([(cql.insertQualityShard, [.text(shard)])])
+            // A shard that has counted before is listed already: it was, before its first count.
+            if (through[shard] ?? -1) < 0 { try await write([(cql.insertQualityShard, [.text(shard)])]) }
             try await writeAtomically(statements)
         }
     }

@@ -126,13 +126,16 @@ final class LiveFeed: Sendable {
                 guard let before else { return true }
                 return trade.timestamp > before.time || (trade.timestamp == before.time && !before.ids.contains(trade.id))
             }
-            guard let last = fresh.last?.timestamp else { continue }
+            guard let last = fresh.last?.timestamp else {
+                // Its last update is a backfilled minute, not a trade: not asked for again until it moves.
+                newest[summary.symbol] = Sent(time: summary.lastUpdate, ids: [])
+                continue
+            }
             trades += fresh
             var now = Sent(time: last, ids: before?.time == last ? before?.ids ?? [] : [])
             for trade in fresh where trade.timestamp == last { now.ids.insert(trade.id) }
             newest[summary.symbol] = now
         }
-        sentUpTo.withLock { $0.merge(newest) { $1.time >= $0.time ? $1 : $0 } }
         trades.sort { $0.timestamp < $1.timestamp }
         let dropped = max(0, trades.count - Self.tradesPerTick)
         let sample = try await sampler.latestOrCollect()
@@ -146,6 +149,8 @@ final class LiveFeed: Sendable {
             candles: summaries.compactMap { $0.latest?.document },
             trades: trades.suffix(Self.tradesPerTick).map(\.document), tradesSkipped: dropped,
             status: JSONMerged(PipelinePointDocument(sample.point), totals))
+        // Only now, when nothing can fail any more: a tick that fails sends its trades at the next one.
+        sentUpTo.withLock { $0.merge(newest) { $1.time >= $0.time ? $1 : $0 } }
         return (event, trades)
     }
 }
