@@ -34,6 +34,7 @@ struct Stockpipe: AsyncParsableCommand {
             return handler
         }
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
+        OpenFileLimit.raiseToHardLimit()
         let code: Int32
         // Everything parsing throws is about the arguments (or asks for help or the version): the
         // parser throws only its own error type, internal to ArgumentParser, whatever went wrong.

@@ -21,6 +21,8 @@ public final class KafkaMockCluster: Sendable {
     private static let ports = Mutex(())
 
     public init(brokers: Int32 = 3) throws {
+        // The mock aborts the process when a broker taken down cannot open its listener again.
+        OpenFileLimit.raiseToHardLimit()
         let conf = try KafkaConfiguration(["log_level": "3"]).makeConf()
         host = try KafkaHandle.make(RD_KAFKA_PRODUCER, conf: conf, brokers: "mock")
         let client = host

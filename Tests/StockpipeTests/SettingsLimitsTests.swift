@@ -304,4 +304,42 @@ struct SettingsLimitsTests {
         #expect(negativeZero.status == 0 && negativeZero.stdout.contains(" 0.0% defective"), "\(negativeZero.stdout)\(negativeZero.stderr)")
         #expect(!negativeZero.stdout.contains("-0"), "\(negativeZero.stdout)")
     }
+
+    /// A shell that leaves the open-file limit at 256 (1,024 is common) does not limit a stage to
+    /// that many sockets: the process raises its soft limit to the hard one when it starts. Past
+    /// the soft limit the mock cluster aborted the test process (librdkafka asserts it can open a
+    /// downed broker's listener again), which CI hit.
+    @Test func aProcessRaisesItsOpenFileLimitToTheHardLimit() async throws {
+        let directory = try TemporaryDirectory()
+        let (process, _, stderr) = try startProgram(
+            "/bin/bash",
+            [
+                "-c", #"ulimit -S -n 256 && exec "$0" "$@""#, stockpipeBinary, "ingest", "--source", "simulator", "--rate", "10",
+                "--data-dir", directory.file("data"),
+            ])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let hard = try #require(Self.openFileLimits(process.processIdentifier)?.hard)
+        var soft: String?
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, process.isRunning {
+            // Until bash has exec'd the binary, /proc shows bash, whose soft limit is 256.
+            let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/exe")
+            if exe?.hasSuffix("/stockpipe") == true, let limits = Self.openFileLimits(process.processIdentifier), limits.soft != "256" {
+                soft = limits.soft
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(
+            soft == hard, "soft limit \(soft ?? "still 256"), hard \(hard); stderr: \((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")")
+    }
+
+    /// The soft and hard "Max open files" of a process, from /proc.
+    static func openFileLimits(_ pid: Int32) -> (soft: String, hard: String)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") })
+        else { return nil }
+        let fields = line.dropFirst("Max open files".count).split(separator: " ")
+        return fields.count >= 2 ? (String(fields[0]), String(fields[1])) : nil
+    }
 }
