@@ -13,7 +13,7 @@ extension Dashboard {
         api.get("trades") { request, _ in try await self.trades(APIQuery(request)) }
         api.get("candles") { request, _ in try await self.candles(APIQuery(request)) }
         api.get("quotes") { request, _ in try await self.quotes(APIQuery(request)) }
-        api.get("quarantine") { request, _ in try await self.quarantine(APIQuery(request)) }
+        api.get("quarantine") { request, _ in try await self.quarantine(APIQuery(request), accept: request.headers[.accept]) }
         api.get("quarantine/counts") { request, _ in try await self.quarantineCounts(APIQuery(request)) }
         api.get("status") { _, _ in try await self.status() }
         api.get("quality") { _, _ in try await self.quality() }
@@ -65,9 +65,12 @@ extension Dashboard {
         return try .json(encoding: quotes.map(\.document))
     }
 
-    func quarantine(_ query: APIQuery) async throws -> Response {
-        let records = try await backends.store.quarantine(reason: try query.reason(), limit: try query.limit(default: 50, maximum: 1_000))
-        return try .json(encoding: records.map(\.document))
+    /// JSON, or CSV (``QuarantineCSV``) for a spreadsheet; up to 10,000 records.
+    func quarantine(_ query: APIQuery, accept: String? = nil) async throws -> Response {
+        let csv = try query.wantsCSV(accept: accept)
+        let limit = try query.limit(default: 50, maximum: 10_000)
+        let records = try await backends.store.quarantine(reason: try query.reason(), limit: limit)
+        return csv ? .csv(QuarantineCSV.text(records), filename: "quarantine.csv") : try .json(encoding: records.map(\.document))
     }
 
     /// Accepted trades and quarantined records per bucket (default 1 minute over the last hour).

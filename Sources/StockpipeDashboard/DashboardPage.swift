@@ -24,6 +24,9 @@ enum DashboardPage {
               <h1>stockpipe</h1>
               <span id="health" class="badge">connecting…</span>
               <span id="clock" class="muted"></span>
+              <label class="zone muted">Times in <select id="zone" aria-label="Time zone">\
+            <option value="utc">UTC</option><option value="local">this browser</option>\
+            <option value="exchange">New York (exchange)</option></select></label>
               <button type="button" id="theme" title="Light or dark">◐</button>
             </header>
             <main>
@@ -39,15 +42,19 @@ enum DashboardPage {
                     \(intervalButtons)
                   </div>
                   <div class="group" id="ranges" role="group" aria-label="Range">
-                    <button type="button" data-range="3600000">1H</button><button type="button" data-range="21600000" class="on">6H</button><button type="button" data-range="86400000">1D</button><button type="button" data-range="432000000">5D</button>
+                    <button type="button" data-range="3600000" class="on">1H</button><button type="button" data-range="21600000">6H</button><button type="button" data-range="86400000">1D</button><button type="button" data-range="432000000">5D</button><button type="button" data-range="2592000000">1M</button>
                   </div>
-                  <button type="button" id="compare-toggle" title="Compare the ticked symbols in %">Compare</button>
+                  <button type="button" id="log-scale" aria-pressed="false" title="Logarithmic price scale">log</button>
+                  <button type="button" id="compare-toggle" title="Compare the ticked symbols">Compare</button>
+                  <select id="compare-scale" aria-label="Compare as" hidden>\
+            <option value="percent">% change</option><option value="price">prices, two axes</option></select>
                 </div>
+                <div id="legend" class="legend" hidden></div>
                 <div class="chart-wrap"><canvas id="chart" aria-label="Price chart"></canvas><div id="tooltip" hidden></div></div>
-                <p class="hint muted">Scroll to zoom, drag to pan, double-click to reset.</p>
+                <p class="hint muted"><span id="chart-note"></span> · Scroll to zoom, drag to pan, double-click to reset.</p>
               </section>
               <section id="tape-panel" class="panel">
-                <h2>Trades</h2>
+                <h2>Trades <span class="muted" id="tape-zone"></span></h2>
                 <table id="tape"><thead><tr><th>time</th><th>symbol</th><th>price</th><th>volume</th></tr></thead><tbody></tbody></table>
               </section>
               <section id="quality-panel" class="panel">
@@ -56,7 +63,9 @@ enum DashboardPage {
                 <p class="hint muted" id="quality-basis">Counted by the minute the pipeline stored or quarantined them (processing time), whatever the trades' own times.</p>
                 <div class="split">
                   <div><h3>Top reasons (last hour)</h3><ol id="reasons"></ol></div>
-                  <div><h3>Latest quarantined <span id="reason-filter"></span></h3><ul id="quarantined"></ul></div>
+                  <div><h3>Latest quarantined <span id="reason-filter"></span> \
+            <a id="quarantine-csv" href="/api/v1/quarantine?format=csv&amp;limit=10000" download="quarantine.csv">CSV</a></h3>\
+            <ul id="quarantined"></ul></div>
                 </div>
                 <dialog id="record"><form method="dialog"><button type="submit" class="close" aria-label="Close">✕</button></form>
                   <h3 id="record-reasons"></h3><dl id="record-facts"></dl><pre id="record-payload"></pre></dialog>
@@ -78,12 +87,21 @@ enum DashboardPage {
     /// checkbox's label, which ends with a space for it).
     static func row(_ summary: SymbolSummary?) -> String {
         let symbol: String = escape(summary?.symbol ?? "")
+        // An exchange's prefix and the pair may go on two lines, nothing else ("BINANCE:" / "BTCUSDT").
+        let name: String =
+            summary.map { summary in
+                guard let colon = summary.symbol.firstIndex(of: ":"), colon != summary.symbol.index(before: summary.symbol.endIndex) else {
+                    return escape(summary.symbol)
+                }
+                let prefix = summary.symbol[...colon]
+                return escape(String(prefix)) + "<wbr>" + escape(String(summary.symbol[summary.symbol.index(after: colon)...]))
+            } ?? ""
         let price: String = summary.map { format($0.last) } ?? ""
         let change: String = summary.map { String(format: "%+.2f%%", $0.changePercent) } ?? ""
         let direction: String = summary.map { $0.change > 0 ? "up" : $0.change < 0 ? "down" : "flat" } ?? "flat"
         return """
             <li class="symbol" data-symbol="\(symbol)"><button type="button" class="pick">\
-            <span class="name">\(symbol)</span><span class="price">\(price)</span>\
+            <span class="name">\(name)</span><span class="price">\(price)</span>\
             <span class="change \(direction)">\(change)</span>\
             <canvas class="spark" width="96" height="24" aria-hidden="true"></canvas></button>\
             <label class="cmp" title="Compare"><input type="checkbox" aria-label="Compare \(symbol)"></label></li>

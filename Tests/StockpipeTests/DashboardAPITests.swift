@@ -100,6 +100,43 @@ struct DashboardAPITests {
         }
     }
 
+    /// The quarantine as CSV, read back by Python's csv module: the same records as the JSON, in
+    /// the same order, payloads with their commas, quotes and line breaks intact.
+    @Test func theQuarantineDownloadsAsCSVThatPythonReadsBack() async throws {
+        let directory = try await Self.filledDirectory()
+        let file = directory.file("quarantine.csv")
+        try await withDashboard(directory) { client in
+            let records = try #require(
+                try await client.execute(uri: "/api/v1/quarantine?limit=10000", method: .get) { try json($0) as? [[String: Any]] })
+            #expect(!records.isEmpty)
+            let csv = try await client.execute(uri: "/api/v1/quarantine?format=csv&limit=10000", method: .get) { response in
+                #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
+                #expect(response.headers[.contentDisposition]?.contains("quarantine.csv") == true)
+                return String(buffer: response.body)
+            }
+            let accepted = try await client.execute(uri: "/api/v1/quarantine?limit=10000", method: .get, headers: [.accept: "text/csv"]) {
+                String(buffer: $0.body)
+            }
+            #expect(accepted == csv, "Accept: text/csv gives the same as format=csv")
+            try csv.write(toFile: file, atomically: true, encoding: .utf8)
+            let read = try await runProgram(
+                "/usr/bin/python3",
+                ["-c", "import csv, json, sys; print(json.dumps(list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8')))))", file])
+            let rows = try #require(try parseJSON(read.stdout) as? [[String: String]], "\(read.stderr)")
+            #expect(rows.count == records.count)
+            for (row, record) in zip(rows, records) {
+                let origin = record["origin"] as? [String: Any] ?? [:]
+                #expect(row["payload"] == record["payload"] as? String)
+                #expect(row["reasons"] == (record["reasons"] as? [String])?.joined(separator: ";"))
+                #expect(row["quarantined_at_ms"] == (record["quarantinedAt"] as? Int).map(String.init))
+                #expect(row["offset"] == (origin["offset"] as? Int).map(String.init))
+                #expect(row["source"] == origin["source"] as? String)
+                #expect(row["quarantined_at"]?.hasSuffix("Z") == true)
+            }
+            try await client.execute(uri: "/api/v1/quarantine?format=xml", method: .get) { #expect($0.status == .badRequest) }
+        }
+    }
+
     @Test(arguments: [
         ("/api/v1/trades", "symbol is required"),
         ("/api/v1/trades?symbol=AAPL&limit=0", "limit must be"),
