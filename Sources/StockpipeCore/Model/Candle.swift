@@ -131,6 +131,11 @@ public enum FixedPoint {
     }
 
     public static func value(_ bytes: [UInt8]) -> Int128 {
+        bytes.withUnsafeBytes { value($0) }
+    }
+
+    /// From stored bytes in place (a database row's blob), without copying them.
+    public static func value(_ bytes: UnsafeRawBufferPointer) -> Int128 {
         var bits: UInt128 = 0
         for byte in bytes.prefix(16) { bits = bits << 8 | UInt128(byte) }
         return Int128(bitPattern: bits)
