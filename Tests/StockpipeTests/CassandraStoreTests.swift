@@ -2,6 +2,7 @@ import Foundation
 import StockpipeCQL
 import StockpipeCassandra
 import StockpipeCore
+import StockpipeKafka
 import StockpipeSQLite
 import Testing
 
@@ -310,7 +311,7 @@ struct CassandraTLSTests {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try KafkaMockCluster.startingProcess { try process.run() }
         #expect(await process.exited() == 0, "\(arguments.first ?? "")")
     }
 
@@ -331,7 +332,7 @@ struct CassandraTLSTests {
         ]
         proxy.standardOutput = FileHandle.nullDevice
         proxy.standardError = FileHandle.nullDevice
-        try proxy.run()
+        try KafkaMockCluster.startingProcess { try proxy.run() }
         // socat outlives SIGTERM here; SIGKILL ends it and the connections it forked.
         defer { kill(proxy.processIdentifier, SIGKILL) }
         try await waitUntilListening(port: port)

@@ -58,7 +58,10 @@ struct DashboardChartTests {
             r.outlierPrice = mid.high * 10; mid.high = r.outlierPrice;
             canvas.dispatchEvent(new MouseEvent('mouseleave'));
             r.outliersMarked = s.layout.outliers; r.scaleTop = s.layout.high;
-            click('#log-scale'); r.logOn = s.log ? 1 : 0; r.logFrames = s.frames; click('#log-scale');
+            r.screenshot = 'dashboard-outlier'; r.step = 11; return r;
+          }
+          case 11: {
+            click('#log-scale'); r.logOn = s.log ? 1 : 0; click('#log-scale');
             interval('5m'); r.mergedAtSwitch = s.liveMerged; r.step = 2; return r;
           }
           case 2: {
@@ -85,6 +88,10 @@ struct DashboardChartTests {
             const zone = document.querySelector('#zone'); zone.value = 'exchange'; zone.dispatchEvent(new Event('change'));
             r.nyMisaligned = misaligned('America/New_York'); r.nyTicks = s.layout.ticks.length; r.nyZone = s.layout.zone;
             r.tapeHeader = document.querySelector('#tape-zone').textContent; r.clock = document.querySelector('#clock').textContent;
+            r.screenshot = 'dashboard-new-york-5d'; r.step = 41; return r;
+          }
+          case 41: {
+            const zone = document.querySelector('#zone');
             zone.value = 'utc'; zone.dispatchEvent(new Event('change'));
             // Compare two symbols.
             const boxes = document.querySelectorAll('#symbols input[type=checkbox]');
@@ -134,6 +141,8 @@ struct DashboardChartTests {
         let screenshots = FileManager.default.currentDirectoryPath + "/.build/screenshots"
         try FileManager.default.createDirectory(atPath: screenshots, withIntermediateDirectories: true)
         try visit.screenshot.write(to: URL(fileURLWithPath: screenshots + "/dashboard-compare-prices.png"))
+        for (name, shot) in visit.shots { try shot.write(to: URL(fileURLWithPath: screenshots + "/\(name).png")) }
+        #expect(Set(visit.shots.keys) == ["dashboard-outlier", "dashboard-new-york-5d"] && visit.shots.values.allSatisfy { $0.count > 10_000 })
         let r = visit.state
         print("chart scenario: \(r)")
         #expect(visit.problems.isEmpty, "\(visit.problems)")

@@ -1,4 +1,5 @@
 import Foundation
+import StockpipeKafka
 import Testing
 
 /// A dashboard process over loopback, waiting for it to say where it listens.
@@ -209,7 +210,7 @@ struct DashboardLiveTests {
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         schemathesis.standardOutput = FileHandle(forWritingAtPath: output)
         schemathesis.standardError = schemathesis.standardOutput
-        try schemathesis.run()
+        try KafkaMockCluster.startingProcess { try schemathesis.run() }
         await schemathesis.exited()
         let report = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(schemathesis.terminationStatus == 0, "schemathesis (pip install schemathesis) reported:\n\(report.suffix(6_000))")

@@ -3,6 +3,7 @@ import Logging
 import StockpipeApp
 import StockpipeCore
 import StockpipeFinnhubServer
+import StockpipeKafka
 import StockpipePipeline
 import StockpipeSources
 import Testing
@@ -125,7 +126,7 @@ struct FinnhubTests {
         ]
         openssl.standardError = FileHandle.nullDevice
         openssl.standardOutput = FileHandle.nullDevice
-        try openssl.run()
+        try KafkaMockCluster.startingProcess { try openssl.run() }
         await openssl.exited()
         try #require(openssl.terminationStatus == 0)
         let (server, task) = try await startServer {

@@ -65,3 +65,34 @@ struct KafkaMockConnectionTests {
         return (local, peer)
     }
 }
+
+@Suite("The mock cluster beside child processes")
+struct KafkaMockClusterChildProcessTests {
+    /// A child started while a broker goes down held the broker's listening socket (children hold
+    /// every descriptor until they exec), the broker could not bind its port again, and librdkafka
+    /// aborted the whole test process, twice in CI. Started through ``KafkaMockCluster/startingProcess(_:)``,
+    /// children and downed brokers take turns. Without it this aborts within a few downs.
+    @Test func brokersGoDownAndUpWhileChildrenAreStartedBesideThem() async throws {
+        let cluster = try KafkaMockCluster(brokers: 3)
+        let spawning = Task.detached {
+            var started = 0
+            while !Task.isCancelled {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/bin/true")
+                try KafkaMockCluster.startingProcess { try process.run() }
+                process.waitUntilExit()
+                started += 1
+            }
+            return started
+        }
+        for round in 0..<60 {
+            let broker = Int32(round % 3 + 1)
+            cluster.setBroker(broker, up: false)
+            cluster.setBroker(broker, up: true)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        spawning.cancel()
+        let started = try await spawning.value
+        #expect(started > 10, "children were started meanwhile: \(started)")
+    }
+}

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import StockpipeKafka
 import Synchronization
 import Testing
 import WSClient
@@ -30,7 +31,7 @@ final class HeadlessChromium {
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try KafkaMockCluster.startingProcess { try process.run() }
         // Chromium writes the port it chose into the profile.
         for _ in 0..<200 {
             let text = try? String(contentsOfFile: profile.file("DevToolsActivePort"), encoding: .utf8)
@@ -51,10 +52,14 @@ final class HeadlessChromium {
         var problems: [String]
         var state: [String: Any]
         var screenshot: Data
+        /// Screenshots the probe asked for on the way, by name (see ``visit(_:width:height:dark:probe:timeout:ready:)``).
+        var shots: [String: Data] = [:]
     }
 
     /// Loads `url` at `width`×`height`, polls `probe` (a JavaScript expression giving JSON text)
-    /// until `ready` holds or `timeout` passes, then takes a screenshot.
+    /// until `ready` holds or `timeout` passes, then takes a screenshot. When the probe's answer
+    /// has a `screenshot` member naming one not taken yet, the page is captured then too, as it
+    /// is at that step of a scenario.
     func visit(
         _ url: String, width: Int = 1400, height: Int = 900, dark: Bool = false, probe: String,
         timeout: Duration = .seconds(30), ready: @escaping @Sendable ([String: Any]) -> Bool
@@ -65,7 +70,7 @@ final class HeadlessChromium {
         guard let socket = list.first(where: { $0["type"] as? String == "page" })?["webSocketDebuggerUrl"] as? String else {
             throw BrowserError("Chromium has no page to drive")
         }
-        let outcome = Mutex<(problems: [String], state: String, screenshot: Data?)>(([], "{}", nil))
+        let outcome = Mutex<(problems: [String], state: String, screenshot: Data?, shots: [String: Data])>(([], "{}", nil, [:]))
         var logger = Logger(label: "test.chromium")
         logger.logLevel = .error
         try await WebSocketClient.connect(url: socket, configuration: .init(maxFrameSize: 1 << 26), logger: logger) { inbound, outbound, _ in
@@ -82,6 +87,7 @@ final class HeadlessChromium {
             _ = try await session.call("Page.navigate", ["url": url])
             let deadline = ContinuousClock.now + timeout
             var state = "{}"
+            var shots: [String: Data] = [:]
             while ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(500))
                 let result = try await session.call("Runtime.evaluate", ["expression": probe, "returnByValue": true])
@@ -89,6 +95,10 @@ final class HeadlessChromium {
                     let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
                 {
                     state = text
+                    if let name = parsed["screenshot"] as? String, shots[name] == nil {
+                        let shot = try await session.call("Page.captureScreenshot", ["format": "png"])
+                        shots[name] = (shot["data"] as? String).flatMap { Data(base64Encoded: $0) } ?? Data()
+                    }
                     if ready(parsed) { break }
                 }
             }
@@ -96,11 +106,12 @@ final class HeadlessChromium {
             let data = (shot["data"] as? String).flatMap { Data(base64Encoded: $0) }
             let problems = session.problems
             let finalState = state
-            outcome.withLock { $0 = (problems, finalState, data) }
+            let taken = shots
+            outcome.withLock { $0 = (problems, finalState, data, taken) }
         }
         let result = outcome.withLock { $0 }
         let state = (try? JSONSerialization.jsonObject(with: Data(result.state.utf8)) as? [String: Any]) ?? [:]
-        return Visit(problems: result.problems, state: state, screenshot: result.screenshot ?? Data())
+        return Visit(problems: result.problems, state: state, screenshot: result.screenshot ?? Data(), shots: result.shots)
     }
 }
 

@@ -60,7 +60,7 @@ func kcat(_ arguments: [String], input: String? = nil) async throws -> (status: 
     } else {
         process.standardInput = FileHandle.nullDevice
     }
-    try process.run()
+    try KafkaMockCluster.startingProcess { try process.run() }
     await process.exited()
     return (process.terminationStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
 }

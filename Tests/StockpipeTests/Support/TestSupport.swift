@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import StockpipeApp
 import StockpipeCore
+import StockpipeKafka
 import StockpipePipeline
 import StockpipeSources
 import Testing
@@ -121,7 +122,7 @@ func startProgram(
     process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
     process.standardError = FileHandle(forWritingAtPath: stderrPath)
     process.standardInput = FileHandle.nullDevice
-    try process.run()
+    try KafkaMockCluster.startingProcess { try process.run() }
     return (process, stdoutPath, stderrPath)
 }
 
