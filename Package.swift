@@ -54,7 +54,10 @@ let package = Package(
         .target(name: "StockpipeJSON", swiftSettings: strict),
         // The core: records, reason codes, trade identity, the wire formats of the topics, and the
         // interfaces every backend implements (`Log`, `Store`, `FeedSource`). No backend library.
-        .target(name: "StockpipeCore", dependencies: ["StockpipeJSON"], swiftSettings: strict),
+        // The JSON Schemas of the topics' records (Assets) are compiled in by the EmbedAssets plugin.
+        .target(
+            name: "StockpipeCore", dependencies: ["StockpipeJSON"], exclude: ["Assets"], swiftSettings: strict,
+            plugins: ["EmbedAssets"]),
 
         // MARK: Backends: each depends on the core and its own libraries only.
 
@@ -114,6 +117,8 @@ let package = Package(
 
         // MARK: The pipeline and what shows it: the core's interfaces only.
 
+        // Export: trades, candles, quotes and the quarantine as CSV or NDJSON, paged through any store.
+        .target(name: "StockpipeExport", dependencies: ["StockpipeCore", "StockpipeJSON"], swiftSettings: strict),
         // Schedules: cron expressions in a time zone, exchange calendars, the job scheduler.
         .target(name: "StockpipeSchedule", swiftSettings: strict),
         // Ingest, validate and load as services over `Log` and `Store`; validation; status; the quality report.
@@ -131,7 +136,7 @@ let package = Package(
         .target(
             name: "StockpipeDashboard",
             dependencies: [
-                "StockpipePipeline", "StockpipeCore", "StockpipeJSON",
+                "StockpipePipeline", "StockpipeCore", "StockpipeJSON", "StockpipeExport",
                 Library.hummingbird,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 Library.httpTypes,
@@ -184,7 +189,7 @@ let package = Package(
             dependencies: [
                 "StockpipeApp", "StockpipePipeline", "StockpipeDashboard", "StockpipeCore", "StockpipeJSON",
                 "StockpipeSQLite", "StockpipeKafka", "StockpipeCassandra", "StockpipeSources", "StockpipeFinnhub",
-                "StockpipeFinnhubServer", "StockpipeSchedule",
+                "StockpipeFinnhubServer", "StockpipeSchedule", "StockpipeExport",
                 Library.metrics,
                 Library.prometheus,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -214,6 +219,7 @@ let package = Package(
             dependencies: [
                 "StockpipeApp", "StockpipePipeline", "StockpipeCLI", "StockpipeFinnhubServer", "StockpipeDashboard", "StockpipeCQL",
                 "StockpipeCassandra", "StockpipeSchedule", "StockpipeSQLite", "StockpipeKafka", "StockpipeSources", "StockpipeFinnhub",
+                "StockpipeExport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 Library.webSocketClient,
                 Library.httpClient,

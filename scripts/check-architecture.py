@@ -6,7 +6,7 @@
 The rules:
 - the core (StockpipeCore) depends on StockpipeJSON only;
 - each backend depends on the core, StockpipeJSON and its own libraries, never on another backend;
-- the pipeline and the dashboard depend on no backend and not on the app, directly or through
+- the pipeline, the dashboard and the export depend on no backend and not on the app, directly or through
   another module, and link none of the backends' libraries (GRDB, librdkafka, the CQL stack).
 
 It evaluates the manifest with `swift package dump-package` in a scratch directory, so it never
@@ -31,7 +31,7 @@ BACKENDS = {
 }
 BACKEND_MODULES = set(BACKENDS) | {"CRdKafka", "StockpipeCQL"}
 BACKEND_PRODUCTS = {"GRDB", "GRDBSQLite", "AsyncHTTPClient", "WSClient", "NIOPosix", "Yams"}
-BACKEND_FREE = ["StockpipePipeline", "StockpipeDashboard"]
+BACKEND_FREE = ["StockpipePipeline", "StockpipeDashboard", "StockpipeExport"]
 APP = "StockpipeApp"
 
 
@@ -107,7 +107,7 @@ def main():
             print(f"  - {problem}", file=sys.stderr)
         sys.exit(1)
     print(f"check-architecture: {len(targets)} targets; the core, {len(BACKENDS)} backends, "
-          f"the pipeline and the dashboard keep to their dependencies")
+          f"the pipeline, the dashboard and the export keep to their dependencies")
 
 
 if __name__ == "__main__":

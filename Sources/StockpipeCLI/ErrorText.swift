@@ -16,6 +16,7 @@ enum ErrorText {
         case let error as SourceError: sentence(forSource: error)
         case let error as FinnhubError: sentence(forFinnhub: error)
         case let error as DashboardError: sentence(forDashboard: error)
+        case let error as StageEndpointError: sentence(forMetrics: error)
         case let error as KafkaError where error.isUsersToFix: sentence(forKafka: error)
         case let error as CassandraStoreError: sentence(forCassandra: error)
         case let error as HeartbeatError: error.description
@@ -66,6 +67,16 @@ enum ErrorText {
             "the dashboard on \(host) would be reachable from the network: set a token (\(tokenSettings)), or bind to 127.0.0.1"
         case .hostDoesNotResolve: error.description
         case .portInUse: "\(error); choose another with --port, or run with --no-dashboard"
+        }
+    }
+
+    static func sentence(forMetrics error: StageEndpointError) -> String {
+        switch error.reason {
+        case .exposedWithoutToken:
+            "\(error): set a token (\(tokenSettings); Prometheus sends it as a bearer token), or --metrics-host 127.0.0.1"
+        case .portInUse, .portOutOfRange: "\(error); choose another with --metrics-port (or metrics-port), or leave it unset"
+        case .weakToken(let problem): "the dashboard token (\(tokenSettings)), which the metrics endpoint requires too, \(problem)"
+        case .hostDoesNotResolve: "\(error); check --metrics-host"
         }
     }
 }

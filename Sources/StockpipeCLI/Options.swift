@@ -98,6 +98,16 @@ struct StageOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Dashboard address (default 127.0.0.1; others need STOCKPIPE_DASHBOARD_TOKEN).", valueName: "HOST"))
     var host: String?
 
+    @Option(
+        name: .customLong("metrics-port"), parsing: .unconditional,
+        help: ArgumentHelp("Serve this process's /metrics and /health on this port (off by default; 0 picks a free one).", valueName: "P"))
+    var metricsPort: String?
+
+    @Option(
+        name: .customLong("metrics-host"),
+        help: ArgumentHelp("Address of --metrics-port (default 127.0.0.1; others need STOCKPIPE_DASHBOARD_TOKEN).", valueName: "HOST"))
+    var metricsHost: String?
+
     @Flag(name: .customLong("no-dashboard"), help: "Do not serve the dashboard.")
     var noDashboard = false
 
@@ -139,6 +149,7 @@ struct StageOptions: ParsableArguments {
             let flags: [(String, String?)] = [
                 ("source", source), ("file", file), ("symbols", symbols), ("rate", rate),
                 ("limit", limit), ("seed", seed), ("bad-fraction", badFraction), ("port", port), ("host", host),
+                ("metrics-port", metricsPort), ("metrics-host", metricsHost),
                 ("batch-size", batchSize), ("validation.max-age", maxAge), ("validation.max-future-skew", maxFutureSkew),
                 ("validation.price-jump-percent", priceJumpPercent), ("validation.max-price", maxPrice),
                 ("validation.max-volume", maxVolume),

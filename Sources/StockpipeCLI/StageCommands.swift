@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import StockpipeApp
 import StockpipeCore
 import StockpipeDashboard
@@ -55,6 +56,7 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
     if stages.contains(.ingest) { _ = try runner.makeSource() }  // report a bad source before creating anything
     let withDashboard = stages.count == PipelineRunner.Stage.allCases.count && settings.dashboard
     if withDashboard { try Dashboard.check(settings.dashboardConfiguration) }
+    if let metrics = settings.metricsConfiguration { try StageEndpoint.check(metrics) }
     try options.common.checkpoint(describe(settings, stages: stages, drain: drain, dataDirectory: settings.dataDirectory))
     let backends = try await Backends.open(settings, create: true)
     say(describe(settings, stages: stages, drain: drain, dataDirectory: backends.dataDirectory))
@@ -68,7 +70,11 @@ func runStages(_ stages: [PipelineRunner.Stage], options: StageOptions, once: Bo
                     pipeline: runner.metrics)
             ]
             : []
-        try await runner.run(backends, alongside: dashboard)
+        let endpoint: [any Service] =
+            settings.metricsConfiguration.map {
+                [StageEndpoint(metrics: runner.metrics, configuration: $0, registry: metricsRegistry)]
+            } ?? []
+        try await runner.run(backends, alongside: dashboard + endpoint)
     } catch {
         await backends.close()
         throw error
@@ -155,6 +161,16 @@ func say(_ line: String) {
 }
 
 extension Settings {
+    /// Where a stage process serves `/metrics` and `/health`, if `metrics-port` is set.
+    var metricsConfiguration: DashboardConfiguration? {
+        guard let metricsPort else { return nil }
+        var configuration = DashboardConfiguration()
+        configuration.host = metricsHost
+        configuration.port = metricsPort
+        configuration.token = dashboardToken
+        return configuration
+    }
+
     var dashboardConfiguration: DashboardConfiguration {
         var configuration = DashboardConfiguration()
         configuration.host = host

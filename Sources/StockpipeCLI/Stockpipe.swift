@@ -20,7 +20,8 @@ struct Stockpipe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             RunCommand.self, IngestCommand.self, ValidateCommand.self, LoadCommand.self, StatusCommand.self,
-            ServeCommand.self, QueryCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self, TopicsCommand.self,
+            ServeCommand.self, QueryCommand.self, ExportCommand.self, QuarantineCommand.self, SimulateCommand.self, BackfillCommand.self,
+            TopicsCommand.self,
             SchemaCommand.self,
             SchedulerCommand.self, JobsCommand.self, QualityReportCommand.self, HealthCommand.self, CheckCommand.self, DevCommand.self,
         ],
@@ -33,7 +34,9 @@ struct Stockpipe: AsyncParsableCommand {
             handler.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["STOCKPIPE_LOG_LEVEL"] ?? "") ?? .info
             return handler
         }
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
+        var factory = PrometheusMetricsFactory(registry: metricsRegistry)
+        factory.durationHistogramBuckets = PipelineMetrics.histogramBuckets
+        MetricsSystem.bootstrap(DocumentedMetricsFactory(base: factory, helpTexts: PipelineMetrics.helpTexts))
         OpenFileLimit.raiseToHardLimit()
         let code: Int32
         // Everything parsing throws is about the arguments (or asks for help or the version): the

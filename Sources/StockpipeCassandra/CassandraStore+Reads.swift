@@ -75,16 +75,30 @@ extension CassandraStore {
         return ascending ? quotes : quotes.reversed()
     }
 
-    /// Newest first across days, skipping days without records of `reason`.
-    public func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord] {
+    /// Newest first across days, skipping days without records of `reason`; after a cursor, from
+    /// the cursor's day on: the rest of its millisecond, then what is older.
+    public func quarantine(reason: ReasonCode?, after cursor: QuarantineCursor?, limit: Int) async throws -> [QuarantineRecord] {
         let wanted = reason?.rawValue ?? Self.allReasons
         let perDay = try await quarantineDayCounts().compactMapValues { $0[wanted] }
+        let cursorDay = cursor.map { Day.text(of: $0.quarantinedAt) }
         var records: [QuarantineRecord] = []
         for (day, count) in perDay.sorted(by: { $0.key > $1.key }) where count > 0 && records.count < limit {
+            if let cursorDay, day > cursorDay { continue }
             // With a reason, the day's rows are filtered here, so the whole day may be read.
-            let rows = try await select(
-                cql.quarantine(limit: reason == nil ? limit - records.count : Statements.scanLimit), [.text(day)],
-                limit: reason == nil ? limit - records.count : Statements.scanLimit)
+            let rowsWanted = reason == nil ? limit - records.count : Statements.scanLimit
+            var rows: [CQLCells]
+            if let cursor, day == cursorDay {
+                rows = try await select(
+                    cql.quarantineAtTimeAfterKey(limit: rowsWanted),
+                    [.text(day), .timestamp(cursor.quarantinedAt), .text(cursor.key)], limit: rowsWanted)
+                if rows.count < rowsWanted {
+                    let more = reason == nil ? rowsWanted - rows.count : Statements.scanLimit
+                    rows += try await select(
+                        cql.quarantineOlder(limit: more), [.text(day), .timestamp(cursor.quarantinedAt)], limit: more)
+                }
+            } else {
+                rows = try await select(cql.quarantine(limit: rowsWanted), [.text(day)], limit: rowsWanted)
+            }
             for row in rows where records.count < limit {
                 let reasons = Self.reasons(row.text(0))
                 if let reason, !reasons.contains(reason) { continue }
@@ -95,6 +109,27 @@ extension CassandraStore {
             }
         }
         return records
+    }
+
+    public func symbols() async throws -> [String] {
+        var symbols = Set<String>()
+        for row in try await select(cql.allSymbolDays, []) {
+            let (candles, quotes) = (try row.int64(3), try row.int64(5))
+            if candles > 0 || quotes > 0 { symbols.insert(row.text(0)) }
+        }
+        return symbols.sorted()
+    }
+
+    public func candleSpan(symbol: String) async throws -> ClosedRange<Int64>? {
+        var days: [String] = []
+        for row in try await select(cql.allSymbolDays, []) where row.text(0) == symbol {
+            if try row.int64(3) > 0 { days.append(row.text(1)) }
+        }
+        guard let firstDay = days.min(), let lastDay = days.max(), let everything = Self.slice(nil, nil) else { return nil }
+        let first = try await select(cql.candles(ascending: true, limit: 1), [.text(symbol), .text(firstDay)] + everything, limit: 1)
+        let last = try await select(cql.candles(ascending: false, limit: 1), [.text(symbol), .text(lastDay)] + everything, limit: 1)
+        guard let start = try first.first?.int64(0), let end = try last.first?.int64(0) else { return nil }
+        return start...max(start, end)
     }
 
     static func reasons(_ text: String) -> [ReasonCode] {

@@ -119,6 +119,16 @@ struct Statements: Sendable {
     func quarantine(limit: Int) -> String {
         "SELECT reasons, payload, origin, quarantined_at FROM \(keyspace).quarantine WHERE day = ? LIMIT \(Self.limit(limit))"
     }
+    /// A day's records after a cursor's time: older ones (the table is newest first).
+    func quarantineOlder(limit: Int) -> String {
+        "SELECT reasons, payload, origin, quarantined_at FROM \(keyspace).quarantine WHERE day = ? AND quarantined_at < ? "
+            + "LIMIT \(Self.limit(limit))"
+    }
+    /// A day's records at a cursor's time with a key after the cursor's.
+    func quarantineAtTimeAfterKey(limit: Int) -> String {
+        "SELECT reasons, payload, origin, quarantined_at FROM \(keyspace).quarantine WHERE day = ? AND quarantined_at = ? AND source > ? "
+            + "LIMIT \(Self.limit(limit))"
+    }
     var quarantineReasons: String {
         "SELECT quarantined_at, reasons FROM \(keyspace).quarantine WHERE day = ? AND quarantined_at >= ? LIMIT \(Self.scanLimit)"
     }

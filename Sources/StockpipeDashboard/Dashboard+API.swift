@@ -1,5 +1,6 @@
 import Hummingbird
 import StockpipeCore
+import StockpipeExport
 import StockpipePipeline
 
 extension Dashboard {
@@ -10,9 +11,9 @@ extension Dashboard {
         router.add(middleware: OnlyGetMiddleware())
         let api = router.group("api/v1")
         api.get("symbols") { _, _ in try await self.symbols() }
-        api.get("trades") { request, _ in try await self.trades(APIQuery(request)) }
-        api.get("candles") { request, _ in try await self.candles(APIQuery(request)) }
-        api.get("quotes") { request, _ in try await self.quotes(APIQuery(request)) }
+        api.get("trades") { request, _ in try await self.trades(APIQuery(request), accept: request.headers[.accept]) }
+        api.get("candles") { request, _ in try await self.candles(APIQuery(request), accept: request.headers[.accept]) }
+        api.get("quotes") { request, _ in try await self.quotes(APIQuery(request), accept: request.headers[.accept]) }
         api.get("quarantine") { request, _ in try await self.quarantine(APIQuery(request), accept: request.headers[.accept]) }
         api.get("quarantine/counts") { request, _ in try await self.quarantineCounts(APIQuery(request)) }
         api.get("status") { _, _ in try await self.status() }
@@ -20,6 +21,7 @@ extension Dashboard {
         api.get("jobs") { request, _ in try await self.jobs(APIQuery(request)) }
         api.get("stream") { request, _ in self.stream(request) }
         api.get("openapi.json") { _, _ in Response.json(Array(OpenAPIDocument.json.utf8)) }
+        api.get("schemas/:topic") { _, context in try self.schema(context.parameters.get("topic") ?? "") }
         router.get("health") { _, _ in try await self.health() }
         router.get("metrics") { _, _ in self.metrics() }
     }
@@ -29,9 +31,12 @@ extension Dashboard {
         return try .json(encoding: summaries.map(\.document))
     }
 
-    func trades(_ query: APIQuery) async throws -> Response {
+    func trades(_ query: APIQuery, accept: String? = nil) async throws -> Response {
         let symbol = try query.symbol()
         let (from, to) = (try query.time("from"), try query.time("to"))
+        if let format = try query.exportFormat(accept: accept) {
+            return export(try Self.exportQuery(.trades, symbol: symbol, query), as: format, filename: "trades")
+        }
         let trades = try await backends.store.trades(
             symbol: symbol, from: from, to: to,
             limit: try query.limit(default: 500, maximum: 10_000))
@@ -40,9 +45,14 @@ extension Dashboard {
 
     /// Without `from`, the day up to `to` (default: the symbol's last update, so that a replay of
     /// old trades shows too).
-    func candles(_ query: APIQuery) async throws -> Response {
+    func candles(_ query: APIQuery, accept: String? = nil) async throws -> Response {
         let symbol = try query.symbol()
         let interval = try query.interval()
+        if let format = try query.exportFormat(accept: accept) {
+            var export = try Self.exportQuery(.candles, symbol: symbol, query)
+            export.interval = interval
+            return self.export(export, as: format, filename: "candles")
+        }
         var to = try query.time("to")
         if to == nil, try query.time("from") == nil {
             to = try await backends.store.symbolSummaries(window: 0, sparkline: 1).first { $0.symbol == symbol }?.lastUpdate
@@ -57,20 +67,40 @@ extension Dashboard {
         return try .json(encoding: candles.map(\.document))
     }
 
-    func quotes(_ query: APIQuery) async throws -> Response {
+    func quotes(_ query: APIQuery, accept: String? = nil) async throws -> Response {
         let symbol = try query.symbol()
+        if let format = try query.exportFormat(accept: accept) {
+            return export(try Self.exportQuery(.quotes, symbol: symbol, query), as: format, filename: "quotes")
+        }
         let quotes = try await backends.store.quotes(
             symbol: symbol, from: try query.time("from"), to: try query.time("to"),
             limit: try query.limit(default: 100, maximum: 10_000))
         return try .json(encoding: quotes.map(\.document))
     }
 
-    /// JSON, or CSV (``QuarantineCSV``) for a spreadsheet; up to 10,000 records.
+    /// JSON, up to 10,000 records quarantined in [from, to]; or every record, streamed as CSV or NDJSON (``Dashboard/export(_:as:filename:)``).
     func quarantine(_ query: APIQuery, accept: String? = nil) async throws -> Response {
-        let csv = try query.wantsCSV(accept: accept)
+        if let format = try query.exportFormat(accept: accept) {
+            var export = try Self.exportQuery(.quarantine, symbol: nil, query)
+            export.reason = try query.reason()
+            return self.export(export, as: format, filename: "quarantine")
+        }
         let limit = try query.limit(default: 50, maximum: 10_000)
-        let records = try await backends.store.quarantine(reason: try query.reason(), limit: limit)
-        return csv ? .csv(QuarantineCSV.text(records), filename: "quarantine.csv") : try .json(encoding: records.map(\.document))
+        let (from, to) = (try query.time("from"), try query.time("to"))
+        // Keys are never empty: this cursor has every record of `to` after it, and all older ones.
+        let records = try await backends.store.quarantine(
+            reason: try query.reason(), after: to.map { QuarantineCursor(quarantinedAt: $0, key: "") }, limit: limit)
+        return try .json(encoding: records.prefix { $0.quarantinedAt >= from ?? .min }.map(\.document))
+    }
+
+    /// The export of `kind` that a CSV or NDJSON request asks for: `from`, `to`, `limit` (any number).
+    static func exportQuery(_ kind: ExportKind, symbol: String?, _ query: APIQuery) throws -> ExportQuery {
+        var export = ExportQuery(kind: kind)
+        export.symbols = symbol.map { [$0] }
+        (export.from, export.to) = (try query.time("from"), try query.time("to"))
+        export.limit = try query.exportLimit()
+        if let problem = export.problem { throw APIError.badRequest(problem.replacingOccurrences(of: "--", with: "")) }
+        return export
     }
 
     /// Accepted trades and quarantined records per bucket (default 1 minute over the last hour).
@@ -110,6 +140,18 @@ extension Dashboard {
         let limit = try query.limit(default: 50, maximum: 1_000)
         let runs = try await JobRunEntry.recent(in: backends.store, jobs: names, limit: limit)
         return try .json(encoding: runs.map(\.document))
+    }
+
+    /// The JSON Schema of a topic's record values (``RecordSchema``).
+    func schema(_ topic: String) throws -> Response {
+        guard let document = RecordSchema.document(for: topic) else {
+            throw APIError(
+                status: .notFound,
+                message: "there is no topic '\(topic.prefix(64))': the schemas are of \(Topic.all.joined(separator: ", "))")
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/schema+json"],
+            body: .init(byteBuffer: ByteBuffer(string: document)))
     }
 
     func health() async throws -> Response {

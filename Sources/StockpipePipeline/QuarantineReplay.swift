@@ -24,6 +24,7 @@ public enum QuarantineReplay {
                 RecordHeader(kind: record.reasons == [.malformed] ? .raw : .trade),
                 RecordHeader(Header.source, record.origin.source),
                 RecordHeader(Header.redriven, "1"),
+                RecordSchema.header(for: Topic.staging),
             ]
             if record.origin.occurrence > 0 { headers.append(RecordHeader(Header.occurrence, String(record.origin.occurrence))) }
             if let size = record.origin.originalSize { headers.append(RecordHeader(Header.originalSize, String(size))) }

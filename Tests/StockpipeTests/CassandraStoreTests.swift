@@ -2,6 +2,7 @@ import Foundation
 import StockpipeCQL
 import StockpipeCassandra
 import StockpipeCore
+import StockpipeExport
 import StockpipeKafka
 import StockpipeSQLite
 import Testing
@@ -206,6 +207,50 @@ struct CassandraStoreTests {
         #expect(try await cassandra.latestQualityReport()?.json == #"{"ok":false}"#)
         #expect(try await cassandra.expire(before: Self.start + 86_400_000).expiresByItself, "Cassandra rows expire by their TTLs")
 
+        try await cassandra.close()
+        try await embedded.close()
+        await server.stop()
+    }
+
+    /// The export pages through either store alike: the same bytes for trades, candles, quotes and
+    /// a quarantine whose pages end inside one millisecond's records.
+    @Test func exportsReadTheSameRowsFromBothStores() async throws {
+        let server = try await Cassandra12.start()
+        let configuration = Self.configuration(server, keyspace: "exports")
+        _ = try await CassandraSchema.create(configuration)
+        let directory = try TemporaryDirectory()
+        let embedded = try SQLiteStore(path: directory.file("store.sqlite"))
+        let cassandra = try await CassandraStore.open(configuration)
+        var batch = firstBatch()
+        // 250 records over three milliseconds, across midnight: pages of 7 end inside each.
+        batch.quarantine = (0..<250).map { quarantined("replay:q:@\($0)#0", [.priceJump], at: Int64($0 / 100) * 30_000 + 40_000) }
+        batch.quarantinePositions = [Self.readAt(0)]
+        _ = try await embedded.write(batch)
+        _ = try await cassandra.write(batch)
+
+        #expect(try await cassandra.symbols() == embedded.symbols())
+        #expect(try await embedded.symbols() == ["AAPL", "BINANCE:BTCUSDT", "OANDA:EUR_USD"])
+        for symbol in try await embedded.symbols() + ["NONE"] {
+            #expect(try await cassandra.candleSpan(symbol: symbol) == embedded.candleSpan(symbol: symbol), "\(symbol)")
+        }
+        func export(_ store: any Store, _ query: ExportQuery) async throws -> String {
+            var exporter = Exporter(store: store)
+            (exporter.pageSize, exporter.quarantinePageSize) = (13, 7)
+            var bytes: [UInt8] = []
+            _ = try await exporter.export(query, as: .csv) { bytes += $0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var hourly = ExportQuery(kind: .candles)
+        hourly.interval = 3_600_000
+        var jumps = ExportQuery(kind: .quarantine)
+        jumps.reason = .priceJump
+        for query in [ExportQuery(kind: .trades), ExportQuery(kind: .candles), hourly, ExportQuery(kind: .quotes), jumps] {
+            let expected = try await export(embedded, query)
+            #expect(try await export(cassandra, query) == expected, "\(query.kind) \(query.interval)")
+            #expect(expected.split(separator: "\r\n").count > 2, "\(query.kind): something to compare")
+        }
+        let quarantine = try await export(cassandra, jumps).split(separator: "\r\n")
+        #expect(quarantine.count == 251 && Set(quarantine).count == 251)
         try await cassandra.close()
         try await embedded.close()
         await server.stop()

@@ -37,7 +37,7 @@ struct CheckModeTests {
         }
         let required: [String: [String]] = [
             "jobs run": ["quality-report"], "query trades": ["--symbol", "AAPL"], "query candles": ["--symbol", "AAPL"],
-            "query quotes": ["--symbol", "AAPL"],
+            "query quotes": ["--symbol", "AAPL"], "export": ["trades", "--out", "trades.csv"],
         ]
         for command in commands {
             let directory = try TemporaryDirectory()

@@ -194,10 +194,12 @@ struct DashboardAPITests {
                 paths == [
                     "/api/v1/symbols", "/api/v1/trades", "/api/v1/candles", "/api/v1/quotes", "/api/v1/quarantine",
                     "/api/v1/quarantine/counts", "/api/v1/status", "/api/v1/quality", "/api/v1/jobs", "/api/v1/stream",
-                    "/api/v1/openapi.json", "/health", "/metrics",
+                    "/api/v1/openapi.json", "/api/v1/schemas/{topic}", "/health", "/metrics",
                 ])
             for path in paths where path != "/api/v1/stream" {
-                let probe = path.contains("trades") || path.contains("candles") || path.contains("quotes") ? path + "?symbol=AAPL" : path
+                let probe =
+                    path.contains("trades") || path.contains("candles") || path.contains("quotes")
+                    ? path + "?symbol=AAPL" : path.replacingOccurrences(of: "{topic}", with: "stock_data")
                 try await client.execute(uri: probe, method: .get) { #expect($0.status == .ok, "\(probe)") }
             }
         }

@@ -43,7 +43,7 @@ struct DeploymentTests {
         #expect(
             Set(services.keys) == [
                 "kafka-1", "kafka-2", "kafka-3", "cassandra", "topics-init", "schema-init", "ingest", "validate",
-                "load", "dashboard", "scheduler", "airflow", "prometheus", "grafana",
+                "load", "dashboard", "scheduler", "airflow", "prometheus", "alertmanager", "grafana", "kafka-ui",
             ])
         // Three brokers of one KRaft cluster, each a voter, nothing replicated fewer than three times.
         var nodeIDs: Set<String> = []
@@ -72,6 +72,18 @@ struct DeploymentTests {
         #expect(services["airflow"]?["profiles"] as? [String] == ["airflow"])
         #expect(services["prometheus"]?["profiles"] as? [String] == ["monitoring"])
         #expect(services["grafana"]?["profiles"] as? [String] == ["monitoring"])
+        #expect(services["alertmanager"]?["profiles"] as? [String] == ["monitoring"])
+        #expect(services["kafka-ui"]?["profiles"] as? [String] == ["kafka-ui"])
+        let kafkaUI = try #require(services["kafka-ui"]?["environment"] as? [String: Any])
+        #expect("\(kafkaUI["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"] ?? "")" == "kafka-1:19092,kafka-2:19092,kafka-3:19092")
+        #expect("\(kafkaUI["KAFKA_CLUSTERS_0_READONLY"] ?? "")" == "true")
+        // Every stage serves its metrics to Prometheus inside the stack (not published), behind the token.
+        for name in ["ingest", "validate", "load"] {
+            let environment = try #require(services[name]?["environment"] as? [String: Any])
+            #expect("\(environment["STOCKPIPE_METRICS_PORT"] ?? "")" == "9464", "\(name)")
+            #expect("\(environment["STOCKPIPE_METRICS_HOST"] ?? "")" == "0.0.0.0", "\(name)")
+            #expect("\(environment["STOCKPIPE_DASHBOARD_TOKEN"] ?? "")" == "deployment-test-token", "\(name)")
+        }
         // Stages start after the topics and the schema exist.
         let loadDependencies = try #require(services["load"]?["depends_on"] as? [String: [String: Any]])
         #expect(loadDependencies["topics-init"]?["condition"] as? String == "service_completed_successfully")
@@ -304,7 +316,35 @@ struct DeploymentTests {
         #expect(config.status == 0, "\(config.stdout)\(config.stderr)")
         let rules = try await runProgram("/usr/bin/promtool", ["check", "rules", Self.root + "/deploy/prometheus/alerts.yml"])
         #expect(rules.status == 0, "\(rules.stdout)\(rules.stderr)")
-        #expect(rules.stdout.contains("SUCCESS: 6 rules found"), "\(rules.stdout)")
+        #expect(rules.stdout.contains("SUCCESS: 9 rules found"), "\(rules.stdout)")
+    }
+
+    /// Every alert rule has unit tests that promtool runs: one where it fires, with its labels and
+    /// its summary as the operator reads it, and one where it stays silent.
+    @Test(TestTool.promtool.condition)
+    func everyAlertFiresWhenItShouldAndStaysSilentOtherwise() async throws {
+        let promtool = try TestTool.promtool.require()
+        let tests = Self.root + "/deploy/prometheus/alerts.test.yml"
+        let result = try await runProgram(promtool, ["test", "rules", tests])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("SUCCESS"), "\(result.stdout)")
+
+        let rules = try #require(
+            try Yams.load(yaml: String(contentsOfFile: Self.root + "/deploy/prometheus/alerts.yml", encoding: .utf8)) as? [String: Any])
+        let names = ((rules["groups"] as? [[String: Any]]) ?? []).flatMap { ($0["rules"] as? [[String: Any]]) ?? [] }
+            .compactMap { $0["alert"] as? String }
+        #expect(names.count == 9)
+        let document = try #require(try Yams.load(yaml: String(contentsOfFile: tests, encoding: .utf8)) as? [String: Any])
+        let cases = ((document["tests"] as? [[String: Any]]) ?? []).flatMap { ($0["alert_rule_test"] as? [[String: Any]]) ?? [] }
+        for name in names {
+            let mine = cases.filter { $0["alertname"] as? String == name }
+            let fired = mine.filter { !(($0["exp_alerts"] as? [Any]) ?? []).isEmpty }
+            #expect(!fired.isEmpty, "\(name) is never tested firing")
+            #expect(mine.count > fired.count, "\(name) is never tested silent")
+            for expected in fired.flatMap({ ($0["exp_alerts"] as? [[String: Any]]) ?? [] }) {
+                #expect((expected["exp_annotations"] as? [String: Any])?["summary"] != nil, "\(name) is tested without its summary")
+            }
+        }
     }
 
     /// Every `stockpipe_*` name in a text: the metrics a query or a rule reads.
@@ -340,7 +380,12 @@ struct DeploymentTests {
         let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
         _ = await server.stop()
         #expect(response.status == .ok)
-        let served = Self.metricNames(in: body)
+        // And what a stage process serves on its metrics port.
+        let load = try await RunningStage.start(["load", "--data-dir", data])
+        let (status, stageBody) = try await load.get("metrics")
+        _ = await load.stop()
+        #expect(status == 200)
+        let served = Self.metricNames(in: body).union(Self.metricNames(in: stageBody))
         #expect(queried.subtracting(served).isEmpty, "queried but not served: \(queried.subtracting(served).sorted())")
     }
 }

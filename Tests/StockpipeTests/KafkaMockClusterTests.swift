@@ -1,5 +1,6 @@
 import Foundation
 import StockpipeKafka
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -74,25 +75,50 @@ struct KafkaMockClusterChildProcessTests {
     /// children and downed brokers take turns. Without it this aborts within a few downs.
     @Test func brokersGoDownAndUpWhileChildrenAreStartedBesideThem() async throws {
         let cluster = try KafkaMockCluster(brokers: 3)
-        let spawning = Task.detached {
-            var started = 0
-            while !Task.isCancelled {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/bin/true")
-                try KafkaMockCluster.startingProcess { try process.run() }
-                process.waitUntilExit()
-                started += 1
-            }
-            return started
-        }
+        // A thread of its own: waiting for each child blocks, and on the tests' cooperative pool
+        // (two threads on two cores) it stalled every other test of the suite for a minute.
+        let spawner = Spawner()
+        spawner.start()
         for round in 0..<60 {
             let broker = Int32(round % 3 + 1)
             cluster.setBroker(broker, up: false)
             cluster.setBroker(broker, up: true)
             try await Task.sleep(for: .milliseconds(5))
         }
-        spawning.cancel()
-        let started = try await spawning.value
+        let started = try await spawner.stop()
         #expect(started > 10, "children were started meanwhile: \(started)")
+    }
+
+    /// Starts `/bin/true` again and again on a thread of its own until stopped.
+    final class Spawner: Sendable {
+        private let state = Mutex((stopping: false, finished: false, started: 0, failure: String?.none))
+
+        func start() {
+            let thread = Thread { [self] in
+                while !state.withLock({ $0.stopping }) {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/bin/true")
+                    do {
+                        try KafkaMockCluster.startingProcess { try process.run() }
+                    } catch {
+                        state.withLock { $0.failure = "\(error)" }
+                        break
+                    }
+                    process.waitUntilExit()
+                    state.withLock { $0.started += 1 }
+                }
+                state.withLock { $0.finished = true }
+            }
+            thread.start()
+        }
+
+        /// Stops it and returns how many children it started, waiting without holding a thread.
+        func stop() async throws -> Int {
+            state.withLock { $0.stopping = true }
+            while !state.withLock({ $0.finished }) { try await Task.sleep(for: .milliseconds(10)) }
+            let (started, failure) = state.withLock { ($0.started, $0.failure) }
+            if let failure { Issue.record("a child could not be started: \(failure)") }
+            return started
+        }
     }
 }

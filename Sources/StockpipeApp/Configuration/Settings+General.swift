@@ -27,6 +27,7 @@ extension Settings {
             .general(["data-dir", "log"]), .section(\.kafka), .general(["store"]), .section(\.cassandra),
             .general([
                 "source", "file", "symbols", "rate", "limit", "seed", "bad-fraction", "host", "port", "dashboard", "dashboard-token",
+                "metrics-port", "metrics-host",
                 "batch-size", "validation.max-future-skew", "validation.max-age", "validation.price-jump-percent",
                 "validation.max-price", "validation.max-volume", "validation.price-jump-window", "validation.symbol-pattern",
             ]),
@@ -72,6 +73,11 @@ extension Settings {
             badFraction = fraction == 0 ? 0 : fraction  // -0 is 0 (and shown as 0.0 %)
         case "port": port = try value.whole(0...65_535, "a port number between 0 (any free port) and 65535")
         case "host": host = try value.nonEmpty("an address to listen on, like 127.0.0.1")
+        case "metrics-port":
+            // Off unless set: empty or `off` turns it off again (a Compose default can be unset in .env).
+            if text.isEmpty || text == "off" { metricsPort = nil; break }
+            metricsPort = try value.whole(0...65_535, "a port number between 0 (any free port) and 65535, or off")
+        case "metrics-host": metricsHost = try value.nonEmpty("an address to listen on, like 127.0.0.1")
         case "dashboard-token":
             // Surrounding whitespace is not part of it (the newline of `$(cat file)` or an editor's). Never shown.
             let token = text.trimmingCharacters(in: .whitespacesAndNewlines)

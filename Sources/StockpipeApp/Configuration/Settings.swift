@@ -41,6 +41,10 @@ public struct Settings: Sendable {
     /// Where the dashboard listens; beyond loopback it needs `dashboardToken`.
     public var host = "127.0.0.1"
     public var port = 8080
+    /// Where a stage process serves its own `/metrics` and `/health`; nil serves nothing. Beyond
+    /// loopback `metricsHost` needs `dashboardToken`, like the dashboard.
+    public var metricsPort: Int?
+    public var metricsHost = "127.0.0.1"
     /// The bearer token the dashboard and API require (`STOCKPIPE_DASHBOARD_TOKEN`).
     public var dashboardToken: String?
     public var dashboard = true

@@ -12,8 +12,13 @@ public protocol Store: OperationsStore {
     func candles(symbol: String, from: Int64?, to: Int64?) async throws -> [Candle]
     /// Quotes of `symbol` polled in [from, to], oldest first; with no `from`, the latest `limit`.
     func quotes(symbol: String, from: Int64?, to: Int64?, limit: Int) async throws -> [Quote]
-    /// Quarantined records, newest first, optionally only those with `reason`.
-    func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord]
+    /// Quarantined records, newest first (by time, then by ``Origin/quarantineKey``), optionally only
+    /// those with `reason`; with a cursor, those after it, so that a caller pages through all of them.
+    func quarantine(reason: ReasonCode?, after cursor: QuarantineCursor?, limit: Int) async throws -> [QuarantineRecord]
+    /// Every symbol with a trade, a candle or a quote, in order.
+    func symbols() async throws -> [String]
+    /// The starts of `symbol`'s first and last 1-minute candles; nil when it has none.
+    func candleSpan(symbol: String) async throws -> ClosedRange<Int64>?
     /// Stores 1-minute candles fetched from Finnhub for minutes no stored trade covers; a minute
     /// backfilled before is replaced. Candles built from trades are never touched, and replace a
     /// backfilled one as soon as a trade of that minute is stored.
@@ -229,4 +234,28 @@ extension StoreBatch {
 public struct StoreUnavailable: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Where a page of the quarantine ended: its last record's time and key. The next page starts
+/// after it, in the store's order (newest first, then by key).
+public struct QuarantineCursor: Sendable, Equatable {
+    public var quarantinedAt: Int64
+    public var key: String
+
+    public init(quarantinedAt: Int64, key: String) {
+        self.quarantinedAt = quarantinedAt
+        self.key = key
+    }
+
+    /// The cursor after `record`.
+    public init(after record: QuarantineRecord) {
+        self.init(quarantinedAt: record.quarantinedAt, key: record.origin.quarantineKey)
+    }
+}
+
+extension Store {
+    /// The newest `limit` quarantined records, optionally only those with `reason`.
+    public func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord] {
+        try await quarantine(reason: reason, after: nil, limit: limit)
+    }
 }

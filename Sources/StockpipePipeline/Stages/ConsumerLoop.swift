@@ -78,8 +78,12 @@ struct ConsumerLoop {
                 if let drain, drain.isFinished(upstream), try await consumer.lag() == 0 { break }
                 continue
             }
+            let started = ContinuousClock.now
             let write = try await batch(&state, records, consumer)
-            try await writes.submit(write)
+            try await writes.submit { [metrics, stage] in
+                try await write()
+                metrics.recordBatch(stage, took: ContinuousClock.now - started)
+            }
         }
         try await writes.finish()
         try await consumer.flush()

@@ -46,6 +46,7 @@ public struct IngestStage: Service {
                 continue
             }
             if messages.isEmpty { continue }
+            let started = ContinuousClock.now
             var records = stage(messages, counters: &counters)
             for index in records.indices where records[index].value.count > log.maxRecordBytes {
                 records[index] = fittingTheLog(records[index])
@@ -59,6 +60,7 @@ public struct IngestStage: Service {
             try await writes.submit { [records] in
                 try await session.commit(publishing: records, checkpoint: checkpoint)
                 metrics.add(.staged, records.count)
+                metrics.recordBatch(.ingest, took: ContinuousClock.now - started)
             }
         }
         try await writes.finish()
@@ -78,6 +80,9 @@ public struct IngestStage: Service {
             + [RecordHeader(kind: .raw), RecordHeader(Header.originalSize, String(record.value.count))]
         return cut
     }
+
+    /// The `schema` header of every staged record.
+    static let schema = RecordSchema.header(for: Topic.staging)
 
     func stage(_ messages: [FeedMessageText], counters: inout IngestCounters) -> [OutgoingRecord] {
         let now = WallClock.milliseconds()
@@ -99,7 +104,7 @@ public struct IngestStage: Service {
                 records.append(
                     OutgoingRecord(
                         topic: Topic.staging, key: symbol ?? "", value: message.bytes,
-                        headers: [RecordHeader(kind: .quote), RecordHeader(Header.source, origin)],
+                        headers: [RecordHeader(kind: .quote), RecordHeader(Header.source, origin), Self.schema],
                         timestamp: now))
             case .ping:
                 counters.pings += 1
@@ -110,7 +115,7 @@ public struct IngestStage: Service {
                 logger.warning("the feed reported an error", metadata: ["message": "\(text.prefix(500))", "source": "\(source.name)"])
             case .malformed:
                 counters.malformed += 1
-                var headers = [RecordHeader(kind: .raw), RecordHeader(Header.source, origin)]
+                var headers = [RecordHeader(kind: .raw), RecordHeader(Header.source, origin), Self.schema]
                 if let size = message.originalSize { headers.append(RecordHeader(Header.originalSize, String(size))) }
                 records.append(OutgoingRecord(topic: Topic.staging, key: "", value: message.bytes, headers: headers, timestamp: now))
             }
@@ -130,7 +135,7 @@ public struct IngestStage: Service {
         for (index, range) in ranges.enumerated() {
             let value = Array(bytes[range])
             let symbol = value.withUnsafeBytes { FinnhubTrade.symbol(in: $0) }
-            var headers = [RecordHeader(kind: .trade), RecordHeader(Header.source, prefix + String(index))]
+            var headers = [RecordHeader(kind: .trade), RecordHeader(Header.source, prefix + String(index)), Self.schema]
             if ranges.count > 1 {
                 let digest = value.withUnsafeBytes { StableHasher.hash64(bytes: $0) }
                 let occurrence = seen[digest, default: 0]

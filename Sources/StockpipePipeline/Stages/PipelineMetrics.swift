@@ -54,6 +54,12 @@ public final class PipelineMetrics: Sendable {
     private let latencies = Mutex(LatencyWindow())
     private let exported: [Counter: Metrics.Counter]
     private let latencyTimer: Metrics.Timer
+    private let batchTimers: [PipelineStage: Metrics.Timer]
+
+    /// The `/metrics` name of the ingest-to-store latency histogram.
+    public static let latencyLabel = "stockpipe_ingest_to_store_seconds"
+    /// The `/metrics` name of the histogram of how long a stage takes over a batch.
+    public static let batchLabel = "stockpipe_batch_seconds"
 
     /// Creates the swift-metrics instruments, so bootstrap the metrics system first.
     public init() {
@@ -61,7 +67,32 @@ public final class PipelineMetrics: Sendable {
             uniqueKeysWithValues: Counter.allCases.map {
                 ($0, Metrics.Counter(label: "stockpipe_records_total", dimensions: [("counter", $0.name)]))
             })
-        latencyTimer = Metrics.Timer(label: "stockpipe_ingest_to_store_seconds", preferredDisplayUnit: .seconds)
+        latencyTimer = Metrics.Timer(label: Self.latencyLabel, preferredDisplayUnit: .seconds)
+        batchTimers = Dictionary(
+            uniqueKeysWithValues: PipelineStage.allCases.map {
+                ($0, Metrics.Timer(label: Self.batchLabel, dimensions: [("stage", $0.rawValue)], preferredDisplayUnit: .seconds))
+            })
+    }
+
+    /// The `# HELP` text of each metric these counters and timers make, for the metrics backend.
+    public static let helpTexts: [String: String] = [
+        "stockpipe_records_total":
+            "Records this process's stages handled, by what happened to them (staged, ignored, validated, rejected, loaded, stored, duplicates, quarantined)",
+        latencyLabel: "Time from staging to the store of every trade this process's load stored",
+        batchLabel: "Time a stage took over a batch, from its records in hand to their outputs written and its position committed",
+    ]
+
+    /// Histogram buckets, in the metrics backend, that resolve what these histograms measure: a
+    /// healthy pipeline stores a trade within tens of milliseconds, a batch takes a few.
+    public static let histogramBuckets: [String: [Duration]] = [
+        latencyLabel: [1, 2, 5, 10, 15, 20, 25, 35, 50, 75, 100, 150, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000]
+            .map { Duration.milliseconds($0) },
+        batchLabel: [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 5_000, 30_000].map { Duration.milliseconds($0) },
+    ]
+
+    /// Records how long `stage` took over one batch, from its records in hand to their outputs written.
+    func recordBatch(_ stage: PipelineStage, took duration: Duration) {
+        batchTimers[stage]?.record(duration: duration)
     }
 
     func add(_ counter: Counter, _ amount: Int) {
@@ -89,6 +120,11 @@ public final class PipelineMetrics: Sendable {
     func beat(_ stage: PipelineStage, loop: String) {
         let now = WallClock.milliseconds()
         beats.withLock { $0[stage, default: [:]][loop] = now }
+    }
+
+    /// The stages that have beaten in this process.
+    public var beatingStages: [PipelineStage] {
+        beats.withLock { beats in PipelineStage.allCases.filter { beats[$0] != nil } }
     }
 
     /// The last beat of the stage's slowest loop: a stage is as alive as its most stuck loop.

@@ -102,7 +102,7 @@ public struct ValidateStage: Service {
             switch validator.validate(quoteJSON: records[index].value, receivedAt: records[index].timestamp) {
             case .valid(let quote):
                 return OutgoingRecord(
-                    topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: headers,
+                    topic: Topic.stockData, key: quote.symbol, value: quote.json(), headers: headers.naming(schemaOf: Topic.stockData),
                     timestamp: records[index].timestamp, inputPartition: records[index].partition,
                     inputOffset: records[index].offset)
             case .invalid(let codes):
@@ -119,7 +119,7 @@ public struct ValidateStage: Service {
             case .valid(let trade):
                 return OutgoingRecord(
                     topic: Topic.stockData, key: trade.symbol, value: trade.json(using: &writer),
-                    headers: headers, timestamp: records[index].timestamp, trade: trade.asWritten,
+                    headers: headers.naming(schemaOf: Topic.stockData), timestamp: records[index].timestamp, trade: trade.asWritten,
                     inputPartition: records[index].partition, inputOffset: records[index].offset)
             case .invalid(let codes):
                 reasons = codes
@@ -140,7 +140,7 @@ public struct ValidateStage: Service {
         headers.append(RecordHeader(Header.reasons, reasons.map(\.rawValue).joined(separator: ",")))
         return OutgoingRecord(
             topic: Topic.badStockData, key: record.key, value: value,
-            headers: headers, timestamp: record.timestamp, inputPartition: record.partition,
+            headers: headers.naming(schemaOf: Topic.badStockData), timestamp: record.timestamp, inputPartition: record.partition,
             inputOffset: record.offset)
     }
 

@@ -62,15 +62,18 @@ extension SQLiteStore {
         }
     }
 
-    public func quarantine(reason: ReasonCode?, limit: Int) async throws -> [QuarantineRecord] {
+    public func quarantine(reason: ReasonCode?, after cursor: QuarantineCursor?, limit: Int) async throws -> [QuarantineRecord] {
         let mask = Int64(reason.map { Reasons([$0]).bits } ?? UInt32.max)
+        // Without a cursor, one that every record is after.
+        let (time, key) = (cursor?.quarantinedAt ?? .max, cursor?.key ?? "")
         return try await pool.checkedRead { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT reason_bits, payload, origin, quarantined_at FROM quarantine
-                    WHERE reason_bits & ? != 0 ORDER BY quarantined_at DESC, source LIMIT ?
-                    """, arguments: [mask, limit]
+                    WHERE quarantined_at <= ?1 AND (quarantined_at < ?1 OR source > ?2) AND reason_bits & ?3 != 0
+                    ORDER BY quarantined_at DESC, source LIMIT ?4
+                    """, arguments: [time, key, mask, limit]
             ).map { row in
                 QuarantineRecord(
                     reasons: Reasons(bits: UInt32(truncatingIfNeeded: row["reason_bits"] as Int64)).codes,
@@ -78,6 +81,35 @@ extension SQLiteStore {
                     origin: try Origin(json: row["origin"]),
                     quarantinedAt: row["quarantined_at"])
             }
+        }
+    }
+
+    public func symbols() async throws -> [String] {
+        try await pool.checkedRead { db in
+            // Every stored trade is in a candle, so the candles name every symbol with trades. One
+            // seek per symbol in each key (a DISTINCT would read every row of a year of candles).
+            var symbols = Set<String>()
+            for table in ["candles_1m", "quotes"] {
+                symbols.formUnion(
+                    try String.fetchAll(
+                        db,
+                        sql: """
+                            WITH RECURSIVE next(symbol) AS (
+                                SELECT min(symbol) FROM \(table)
+                                UNION ALL SELECT (SELECT min(symbol) FROM \(table) WHERE symbol > next.symbol) FROM next
+                                WHERE next.symbol IS NOT NULL)
+                            SELECT symbol FROM next WHERE symbol IS NOT NULL
+                            """))
+            }
+            return symbols.sorted()
+        }
+    }
+
+    public func candleSpan(symbol: String) async throws -> ClosedRange<Int64>? {
+        try await pool.checkedRead { db in
+            let row = try Row.fetchOne(db, sql: "SELECT min(start), max(start) FROM candles_1m WHERE symbol = ?", arguments: [symbol])
+            guard let first = row?[0] as Int64?, let last = row?[1] as Int64? else { return nil }
+            return first...last
         }
     }
 

@@ -36,6 +36,16 @@ struct TestTool: Sendable {
     static let promtool = TestTool(
         name: "promtool", candidates: ["/usr/bin/promtool"],
         install: "scripts/test (or apt-get install prometheus)")
+    static let prometheus = TestTool(
+        name: "Prometheus and Alertmanager",
+        candidates: ["/usr/bin/prometheus-alertmanager"].filter { _ in
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus")
+        },
+        install: "scripts/test (or apt-get install prometheus prometheus-alertmanager)")
+    /// The Python on the search path, into which scripts/test installs jsonschema and pandas.
+    static let python = TestTool(
+        name: "Python 3 with jsonschema and pandas", candidates: searchPath("python3"),
+        install: "scripts/test (or pip install jsonschema pandas)")
     static let chromium = TestTool(
         name: "Chromium", candidates: ["/usr/bin/chromium"],
         install: "scripts/test (or apt-get install chromium)")
