@@ -76,6 +76,9 @@ struct PipelinePointDocument: Encodable, Sendable {
     var lag: [String: Int64]
     var reconciliation: String
     @NullWhenAbsent var latencyMs: Latency?
+    /// Whether this process stores trades and measures their latency (`stockpipe run`); with the
+    /// stages elsewhere, the load processes serve it on their metrics port.
+    var latencyMeasuredHere: Bool
 
     init(_ point: StatusSampler.Point) {
         at = point.at
@@ -85,6 +88,7 @@ struct PipelinePointDocument: Encodable, Sendable {
         latencyMs = point.latency.map {
             Latency(p50: $0.p50.milliseconds, p99: $0.p99.milliseconds, max: $0.max.milliseconds)
         }
+        latencyMeasuredHere = point.latencyMeasuredHere
     }
 }
 

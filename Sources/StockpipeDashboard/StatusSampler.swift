@@ -13,6 +13,7 @@ final class StatusSampler: Sendable {
         var rates: [String: Double]
         var lag: [String: Int64]
         var latency: PipelineMetrics.Latency?
+        var latencyMeasuredHere = false
         /// `balanced`; `in-flight` while records move between the counted places (a live pipeline
         /// is never counted at one instant); `unbalanced` when they stay apart with nothing moving.
         var reconciliation = "balanced"
@@ -117,7 +118,7 @@ final class StatusSampler: Sendable {
                 }
             }
             state.previous = (now, counts)
-            var point = Point(at: now, rates: rates, lag: lag, latency: latency)
+            var point = Point(at: now, rates: rates, lag: lag, latency: latency, latencyMeasuredHere: pipeline != nil)
             if !report.balanced {
                 let idle = rates.values.allSatisfy { $0 == 0 } && report.pending == 0
                 let stillIdle = idle && state.history.last.map { $0.reconciliation != "balanced" && $0.rates.values.allSatisfy { $0 == 0 } } == true

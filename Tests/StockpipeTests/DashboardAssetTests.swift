@@ -6,7 +6,7 @@ import Testing
 /// The dashboard's script, style and OpenAPI document are files in `Sources/StockpipeDashboard/Assets`, which
 /// the EmbedAssets plugin compiles in: the binary serves them as they are on disk, node checks the script's
 /// syntax, and the document is JSON whose interval lists are the page's.
-@Suite("Dashboard assets", .timeLimit(.minutes(2)))
+@Suite("Dashboard assets", .timeLimit(.minutes(4)))
 struct DashboardAssetTests {
     static let assets = TestTool.root + "/Sources/StockpipeDashboard/Assets/"
 

@@ -9,7 +9,7 @@ import StockpipeSources
 import Testing
 
 /// The real Finnhub clients against the Finnhub-compatible server, over loopback.
-@Suite("Finnhub sources", .serialized, .timeLimit(.minutes(2)))
+@Suite("Finnhub sources", .serialized, .timeLimit(.minutes(4)))
 struct FinnhubTests {
     static let token = "t0ken-SECRET-4242"
 

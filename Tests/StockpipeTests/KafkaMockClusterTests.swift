@@ -79,14 +79,27 @@ struct KafkaMockClusterChildProcessTests {
         // (two threads on two cores) it stalled every other test of the suite for a minute.
         let spawner = Spawner()
         spawner.start()
-        for round in 0..<60 {
-            let broker = Int32(round % 3 + 1)
-            cluster.setBroker(broker, up: false)
-            cluster.setBroker(broker, up: true)
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        // Also on a thread of its own: setBroker waits for the mock's thread while it holds the lock
+        // that every test starting a child takes, and that wait must not hold a pool thread either.
+        let flapped = Flag()
+        Thread {
+            for round in 0..<15 {
+                let broker = Int32(round % 3 + 1)
+                cluster.setBroker(broker, up: false)
+                cluster.setBroker(broker, up: true)
+                usleep(5_000)
+            }
+            flapped.set()
+        }.start()
+        while !flapped.isSet { try await Task.sleep(for: .milliseconds(20)) }
         let started = try await spawner.stop()
         #expect(started > 10, "children were started meanwhile: \(started)")
+    }
+
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 
     /// Starts `/bin/true` again and again on a thread of its own until stopped.

@@ -705,7 +705,8 @@ function renderStatus(status) {
     'updated ' + timeOfDay(status.at) + ' ' + zoneLabel();
   $('#clock').className = age ? 'stale' : 'muted';
   const lag = status.lag || {};
-  const latency = status.latencyMs ? 'p50 ' + status.latencyMs.p50 + ' ms · p99 ' + status.latencyMs.p99 + ' ms' : 'latency: not measured here';
+  const latency = status.latencyMs ? 'p50 ' + status.latencyMs.p50 + ' ms · p99 ' + status.latencyMs.p99 + ' ms' : status.latencyMeasuredHere ? 'latency: no trade stored in the last 10 s'
+    : 'ingest-to-store latency: on the load processes\' /metrics (stockpipe_ingest_to_store_seconds)';
   const stages = [['ingest', 'staged ' + count(status.staged || 0)], ['validate', 'lag ' + count(lag.validate || 0)],
     ['load', 'lag ' + count((lag.load || 0) + (lag['load-quarantine'] || 0))]];
   $('#stages').replaceChildren(...stages.map(([name, detail]) => {
