@@ -163,14 +163,7 @@ extension Dashboard {
         }
     }
 
-    func metrics() -> Response {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(16_384)
-        registry.emit(into: &buffer)
-        return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
-    }
+    func metrics() -> Response { .prometheus(registry) }
 }
 
 /// Every route here reads: other methods get 405 and the `Allow` header, not 404.

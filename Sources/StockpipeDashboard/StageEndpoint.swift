@@ -101,12 +101,7 @@ public final class StageEndpoint: Service, Sendable {
             let values = [latency.p50, latency.p99, latency.max].map { Double($0.milliseconds) / 1_000 }
             for (entry, value) in zip(recentLatency, values) { entry.gauge.set(value) }
         }
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(16_384)
-        registry.emit(into: &buffer)
-        return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        return .prometheus(registry)
     }
 
     /// The dashboard's checks (a token beyond loopback, a host that resolves), in the endpoint's terms.
