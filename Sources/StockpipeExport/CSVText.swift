@@ -4,7 +4,8 @@ import StockpipeCore
 /// rows end with CRLF.
 public enum CSVText {
     public static func field(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        // By byte: by Character it broke every field into graphemes (a fifth of an export's time).
+        guard value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return value }
         return "\"" + value.replacing("\"", with: "\"\"") + "\""
     }
 

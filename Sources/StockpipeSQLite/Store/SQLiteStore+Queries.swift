@@ -23,11 +23,12 @@ extension SQLiteStore {
                         """, arguments: [symbol, upper, limit]
                 ).reversed()
             }
+            // By column index: GRDB lower-cases a column's name at every access by name.
             return rows.map { row in
                 Trade(
-                    symbol: row["symbol"], price: row["price"], volume: row["volume"], timestamp: row["ts"],
-                    conditions: ConditionsText.decode(row["conditions"]),
-                    id: TradeID(bytes: [UInt8](row["id"] as Data)) ?? TradeID(high: 0, low: 0))
+                    symbol: row[0], price: row[3], volume: row[4], timestamp: row[1],
+                    conditions: ConditionsText.decode(row[5]),
+                    id: TradeID(bytes: [UInt8](row[2] as Data)) ?? TradeID(high: 0, low: 0))
             }
         }
     }
