@@ -34,8 +34,18 @@ public final class StageEndpoint: Service, Sendable {
     let metrics: PipelineMetrics
     let registry: PrometheusCollectorRegistry
     let logger: Logger
-    private let sinceLoop: [PipelineStage: Gauge]
-    private let recentLatency: [(percentile: String, gauge: Gauge)]
+    /// Gauges made on the first scrape that has a value: a stage this process does not run, or a
+    /// latency it has not measured, is left out rather than shown as 0.
+    private static var sinceLoop: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "stockpipe", subsystem: "stage", metricName: "since_loop", unitName: "seconds",
+            helpText: "Seconds since the stage's slowest loop last went round (every 200 ms when idle); over 60 it is stuck")
+    }
+    private static var recentLatency: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "stockpipe", metricName: "ingest_to_store_recent", unitName: "seconds",
+            helpText: "Percentiles of the ingest-to-store latency of the trades this process stored in the last 10-20 s (HdrHistogram)")
+    }
 
     public init(
         metrics: PipelineMetrics, configuration: DashboardConfiguration, registry: PrometheusCollectorRegistry,
@@ -45,15 +55,6 @@ public final class StageEndpoint: Service, Sendable {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
-        let loop = MetricNameDescriptor(
-            namespace: "stockpipe", subsystem: "stage", metricName: "since_loop", unitName: "seconds",
-            helpText: "Seconds since the stage's slowest loop last went round (every 200 ms when idle); over 60 it is stuck")
-        sinceLoop = Dictionary(
-            uniqueKeysWithValues: PipelineStage.allCases.map { ($0, registry.makeGauge(descriptor: loop, labels: [("stage", $0.rawValue)])) })
-        let recent = MetricNameDescriptor(
-            namespace: "stockpipe", metricName: "ingest_to_store_recent", unitName: "seconds",
-            helpText: "Percentiles of the ingest-to-store latency of the trades this process stored in the last 10-20 s (HdrHistogram)")
-        recentLatency = ["50", "99", "100"].map { ($0, registry.makeGauge(descriptor: recent, labels: [("percentile", $0)])) }
     }
 
     /// What `/health` says of each stage of this process.
@@ -95,11 +96,13 @@ public final class StageEndpoint: Service, Sendable {
     func metricsResponse() -> Response {
         let now = WallClock.milliseconds()
         for stage in metrics.beatingStages {
-            if let beat = metrics.lastBeat(of: stage) { sinceLoop[stage]?.set(Double(max(0, now - beat)) / 1_000) }
+            guard let beat = metrics.lastBeat(of: stage) else { continue }
+            registry.makeGauge(descriptor: Self.sinceLoop, labels: [("stage", stage.rawValue)]).set(Double(max(0, now - beat)) / 1_000)
         }
         if let latency = metrics.latency {
-            let values = [latency.p50, latency.p99, latency.max].map { Double($0.milliseconds) / 1_000 }
-            for (entry, value) in zip(recentLatency, values) { entry.gauge.set(value) }
+            for (percentile, value) in [("50", latency.p50), ("99", latency.p99), ("100", latency.max)] {
+                registry.makeGauge(descriptor: Self.recentLatency, labels: [("percentile", percentile)]).set(Double(value.milliseconds) / 1_000)
+            }
         }
         return .prometheus(registry)
     }

@@ -197,6 +197,8 @@ struct StageMetricsTests {
         let (status, body) = try await validate.get("metrics", token: token)
         #expect(status == 200)
         #expect(body.contains("stockpipe_stage_since_loop_seconds{stage=\"validate\"}"), "\(body)")
+        // Only what this process runs and has measured: no heartbeat of ingest, no latency before a store.
+        #expect(!body.contains("stage=\"ingest\"") && !body.contains("ingest_to_store_recent_seconds{"), "\(body)")
         #expect(!body.contains(token))
         #expect(try await validate.get("health").status == 200)
         #expect(try await validate.get("metrics", token: token + "x").status == 401)

@@ -54,7 +54,8 @@ public final class PipelineMetrics: Sendable {
     private let latencies = Mutex(LatencyWindow())
     private let exported: [Counter: Metrics.Counter]
     private let latencyTimer: Metrics.Timer
-    private let batchTimers: [PipelineStage: Metrics.Timer]
+    /// Made at a stage's first batch, so a process shows only the stages it runs.
+    private let batchTimers = Mutex<[PipelineStage: Metrics.Timer]>([:])
 
     /// The `/metrics` name of the ingest-to-store latency histogram.
     public static let latencyLabel = "stockpipe_ingest_to_store_seconds"
@@ -68,10 +69,6 @@ public final class PipelineMetrics: Sendable {
                 ($0, Metrics.Counter(label: "stockpipe_records_total", dimensions: [("counter", $0.name)]))
             })
         latencyTimer = Metrics.Timer(label: Self.latencyLabel, preferredDisplayUnit: .seconds)
-        batchTimers = Dictionary(
-            uniqueKeysWithValues: PipelineStage.allCases.map {
-                ($0, Metrics.Timer(label: Self.batchLabel, dimensions: [("stage", $0.rawValue)], preferredDisplayUnit: .seconds))
-            })
     }
 
     /// The `# HELP` text of each metric these counters and timers make, for the metrics backend.
@@ -92,7 +89,13 @@ public final class PipelineMetrics: Sendable {
 
     /// Records how long `stage` took over one batch, from its records in hand to their outputs written.
     func recordBatch(_ stage: PipelineStage, took duration: Duration) {
-        batchTimers[stage]?.record(duration: duration)
+        let timer = batchTimers.withLock { timers in
+            if let timer = timers[stage] { return timer }
+            let timer = Metrics.Timer(label: Self.batchLabel, dimensions: [("stage", stage.rawValue)], preferredDisplayUnit: .seconds)
+            timers[stage] = timer
+            return timer
+        }
+        timer.record(duration: duration)
     }
 
     func add(_ counter: Counter, _ amount: Int) {
