@@ -41,7 +41,7 @@ struct AlertDeliveryTests {
         _ = FileManager.default.createFile(atPath: posted, contents: nil)
         let script = try directory.write("receiver.py", lines: [Self.receiver])
         let (receiver, _, _) = try startProgram("/usr/bin/python3", [script, String(webhookPort), posted])
-        defer { receiver.terminate() }
+        defer { kill(receiver.processIdentifier, SIGKILL) }
 
         var routing = try String(contentsOfFile: Self.root + "/deploy/alertmanager/alertmanager.yml", encoding: .utf8)
         #expect(routing.contains("url_file: /alertmanager/webhook-url"))
@@ -54,7 +54,7 @@ struct AlertDeliveryTests {
                 "--config.file=\(routingFile)", "--storage.path=\(directory.file("am"))",
                 "--web.listen-address=127.0.0.1:\(alertmanagerPort)", "--cluster.listen-address=",
             ])
-        defer { manager.terminate() }
+        defer { kill(manager.processIdentifier, SIGKILL) }
 
         let rules = try String(contentsOfFile: Self.root + "/deploy/prometheus/alerts.yml", encoding: .utf8)
             .replacing(/for: [0-9]+m/, with: "for: 0s")
@@ -77,7 +77,7 @@ struct AlertDeliveryTests {
                 "--config.file=\(configuration)", "--storage.tsdb.path=\(directory.file("tsdb"))",
                 "--web.listen-address=127.0.0.1:\(prometheusPort)",
             ])
-        defer { prometheus.terminate() }
+        defer { kill(prometheus.processIdentifier, SIGKILL) }
 
         // Prometheus reads the stage's metrics with the token: up is 1 and the stage's heartbeat is there.
         let query = "http://127.0.0.1:\(prometheusPort)/api/v1/query?query="
