@@ -63,12 +63,27 @@ struct ExportCommand: AsyncParsableCommand {
         return (query, format)
     }
 
+    /// The system's words for a failed write (`No space left on device`), not Foundation's wrapping of them.
+    static func reason(_ error: any Error) -> String {
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
+    }
+
     func run() async throws {
         let (query, format) = try query()
         let destination = out.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let settings = try common.settings(checking: "export \(query.kind.rawValue) as \(format.rawValue) to \(destination ?? "standard output")")
         // Written beside the destination and renamed when complete: an interrupted export leaves no
         // file that looks whole.
+        // Only a file is replaced: `--out /dev/full` or `--out some-directory` would have been removed and
+        // replaced by the export.
+        if let destination, let type = try? FileManager.default.attributesOfItem(atPath: destination)[.type] as? FileAttributeType,
+            type != .typeRegular
+        {
+            throw UserError("--out \(destination) is not a regular file; give a file's path, or leave out --out to write to standard output")
+        }
         let partial = destination.map { $0 + ".partial" }
         let handle: FileHandle
         if let partial {
@@ -85,7 +100,11 @@ struct ExportCommand: AsyncParsableCommand {
         do {
             rows = try await Exporter(store: backends.store).export(query, as: format) { chunk in
                 bytes += chunk.count
-                try handle.write(contentsOf: chunk)
+                do {
+                    try handle.write(contentsOf: chunk)
+                } catch {
+                    throw UserError("cannot write the export to \(destination ?? "standard output"): \(Self.reason(error))")
+                }
             }
         } catch {
             await backends.close()

@@ -212,5 +212,13 @@ struct ExportTests {
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: directory.file("missing")))
+
+        // A directory (or a device) given to --out is refused, not replaced by the export.
+        let folder = directory.file("folder")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = try directory.write("folder/kept.txt", lines: ["kept"])
+        let onto = try await runStockpipe(["export", "trades", "--out", folder, "--data-dir", data])
+        #expect(onto.status == 2 && onto.stderr.contains("is not a regular file"), "\(onto.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/kept.txt"))
     }
 }
