@@ -87,9 +87,7 @@ extension Dashboard {
         }
         let limit = try query.limit(default: 50, maximum: 10_000)
         let (from, to) = (try query.time("from"), try query.time("to"))
-        // Keys are never empty: this cursor has every record of `to` after it, and all older ones.
-        let records = try await backends.store.quarantine(
-            reason: try query.reason(), after: to.map { QuarantineCursor(quarantinedAt: $0, key: "") }, limit: limit)
+        let records = try await backends.store.quarantine(reason: try query.reason(), after: to.map(QuarantineCursor.through), limit: limit)
         return try .json(encoding: records.prefix { $0.quarantinedAt >= from ?? .min }.map(\.document))
     }
 

@@ -101,8 +101,7 @@ public struct Exporter: Sendable {
 
     /// Newest first, as `quarantine list` shows it; `to` is where it starts, `from` where it stops.
     private func quarantine(_ query: ExportQuery, _ output: inout Output) async throws {
-        // Keys are never empty, so this cursor has every record of `to` after it, and all older ones.
-        var cursor = query.to.map { QuarantineCursor(quarantinedAt: $0, key: "") }
+        var cursor = query.to.map(QuarantineCursor.through)
         while !output.full {
             let records = try await store.quarantine(reason: query.reason, after: cursor, limit: quarantinePageSize)
             for record in records where !output.full {

@@ -247,6 +247,11 @@ public struct QuarantineCursor: Sendable, Equatable {
         self.key = key
     }
 
+    /// The cursor that every record quarantined at or before `time` is after: keys are never empty.
+    public static func through(_ time: Int64) -> QuarantineCursor {
+        QuarantineCursor(quarantinedAt: time, key: "")
+    }
+
     /// The cursor after `record`.
     public init(after record: QuarantineRecord) {
         self.init(quarantinedAt: record.quarantinedAt, key: record.origin.quarantineKey)
