@@ -32,6 +32,12 @@ public struct KafkaConfiguration: Sendable {
         return conf
     }
 
+    /// Throws the error a client made with these properties would: an unknown property or an
+    /// invalid value, named without its value.
+    public func check() throws {
+        rd_kafka_conf_destroy(try makeConf())
+    }
+
     /// The properties that apply to a client of `kind`: librdkafka warns about the others.
     func properties(for kind: ClientKind) -> [String: String] {
         let foreign = kind == .producer ? Self.consumerOnly : Self.producerOnly

@@ -8,10 +8,10 @@ extension KafkaConsumer {
     /// members; joins the group otherwise. Returns whether it is decided.
     func decideAlone(waiting milliseconds: Int32) throws -> Bool {
         guard !tracker.isClosing else { return false }
-        var step = DrainClaim.Step.givenUp
+        var step = KafkaClaim.Step.givenUp
         do {
             let claim = try drainClaim.withLock { claim in
-                if claim == nil { claim = try DrainClaim(configuration, group: group, topic: topic, lease: claimLease) }
+                if claim == nil { claim = try KafkaClaim.drain(configuration, group: group, topic: topic, lease: claimLease) }
                 return claim
             }
             step = claim?.step() ?? .givenUp

@@ -16,10 +16,10 @@ public final class KafkaConsumer: Sendable {
     public let group: String
     let brokers: String
     let configuration: KafkaConfiguration
-    /// How long the drain claim of a drain that died keeps others waiting (see ``DrainClaim``).
+    /// How long the drain claim of a drain that died keeps others waiting (see ``KafkaClaim``).
     let claimLease: Duration
     /// Held while this drain reads alone.
-    let drainClaim = Mutex<DrainClaim?>(nil)
+    let drainClaim = Mutex<KafkaClaim?>(nil)
     let handle: KafkaHandle
     /// A client of the same group that never joins it: the member's own requests for committed
     /// offsets wait behind its group protocol (seconds during a rebalance), this one's do not.

@@ -80,6 +80,10 @@ public final class KafkaLog: Log {
         try await KafkaSourceSession.open(name: name, replayable: replayable, configuration: configuration, producer: producer)
     }
 
+    public func hold(_ name: String) async throws -> any LogHold {
+        try await KafkaHold.take(name, configuration: configuration)
+    }
+
     public func status() async throws -> LogStatus {
         let metadata = try await describe()
         var topics: [LogStatus.TopicStatus] = []

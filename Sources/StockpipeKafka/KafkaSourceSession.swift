@@ -7,6 +7,10 @@ import Synchronization
 /// committing through it after the records are acknowledged keeps the checkpoint behind what was
 /// published.
 ///
+/// One session per source at a time, among every process on the cluster: opening one takes the
+/// hold `source:NAME` (see ``KafkaHold``), waiting while another process has it, and a session
+/// that loses it stops publishing.
+///
 /// Each record is staged once: `PUBLISHED` says where in each partition of `staging` the records
 /// published after this checkpoint begin, and a session that opens reads them back and does not
 /// stage them again when the source gives them again (see ``PublishedLedger``).
@@ -20,13 +24,15 @@ final class KafkaSourceSession: SourceSession {
     private let thread: BlockingThread
     private let chain = CommitChain()
     private let ledger: Mutex<PublishedLedger>
+    private let hold: KafkaHold
 
     static func group(_ name: String) -> String { "stockpipe-source:" + name }
 
     private init(
         name: String, replayable: Bool, checkpoint: SourceCheckpoint?, ledger: PublishedLedger, handle: KafkaHandle,
-        producer: KafkaProducer, thread: BlockingThread
+        producer: KafkaProducer, thread: BlockingThread, hold: KafkaHold
     ) {
+        self.hold = hold
         self.name = name
         self.replayable = replayable
         self.checkpoint = checkpoint
@@ -111,10 +117,18 @@ final class KafkaSourceSession: SourceSession {
     }
 
     static func open(
-        name: String, replayable: Bool, configuration: KafkaConfiguration, producer: KafkaProducer
+        name: String, replayable: Bool, configuration: KafkaConfiguration, producer: KafkaProducer,
+        lease: Duration = KafkaHold.lease
     ) async throws -> KafkaSourceSession {
-        try await SourceRegistry.register(name, configuration: configuration)
-        let handle = try GroupOffsets.client(configuration, group: group(name))
+        let hold = try await KafkaHold.take("source:" + name, configuration: configuration, lease: lease)
+        let handle: KafkaHandle
+        do {
+            try await SourceRegistry.register(name, configuration: configuration)
+            handle = try GroupOffsets.client(configuration, group: group(name))
+        } catch {
+            await hold.release()
+            throw error
+        }
         let thread = BlockingThread(name: "kafka-source")
         do {
             let (checkpoint, ledger) = try await thread.run { [handle] in
@@ -135,9 +149,10 @@ final class KafkaSourceSession: SourceSession {
             }
             return KafkaSourceSession(
                 name: name, replayable: replayable, checkpoint: checkpoint, ledger: ledger, handle: handle, producer: producer,
-                thread: thread)
+                thread: thread, hold: hold)
         } catch {
             _ = try? await thread.runOnce { [handle] in rd_kafka_destroy(handle.pointer) }
+            await hold.release()
             throw error
         }
     }
@@ -166,6 +181,7 @@ final class KafkaSourceSession: SourceSession {
     }
 
     func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
+        try checkHold()
         let keying = PublishedScan.Keying.staged(name: name)
         var unpublished = records
         var held: [TopicPartition: Int64] = [:]
@@ -187,11 +203,17 @@ final class KafkaSourceSession: SourceSession {
                 }
             },
             committing: { [self, held] in
+                try checkHold()
                 try await saveCheckpoint(checkpoint, published: ledger.withLock { $0.positions(holding: held) })
             })
     }
 
     func flush() async throws { try await chain.flush() }
+
+    /// Throws once another process may have taken the source over.
+    private func checkHold() throws {
+        guard hold.isHeld else { throw LogError.leaseLost("source \(name)") }
+    }
 
     private func saveCheckpoint(_ checkpoint: SourceCheckpoint, published: [TopicPartition: Int64]) async throws {
         var metadata = Array("\(checkpoint.position)\n".utf8) + checkpoint.state
@@ -207,7 +229,11 @@ final class KafkaSourceSession: SourceSession {
     func close() async {
         _ = try? await thread.run { [handle] in rd_kafka_destroy(handle.pointer) }
         thread.stop()
+        await hold.release()
     }
+
+    /// Stops renewing the hold without giving it up, as a process killed would (tests).
+    func abandonHold() { hold.abandon() }
 }
 
 /// The names of the sources that ever staged records on this cluster, so that `status` can

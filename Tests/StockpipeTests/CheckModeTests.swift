@@ -134,4 +134,47 @@ struct CheckModeTests {
         #expect(unknown.first?.suggestion == "STOCKPIPE_CONTACT_POINTS")
         #expect(unknown.last?.suggestion == nil)
     }
+
+    /// `kafka-properties-file`, the way a Kubernetes Secret gives the SASL password: its properties
+    /// reach librdkafka (`--check` tries them as a client would), those in the settings file win,
+    /// and no error shows a value from it.
+    @Test func aKafkaPropertiesFileIsReadCheckedAndNeverShown() async throws {
+        let directory = try TemporaryDirectory()
+        let properties = directory.file("client.properties")
+        func check(_ text: String, settings: String? = nil) async throws -> ProcessResult {
+            try text.write(toFile: properties, atomically: true, encoding: .utf8)
+            var arguments = ["validate", "--brokers", "127.0.0.1:1", "--check"]
+            if let settings {
+                try settings.write(toFile: directory.file("stockpipe.yaml"), atomically: true, encoding: .utf8)
+                arguments += ["--config", directory.file("stockpipe.yaml")]
+            }
+            return try await runStockpipe(arguments, in: directory.path, environment: ["STOCKPIPE_KAFKA_PROPERTIES_FILE": properties])
+        }
+        let sound = try await check(
+            "# from the Secret\n! also a comment\n\nsecurity.protocol = SASL_PLAINTEXT\r\nsasl.mechanism=PLAIN\n"
+                + "sasl.username=stockpipe\nsasl.password=hunter2=with=equals\n")
+        #expect(sound.status == 0, "\(sound.stderr)")
+
+        let badValue = try await check("linger.ms=hunter2\n")
+        #expect(badValue.status == 2)
+        #expect(badValue.stderr.contains("Kafka property linger.ms: invalid value"), "\(badValue.stderr)")
+        let unknown = try await check("sasl.pasword=hunter2\n")
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("Kafka property sasl.pasword: unknown property"), "\(unknown.stderr)")
+        let noEquals = try await check("sasl.password hunter2\n")
+        #expect(noEquals.stderr.contains("line 1 of the Kafka properties file \(properties) is not name=value"), "\(noEquals.stderr)")
+        for result in [badValue, unknown, noEquals] {
+            #expect(!result.stderr.contains("hunter2") && !result.stdout.contains("hunter2"))
+        }
+        // The settings file's `kafka:` wins over the properties file.
+        let overridden = try await check("linger.ms=hunter2\n", settings: "kafka:\n  linger.ms: 5\n")
+        #expect(overridden.status == 0, "\(overridden.stderr)")
+
+        try FileManager.default.removeItem(atPath: properties)
+        let missing = try await runStockpipe(
+            ["validate", "--brokers", "127.0.0.1:1", "--check"], in: directory.path,
+            environment: ["STOCKPIPE_KAFKA_PROPERTIES_FILE": properties])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot read the Kafka properties file \(properties)"), "\(missing.stderr)")
+    }
 }

@@ -142,21 +142,21 @@ extension KafkaClientTests {
     @Test func aHolderThatFindsAnotherValueInTheRegisterGivesTheClaimUp() async throws {
         let (cluster, configuration) = try stagingCluster(partitions: 1)
         defer { cluster.close() }
-        let claim = try DrainClaim(configuration, group: "g", topic: "staging", lease: .seconds(3))
-        var step = DrainClaim.Step.waiting
+        let claim = try KafkaClaim.drain(configuration, group: "g", topic: "staging", lease: .seconds(3))
+        var step = KafkaClaim.Step.waiting
         for _ in 0..<10 where step == .waiting { step = claim.step() }
         try #require(step == .held && claim.isHeld)
 
-        let other = try GroupOffsets.client(configuration, group: DrainClaim.group("g"))
+        let other = try GroupOffsets.client(configuration, group: KafkaClaim.drainGroup("g"))
         defer { rd_kafka_destroy(other.pointer) }
         let theirs = Array("another drain".utf8)
-        try KafkaOffsets.commitMetadata(other, theirs, topic: "staging", partition: 0, group: DrainClaim.group("g"))
+        try KafkaOffsets.commitMetadata(other, theirs, topic: "staging", partition: 0, group: KafkaClaim.drainGroup("g"))
         let deadline = ContinuousClock.now + .seconds(2)
         while claim.isHeld && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!claim.isHeld)
         claim.release()
         let register = try KafkaOffsets.committed(
-            other, topic: "staging", partitions: 1, group: DrainClaim.group("g"), timeoutMilliseconds: 5_000)
+            other, topic: "staging", partitions: 1, group: KafkaClaim.drainGroup("g"), timeoutMilliseconds: 5_000)
         #expect(register[0]?.metadata == theirs)
     }
 

@@ -1,11 +1,15 @@
+import Foundation
 import StockpipeCore
 import StockpipeKafka
 
-/// The Kafka log's settings: `brokers` and the librdkafka properties passed through (`kafka.<property>`).
+/// The Kafka log's settings: `brokers` and the librdkafka properties passed through (`kafka.<property>`,
+/// and `kafka-properties-file`, a `name=value` file as kcat's `-F` reads, for the ones that are
+/// secrets: a Kubernetes Secret mounted as a file).
 ///
 /// ```yaml
 /// log: kafka
 /// brokers: kafka-1:9092,kafka-2:9092
+/// kafka-properties-file: /etc/stockpipe/kafka/client.properties   # sasl.password=... and the like
 /// kafka:
 ///   linger.ms: 10
 /// ```
@@ -14,14 +18,19 @@ public struct KafkaSettings: BackendSettings {
     public var brokers: String?
     /// librdkafka properties passed through (`kafka:` in the file, `--kafka-property` on the command line).
     public var properties: [String: String] = [:]
+    /// Properties read from `kafka-properties-file`; those in `properties` win.
+    public var fileProperties: [String: String] = [:]
 
     public init() {}
 
-    public static let keys = ["brokers", "kafka.<property>"]
+    public static let keys = ["brokers", "kafka-properties-file", "kafka.<property>"]
 
     public mutating func apply(key: String, value: SettingValue) throws -> Bool {
         if key == "brokers" {
             brokers = try value.nonEmpty("Kafka bootstrap servers, like kafka-1:9092,kafka-2:9092")
+        } else if key == "kafka-properties-file" {
+            let path = try value.nonEmpty("a file of librdkafka properties, one name=value per line")
+            fileProperties = try Self.readProperties(path, origin: value.subject)
         } else if key.hasPrefix("kafka."), key.count > "kafka.".count {
             properties[String(key.dropFirst("kafka.".count))] = value.text
         } else {
@@ -34,6 +43,8 @@ public struct KafkaSettings: BackendSettings {
         if brokers?.isEmpty ?? true {
             throw UserError("--log kafka needs --brokers host:port,... (the Kafka bootstrap servers)")
         }
+        // A property librdkafka refuses is a mistake in the settings, like any other (exit 2).
+        do { try configuration.check() } catch let error as KafkaError { throw UserError(error.description) }
     }
 
     public func summary(dataDirectory: String) -> String {
@@ -42,8 +53,44 @@ public struct KafkaSettings: BackendSettings {
 
     /// The librdkafka properties: the brokers, then whatever was passed through.
     public var configuration: KafkaConfiguration {
-        var configuration = properties
+        var configuration = fileProperties.merging(properties) { _, given in given }
         configuration["bootstrap.servers"] = brokers ?? ""
         return KafkaConfiguration(configuration)
+    }
+}
+
+extension KafkaSettings {
+    /// The largest properties file read: a client's properties are a few hundred bytes.
+    static let largestPropertiesFile = 64 * 1024
+
+    /// Reads `name=value` lines (`#` and `!` start comments, blank lines are skipped, spaces around
+    /// the name and the value are dropped). Errors name the file and the line, never a value: the
+    /// file holds passwords.
+    static func readProperties(_ path: String, origin: String) throws -> [String: String] {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= largestPropertiesFile else {
+            throw UserError("\(path) (\(origin)) is \(size) bytes; a Kafka properties file must be at most 64 KiB")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UserError("cannot read the Kafka properties file \(path) (\(origin)); check the path and that stockpipe may read it")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw UserError("the Kafka properties file \(path) is not UTF-8 text")
+        }
+        var properties: [String: String] = [:]
+        // By Character: "\r\n" is one, which splitting on "\n" would not cut.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("!") { continue }
+            guard let equals = trimmed.firstIndex(of: "=") else {
+                throw UserError("line \(index + 1) of the Kafka properties file \(path) is not name=value")
+            }
+            let name = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty else {
+                throw UserError("line \(index + 1) of the Kafka properties file \(path) has no name before '='")
+            }
+            properties[name] = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        }
+        return properties
     }
 }

@@ -19,6 +19,16 @@ public protocol Log: Sendable {
     /// once recognises the records it published after the last checkpoint, and does not publish
     /// them again.
     func source(name: String, replayable: Bool) async throws -> any SourceSession
+    /// Waits until this process alone holds `name` among the processes on this log, then holds it
+    /// until released or lost: one scheduler per pipeline. A process that dies lets it go (at
+    /// once when it leaves, within a lease when it is killed); waiting ends when the task is cancelled.
+    ///
+    /// ```swift
+    /// let hold = try await log.hold("scheduler")
+    /// defer { Task { await hold.release() } }
+    /// while hold.isHeld { /* act alone */ }
+    /// ```
+    func hold(_ name: String) async throws -> any LogHold
     /// The largest record value this log accepts. Stages cut bigger ones to a prefix and
     /// quarantine them with their original size, rather than fail.
     var maxRecordBytes: Int { get }
@@ -39,6 +49,13 @@ extension Log {
     public func source(name: String, replayable: Bool) async throws -> any SourceSession {
         try await source(name: name)
     }
+}
+
+/// A hold taken with ``Log/hold(_:)``.
+public protocol LogHold: Sendable {
+    /// Whether this process still holds it; once false, for good (another may have taken over).
+    var isHeld: Bool { get }
+    func release() async
 }
 
 /// One member of a consumer group, reading one topic.

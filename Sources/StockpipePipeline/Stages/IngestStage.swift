@@ -31,8 +31,7 @@ public struct IngestStage: Service {
     }
 
     public func run() async throws {
-        metrics.beat(.ingest, loop: source.name)
-        let session = try await log.source(name: source.name, replayable: source.replayable)
+        guard let session = try await openSession() else { return }
         var counters = IngestCounters(json: session.checkpoint?.state)
         var reader = try source.open(at: session.checkpoint?.position, mark: counters.file)
         var writes = CommitPipeline()
@@ -67,6 +66,26 @@ public struct IngestStage: Service {
         try await session.flush()
         await session.close()
         drain?.markFinished(.ingest)
+    }
+
+    /// Takes the source, which may mean waiting while another process ingests it (a standby):
+    /// its heartbeat goes on meanwhile, since waiting for its turn is not being stuck. Nil when
+    /// the process is told to stop first.
+    func openSession() async throws -> (any SourceSession)? {
+        let beats = Task { [metrics, name = source.name] in
+            while !Task.isCancelled {
+                metrics.beat(.ingest, loop: name)
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        defer { beats.cancel() }
+        do {
+            return try await cancelWhenGracefulShutdown { [log, source] in
+                try await log.source(name: source.name, replayable: source.replayable)
+            }
+        } catch is CancellationError where Task.isShuttingDownGracefully {
+            return nil
+        }
     }
 
     /// A record bigger than the log takes is cut to a prefix, marked with its original size, and

@@ -20,7 +20,8 @@ final class LeaseManager: Sendable {
     let pool: DatabasePool
     let owner = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"
     let host = ProcessInfo.processInfo.hostName
-    private let held = Mutex<[String: (Lease, Task<Void, Never>)]>([:])
+    /// Each lease held, its heartbeat, and when a heartbeat last extended it.
+    private let held = Mutex<[String: (lease: Lease, heartbeat: Task<Void, Never>, renewed: ContinuousClock.Instant)]>([:])
 
     init(pool: DatabasePool) {
         self.pool = pool
@@ -77,23 +78,43 @@ final class LeaseManager: Sendable {
     }
 
     private func startHeartbeat(_ lease: Lease) {
-        let task = Task { [pool] in
+        let task = Task { [weak self, pool] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.heartbeat)
                 if Task.isCancelled { break }
-                _ = try? await pool.write { db in
+                let sent = ContinuousClock.now
+                let extended = try? await pool.write { db in
                     try db.execute(
                         sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
                         arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
+                    return db.changesCount == 1
                 }
+                self?.held.withLock { held in
+                    guard held[lease.name]?.lease == lease else { return }
+                    if extended == false {
+                        held[lease.name] = nil  // taken over: lost for good
+                    } else if extended == true {
+                        held[lease.name]?.renewed = sent
+                    }
+                }
+                if extended == false { break }
             }
         }
-        held.withLock { $0[lease.name] = (lease, task) }
+        held.withLock { $0[lease.name] = (lease, task, ContinuousClock.now) }
+    }
+
+    /// Whether `lease` is still this process's: not taken over, and extended within two thirds
+    /// of its duration (past that another process may take it).
+    func isHeld(_ lease: Lease) -> Bool {
+        held.withLock { held in
+            guard let entry = held[lease.name], entry.lease == lease else { return false }
+            return ContinuousClock.now - entry.renewed < .milliseconds(Self.duration * 2 / 3)
+        }
     }
 
     func release(_ lease: Lease) async {
-        let entry = held.withLock { $0.removeValue(forKey: lease.name) }
-        entry?.1.cancel()
+        let entry = held.withLock { held in held[lease.name]?.lease == lease ? held.removeValue(forKey: lease.name) : nil }
+        entry?.heartbeat.cancel()
         _ = try? await pool.write { db in
             try db.execute(
                 sql: "DELETE FROM leases WHERE name = ? AND owner = ? AND generation = ?",
@@ -102,7 +123,7 @@ final class LeaseManager: Sendable {
     }
 
     func releaseAll() async {
-        let leases = held.withLock { $0.values.map(\.0) }
+        let leases = held.withLock { $0.values.map(\.lease) }
         for lease in leases { await release(lease) }
     }
 }
@@ -110,4 +131,14 @@ final class LeaseManager: Sendable {
 struct LeaseHeld: Error {
     var pid: Int32
     var host: String
+}
+
+/// A ``LogHold`` on the embedded log: a lease like those of groups and sources.
+struct EmbeddedHold: LogHold {
+    let leases: LeaseManager
+    let lease: Lease
+
+    var isHeld: Bool { leases.isHeld(lease) }
+
+    func release() async { await leases.release(lease) }
 }

@@ -104,6 +104,10 @@ public final class EmbeddedLog: Log {
         return EmbeddedSourceSession(log: self, name: name, lease: lease, checkpoint: checkpoint)
     }
 
+    public func hold(_ name: String) async throws -> any LogHold {
+        EmbeddedHold(leases: leases, lease: try await leases.acquire(name))
+    }
+
     /// Appends the records and runs `progress` in one transaction, if `lease` is still ours.
     func commit(_ records: [OutgoingRecord], lease: Lease, progress: @escaping @Sendable (Database) throws -> Void) async throws {
         var byTopic: [String: [Int]] = [:]

@@ -3,28 +3,30 @@ import Foundation
 import StockpipeCore
 import Synchronization
 
-/// The right of one drain of a group to read its topic alone (see
-/// ``KafkaConsumer/claimAlone(_:tracker:group:brokers:)``): two drains of `validate` started at
-/// once must not both read every partition.
+/// The right of one process among many to do something alone on a cluster: one drain of a
+/// group reads its topic alone (see ``KafkaConsumer/claimAlone(_:tracker:group:brokers:)``), one
+/// ingest reads a source, one scheduler runs the jobs (see ``KafkaHold``).
 ///
 /// Brokers offer a client outside a group nothing like compare-and-set, so this is Fischer's timed
-/// mutual exclusion over one register, the commit metadata of group `stockpipe-drain:GROUP` on
-/// partition 0 of the topic. A drain that finds the register free (empty, or unchanged for a whole
-/// `lease`, so its holder is gone) writes a name of its own there, waits longer than any such write
-/// may take after its read (a slower write is not trusted), and holds the claim if its name is still
-/// there: every drain that read "free" before that wrote within the wait, so the last of them wins
-/// and the others see it. The holder reads the register and writes a new value every `lease / 15`,
-/// so that the others keep waiting; it gives the claim up when the register is not as it left it,
-/// and stops publishing once no renewal has gone through within two thirds of the lease, so that it
-/// never reads alone after another drain may have taken over. It leaves the register empty at close.
+/// mutual exclusion over one register, the commit metadata of a group of its own on partition 0
+/// of a topic. A contender that finds the register free (empty, unchanged for a whole `lease` so
+/// that its holder is gone, or naming a process of this host that no longer runs) writes a value
+/// of its own there, waits longer than any such write may take after its read (a slower write is
+/// not trusted), and holds the claim if its value is still there: every contender that read
+/// "free" before that wrote within the wait, so the last of them wins and the others see it. The
+/// holder reads the register and writes a new value every `lease / 15`, so that the others keep
+/// waiting; it gives the claim up when the register is not as it left it, and stops once no
+/// renewal has gone through within two thirds of the lease, so that it never acts alone after
+/// another may have taken over. It leaves the register empty at release.
 ///
-/// Every call blocks: they run on the consumer's poll thread, and the renewals on a thread of their own.
-final class DrainClaim: Sendable {
+/// Every call blocks: they run on a thread of the caller's, and the renewals on a thread of their own.
+final class KafkaClaim: Sendable {
     enum Step {
         case held
-        /// Another drain holds it, or this attempt lost: ask again at the next poll.
+        /// Another process holds it, or this attempt lost: ask again later.
         case waiting
-        /// A write too slow to be trusted, or errors ten times running: the drain joins the group.
+        /// A write too slow to be trusted, or errors ten times running: a drain joins its group
+        /// instead, a hold starts again with a new claim.
         case givenUp
     }
 
@@ -35,10 +37,13 @@ final class DrainClaim: Sendable {
         case lost
     }
 
-    static func group(_ group: String) -> String { "stockpipe-drain:" + group }
+    /// The register of the drain claim of `group`.
+    static func drainGroup(_ group: String) -> String { "stockpipe-drain:" + group }
 
     /// How long a register unchanged means its holder is gone.
     let lease: Duration
+    /// What the claim is for, in messages ("the drain claim of group validate").
+    let purpose: String
     /// The longest a write may take after the read that found the register free, and...
     static let writeBound = Duration.milliseconds(500)
     /// ...the wait before reading it back, longer.
@@ -46,17 +51,25 @@ final class DrainClaim: Sendable {
 
     private let handle: KafkaHandle
     private let topic: String
-    private let group: String
+    private let register: String
     private let phase: Mutex<Phase>
     private let renewals = Mutex<BlockingThread?>(nil)
 
-    init(_ configuration: KafkaConfiguration, group: String, topic: String, lease: Duration) throws {
-        handle = try GroupOffsets.client(configuration, group: Self.group(group))
+    /// - Parameters:
+    ///   - register: the group whose commit metadata on partition 0 of `topic` holds the claim.
+    init(_ configuration: KafkaConfiguration, register: String, topic: String, lease: Duration, purpose: String) throws {
+        handle = try GroupOffsets.client(configuration, group: register)
         self.topic = topic
-        self.group = group
+        self.register = register
         self.lease = lease
+        self.purpose = purpose
         phase = Mutex(.contending(watched: nil, misses: 0))
         _ = try? read()  // finds the coordinator, which the timed read and write of an attempt must not wait for
+    }
+
+    /// The drain claim of `group` on `topic`.
+    static func drain(_ configuration: KafkaConfiguration, group: String, topic: String, lease: Duration) throws -> KafkaClaim {
+        try KafkaClaim(configuration, register: drainGroup(group), topic: topic, lease: lease, purpose: "the drain claim of group \(group)")
     }
 
     /// One read of the register and, if it is free, one attempt to take it (about 0.6 s).
@@ -73,15 +86,14 @@ final class DrainClaim: Sendable {
             let asked = ContinuousClock.now
             let value = try read()
             let now = ContinuousClock.now
-            if !value.isEmpty {
+            if !value.isEmpty, !Holder(value).isGoneFromThisHost {
                 if watched?.value != value { watched = (value, now) }  // written before the answer came
                 if let since = watched?.since, now - since < lease { return .waiting }
             }
             let mine = Self.value()
             try write(mine)
-            // Too slow to be trusted: the value may have landed after another drain's check, so
-            // it is no more free to this drain than to any other, and waiting a whole lease for
-            // it would cost more than joining the group.
+            // Too slow to be trusted: the value may have landed after another contender's check,
+            // so it is no more free to this one than to any other.
             guard ContinuousClock.now - asked <= Self.writeBound else { return .givenUp }
             Thread.sleep(forTimeInterval: Self.settle.seconds)
             guard try read() == mine else {
@@ -89,28 +101,34 @@ final class DrainClaim: Sendable {
                 return .waiting
             }
             phase.withLock { $0 = .held(renewed: asked, last: mine) }
-            let thread = BlockingThread(name: "claim \(group)")
+            let thread = BlockingThread(name: "claim \(register)")
             renewals.withLock { $0 = thread }
             thread.enqueue { [self] in renewWhileHeld() }
             return .held
         } catch {
             misses += 1
-            KafkaLogging.logger.debug("group \(group): cannot take the drain claim: \(error)")
+            KafkaLogging.logger.debug("cannot take \(purpose): \(error)")
             return misses >= 10 ? .givenUp : .waiting
         }
     }
 
-    /// Whether this drain may still publish: a renewal went through within two thirds of the lease.
+    /// Who holds the register, as last read while waiting for it ("HOST, process PID").
+    var watchedHolder: String? {
+        guard case .contending(let watched, _) = phase.withLock({ $0 }), let value = watched?.value else { return nil }
+        return Holder(value).description
+    }
+
+    /// Whether the holder may still act alone: a renewal went through within two thirds of the lease.
     var isHeld: Bool {
         phase.withLock { phase in
             guard case .held(let renewed, _) = phase else { return false }
             if ContinuousClock.now - renewed < lease * 2 / 3 { return true }
-            phase = .lost  // for good: another drain may take over from now on
+            phase = .lost  // for good: another may take over from now on
             return false
         }
     }
 
-    /// Leaves the register empty if this drain still holds the claim and the register is as it
+    /// Leaves the register empty if this process still holds the claim and the register is as it
     /// left it, and releases the client.
     func release() {
         let held = isHeld
@@ -140,7 +158,7 @@ final class DrainClaim: Sendable {
             let sent = ContinuousClock.now
             guard let found = try? read() else { continue }
             guard found == last else {
-                KafkaLogging.logger.warning("group \(group): another drain wrote the drain claim; this drain gives it up")
+                KafkaLogging.logger.warning("another process wrote \(purpose); this one gives it up")
                 phase.withLock { $0 = .lost }
                 return
             }
@@ -155,7 +173,7 @@ final class DrainClaim: Sendable {
         }
     }
 
-    private static func value() -> [UInt8] { Array(UUID().uuidString.utf8) }
+    private static func value() -> [UInt8] { Holder.mine() }
 
     private func read() throws -> [UInt8] {
         let list = rd_kafka_topic_partition_list_new(1)!
@@ -166,12 +184,12 @@ final class DrainClaim: Sendable {
         }
         let element = list.pointee.elems[0]
         let failure = error != RD_KAFKA_RESP_ERR_NO_ERROR ? error : element.err
-        guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(failure, context: "cannot read the drain claim") }
+        guard failure == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(failure, context: "cannot read \(purpose)") }
         return element.metadata.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: element.metadata_size)) } ?? []
     }
 
     private func write(_ value: [UInt8]) throws {
-        try KafkaOffsets.commitMetadata(handle, value, topic: topic, partition: 0, group: Self.group(group))
+        try KafkaOffsets.commitMetadata(handle, value, topic: topic, partition: 0, group: register)
     }
 }
 
@@ -182,5 +200,40 @@ extension BlockingThread {
         enqueue { done.signal() }
         stop()
         done.wait()
+    }
+}
+
+/// A value of a claim's register: `HOST/PID/RANDOM`, new at every write.
+struct Holder: CustomStringConvertible {
+    var host: Substring?
+    var pid: pid_t?
+    var random: Substring?
+
+    init(_ value: [UInt8]) {
+        let parts = String(decoding: value, as: UTF8.self).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return }
+        (host, pid, random) = (parts[0], pid_t(parts[1]), parts[2])
+    }
+
+    static let hostName = ProcessInfo.processInfo.hostName
+    /// Written by this process since it started (the part after the last `/` is new at every write).
+    static let incarnation = UUID().uuidString.prefix(8)
+
+    static func mine() -> [UInt8] {
+        Array("\(hostName)/\(getpid())/\(incarnation)-\(UUID().uuidString.prefix(8))".utf8)
+    }
+
+    /// Written by a process of this host that no longer runs: its process is gone, or it had
+    /// this process's number before this one started (a container restarted in place, where
+    /// the process is always number 1).
+    var isGoneFromThisHost: Bool {
+        guard let host, host == Self.hostName, let pid, let random else { return false }
+        if pid == getpid() { return !random.hasPrefix(Self.incarnation) }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    var description: String {
+        guard let host, let pid else { return "another process" }
+        return "process \(pid) on \(host)"
     }
 }
