@@ -59,6 +59,15 @@ struct TestTool: Sendable {
     static let compose = TestTool(
         name: "docker-compose 1.29", candidates: [root + "/.build/compose/bin/docker-compose"],
         install: "scripts/test (it installs docker-compose into .build/compose)")
+    static let kubectl = TestTool(
+        name: "kubectl (with Kustomize 5)", candidates: searchPath("kubectl"),
+        install: "kubectl 1.27 or newer from Kubernetes' packages (Debian's kubernetes-client is too old)")
+    static let kubernetesChecks = TestTool(
+        name: "kubernetes-validate, checkov and cloudcoil.models.keda",
+        candidates: [root + "/.build/kubernetes/bin/checkov"].filter { _ in
+            FileManager.default.isExecutableFile(atPath: root + "/.build/kubernetes/bin/kubernetes-validate")
+        },
+        install: "scripts/test (it installs them into .build/kubernetes)")
     static let cassandra = TestTool(
         name: "Cassandra 1.2 (and Java)",
         candidates: [
