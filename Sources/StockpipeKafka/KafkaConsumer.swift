@@ -40,9 +40,14 @@ public final class KafkaConsumer: Sendable {
         // librdkafka stops fetching once this many records wait in the consumer's queue, and after
         // that waits up to a second to fetch again (seen: 140,000 of 200,000 records read, then
         // nothing for 0.8 s). A stage takes 8,192 records a poll, more slowly than brokers send
-        // them, so the default 100,000 stalled every drain; the queue's size stays bounded by
-        // `queued.max.messages.kbytes` (64 MiB).
+        // them, so the default 100,000 stalled every drain. What bounds the queue is then...
         "queued.min.messages": "1000000",
+        // ...its size, which librdkafka 2.0 applies to each partition's queue, not to the whole
+        // consumer: with its 64 MiB a consumer's memory grew with its partitions and its lag (a
+        // drain of 600,000 records on 24 partitions peaked at 356 MB in validate, 424 MB in
+        // load; with 32 MiB 328 MB and 294 MB, as fast). A container's limit is then about
+        // 90 MB plus 32 MiB per partition it reads (docs/operations.md, Kubernetes).
+        "queued.max.messages.kbytes": "32768",
         // A fetch that finds nothing new waits this long for records; brokers answer as soon as
         // some arrive, but librdkafka's mock always waits it out, so a live stage that had caught
         // up saw each new record 0.5 s late at each hop (ingest-to-store p99 about 1 s at 10,000

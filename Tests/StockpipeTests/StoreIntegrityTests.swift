@@ -1,7 +1,9 @@
 import Foundation
 import GRDB
 import StockpipeCore
+import StockpipeSQLite
 import StockpipeSources
+import Synchronization
 import Testing
 
 /// The embedded log and store on disk: complete after a clean exit, checked by `stockpipe check`,
@@ -18,6 +20,36 @@ struct StoreIntegrityTests {
             ], in: directory.path)
         #expect(result.status == 0, "\(result.stderr)")
         return data
+    }
+
+    /// The stages of one machine started together on a new data directory each make its files:
+    /// the second used to fail with "table trades already exists" (seen starting five processes at
+    /// once). Eight openers at once, on threads of their own, five times over.
+    @Test func processesOpeningANewDataDirectoryAtOnceAllSucceed() async throws {
+        for round in 0..<5 {
+            let directory = try TemporaryDirectory()
+            let (store, log) = (directory.file("store.sqlite"), directory.file("log.sqlite"))
+            let failures = Mutex<[String]>([])
+            let threads = (0..<8).map { index in
+                Thread {
+                    do {
+                        if index % 2 == 0 {
+                            _ = try SQLiteStore(path: store)
+                        } else {
+                            _ = try EmbeddedLog(.init(path: log))
+                        }
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+            let started = Date()
+            threads.forEach { $0.start() }
+            while threads.contains(where: { !$0.isFinished }) && Date().timeIntervalSince(started) < 60 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "round \(round): \(failures.withLock { $0 })")
+        }
     }
 
     static func size(_ path: String) -> Int {

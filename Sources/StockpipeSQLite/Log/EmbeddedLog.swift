@@ -39,7 +39,7 @@ public final class EmbeddedLog: Log {
         options.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 65536; PRAGMA synchronous = NORMAL") }
         do {
             pool = try DatabasePool(path: configuration.path, configuration: options)
-            try Self.migrator.migrate(pool)
+            try Self.migrator.migrate(pool, lockingBeside: configuration.path)
         } catch {
             throw DamagedDatabaseError.from(error, path: configuration.path)
         }

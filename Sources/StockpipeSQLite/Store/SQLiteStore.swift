@@ -28,7 +28,7 @@ public final class SQLiteStore: Store {
         }
         do {
             pool = try DatabasePool(path: path, configuration: options)
-            try Self.migrator.migrate(pool)
+            try Self.migrator.migrate(pool, lockingBeside: path)
         } catch {
             throw DamagedDatabaseError.from(error, path: path)
         }
