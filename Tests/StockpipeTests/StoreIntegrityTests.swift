@@ -44,7 +44,7 @@ struct StoreIntegrityTests {
                 }
             }
             let started = Date()
-            threads.forEach { $0.start() }
+            for thread in threads { thread.start() }
             while threads.contains(where: { !$0.isFinished }) && Date().timeIntervalSince(started) < 60 {
                 try await Task.sleep(for: .milliseconds(10))
             }
