@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Logging
 import StockpipeCore
 import Synchronization
 
@@ -34,6 +35,9 @@ final class KafkaClaim: Sendable {
         case contending(watched: (value: [UInt8], since: ContinuousClock.Instant)?, misses: Int)
         /// `renewed`: when the last write that went through in time was sent; `last`: what it wrote.
         case held(renewed: ContinuousClock.Instant, last: [UInt8])
+        /// Not renewed in time (the brokers were slow): not held, but the register may still hold
+        /// `last`, in which case nobody took it and ``reclaim()`` may take it again.
+        case lapsed(last: [UInt8])
         case lost
     }
 
@@ -54,6 +58,9 @@ final class KafkaClaim: Sendable {
     private let register: String
     private let phase: Mutex<Phase>
     private let renewals = Mutex<BlockingThread?>(nil)
+    /// The last value this claim wrote: found in the register while this claim does not hold it
+    /// (a write it gave up on as too slow, which landed), it is free to this claim, not another's.
+    private let written = Mutex<[UInt8]?>(nil)
 
     /// - Parameters:
     ///   - register: the group whose commit metadata on partition 0 of `topic` holds the claim.
@@ -86,7 +93,7 @@ final class KafkaClaim: Sendable {
             let asked = ContinuousClock.now
             let value = try read()
             let now = ContinuousClock.now
-            if !value.isEmpty, !Holder(value).isGoneFromThisHost {
+            if !value.isEmpty, value != written.withLock({ $0 }), !Holder(value).isGoneFromThisHost {
                 if watched?.value != value { watched = (value, now) }  // written before the answer came
                 if let since = watched?.since, now - since < lease { return .waiting }
             }
@@ -94,21 +101,72 @@ final class KafkaClaim: Sendable {
             try write(mine)
             // Too slow to be trusted: the value may have landed after another contender's check,
             // so it is no more free to this one than to any other.
-            guard ContinuousClock.now - asked <= Self.writeBound else { return .givenUp }
+            guard ContinuousClock.now - asked <= Self.writeBound else {
+                KafkaLogging.logger.warning(
+                    "writing \(purpose) took over \(Self.writeBound) (the brokers are slow), too long to be sure of it; trying again")
+                return .givenUp
+            }
             Thread.sleep(forTimeInterval: Self.settle.seconds)
+            misses = 0
             guard try read() == mine else {
                 watched = nil
                 return .waiting
             }
-            phase.withLock { $0 = .held(renewed: asked, last: mine) }
-            let thread = BlockingThread(name: "claim \(register)")
-            renewals.withLock { $0 = thread }
-            thread.enqueue { [self] in renewWhileHeld() }
+            startHolding(since: asked, last: mine)
             return .held
         } catch {
             misses += 1
-            KafkaLogging.logger.debug("cannot take \(purpose): \(error)")
+            // Said once, at the third error running; the tenth gives up this attempt.
+            let level: Logger.Level = misses == 3 ? .warning : .debug
+            KafkaLogging.logger.log(level: level, "cannot take \(purpose) (\(misses) errors running): \(error)")
             return misses >= 10 ? .givenUp : .waiting
+        }
+    }
+
+    /// Contends again from the start after ``Step/givenUp``, still knowing what it wrote.
+    func contendAgain() {
+        phase.withLock { phase in
+            if case .held = phase { return }
+            phase = .contending(watched: nil, misses: 0)
+        }
+    }
+
+    private func startHolding(since asked: ContinuousClock.Instant, last: [UInt8]) {
+        phase.withLock { $0 = .held(renewed: asked, last: last) }
+        let thread = BlockingThread(name: "claim \(register)")
+        renewals.withLock { $0 = thread }
+        thread.enqueue { [self] in renewWhileHeld() }
+    }
+
+    /// Takes the claim again after it lapsed, if the register still holds what this claim last
+    /// wrote: nobody took it meanwhile (a contender waits a whole lease of that value unchanged,
+    /// and this attempt changes it). One attempt, as ``step()``'s; returns whether it holds the
+    /// claim now. After it finds another value, the claim is lost for good.
+    func reclaim() -> Bool {
+        guard case .lapsed(let last) = phase.withLock({ $0 }) else { return isHeld }
+        do {
+            let asked = ContinuousClock.now
+            // A renewal sent before the lapse may have landed since: its value is this claim's too.
+            let found = try read()
+            guard found == last || found == written.withLock({ $0 }) else {
+                phase.withLock { $0 = .lost }
+                return false
+            }
+            let mine = Self.value()
+            try write(mine)
+            phase.withLock { $0 = .lapsed(last: mine) }
+            guard ContinuousClock.now - asked <= Self.writeBound else { return false }
+            Thread.sleep(forTimeInterval: Self.settle.seconds)
+            guard try read() == mine else {
+                phase.withLock { $0 = .lost }
+                return false
+            }
+            renewals.withLock { $0 }?.finish()
+            startHolding(since: asked, last: mine)
+            return true
+        } catch {
+            KafkaLogging.logger.debug("cannot take \(purpose) again: \(error)")
+            return false
         }
     }
 
@@ -121,24 +179,31 @@ final class KafkaClaim: Sendable {
     /// Whether the holder may still act alone: a renewal went through within two thirds of the lease.
     var isHeld: Bool {
         phase.withLock { phase in
-            guard case .held(let renewed, _) = phase else { return false }
+            guard case .held(let renewed, let last) = phase else { return false }
             if ContinuousClock.now - renewed < lease * 2 / 3 { return true }
-            phase = .lost  // for good: another may take over from now on
+            phase = .lapsed(last: last)  // another may take over from now on, unless reclaimed
             return false
         }
+    }
+
+    /// Whether the claim is gone for good: another process wrote the register, or it was released.
+    var isLost: Bool {
+        if case .lost = phase.withLock({ $0 }) { return true }
+        return false
     }
 
     /// Leaves the register empty if this process still holds the claim and the register is as it
     /// left it, and releases the client.
     func release() {
         let held = isHeld
-        let last: [UInt8]? = phase.withLock { phase in
-            defer { phase = .lost }  // ends the renewals within 50 ms
-            if case .held(_, let last) = phase { return last }
-            return nil
+        // Ends the renewals within 50 ms; what they wrote last is read once they have ended.
+        let wasHeld = phase.withLock { phase in
+            defer { phase = .lost }
+            if case .held = phase { return true }
+            return false
         }
         renewals.withLock { $0 }?.finish()
-        if held, let last, (try? read()) == last { try? write([]) }
+        if held, wasHeld, let last = written.withLock({ $0 }), (try? read()) == last { try? write([]) }
         rd_kafka_destroy(handle.pointer)
     }
 
@@ -157,7 +222,8 @@ final class KafkaClaim: Sendable {
             guard case .held(_, let last) = phase.withLock({ $0 }) else { return }
             let sent = ContinuousClock.now
             guard let found = try? read() else { continue }
-            guard found == last else {
+            // A write that failed on this side may still have landed: that value is this claim's too.
+            guard found == last || found == written.withLock({ $0 }) else {
                 KafkaLogging.logger.warning("another process wrote \(purpose); this one gives it up")
                 phase.withLock { $0 = .lost }
                 return
@@ -189,6 +255,7 @@ final class KafkaClaim: Sendable {
     }
 
     private func write(_ value: [UInt8]) throws {
+        if !value.isEmpty { written.withLock { $0 = value } }
         try KafkaOffsets.commitMetadata(handle, value, topic: topic, partition: 0, group: register)
     }
 }
@@ -203,31 +270,36 @@ extension BlockingThread {
     }
 }
 
-/// A value of a claim's register: `HOST/PID/RANDOM`, new at every write.
+/// A value of a claim's register: `HOST/PID/SCOPE/RANDOM`, new at every write. SCOPE names the
+/// boot and the process-id namespace: two containers may share a host name and both be process 1.
 struct Holder: CustomStringConvertible {
     var host: Substring?
     var pid: pid_t?
+    var scope: Substring?
     var random: Substring?
 
     init(_ value: [UInt8]) {
         let parts = String(decoding: value, as: UTF8.self).split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return }
-        (host, pid, random) = (parts[0], pid_t(parts[1]), parts[2])
+        guard parts.count == 4 else { return }
+        (host, pid, scope, random) = (parts[0], pid_t(parts[1]), parts[2], parts[3])
     }
 
     static let hostName = ProcessInfo.processInfo.hostName
     /// Written by this process since it started (the part after the last `/` is new at every write).
     static let incarnation = UUID().uuidString.prefix(8)
-
     static func mine() -> [UInt8] {
-        Array("\(hostName)/\(getpid())/\(incarnation)-\(UUID().uuidString.prefix(8))".utf8)
+        Array(
+            "\(hostName.replacingOccurrences(of: "/", with: "_"))/\(getpid())/\(ProcessScope.current)/\(incarnation)-\(UUID().uuidString.prefix(8))"
+                .utf8)
     }
 
-    /// Written by a process of this host that no longer runs: its process is gone, or it had
-    /// this process's number before this one started (a container restarted in place, where
-    /// the process is always number 1).
+    /// Written by a process of this host, boot and process-id namespace that no longer runs: its
+    /// process is gone, or it had this process's number before this one started (a container
+    /// restarted in place, where the process is always number 1).
     var isGoneFromThisHost: Bool {
-        guard let host, host == Self.hostName, let pid, let random else { return false }
+        guard let host, host == Self.hostName.replacingOccurrences(of: "/", with: "_"), let scope, !scope.isEmpty,
+            scope == ProcessScope.current, let pid, let random
+        else { return false }
         if pid == getpid() { return !random.hasPrefix(Self.incarnation) }
         return kill(pid, 0) != 0 && errno == ESRCH
     }

@@ -32,6 +32,18 @@ public struct KafkaConfiguration: Sendable {
         return conf
     }
 
+    /// Why librdkafka refuses `name` set to `value` ("unknown property" or "invalid value"), or nil.
+    public static func refusal(of name: String, value: String) -> String? {
+        guard let conf = rd_kafka_conf_new() else { return nil }
+        defer { rd_kafka_conf_destroy(conf) }
+        var errorText = [CChar](repeating: 0, count: 512)
+        switch rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) {
+        case RD_KAFKA_CONF_OK: return nil
+        case RD_KAFKA_CONF_UNKNOWN: return "unknown property"
+        default: return "invalid value"
+        }
+    }
+
     /// Throws the error a client made with these properties would: an unknown property or an
     /// invalid value, named without its value.
     public func check() throws {

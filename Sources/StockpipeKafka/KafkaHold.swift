@@ -29,16 +29,17 @@ final class KafkaHold: LogHold {
         var announced = false
         var claim: KafkaClaim?
         do {
+            let current = try await thread.run {
+                try KafkaClaim(configuration, register: register(name), topic: topic, lease: lease, purpose: "the hold on \(name)")
+            }
+            claim = current
             while true {
-                let current = try await thread.run {
-                    try KafkaClaim(configuration, register: register(name), topic: topic, lease: lease, purpose: "the hold on \(name)")
-                }
-                claim = current
-                var step = KafkaClaim.Step.waiting
-                while step == .waiting {
-                    try Task.checkCancellation()
-                    step = try await thread.run { current.step() }
-                    if step == .held { return KafkaHold(name: name, claim: current, thread: thread) }
+                try Task.checkCancellation()
+                let step = try await thread.run { current.step() }
+                switch step {
+                case .held:
+                    return KafkaHold(name: name, claim: current, thread: thread)
+                case .waiting:
                     if !announced, let holder = current.watchedHolder {
                         FileHandle.standardError.write(
                             Data(
@@ -46,12 +47,12 @@ final class KafkaHold: LogHold {
                                     .utf8))
                         announced = true
                     }
-                    if step == .waiting { try await Task.sleep(for: .milliseconds(250)) }
+                    try await Task.sleep(for: .milliseconds(250))
+                case .givenUp:
+                    // A write too slow to trust, or errors: from the start, knowing what it wrote.
+                    try await Task.sleep(for: .seconds(1))
+                    try await thread.run { current.contendAgain() }
                 }
-                // Given up (a write too slow to trust, or errors): a new attempt from the start.
-                claim = nil
-                _ = try? await thread.run { current.release() }
-                try await Task.sleep(for: .seconds(1))
             }
         } catch {
             if let claim { _ = try? await thread.run { claim.release() } }
@@ -61,6 +62,23 @@ final class KafkaHold: LogHold {
     }
 
     var isHeld: Bool { claim.isHeld }
+
+    /// After the hold lapsed (not renewed in time, the brokers being slow), takes it again if
+    /// nobody took it meanwhile, trying for up to a lease; false once another process holds it.
+    func reclaim() async -> Bool {
+        let deadline = ContinuousClock.now + claim.lease
+        while ContinuousClock.now < deadline {
+            if (try? await thread.run { [claim] in claim.reclaim() }) == true {
+                KafkaLogging.logger.warning(
+                    "the hold on \(name) went unrenewed for \(claim.lease * 2 / 3) (the brokers were slow); nobody took it meanwhile, so this process goes on"
+                )
+                return true
+            }
+            if claim.isLost { return false }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        return false
+    }
 
     func release() async {
         _ = try? await thread.run { [claim] in claim.release() }

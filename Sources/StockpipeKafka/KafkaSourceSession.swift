@@ -181,7 +181,7 @@ final class KafkaSourceSession: SourceSession {
     }
 
     func commit(publishing records: [OutgoingRecord], checkpoint: SourceCheckpoint) async throws {
-        try checkHold()
+        try await hold.ensureHeld("source \(name)")
         let keying = PublishedScan.Keying.staged(name: name)
         var unpublished = records
         var held: [TopicPartition: Int64] = [:]
@@ -203,17 +203,12 @@ final class KafkaSourceSession: SourceSession {
                 }
             },
             committing: { [self, held] in
-                try checkHold()
+                try await hold.ensureHeld("source \(name)")
                 try await saveCheckpoint(checkpoint, published: ledger.withLock { $0.positions(holding: held) })
             })
     }
 
     func flush() async throws { try await chain.flush() }
-
-    /// Throws once another process may have taken the source over.
-    private func checkHold() throws {
-        guard hold.isHeld else { throw LogError.leaseLost("source \(name)") }
-    }
 
     private func saveCheckpoint(_ checkpoint: SourceCheckpoint, published: [TopicPartition: Int64]) async throws {
         var metadata = Array("\(checkpoint.position)\n".utf8) + checkpoint.state

@@ -155,20 +155,36 @@ struct CheckModeTests {
                 + "sasl.username=stockpipe\nsasl.password=hunter2=with=equals\n")
         #expect(sound.status == 0, "\(sound.stderr)")
 
-        let badValue = try await check("linger.ms=hunter2\n")
+        let badValue = try await check("# a comment\nlinger.ms=hunter2\n")
         #expect(badValue.status == 2)
-        #expect(badValue.stderr.contains("Kafka property linger.ms: invalid value"), "\(badValue.stderr)")
+        #expect(badValue.stderr.contains("line 2 of the Kafka properties file \(properties): librdkafka refuses its value"), "\(badValue.stderr)")
         let unknown = try await check("sasl.pasword=hunter2\n")
         #expect(unknown.status == 2)
-        #expect(unknown.stderr.contains("Kafka property sasl.pasword: unknown property"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("line 1 of the Kafka properties file \(properties): not a librdkafka property"), "\(unknown.stderr)")
         let noEquals = try await check("sasl.password hunter2\n")
         #expect(noEquals.stderr.contains("line 1 of the Kafka properties file \(properties) is not name=value"), "\(noEquals.stderr)")
-        for result in [badValue, unknown, noEquals] {
+        // A separator other than '=' (Java's ':') and a line that is only a secret with '=' padding:
+        // the error names the line, not what is before the '='.
+        let colon = try await check("sasl.password: hunter2=tail\n")
+        #expect(colon.stderr.contains("line 1 of the Kafka properties file"), "\(colon.stderr)")
+        let padded = try await check("aHVudGVyMg==\n")
+        #expect(padded.status == 2)
+        // A Secret is a symbolic link: its target's size is what counts.
+        let big = directory.file("big.properties")
+        try String(repeating: "# padding\n", count: 10_000).write(toFile: big, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: directory.file("link.properties"), withDestinationPath: big)
+        let linked = try await runStockpipe(
+            ["validate", "--brokers", "127.0.0.1:1", "--check"], in: directory.path,
+            environment: ["STOCKPIPE_KAFKA_PROPERTIES_FILE": directory.file("link.properties")])
+        #expect(linked.status == 2 && linked.stderr.contains("over 64 KiB"), "\(linked.stderr)")
+        for result in [badValue, unknown, noEquals, colon, padded] {
             #expect(!result.stderr.contains("hunter2") && !result.stdout.contains("hunter2"))
+            #expect(!result.stderr.contains("aHVudGVyMg") && !result.stdout.contains("aHVudGVyMg"))
         }
         // The settings file's `kafka:` wins over the properties file.
-        let overridden = try await check("linger.ms=hunter2\n", settings: "kafka:\n  linger.ms: 5\n")
-        #expect(overridden.status == 0, "\(overridden.stderr)")
+        let overridden = try await check("linger.ms=7\n", settings: "kafka:\n  linger.ms: nonsense\n")
+        #expect(overridden.status == 2)
+        #expect(overridden.stderr.contains("Kafka property linger.ms: invalid value"), "\(overridden.stderr)")
 
         try FileManager.default.removeItem(atPath: properties)
         let missing = try await runStockpipe(

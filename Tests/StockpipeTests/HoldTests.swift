@@ -1,3 +1,4 @@
+import CRdKafka
 import Foundation
 import StockpipeApp
 import StockpipeCore
@@ -79,6 +80,40 @@ struct HoldTests {
         #expect(ContinuousClock.now - started < lease / 2)
         #expect(third.isHeld)
         await third.release()
+    }
+
+    /// A hold that went unrenewed while the brokers were slow is taken again when they answer,
+    /// if nobody took it meanwhile (before, the holder stopped: "another process took over", with
+    /// no other process); once another value is in the register, it is lost for good.
+    @Test func aHoldThatLapsedWhileTheBrokersWereSlowIsTakenAgainUnlessAnotherTookIt() async throws {
+        let cluster = try KafkaMockCluster(brokers: 3)
+        defer { cluster.close() }
+        try cluster.createTopic(Topic.staging, partitions: 1, replicationFactor: 3)
+        let configuration = KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers])
+        for anotherTakesIt in [false, true] {
+            let name = anotherTakesIt ? "taken" : "lapsed"
+            let hold = try await KafkaHold.take(name, configuration: configuration, lease: .seconds(3))
+            #expect(hold.isHeld)
+            // Renewals answered after the write bound do not count: the hold lapses.
+            for broker: Int32 in 1...3 { cluster.setRoundTrip(broker: broker, milliseconds: 400) }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while hold.isHeld && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!hold.isHeld)
+            for broker: Int32 in 1...3 { cluster.setRoundTrip(broker: broker, milliseconds: 0) }
+            if anotherTakesIt {
+                let other = try GroupOffsets.client(configuration, group: KafkaHold.register(name))
+                try KafkaOffsets.commitMetadata(
+                    other, Array("another process".utf8), topic: Topic.staging, partition: 0, group: KafkaHold.register(name))
+                rd_kafka_destroy(other.pointer)
+                #expect(await hold.reclaim() == false)
+                await #expect(throws: LogError.self) { try await hold.ensureHeld(name) }
+            } else {
+                #expect(await hold.reclaim())
+                #expect(hold.isHeld)
+                try await hold.ensureHeld(name)
+            }
+            await hold.release()
+        }
     }
 
     /// Two ingests of one replay file on Kafka, as an active one and a standby: the standby says

@@ -125,8 +125,11 @@ struct KubernetesTests {
                     // An init container's shell loop: the stockpipe command in it.
                     #expect(command == ["/bin/sh", "-c"], "\(what)")
                     let script = (container["args"] as? [String])?.joined() ?? ""
-                    #expect(script.contains("stockpipe topics describe"), "\(what): \(script)")
+                    // It waits for the topics, then for the tables (status opens both backends).
+                    #expect(script.contains("stockpipe topics describe") && script.contains("stockpipe status"), "\(what): \(script)")
+                    #expect(script.hasPrefix("trap 'exit 143' TERM"), "\(what): a pod deleted while waiting stops at once")
                     _ = try await DeploymentTests.check(["topics", "describe"], environment: environment, what: what)
+                    _ = try await DeploymentTests.check(["status"], environment: environment, what: what)
                 } else {
                     let arguments = try #require(container["args"] as? [String], "\(what) runs no command")
                     checked[workload] = try await DeploymentTests.check(arguments, environment: environment, what: what)
@@ -142,11 +145,13 @@ struct KubernetesTests {
         }
         #expect(Set(checked.keys) == ["topics-init", "schema-init", "ingest", "validate", "load", "dashboard", "scheduler"])
         for stage in ["ingest", "validate", "load"] {
-            #expect(probes["\(stage) livenessProbe"] == ["stockpipe", "health", "--stage", stage])
+            // load's may allow a longer wait (for a Cassandra outage) with --max-age.
+            #expect(probes["\(stage) livenessProbe"]?.prefix(4) == ["stockpipe", "health", "--stage", stage])
             #expect(probes["\(stage) startupProbe"] == ["stockpipe", "health", "--stage", stage])
         }
-        #expect(probes["dashboard livenessProbe"]?.prefix(2) == ["stockpipe", "health"])
         #expect(probes["dashboard readinessProbe"]?.prefix(2) == ["stockpipe", "health"])
+        // load outlives a Cassandra outage: its liveness allows 10 minutes without a beat.
+        #expect(probes["load livenessProbe"]?.suffix(2) == ["--max-age", "600"])
 
         // The lease holders: one active ingest and scheduler; production adds a standby of each.
         func replicas(_ name: String) -> Int? {
@@ -161,6 +166,8 @@ struct KubernetesTests {
         } else {
             #expect(checked["topics-init"]?.contains("6 partitions and replication factor 3") == true, "\(checked["topics-init"] ?? "")")
             #expect(checked["load"]?.contains("Cassandra at cassandra-1.example.com:9042") == true, "\(checked["load"] ?? "")")
+            // Never the simulator in production: without the Finnhub key ingest does not start.
+            #expect(checked["ingest"]?.contains("source: Finnhub trade stream") == true, "\(checked["ingest"] ?? "")")
             #expect(replicas("ingest") == 2 && replicas("scheduler") == 2)
             // KEDA owns the replicas of validate and load, up to the partitions.
             #expect(replicas("validate") == nil && replicas("load") == nil)

@@ -64,15 +64,23 @@ extension KafkaSettings {
     static let largestPropertiesFile = 64 * 1024
 
     /// Reads `name=value` lines (`#` and `!` start comments, blank lines are skipped, spaces around
-    /// the name and the value are dropped). Errors name the file and the line, never a value: the
-    /// file holds passwords.
+    /// the name and before the value are dropped). Errors name the file and the line, never a
+    /// value: the file holds passwords.
     static func readProperties(_ path: String, origin: String) throws -> [String: String] {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= largestPropertiesFile else {
-            throw UserError("\(path) (\(origin)) is \(size) bytes; a Kafka properties file must be at most 64 KiB")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Read through the descriptor, at most one byte past the limit: a Kubernetes Secret is a
+        // symbolic link, whose own size says nothing of the file's.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw UserError("cannot read the Kafka properties file \(path) (\(origin)); check the path and that stockpipe may read it")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: largestPropertiesFile + 1) ?? Data()
+        } catch {
+            throw UserError("cannot read the Kafka properties file \(path) (\(origin)); check the path and that stockpipe may read it")
+        }
+        guard data.count <= largestPropertiesFile else {
+            throw UserError("the Kafka properties file \(path) (\(origin)) is over 64 KiB; a Kafka properties file must be at most 64 KiB")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw UserError("the Kafka properties file \(path) is not UTF-8 text")
@@ -80,17 +88,31 @@ extension KafkaSettings {
         var properties: [String: String] = [:]
         // By Character: "\r\n" is one, which splitting on "\n" would not cut.
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("!") { continue }
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.allSatisfy({ $0 == " " || $0 == "\t" }) || trimmed.hasPrefix("#") || trimmed.hasPrefix("!") { continue }
+            // Errors name the line, never its text: a line that is not name=value may be a secret.
             guard let equals = trimmed.firstIndex(of: "=") else {
                 throw UserError("line \(index + 1) of the Kafka properties file \(path) is not name=value")
             }
             let name = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty else {
-                throw UserError("line \(index + 1) of the Kafka properties file \(path) has no name before '='")
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy({ Self.nameCharacters.contains($0) }) else {
+                throw UserError(
+                    "line \(index + 1) of the Kafka properties file \(path) does not start with a property name (letters, digits, '.', '_' or '-') and '='"
+                )
             }
-            properties[name] = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            // Spaces after '=' go, as in Java's properties files; those at the end are the value's.
+            let value = String(trimmed[trimmed.index(after: equals)...].drop { $0 == " " || $0 == "\t" })
+            // Checked here, so that the error names the line: a line that is a secret with '='
+            // padding reads as a name, which an error about that name would print.
+            if let refusal = KafkaConfiguration.refusal(of: name, value: value) {
+                throw UserError(
+                    "line \(index + 1) of the Kafka properties file \(path): \(refusal == "unknown property" ? "not a librdkafka property" : "librdkafka refuses its value"); see librdkafka's CONFIGURATION.md"
+                )
+            }
+            properties[name] = value
         }
         return properties
     }
+
+    static let nameCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 }

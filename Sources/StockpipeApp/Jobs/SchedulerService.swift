@@ -10,7 +10,7 @@ import StockpipeSchedule
 ///
 /// One scheduler runs the jobs of a pipeline at a time: it takes the log's hold `scheduler`
 /// first, so that a second one waits (a standby) and takes over when the first stops, and it
-/// stops if it loses the hold.
+/// stops if another process takes the hold over (after the log did not answer for a lease).
 public struct SchedulerService: Service {
     public let catalog: JobCatalog
     public let jobs: [Job]
@@ -34,8 +34,10 @@ public struct SchedulerService: Service {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await scheduler.run() }
                     group.addTask {
-                        while hold.isHeld { try await Task.sleep(for: .milliseconds(500)) }
-                        throw LogError.leaseLost("the scheduler's hold")
+                        while true {
+                            try await hold.ensureHeld(Self.holdName)
+                            try await Task.sleep(for: .milliseconds(500))
+                        }
                     }
                     try await group.next()
                     group.cancelAll()

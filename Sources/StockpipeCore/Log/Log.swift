@@ -53,9 +53,22 @@ extension Log {
 
 /// A hold taken with ``Log/hold(_:)``.
 public protocol LogHold: Sendable {
-    /// Whether this process still holds it; once false, for good (another may have taken over).
+    /// Whether this process holds it now: false once it was not renewed in time (the log was slow
+    /// to answer), after which another process may take it over.
     var isHeld: Bool { get }
+    /// Takes it again after it went unrenewed, if no other process took it meanwhile, waiting up
+    /// to about a lease for the log to answer; false when this process must stop.
+    func reclaim() async -> Bool
     func release() async
+}
+
+extension LogHold {
+    /// Throws ``LogError/holdLost(_:)`` unless the hold is held, or taken again at once.
+    public func ensureHeld(_ name: @autoclosure () -> String) async throws {
+        if isHeld { return }
+        if await reclaim() { return }
+        throw LogError.holdLost(name())
+    }
 }
 
 /// One member of a consumer group, reading one topic.
@@ -160,11 +173,14 @@ public struct LogStatus: Sendable {
 
 public enum LogError: Error, CustomStringConvertible {
     case leaseLost(String)
+    case holdLost(String)
     case corrupt(String)
 
     public var description: String {
         switch self {
         case .leaseLost(let name): "another process took over \(name); this one stops so it does not publish twice"
+        case .holdLost(let name):
+            "lost the hold on \(name): another process took it over, or the log did not answer for a whole lease; this one stops so that two never act at once (started again, it waits for its turn)"
         case .corrupt(let detail): "the log is damaged: \(detail)"
         }
     }

@@ -32,6 +32,18 @@ public struct IngestStage: Service {
 
     public func run() async throws {
         guard let session = try await openSession() else { return }
+        do {
+            try await ingest(into: session)
+        } catch {
+            // Gives the source up at once, so that a standby takes it over without waiting out the lease.
+            await session.close()
+            throw error
+        }
+        await session.close()
+        drain?.markFinished(.ingest)
+    }
+
+    func ingest(into session: any SourceSession) async throws {
         var counters = IngestCounters(json: session.checkpoint?.state)
         var reader = try source.open(at: session.checkpoint?.position, mark: counters.file)
         var writes = CommitPipeline()
@@ -64,8 +76,6 @@ public struct IngestStage: Service {
         }
         try await writes.finish()
         try await session.flush()
-        await session.close()
-        drain?.markFinished(.ingest)
     }
 
     /// Takes the source, which may mean waiting while another process ingests it (a standby):

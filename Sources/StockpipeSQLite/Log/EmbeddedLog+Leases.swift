@@ -19,7 +19,7 @@ final class LeaseManager: Sendable {
 
     let pool: DatabasePool
     let owner = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"
-    let host = ProcessInfo.processInfo.hostName
+    let host = ProcessInfo.processInfo.hostName + "#" + ProcessScope.current
     /// Each lease held, its heartbeat, and when a heartbeat last extended it.
     private let held = Mutex<[String: (lease: Lease, heartbeat: Task<Void, Never>, renewed: ContinuousClock.Instant)]>([:])
 
@@ -30,8 +30,9 @@ final class LeaseManager: Sendable {
     func acquire(_ name: String) async throws -> Lease {
         var announced = false
         while true {
-            let now = WallClock.milliseconds()
             let result: Result<Lease, LeaseHeld> = try await pool.write { [owner, host] db in
+                // Read inside the transaction: a write may wait up to the busy timeout for it.
+                let now = WallClock.milliseconds()
                 if let row = try Row.fetchOne(
                     db, sql: "SELECT owner, host, pid, generation, expires_at FROM leases WHERE name = ?",
                     arguments: [name])
@@ -39,7 +40,10 @@ final class LeaseManager: Sendable {
                     let holder: String = row["owner"]
                     let expires: Int64 = row["expires_at"]
                     let pid: Int32 = row["pid"]
-                    let sameHostDead = (row["host"] as String) == host && kill(pid, 0) != 0 && errno == ESRCH
+                    // `host` carries the boot and the process-id namespace (``ProcessScope``): two
+                    // containers may share a host name and process numbers.
+                    let sameHostDead =
+                        (row["host"] as String) == host && !ProcessScope.current.isEmpty && kill(pid, 0) != 0 && errno == ESRCH
                     if holder != owner, expires > now, !sameHostDead {
                         return .failure(LeaseHeld(pid: pid, host: row["host"]))
                     }
@@ -61,7 +65,7 @@ final class LeaseManager: Sendable {
                 if !announced {
                     FileHandle.standardError.write(
                         Data(
-                            "stockpipe: waiting for \(name), held by process \(held.pid) on \(held.host)\n".utf8))
+                            "stockpipe: waiting for \(name), held by process \(held.pid) on \(held.host.split(separator: "#").first ?? "")\n".utf8))
                     announced = true
                 }
                 try await Task.sleep(for: .milliseconds(500))
@@ -112,6 +116,30 @@ final class LeaseManager: Sendable {
         }
     }
 
+    /// Extends `lease` now if the row is still this process's (nobody took it while heartbeats
+    /// could not write), trying for up to a lease; false once another process took it.
+    func reclaim(_ lease: Lease) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Self.duration)
+        while ContinuousClock.now < deadline {
+            let sent = ContinuousClock.now
+            let extended = try? await pool.write { db in
+                try db.execute(
+                    sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
+                    arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
+                return db.changesCount == 1
+            }
+            let held = held.withLock { held -> Bool? in
+                guard held[lease.name]?.lease == lease else { return false }
+                if extended == false { held[lease.name] = nil }
+                if extended == true { held[lease.name]?.renewed = sent }
+                return extended
+            }
+            if let held { return held }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        return false
+    }
+
     func release(_ lease: Lease) async {
         let entry = held.withLock { held in held[lease.name]?.lease == lease ? held.removeValue(forKey: lease.name) : nil }
         entry?.heartbeat.cancel()
@@ -139,6 +167,8 @@ struct EmbeddedHold: LogHold {
     let lease: Lease
 
     var isHeld: Bool { leases.isHeld(lease) }
+
+    func reclaim() async -> Bool { await leases.reclaim(lease) }
 
     func release() async { await leases.release(lease) }
 }
