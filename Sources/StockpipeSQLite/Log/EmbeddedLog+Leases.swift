@@ -82,29 +82,32 @@ final class LeaseManager: Sendable {
     }
 
     private func startHeartbeat(_ lease: Lease) {
-        let task = Task { [weak self, pool] in
+        let task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.heartbeat)
-                if Task.isCancelled { break }
-                let sent = ContinuousClock.now
-                let extended = try? await pool.write { db in
-                    try db.execute(
-                        sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
-                        arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
-                    return db.changesCount == 1
-                }
-                self?.held.withLock { held in
-                    guard held[lease.name]?.lease == lease else { return }
-                    if extended == false {
-                        held[lease.name] = nil  // taken over: lost for good
-                    } else if extended == true {
-                        held[lease.name]?.renewed = sent
-                    }
-                }
-                if extended == false { break }
+                guard !Task.isCancelled, let self else { break }
+                if await extend(lease) == false { break }
             }
         }
         held.withLock { $0[lease.name] = (lease, task, ContinuousClock.now) }
+    }
+
+    /// Extends `lease` if its row is still this process's and notes when: true; false once
+    /// another process took it (then lost for good); nil when the database did not answer.
+    private func extend(_ lease: Lease) async -> Bool? {
+        let sent = ContinuousClock.now
+        let extended = try? await pool.write { db in
+            try db.execute(
+                sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
+                arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
+            return db.changesCount == 1
+        }
+        return held.withLock { held -> Bool? in
+            guard held[lease.name]?.lease == lease else { return false }
+            if extended == false { held[lease.name] = nil }
+            if extended == true { held[lease.name]?.renewed = sent }
+            return extended
+        }
     }
 
     /// Whether `lease` is still this process's: not taken over, and extended within two thirds
@@ -121,19 +124,7 @@ final class LeaseManager: Sendable {
     func reclaim(_ lease: Lease) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Self.duration)
         while ContinuousClock.now < deadline {
-            let sent = ContinuousClock.now
-            let extended = try? await pool.write { db in
-                try db.execute(
-                    sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ? AND generation = ?",
-                    arguments: [WallClock.milliseconds() + Self.duration, lease.name, lease.owner, lease.generation])
-                return db.changesCount == 1
-            }
-            let held = held.withLock { held -> Bool? in
-                guard held[lease.name]?.lease == lease else { return false }
-                if extended == false { held[lease.name] = nil }
-                if extended == true { held[lease.name]?.renewed = sent }
-                return extended
-            }
+            let held = await extend(lease)
             if let held { return held }
             try? await Task.sleep(for: .seconds(1))
         }
