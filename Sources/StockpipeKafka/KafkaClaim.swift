@@ -284,12 +284,13 @@ struct Holder: CustomStringConvertible {
         (host, pid, scope, random) = (parts[0], pid_t(parts[1]), parts[2], parts[3])
     }
 
-    static let hostName = ProcessInfo.processInfo.hostName
+    /// This host's name, with any '/' (the values' separator) as '_'.
+    static let hostName = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "/", with: "_")
     /// Written by this process since it started (the part after the last `/` is new at every write).
     static let incarnation = UUID().uuidString.prefix(8)
     static func mine() -> [UInt8] {
         Array(
-            "\(hostName.replacingOccurrences(of: "/", with: "_"))/\(getpid())/\(ProcessScope.current)/\(incarnation)-\(UUID().uuidString.prefix(8))"
+            "\(hostName)/\(getpid())/\(ProcessScope.current)/\(incarnation)-\(UUID().uuidString.prefix(8))"
                 .utf8)
     }
 
@@ -297,7 +298,7 @@ struct Holder: CustomStringConvertible {
     /// process is gone, or it had this process's number before this one started (a container
     /// restarted in place, where the process is always number 1).
     var isGoneFromThisHost: Bool {
-        guard let host, host == Self.hostName.replacingOccurrences(of: "/", with: "_"), let scope, !scope.isEmpty,
+        guard let host, host == Self.hostName, let scope, !scope.isEmpty,
             scope == ProcessScope.current, let pid, let random
         else { return false }
         if pid == getpid() { return !random.hasPrefix(Self.incarnation) }

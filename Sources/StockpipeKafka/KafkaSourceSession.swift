@@ -226,9 +226,6 @@ final class KafkaSourceSession: SourceSession {
         thread.stop()
         await hold.release()
     }
-
-    /// Stops renewing the hold without giving it up, as a process killed would (tests).
-    func abandonHold() { hold.abandon() }
 }
 
 /// The names of the sources that ever staged records on this cluster, so that `status` can
