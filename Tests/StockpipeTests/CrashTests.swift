@@ -15,17 +15,23 @@ struct CrashTests {
         let started = ContinuousClock.now
         let reference = try await runStockpipe(replay + ["--data-dir", directory.file("reference")])
         #expect(reference.status == 0, "stderr: \(reference.stderr)")
-        // Kills spread over at most half of an uninterrupted run, so they land mid-run.
-        let runMilliseconds = Int((ContinuousClock.now - started).components.seconds * 1_000)
+        let runMilliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
 
+        // Each kill waits until that run has written to the store, so it lands mid-run, not during
+        // start-up: on a busy machine start-up alone can outlast a delay taken from the clock.
         var delays: [Int] = []
+        var written = 0
         for _ in 0..<5 {
-            let delay = Int.random(in: (runMilliseconds * 2 / 100)...(runMilliseconds * 10 / 100))
-            delays.append(delay)
             let (process, _, _) = try startStockpipe(replay + ["--data-dir", directory.file("crashed")])
+            while process.isRunning, try StoreSnapshot.rowCount(directory.file("crashed")) <= written {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let delay = Int.random(in: 0...(runMilliseconds * 3 / 100))
+            delays.append(delay)
             try await Task.sleep(for: .milliseconds(delay))
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             await process.exited()
+            written = try StoreSnapshot.rowCount(directory.file("crashed"))
         }
         // The kills must have landed mid-run, or this test would prove nothing.
         let interrupted = try #require(
@@ -33,7 +39,7 @@ struct CrashTests {
                 try await runStockpipe(["status", "--json", "--data-dir", directory.file("crashed")]).stdout) as? [String: Any])
         let partial = try #require(interrupted["reconciliation"] as? [String: Any])
         #expect((partial["staged"] as? Int ?? 0) > 0)
-        #expect((partial["stored"] as? Int ?? 0) + (partial["quarantined"] as? Int ?? 0) < 120_000, "kills at \(delays) ms")
+        #expect((partial["stored"] as? Int ?? 0) + (partial["quarantined"] as? Int ?? 0) < 120_000, "kills \(delays) ms after a write")
 
         let final = try await runStockpipe(replay + ["--data-dir", directory.file("crashed")])
         #expect(final.status == 0, "stderr: \(final.stderr)")

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// A store's rows as text, read with SQLite directly (not through our code), for comparing two runs.
@@ -20,6 +21,25 @@ struct StoreSnapshot: Equatable {
                 try rows("SELECT symbol, start, open, high, low, close, hex(volume), hex(notional), trades FROM candles_1m ORDER BY symbol, start"),
                 try rows("SELECT source, reason_bits, hex(payload)\(origins ? ", origin" : "") FROM quarantine ORDER BY source")
             )
+        }
+    }
+}
+
+extension StoreSnapshot {
+    /// Trades plus quarantined records in a store, read only; 0 while the store does not exist yet.
+    static func rowCount(_ dataDirectory: String) throws -> Int {
+        let path = dataDirectory + "/store.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        var configuration = Configuration()
+        configuration.readonly = true
+        // The first reader after a kill may find SQLite recovering the write-ahead log.
+        configuration.busyMode = .timeout(10)
+        let database = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? database.close() }
+        return try database.read { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+            guard tables.contains("trades"), tables.contains("quarantine") else { return 0 }
+            return try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM trades) + (SELECT count(*) FROM quarantine)") ?? 0
         }
     }
 }
