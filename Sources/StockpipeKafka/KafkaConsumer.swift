@@ -230,20 +230,32 @@ public final class KafkaConsumer: Sendable {
     /// Leaves the group (handing its partitions over at once) and releases the client.
     ///
     /// A member caught between joining the group and its first assignment is given up to
-    /// `assignmentTimeout` to receive it first: see ``releasable(_:tracker:within:)``.
-    /// - Returns: whether the librdkafka client was released (`false` only when that wait ran out).
+    /// `assignmentTimeout` to receive it first: see ``releasable(_:tracker:within:)``. The rest
+    /// of the close is given `closeTimeout`: librdkafka 2.0 waits without end for brokers that do
+    /// not answer while it closes (its issue 3740), and a stage that stops must not hang there.
+    /// - Returns: whether the librdkafka client was released (`false` when either wait ran out).
     @discardableResult
-    public func close(assignmentTimeout: Duration = .seconds(10)) async -> Bool {
+    public func close(assignmentTimeout: Duration = .seconds(10), closeTimeout: Duration = .seconds(30)) async -> Bool {
         tracker.close()
-        _ = try? await commitThread.run { [offsetsClient] in rd_kafka_destroy(offsetsClient.pointer) }
-        _ = try? await pollThread.run { [self] in
+        let deadline = ContinuousClock.now + assignmentTimeout + closeTimeout
+        defer {
+            pollThread.stop()
+            commitThread.stop()
+        }
+        let offsetsReleased = await commitThread.run(until: deadline) { [offsetsClient] in
+            rd_kafka_destroy(offsetsClient.pointer)
+            return true
+        }
+        let claimReleased = await pollThread.run(until: deadline) { [self] in
             drainClaim.withLock { claim in
                 defer { claim = nil }
                 return claim
             }?.release()
+            return true
         }
-        let released =
-            (try? await pollThread.run { [handle, tracker, group] in
+        var closed: Bool?
+        if offsetsReleased != nil && claimReleased != nil {
+            closed = await pollThread.run(until: deadline) { [handle, tracker, group] in
                 let releasable = Self.releasable(handle, tracker: tracker, within: assignmentTimeout)
                 _ = rd_kafka_consumer_close(handle.pointer)
                 if releasable {
@@ -254,9 +266,14 @@ public final class KafkaConsumer: Sendable {
                     )
                 }
                 return releasable
-            }) ?? false
-        pollThread.stop()
-        commitThread.stop()
-        return released
+            }
+        }
+        guard let closed else {
+            KafkaLogging.logger.warning(
+                "group \(group): the brokers did not answer within \(closeTimeout) of closing; the client is left behind, and the group hands its partitions over when its session times out"
+            )
+            return false
+        }
+        return closed
     }
 }
