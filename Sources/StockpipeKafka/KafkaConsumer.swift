@@ -231,8 +231,9 @@ public final class KafkaConsumer: Sendable {
     ///
     /// A member caught between joining the group and its first assignment is given up to
     /// `assignmentTimeout` to receive it first: see ``releasable(_:tracker:within:)``. The rest
-    /// of the close is given `closeTimeout`: librdkafka 2.0 waits without end for brokers that do
-    /// not answer while it closes (its issue 3740), and a stage that stops must not hang there.
+    /// of the close is given `closeTimeout`: librdkafka 2.0 can wait without end while it closes
+    /// (its issue 3740; seen with brokers that do not answer, and on the mock cluster while its
+    /// group rebalanced), and a stage that stops must not hang there.
     /// - Returns: whether the librdkafka client was released (`false` when either wait ran out).
     @discardableResult
     public func close(assignmentTimeout: Duration = .seconds(10), closeTimeout: Duration = .seconds(30)) async -> Bool {
@@ -270,7 +271,7 @@ public final class KafkaConsumer: Sendable {
         }
         guard let closed else {
             KafkaLogging.logger.warning(
-                "group \(group): the brokers did not answer within \(closeTimeout) of closing; the client is left behind, and the group hands its partitions over when its session times out"
+                "group \(group): the consumer had not closed \(closeTimeout) after it was asked to (librdkafka 2.0 can wait without end while closing, its issue 3740); it is left behind, and the group moves its partitions when the member's session times out"
             )
             return false
         }
