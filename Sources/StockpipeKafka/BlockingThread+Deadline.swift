@@ -44,6 +44,6 @@ private final class DeadlineWaiter<Result: Sendable>: Sendable {
             waiting?.resume(returning: result)
             waiting = nil
         }
-        if result != nil { sleeper.withLock { $0 }?.cancel() }
+        sleeper.withLock { $0 }?.cancel()
     }
 }
